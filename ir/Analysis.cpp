@@ -1,0 +1,63 @@
+//===- Analysis.cpp - parameter and MAC counts of a graph -----------------===//
+
+#include "ir/Analysis.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace tilec;
+
+namespace {
+int64_t numElements(Value v) { return cast<ShapedType>(v.getType()).getNumElements(); }
+} // namespace
+
+bool tilec::isBuffer(ConstantOp constant) {
+  Value value = constant.getOutput();
+  if (value.use_empty())
+    return false;
+  return llvm::all_of(value.getUses(), [](OpOperand &use) {
+    auto bn = dyn_cast<BatchNormOp>(use.getOwner());
+    return bn && (use.get() == bn.getMean() || use.get() == bn.getVariance());
+  });
+}
+
+int64_t tilec::countOperandParameters(Operation *op) {
+  int64_t total = 0;
+  for (Value operand : op->getOperands())
+    if (auto constant = operand.getDefiningOp<ConstantOp>(); constant && !isBuffer(constant))
+      total += numElements(operand);
+  return total;
+}
+
+int64_t tilec::countParameters(Operation *root) {
+  int64_t total = 0;
+  root->walk([&](ConstantOp constant) {
+    if (!isBuffer(constant))
+      total += numElements(constant.getOutput());
+  });
+  return total;
+}
+
+int64_t tilec::countMacs(Operation *op) {
+  return llvm::TypeSwitch<Operation *, int64_t>(op)
+      .Case([](Conv2DOp conv) {
+        ArrayRef<int64_t> w = cast<ShapedType>(conv.getWeight().getType()).getShape();
+        // Each output element reduces over (C_in / groups) * KH * KW inputs.
+        return numElements(conv.getOutput()) * w[1] * w[2] * w[3];
+      })
+      .Case([](MatmulOp mm) {
+        return numElements(mm.getOutput()) *
+               cast<ShapedType>(mm.getLhs().getType()).getShape().back();
+      })
+      .Case([](LinearOp linear) {
+        return numElements(linear.getOutput()) *
+               cast<ShapedType>(linear.getInput().getType()).getShape().back();
+      })
+      .Default([](Operation *) { return int64_t(0); });
+}
+
+int64_t tilec::countTotalMacs(Operation *root) {
+  int64_t total = 0;
+  root->walk([&](Operation *op) { total += countMacs(op); });
+  return total;
+}

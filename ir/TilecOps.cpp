@@ -1,0 +1,78 @@
+//===- TilecOps.cpp - op verifiers, folders and same-type inference -------===//
+//
+// Shape inference for the ops whose result shape differs from their input lives
+// in ShapeInference.cpp; this file holds what is left: constants, the elementwise
+// ops whose result type is their operand type, attribute verifiers and folders.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/TilecDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace tilec;
+
+#define GET_OP_CLASSES
+#include "ir/TilecOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &inferred) {
+  auto type = dyn_cast_if_present<ShapedType>(adaptor.getValue().getType());
+  if (!type)
+    return emitOptionalError(loc, "'tilec.constant' op needs a `value` of tensor type");
+  inferred.push_back(type);
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// Unary elementwise ops (their result type is inferred by ODS)
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  if (!normalizeAxis(getAxis(), rank))
+    return emitOpError("axis ") << int64_t(getAxis()) << " is out of range for rank " << rank;
+  return success();
+}
+
+LogicalResult LrnOp::verify() {
+  if (getInput().getType().getRank() < 2)
+    return emitOpError("expects an input of rank >= 2 (N, C, ...), got rank ")
+           << getInput().getType().getRank();
+  if (int64_t(getSize()) < 1)
+    return emitOpError("size must be >= 1, got ") << int64_t(getSize());
+  return success();
+}
+
+LogicalResult ClipOp::verify() {
+  if (getMin().convertToDouble() > getMax().convertToDouble())
+    return emitOpError("needs min <= max, got min = ")
+           << getMin().convertToDouble() << " and max = " << getMax().convertToDouble();
+  return success();
+}
+
+LogicalResult GeluOp::verify() {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError("approximate must be \"none\" or \"tanh\", got \"")
+           << getApproximate() << "\"";
+  return success();
+}
+
+LogicalResult DropoutOp::verify() {
+  double ratio = getRatio().convertToDouble();
+  if (ratio < 0.0 || ratio >= 1.0)
+    return emitOpError("ratio must be in [0, 1), got ") << ratio;
+  return success();
+}
+
+// Dropout is the identity at inference time.
+OpFoldResult DropoutOp::fold(FoldAdaptor) { return getInput(); }
