@@ -32,6 +32,15 @@ FailureOr<ArrayRef<int64_t>> staticShape(Value v) {
   return type.getShape();
 }
 
+std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return text;
+}
+
 Type elementType(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
 
 /// Gathers the static shapes of `values` (null values are skipped), failing with
@@ -453,6 +462,20 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, std::optional<Location>
     return fail<ReshapeOp>(loc, "shape has ", known, " elements but input has ", total);
   }
   pushTensor(inferred, shape, elementType(adaptor.getInput()));
+  return success();
+}
+
+LogicalResult BroadcastOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  SmallVector<ArrayRef<int64_t>> s;
+  if (failed(getShapes<BroadcastOp>(loc, {adaptor.getInput()}, s)))
+    return failure();
+  ArrayRef<int64_t> target = adaptor.getShape();
+  std::optional<SmallVector<int64_t>> shape = broadcastShapes(s[0], target);
+  if (!shape || ArrayRef<int64_t>(*shape) != target)
+    return fail<BroadcastOp>(loc, "cannot broadcast ", adaptor.getInput().getType(),
+                             " to shape ", shapeString(target));
+  pushTensor(inferred, target, elementType(adaptor.getInput()));
   return success();
 }
 

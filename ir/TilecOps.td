@@ -269,6 +269,13 @@ def Tilec_ReshapeOp : Tilec_Op<"reshape"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+def Tilec_BroadcastOp : Tilec_Op<"broadcast"> {
+  let summary = "Broadcast to `shape` with NumPy rules (ONNX Expand); `shape` must be the result";
+  let arguments = (ins Tilec_Tensor:$input, DenseI64ArrayAttr:$shape);
+  let results = (outs Tilec_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
 def Tilec_FlattenOp : Tilec_Op<"flatten"> {
   let summary = "Merge dimensions start_dim..end_dim into one (torch.flatten)";
   let arguments = (ins Tilec_Tensor:$input,

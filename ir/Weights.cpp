@@ -1,0 +1,92 @@
+//===- Weights.cpp - weight tensors held as dense_resource blobs ----------===//
+
+#include "ir/Weights.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace mlir;
+using namespace tilec;
+
+AsmResourceBlob tilec::allocateF32Blob(size_t numElements, bool zeroed) {
+  constexpr size_t kAlign = 64;
+  size_t bytes = std::max<size_t>(numElements * sizeof(float), kAlign);
+  // calloc returns fresh (lazily zeroed) pages for large sizes; aligned_alloc has
+  // no zeroing variant, so over-allocate and keep the raw pointer for freeing.
+  size_t padded = bytes + kAlign;
+  char *raw = static_cast<char *>(zeroed ? std::calloc(padded, 1) : std::malloc(padded));
+  if (!raw)
+    return AsmResourceBlob();
+  size_t shift = kAlign - reinterpret_cast<uintptr_t>(raw) % kAlign;
+  char *aligned = raw + shift;
+  aligned[-1] = static_cast<char>(shift); // shift is in [1, 64]
+  auto deleter = [](void *data, size_t, size_t) {
+    char *p = static_cast<char *>(data);
+    std::free(p - static_cast<unsigned char>(p[-1]));
+  };
+  return AsmResourceBlob(ArrayRef<char>(aligned, numElements * sizeof(float)), kAlign,
+                         deleter, /*dataIsMutable=*/true);
+}
+
+ElementsAttr tilec::makeF32Weight(RankedTensorType type, StringRef name,
+                                  AsmResourceBlob blob) {
+  return DenseResourceElementsAttr::get(type, name, std::move(blob));
+}
+
+LogicalResult tilec::readAsFloats(ElementsAttr attr, std::vector<float> &out,
+                                  std::string &error) {
+  auto type = cast<ShapedType>(attr.getType());
+  Type element = type.getElementType();
+  size_t count = type.getNumElements();
+  if (!element.isF32() && !element.isF16() && !element.isBF16()) {
+    error = "unsupported constant element type (expected f32, f16 or bf16)";
+    return failure();
+  }
+  out.resize(count);
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    const AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob) {
+      error = "weight resource '" + resource.getRawHandle().getKey().str() +
+              "' has no data (missing from the file's dialect_resources section?)";
+      return failure();
+    }
+    if (!element.isF32() || blob->getData().size() != count * sizeof(float)) {
+      error = "weight resource '" + resource.getRawHandle().getKey().str() + "' holds " +
+              std::to_string(blob->getData().size()) + " bytes, expected " +
+              std::to_string(count) + " f32 values";
+      return failure();
+    }
+    std::memcpy(out.data(), blob->getData().data(), count * sizeof(float));
+    return success();
+  }
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    size_t i = 0;
+    for (APFloat v : dense.getValues<APFloat>())
+      out[i++] = v.convertToFloat();
+    return success();
+  }
+  error = "unsupported constant attribute kind (expected dense or dense_resource)";
+  return failure();
+}
+
+LogicalResult tilec::setWeight(ConstantOp constant, ArrayRef<float> data, std::string &error) {
+  auto type = cast<RankedTensorType>(constant.getOutput().getType());
+  if (size_t(type.getNumElements()) != data.size()) {
+    error = "weight '" + constant.getName().value_or("?").str() + "' has " +
+            std::to_string(type.getNumElements()) + " elements, got " +
+            std::to_string(data.size());
+    return failure();
+  }
+  if (!type.getElementType().isF32()) {
+    error = "only f32 weights can be replaced";
+    return failure();
+  }
+  AsmResourceBlob blob = allocateF32Blob(data.size(), /*zeroed=*/false);
+  std::memcpy(blob.getMutableData().data(), data.data(), data.size() * sizeof(float));
+  constant.setValueAttr(makeF32Weight(type, constant.getName().value_or("weight"),
+                                      std::move(blob)));
+  return success();
+}

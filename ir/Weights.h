@@ -1,0 +1,51 @@
+//===- Weights.h - weight tensors held as dense_resource blobs --*- C++ -*-===//
+//
+// Weights live in the module as `dense_resource` blobs (DESIGN.md: a 550 MB
+// VGG-16 stays cheap to hold and print). These helpers create such blobs, read
+// them back as floats, and replace a constant's data by name (how real weights
+// are attached to a zoo graph).
+//
+// Example:
+//   mlir::AsmResourceBlob blob = allocateF32Blob(64, /*zeroed=*/true);
+//   fill(blob.getMutableData());
+//   auto attr = makeF32Weight(type, "conv1.weight", std::move(blob));
+//   builder.create<ConstantOp>(loc, attr, builder.getStringAttr("conv1.weight"));
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILEC_IR_WEIGHTS_H
+#define TILEC_IR_WEIGHTS_H
+
+#include "ir/TilecDialect.h"
+
+#include "mlir/IR/AsmState.h"
+
+#include <string>
+#include <vector>
+
+namespace tilec {
+
+/// A heap blob of `numElements` floats, 64-byte aligned. With `zeroed`, the memory
+/// comes from calloc, so untouched pages cost nothing (used to build graphs whose
+/// weights are never read, e.g. for `tilec models`).
+mlir::AsmResourceBlob allocateF32Blob(size_t numElements, bool zeroed);
+
+/// A `dense_resource` attribute of `type` (f32 elements) owning `blob`; `name` is
+/// a hint for the resource key (made unique by MLIR if it is taken).
+mlir::ElementsAttr makeF32Weight(mlir::RankedTensorType type, llvm::StringRef name,
+                                 mlir::AsmResourceBlob blob);
+
+/// Reads any f32, f16 or bf16 elements attribute (dense, splat or resource) into
+/// floats in row-major order. Fails with a message in `error` for other types or a
+/// resource whose blob is missing or has the wrong size.
+mlir::LogicalResult readAsFloats(mlir::ElementsAttr attr, std::vector<float> &out,
+                                 std::string &error);
+
+/// Replaces the data of `constant` (which keeps its name and type) by `data`.
+/// Fails with a message in `error` if the element count differs.
+mlir::LogicalResult setWeight(ConstantOp constant, llvm::ArrayRef<float> data,
+                              std::string &error);
+
+} // namespace tilec
+
+#endif // TILEC_IR_WEIGHTS_H
