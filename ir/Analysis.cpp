@@ -21,10 +21,14 @@ bool tilec::isBuffer(ConstantOp constant) {
   });
 }
 
+bool tilec::isParameter(ConstantOp constant) {
+  return constant.getName().has_value() && !isBuffer(constant);
+}
+
 int64_t tilec::countOperandParameters(Operation *op) {
   int64_t total = 0;
   for (Value operand : op->getOperands())
-    if (auto constant = operand.getDefiningOp<ConstantOp>(); constant && !isBuffer(constant))
+    if (auto constant = operand.getDefiningOp<ConstantOp>(); constant && isParameter(constant))
       total += numElements(operand);
   return total;
 }
@@ -32,7 +36,7 @@ int64_t tilec::countOperandParameters(Operation *op) {
 int64_t tilec::countParameters(Operation *root) {
   int64_t total = 0;
   root->walk([&](ConstantOp constant) {
-    if (!isBuffer(constant))
+    if (isParameter(constant))
       total += numElements(constant.getOutput());
   });
   return total;

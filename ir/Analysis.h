@@ -23,6 +23,10 @@ namespace tilec {
 /// the running mean or variance of a batch_norm.
 bool isBuffer(ConstantOp constant);
 
+/// True if `constant` is a learned parameter: it has a `name` (unnamed constants
+/// are literals of the graph, such as an attention scale) and is not a buffer.
+bool isParameter(ConstantOp constant);
+
 /// Number of learned parameter elements among `op`'s constant operands.
 int64_t countOperandParameters(mlir::Operation *op);
 

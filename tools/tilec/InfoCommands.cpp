@@ -1,0 +1,114 @@
+//===- InfoCommands.cpp - `tilec models` and `tilec info` -----------------===//
+
+#include "ir/Analysis.h"
+#include "tools/tilec/Commands.h"
+#include "tools/tilec/ModelSource.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <cstdio>
+#include <iostream>
+
+using namespace mlir;
+using namespace tilec;
+using namespace tilec::cli;
+
+namespace {
+
+std::string giga(int64_t value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.3f", double(value) / 1e9);
+  return text;
+}
+
+/// The layer name recorded in an op's location (the PyTorch module path).
+std::string layerName(Operation *op) {
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    return name.getName().str();
+  return "";
+}
+
+} // namespace
+
+int tilec::cli::modelsCommand(const std::vector<std::string> &args) {
+  ArgParser parser("tilec models", "",
+                   "Lists every model of the zoo with its parameter count, multiply-accumulates\n"
+                   "(MACs) at its default input size, and that input size.");
+  parser.flag("csv", "print comma-separated values instead of a table");
+  if (!parser.parse(args))
+    return parser.exitCode();
+  if (!parser.positionals().empty()) {
+    parser.error("takes no arguments");
+    return 2;
+  }
+  bool csv = parser.has("csv");
+  if (csv)
+    std::printf("name,family,parameters,macs,input\n");
+  else
+    std::printf("%-20s %-13s %15s %10s  %s\n", "model", "family", "parameters", "GMACs", "input");
+  for (const models::ModelInfo &info : models::allModels()) {
+    MLIRContext context;
+    std::string error;
+    models::ModelOptions options;
+    options.weights = models::WeightInit::Zeros; // shapes only: no weights are read
+    auto module = models::buildModel(context, info.name, options, error);
+    if (failed(module)) {
+      std::cerr << "tilec models: error: " << error << "\n";
+      return 1;
+    }
+    int64_t params = countParameters(module->get()), macs = countTotalMacs(module->get());
+    std::string input = std::to_string(info.inputChannels) + "x" +
+                        std::to_string(info.defaultResolution) + "x" +
+                        std::to_string(info.defaultResolution);
+    if (csv)
+      std::printf("%s,%s,%lld,%lld,%s\n", info.name.c_str(), info.family.c_str(),
+                  (long long)params, (long long)macs, input.c_str());
+    else
+      std::printf("%-20s %-13s %15s %10s  %s\n", info.name.c_str(), info.family.c_str(),
+                  withCommas(params).c_str(), giga(macs).c_str(), input.c_str());
+  }
+  return 0;
+}
+
+int tilec::cli::infoCommand(const std::vector<std::string> &args) {
+  ArgParser parser("tilec info", "<model|file.mlir>",
+                   "Prints one row per layer (op, output shape, parameters, MACs) and totals.");
+  addModelOptions(parser);
+  if (!parser.parse(args))
+    return parser.exitCode();
+  if (parser.positionals().size() != 1) {
+    parser.error("expects exactly one model name or file");
+    return 2;
+  }
+  MLIRContext context;
+  auto module = loadModel(context, parser.positionals()[0], parser, models::WeightInit::Zeros);
+  if (failed(module))
+    return 1;
+  std::string error;
+  FailureOr<func::FuncOp> function = entryFunction(module->get(), error);
+  if (failed(function)) {
+    parser.error(error);
+    return 1;
+  }
+  std::printf("%-5s %-48s %-20s %-18s %13s %14s\n", "#", "layer", "op", "output", "parameters",
+              "MACs");
+  int64_t index = 0, totalParams = 0, totalMacs = 0;
+  for (Operation &op : function->getBody().front().without_terminator()) {
+    if (isa<ConstantOp>(op))
+      continue;
+    int64_t params = countOperandParameters(&op), macs = countMacs(&op);
+    totalMacs += macs;
+    std::string name = layerName(&op);
+    if (name.size() > 48)
+      name = "..." + name.substr(name.size() - 45);
+    std::printf("%-5lld %-48s %-20s %-18s %13s %14s\n", (long long)index++, name.c_str(),
+                op.getName().stripDialect().str().c_str(),
+                op.getNumResults() ? shapeString(op.getResult(0).getType()).c_str() : "",
+                params ? withCommas(params).c_str() : "", macs ? withCommas(macs).c_str() : "");
+  }
+  totalParams = countParameters(module->get());
+  std::printf("\n%lld layers, %s parameters, %s MACs (%s GFLOPs)\n", (long long)index,
+              withCommas(totalParams).c_str(), withCommas(totalMacs).c_str(),
+              giga(2 * totalMacs).c_str());
+  return 0;
+}

@@ -1,0 +1,39 @@
+//===- ModelSource.h - a zoo name or an MLIR file, as a module --*- C++ -*-===//
+//
+// Every command that takes a model takes either a zoo name ("resnet50") or a
+// path to a tilec graph in MLIR text (.mlir) or bytecode (.mlirbc). The shared
+// options --batch, --resolution, --classes and --seed apply to zoo models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILEC_TOOLS_MODELSOURCE_H
+#define TILEC_TOOLS_MODELSOURCE_H
+
+#include "models/Zoo.h"
+#include "tools/tilec/Cli.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace tilec::cli {
+
+/// Declares --batch, --resolution, --classes and --seed on `args`.
+void addModelOptions(ArgParser &args);
+
+/// Loads `source` with the options of `args`. Prints the error (with MLIR's
+/// diagnostics for files) and returns failure if it cannot.
+mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
+loadModel(mlir::MLIRContext &context, const std::string &source, const ArgParser &args,
+          models::WeightInit weights);
+
+/// The function to run: @main, or the module's only function.
+mlir::FailureOr<mlir::func::FuncOp> entryFunction(mlir::ModuleOp module, std::string &error);
+
+/// "1x3x224x224"
+std::string shapeString(mlir::Type type);
+
+/// 25557032 -> "25,557,032"
+std::string withCommas(int64_t value);
+
+} // namespace tilec::cli
+
+#endif // TILEC_TOOLS_MODELSOURCE_H
