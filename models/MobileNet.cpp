@@ -96,13 +96,16 @@ struct BlockV3 {
   int64_t stride;
 };
 
+/// Squeeze-and-excitation: MobileNet v3 uses ReLU inside and a hardsigmoid gate,
+/// EfficientNet SiLU inside and a sigmoid gate.
 Value squeezeExcite(GraphBuilder &g, Value x, const std::string &p, int64_t squeeze,
-                    bool hardGate) {
+                    bool mobileNetV3) {
   int64_t channels = GraphBuilder::shape(x)[1];
   Value s = g.adaptiveAvgPool(x, 1, 1);
-  s = g.relu(g.conv(s, p + ".fc1", squeeze, 1, 1, 0, 1, /*bias=*/true));
+  s = g.conv(s, p + ".fc1", squeeze, 1, 1, 0, 1, /*bias=*/true);
+  s = mobileNetV3 ? g.relu(s) : g.silu(s);
   s = g.conv(s, p + ".fc2", channels, 1, 1, 0, 1, /*bias=*/true);
-  s = hardGate ? g.hardsigmoid(s) : g.sigmoid(s);
+  s = mobileNetV3 ? g.hardsigmoid(s) : g.sigmoid(s);
   return g.mul(x, s);
 }
 
@@ -115,7 +118,7 @@ Value invertedResidualV3(GraphBuilder &g, Value x, const std::string &p, const B
     y = convBnAct(g, y, name(), c.expanded, 1, 1, 1, c.act, 1e-3);
   y = convBnAct(g, y, name(), c.expanded, c.kernel, c.stride, c.expanded, c.act, 1e-3);
   if (c.se)
-    y = squeezeExcite(g, y, name(), makeDivisible(c.expanded / 4), /*hardGate=*/true);
+    y = squeezeExcite(g, y, name(), makeDivisible(c.expanded / 4), /*mobileNetV3=*/true);
   y = convBnAct(g, y, name(), c.out, 1, 1, 1, Act::None, 1e-3);
   return (c.stride == 1 && in == c.out) ? g.add(x, y) : y;
 }
@@ -153,7 +156,7 @@ const std::vector<BlockV3> kV3Small = {
 namespace tilec::models {
 /// Shared with EfficientNet, whose MBConv blocks use the same gate.
 Value squeezeExciteBlock(GraphBuilder &g, Value x, const std::string &p, int64_t squeeze) {
-  return squeezeExcite(g, x, p, squeeze, /*hardGate=*/false);
+  return squeezeExcite(g, x, p, squeeze, /*mobileNetV3=*/false);
 }
 } // namespace tilec::models
 

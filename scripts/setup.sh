@@ -13,7 +13,7 @@ packages=(
   # unit tests
   libgtest-dev
   # reference checks against PyTorch (Debian's python3 interpreter, not a venv)
-  python3 python3-numpy python3-torch
+  python3 python3-numpy python3-torch python3-torchvision
 )
 
 missing=()
