@@ -65,7 +65,6 @@ void tilec::models::addGoogLeNet(std::vector<ModelInfo> &zoo) {
   info.name = "googlenet";
   info.family = "GoogLeNet";
   info.reference = "torchvision.models.googlenet without auxiliary heads (Szegedy 2014)";
-  info.minResolution = 15;
   info.build = buildGoogLeNet;
   zoo.push_back(std::move(info));
 }

@@ -39,11 +39,12 @@ void ArgParser::error(const std::string &message) const {
 bool ArgParser::parse(const std::vector<std::string> &args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &arg = args[i];
-    if (arg.rfind("--", 0) != 0 || arg == "--") {
+    if (arg.size() < 2 || arg[0] != '-' || arg == "--") {
       positional.push_back(arg);
       continue;
     }
-    std::string name = arg.substr(2), value;
+    // "--name" and "-name" are the same option (so "-o file" reads naturally).
+    std::string name = arg.substr(arg[1] == '-' ? 2 : 1), value;
     bool inlineValue = false;
     if (size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
@@ -121,7 +122,7 @@ std::string ArgParser::help() const {
      << " [options]\n\n"
      << description << "\n\nOptions:\n";
   for (const Spec &s : specs) {
-    std::string left = "  --" + s.name + (s.takesValue ? " <" + s.valueName + ">" : "");
+    std::string left = (s.name.size() == 1 ? "  -" : "  --") + s.name + (s.takesValue ? " <" + s.valueName + ">" : "");
     os << left << std::string(left.size() < 28 ? 28 - left.size() : 1, ' ') << s.help;
     if (s.defaultValue)
       os << " (default: " << *s.defaultValue << ")";

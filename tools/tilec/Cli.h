@@ -1,6 +1,6 @@
 //===- Cli.h - the small argument parser of the tilec command ---*- C++ -*-===//
 //
-// `--name value`, `--name=value`, boolean `--flag`, positionals, and a generated
+// `--name value`, `--name=value`, `-o value`, boolean `--flag`, positionals, and a generated
 // `--help`. Every option is declared with its help text, so `--help` and
 // docs/knobs.md can list the same thing.
 //

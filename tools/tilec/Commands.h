@@ -12,6 +12,7 @@ namespace tilec::cli {
 int modelsCommand(const std::vector<std::string> &args);
 int infoCommand(const std::vector<std::string> &args);
 int runCommand(const std::vector<std::string> &args);
+int emitCommand(const std::vector<std::string> &args);
 
 } // namespace tilec::cli
 

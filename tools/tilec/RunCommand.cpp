@@ -165,7 +165,7 @@ int tilec::cli::runCommand(const std::vector<std::string> &args) {
     std::printf("input      %s%s\n", shapeString(function->getArgumentTypes()[i]).c_str(),
                 inputFiles.empty() ? " (deterministic, uniform in [-1, 1))" : "");
   std::printf("parameters %s\n", withCommas(params).c_str());
-  std::printf("MACs       %s (%.2f GFLOPs)\n", withCommas(macs).c_str(), 2.0 * macs / 1e9);
+  std::printf("MACs       %s (%.3g GFLOPs)\n", withCommas(macs).c_str(), 2.0 * macs / 1e9);
   std::fflush(stdout);
 
   reference::Interpreter interpreter({.threads = threads, .onOpDone = {}});

@@ -30,6 +30,7 @@ const Command kCommands[] = {
      tilec::cli::infoCommand},
     {"run", "run a model (reference interpreter) and print its top classes and time",
      tilec::cli::runCommand},
+    {"emit", "write a model's graph as MLIR text or bytecode", tilec::cli::emitCommand},
 };
 
 void printUsage(FILE *out) {

@@ -1,10 +1,13 @@
-//===- InfoCommands.cpp - `tilec models` and `tilec info` -----------------===//
+//===- GraphCommands.cpp - `tilec models`, `tilec info`, `tilec emit` -----===//
 
 #include "ir/Analysis.h"
 #include "tools/tilec/Commands.h"
 #include "tools/tilec/ModelSource.h"
 
+#include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/ToolOutputFile.h"
 
 #include <cstdio>
 #include <iostream>
@@ -110,5 +113,43 @@ int tilec::cli::infoCommand(const std::vector<std::string> &args) {
   std::printf("\n%lld layers, %s parameters, %s MACs (%s GFLOPs)\n", (long long)index,
               withCommas(totalParams).c_str(), withCommas(totalMacs).c_str(),
               giga(2 * totalMacs).c_str());
+  return 0;
+}
+
+int tilec::cli::emitCommand(const std::vector<std::string> &args) {
+  ArgParser parser("tilec emit", "<model|file.mlir>",
+                   "Writes a model's graph (tilec dialect, weights as resources) as MLIR text\n"
+                   "or bytecode, e.g. to inspect it or run it with `tilec run file.mlir`.");
+  parser.option("o", "file", "output file ('-' for standard output)", "-");
+  parser.flag("bytecode", "write MLIR bytecode instead of text");
+  parser.flag("no-weights", "zero weights (cheap; for inspecting structure only)");
+  addModelOptions(parser);
+  if (!parser.parse(args))
+    return parser.exitCode();
+  if (parser.positionals().size() != 1) {
+    parser.error("expects exactly one model name or file");
+    return 2;
+  }
+  MLIRContext context;
+  auto weights = parser.has("no-weights") ? models::WeightInit::Zeros : models::WeightInit::Seeded;
+  auto module = loadModel(context, parser.positionals()[0], parser, weights);
+  if (failed(module))
+    return 1;
+  std::string errorMessage;
+  std::unique_ptr<llvm::ToolOutputFile> out = openOutputFile(parser.get("o"), &errorMessage);
+  if (!out) {
+    parser.error("cannot write '" + parser.get("o") + "': " + errorMessage);
+    return 1;
+  }
+  if (parser.has("bytecode")) {
+    if (failed(writeBytecodeToFile(module->get(), out->os()))) {
+      parser.error("bytecode writing failed");
+      return 1;
+    }
+  } else {
+    module->get()->print(out->os());
+    out->os() << "\n";
+  }
+  out->keep();
   return 0;
 }
