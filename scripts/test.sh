@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every test, from a fresh machine: install what is missing, build, run ctest
+# (gtest units, lit/FileCheck, reference checks against PyTorch/torchvision).
+# Usage: scripts/test.sh [ctest options...]   e.g. scripts/test.sh -R lit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+cd build
+ctest --output-on-failure -j "$(nproc)" "$@"
