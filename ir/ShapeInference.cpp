@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ir/ShapeUtils.h"
 #include "ir/TilecDialect.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -125,21 +126,6 @@ inferWindowShape(std::optional<Location> loc, ArrayRef<int64_t> input, int64_t c
       return fail<OpT>(loc, "window of ", kernel[d], " (dilation ", dilations[d],
                        ") does not fit input dimension ", input[2 + d], " padded by ",
                        padding[d], " + ", padding[2 + d]);
-  }
-  return result;
-}
-
-/// NumPy broadcasting of two shapes (aligned on the right).
-std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
-                                                    ArrayRef<int64_t> b) {
-  size_t rank = std::max(a.size(), b.size());
-  SmallVector<int64_t> result(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1)
-      return std::nullopt;
-    result[i] = da == 1 ? db : da;
   }
   return result;
 }

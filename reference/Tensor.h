@@ -8,6 +8,8 @@
 #ifndef TILEC_REFERENCE_TENSOR_H
 #define TILEC_REFERENCE_TENSOR_H
 
+#include "ir/ShapeUtils.h"
+
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -33,14 +35,11 @@ struct Tensor {
   }
 };
 
+using tilec::broadcastIndices;
 /// Row-major strides of `shape`. Example: strides({2, 3, 4}) == {12, 4, 1}.
-std::vector<int64_t> strides(const std::vector<int64_t> &shape);
-
-/// For each element of a tensor of shape `outShape`, the linear index of the
-/// element of a tensor of shape `inShape` that NumPy broadcasting reads.
-/// Example: broadcastIndices({2, 3}, {3}) == {0, 1, 2, 0, 1, 2}.
-std::vector<int64_t> broadcastIndices(const std::vector<int64_t> &outShape,
-                                      const std::vector<int64_t> &inShape);
+inline std::vector<int64_t> strides(const std::vector<int64_t> &shape) {
+  return rowMajorStrides(shape);
+}
 
 /// Runs body(i) for i in [0, n) on up to `threads` threads (0: all cores).
 void parallelFor(int64_t n, int threads, const std::function<void(int64_t)> &body);
