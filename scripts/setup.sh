@@ -12,6 +12,8 @@ packages=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   # unit tests
   libgtest-dev
+  # ONNX import/export (protobuf classes of the ONNX format)
+  libonnx-dev libprotobuf-dev protobuf-compiler
   # reference checks against PyTorch (Debian's python3 interpreter, not a venv)
   python3 python3-numpy python3-torch python3-torchvision
 )

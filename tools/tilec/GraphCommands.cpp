@@ -1,6 +1,7 @@
 //===- GraphCommands.cpp - `tilec models`, `tilec info`, `tilec emit` -----===//
 
 #include "ir/Analysis.h"
+#include "models/onnx/OnnxImport.h"
 #include "tools/tilec/Commands.h"
 #include "tools/tilec/ModelSource.h"
 
@@ -29,6 +30,36 @@ std::string layerName(Operation *op) {
   if (auto name = dyn_cast<NameLoc>(op->getLoc()))
     return name.getName().str();
   return "";
+}
+
+/// Prints the op-type coverage table of an ONNX file. Returns 0 if every op is
+/// supported, kExitUnsupported if not, 1 if the file cannot be read.
+int printOnnxCoverage(const std::string &path, const ArgParser &parser) {
+  onnx_import::OnnxCoverage coverage;
+  std::string error;
+  if (failed(onnx_import::checkOnnxCoverage(path, coverage, error))) {
+    parser.error(error);
+    return 1;
+  }
+  std::printf("%s: ONNX IR version %lld, opset %lld, produced by %s\n", path.c_str(),
+              (long long)coverage.irVersion, (long long)coverage.opset, coverage.producer.c_str());
+  std::printf("%-24s %7s  %s\n", "op type", "count", "supported");
+  int64_t nodes = 0, unsupported = 0;
+  for (const auto &row : coverage.rows) {
+    nodes += row.count;
+    unsupported += !row.unsupported.empty();
+    std::printf("%-24s %7lld  %s\n", row.opType.c_str(), (long long)row.count,
+                row.unsupported.empty() ? "yes" : ("no: " + row.unsupported).c_str());
+  }
+  bool opsetOk = coverage.opset >= onnx_import::kMinOpset && coverage.opset <= onnx_import::kMaxOpset;
+  std::printf("%lld nodes of %zu op types: %s\n\n", (long long)nodes, coverage.rows.size(),
+              unsupported == 0 && opsetOk
+                  ? "all supported"
+                  : (std::to_string(unsupported) + " op type(s) unsupported" +
+                     (opsetOk ? "" : ", opset outside " + std::to_string(onnx_import::kMinOpset) +
+                                         "-" + std::to_string(onnx_import::kMaxOpset)))
+                        .c_str());
+  return unsupported == 0 && opsetOk ? 0 : kExitUnsupported;
 }
 
 } // namespace
@@ -74,8 +105,9 @@ int tilec::cli::modelsCommand(const std::vector<std::string> &args) {
 }
 
 int tilec::cli::infoCommand(const std::vector<std::string> &args) {
-  ArgParser parser("tilec info", "<model|file.mlir>",
-                   "Prints one row per layer (op, output shape, parameters, MACs) and totals.");
+  ArgParser parser("tilec info", "<model|file.mlir|file.onnx>",
+                   "Prints one row per layer (op, output shape, parameters, MACs) and totals.\n"
+                   "For an ONNX file it first prints which of its op types tilec supports.");
   addModelOptions(parser);
   if (!parser.parse(args))
     return parser.exitCode();
@@ -83,10 +115,15 @@ int tilec::cli::infoCommand(const std::vector<std::string> &args) {
     parser.error("expects exactly one model name or file");
     return 2;
   }
+  const std::string &source = parser.positionals()[0];
+  if (source.ends_with(".onnx"))
+    if (int coverage = printOnnxCoverage(source, parser); coverage != 0)
+      return coverage; // say what is missing before trying to import
   MLIRContext context;
-  auto module = loadModel(context, parser.positionals()[0], parser, models::WeightInit::Zeros);
+  int exitCode = 1;
+  auto module = loadModel(context, source, parser, models::WeightInit::Zeros, exitCode);
   if (failed(module))
-    return 1;
+    return exitCode;
   std::string error;
   FailureOr<func::FuncOp> function = entryFunction(module->get(), error);
   if (failed(function)) {
@@ -117,7 +154,7 @@ int tilec::cli::infoCommand(const std::vector<std::string> &args) {
 }
 
 int tilec::cli::emitCommand(const std::vector<std::string> &args) {
-  ArgParser parser("tilec emit", "<model|file.mlir>",
+  ArgParser parser("tilec emit", "<model|file.mlir|file.onnx>",
                    "Writes a model's graph (tilec dialect, weights as resources) as MLIR text\n"
                    "or bytecode, e.g. to inspect it or run it with `tilec run file.mlir`.");
   parser.option("o", "file", "output file ('-' for standard output)", "-");
@@ -131,10 +168,11 @@ int tilec::cli::emitCommand(const std::vector<std::string> &args) {
     return 2;
   }
   MLIRContext context;
+  int exitCode = 1;
   auto weights = parser.has("no-weights") ? models::WeightInit::Zeros : models::WeightInit::Seeded;
-  auto module = loadModel(context, parser.positionals()[0], parser, weights);
+  auto module = loadModel(context, parser.positionals()[0], parser, weights, exitCode);
   if (failed(module))
-    return 1;
+    return exitCode;
   std::string errorMessage;
   std::unique_ptr<llvm::ToolOutputFile> out = openOutputFile(parser.get("o"), &errorMessage);
   if (!out) {

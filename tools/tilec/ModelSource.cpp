@@ -3,6 +3,7 @@
 #include "tools/tilec/ModelSource.h"
 
 #include "ir/TilecDialect.h"
+#include "models/onnx/OnnxImport.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Verifier.h"
@@ -28,11 +29,13 @@ namespace {
 
 bool looksLikeFile(const std::string &source) {
   return source.find('/') != std::string::npos || source.ends_with(".mlir") ||
-         source.ends_with(".mlirbc") || std::filesystem::exists(source);
+         source.ends_with(".mlirbc") || source.ends_with(".onnx") ||
+         std::filesystem::exists(source);
 }
 
 FailureOr<OwningOpRef<ModuleOp>> loadFile(MLIRContext &context, const std::string &path,
-                                          const ArgParser &args) {
+                                          const ArgParser &args, int &exitCode) {
+  exitCode = 1;
   for (const char *zooOnly : {"batch", "resolution", "classes", "seed"})
     if (args.has(zooOnly)) {
       args.error(std::string("--") + zooOnly + " applies to zoo models only, not to " + path);
@@ -41,6 +44,16 @@ FailureOr<OwningOpRef<ModuleOp>> loadFile(MLIRContext &context, const std::strin
   if (!std::filesystem::is_regular_file(path)) {
     args.error("no such model file '" + path + "' (and it is not a zoo model name)");
     return failure();
+  }
+  if (path.ends_with(".onnx")) {
+    std::string error;
+    auto module = onnx_import::importOnnx(context, path, error);
+    if (failed(module)) {
+      if (StringRef(error).starts_with(onnx_import::kUnsupported))
+        exitCode = kExitUnsupported;
+      args.error(error);
+    }
+    return module;
   }
   models::loadZooDialects(context);
   llvm::SourceMgr sourceMgr;
@@ -58,9 +71,11 @@ FailureOr<OwningOpRef<ModuleOp>> loadFile(MLIRContext &context, const std::strin
 FailureOr<OwningOpRef<ModuleOp>> tilec::cli::loadModel(MLIRContext &context,
                                                        const std::string &source,
                                                        const ArgParser &args,
-                                                       models::WeightInit weights) {
+                                                       models::WeightInit weights,
+                                                       int &exitCode) {
   if (!models::findModel(source) && looksLikeFile(source))
-    return loadFile(context, source, args);
+    return loadFile(context, source, args, exitCode);
+  exitCode = 2; // bad options or an unknown name
   models::ModelOptions options;
   options.weights = weights;
   std::optional<int64_t> batch = args.getInt("batch", 1, 65536);

@@ -1,7 +1,8 @@
 //===- ModelSource.h - a zoo name or an MLIR file, as a module --*- C++ -*-===//
 //
 // Every command that takes a model takes either a zoo name ("resnet50") or a
-// path to a tilec graph in MLIR text (.mlir) or bytecode (.mlirbc). The shared
+// path to a tilec graph in MLIR text (.mlir) or bytecode (.mlirbc), or an ONNX
+// model (.onnx). The shared
 // options --batch, --resolution, --classes and --seed apply to zoo models.
 //
 //===----------------------------------------------------------------------===//
@@ -19,11 +20,17 @@ namespace tilec::cli {
 /// Declares --batch, --resolution, --classes and --seed on `args`.
 void addModelOptions(ArgParser &args);
 
-/// Loads `source` with the options of `args`. Prints the error (with MLIR's
-/// diagnostics for files) and returns failure if it cannot.
+/// Exit status of a command whose model uses something tilec does not support
+/// (a valid model: an op, attribute value, opset or data type), as opposed to 1
+/// for a bad or unreadable one.
+constexpr int kExitUnsupported = 3;
+
+/// Loads `source` (zoo name, .mlir/.mlirbc, or .onnx) with the options of
+/// `args`. Prints the error (with MLIR's diagnostics for files) and returns
+/// failure if it cannot; `exitCode` is then 1, 2 or kExitUnsupported.
 mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 loadModel(mlir::MLIRContext &context, const std::string &source, const ArgParser &args,
-          models::WeightInit weights);
+          models::WeightInit weights, int &exitCode);
 
 /// The function to run: @main, or the module's only function.
 mlir::FailureOr<mlir::func::FuncOp> entryFunction(mlir::ModuleOp module, std::string &error);

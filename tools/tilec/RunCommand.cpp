@@ -92,13 +92,14 @@ void printTopK(const Tensor &logits, int64_t k) {
 } // namespace
 
 int tilec::cli::runCommand(const std::vector<std::string> &args) {
-  ArgParser parser("tilec run", "<model|file.mlir>",
+  ArgParser parser("tilec run", "<model|file.mlir|file.onnx>",
                    "Runs a model and prints its top classes, time, parameters and FLOPs.\n"
                    "Without --input the input is deterministic (uniform in [-1, 1) from --seed).");
   parser.flag("reference", "run on the reference interpreter (the numerical oracle)");
   parser.option("input", "x.npy", "input tensor, one per model input, in order", std::nullopt,
                 /*repeatable=*/true);
-  parser.option("output", "y.npy", "write the (first) output tensor here");
+  parser.option("output", "y.npy", "write output tensors here, one per model output, in order",
+                std::nullopt, /*repeatable=*/true);
   parser.option("weights", "dir", "replace each weight <name> by <dir>/<name>.npy when present");
   parser.option("threads", "N", "threads (default: all cores)");
   parser.option("top", "K", "how many top classes to print", "5");
@@ -125,11 +126,12 @@ int tilec::cli::runCommand(const std::vector<std::string> &args) {
     return 2;
 
   MLIRContext context;
+  int exitCode = 1;
   context.disableMultithreading(); // the interpreter has its own threads
   const std::string &source = parser.positionals()[0];
-  auto module = loadModel(context, source, parser, models::WeightInit::Seeded);
+  auto module = loadModel(context, source, parser, models::WeightInit::Seeded, exitCode);
   if (failed(module))
-    return 1;
+    return exitCode;
   if (parser.has("weights")) {
     int attached = attachWeights(module->get(), parser.get("weights"), parser);
     if (attached < 0)
@@ -179,9 +181,16 @@ int tilec::cli::runCommand(const std::vector<std::string> &args) {
   std::printf("time       %.3f s on the reference interpreter (%d threads)\n", seconds, threads);
   std::printf("output     %s\n", shapeString(function->getResultTypes()[0]).c_str());
   printTopK(outputs->front(), *top);
-  if (parser.has("output") && !npy::write(parser.get("output"), outputs->front(), error)) {
-    parser.error(error);
-    return 1;
+  std::vector<std::string> outputFiles = parser.getAll("output");
+  if (outputFiles.size() > outputs->size()) {
+    parser.error("the model has " + std::to_string(outputs->size()) + " output(s) but " +
+                 std::to_string(outputFiles.size()) + " --output files were given");
+    return 2;
   }
+  for (size_t i = 0; i < outputFiles.size(); ++i)
+    if (!npy::write(outputFiles[i], (*outputs)[i], error)) {
+      parser.error(error);
+      return 1;
+    }
   return 0;
 }
