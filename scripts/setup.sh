@@ -14,8 +14,8 @@ packages=(
   libgtest-dev
   # ONNX import/export (protobuf classes of the ONNX format)
   libonnx-dev libprotobuf-dev protobuf-compiler
-  # reference checks against PyTorch (Debian's python3 interpreter, not a venv)
-  python3 python3-numpy python3-torch python3-torchvision
+  # reference checks against PyTorch (Debian's interpreter and packages)
+  python3 python3-numpy python3-torch python3-torchvision python3-venv python3-pip
 )
 
 missing=()
@@ -25,18 +25,30 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "[setup] all ${#packages[@]} packages already installed"
-  exit 0
-fi
-
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "[setup] error: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
   SUDO=sudo
 fi
-echo "[setup] installing ${#missing[@]} missing package(s): ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "[setup] all ${#packages[@]} Debian packages already installed"
+else
+  echo "[setup] installing ${#missing[@]} missing package(s): ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Python test tooling from PyPI, in .venv (it also sees Debian's torch/torchvision):
+# the ONNX node tests and checker (onnx) and the ONNX Runtime round trip.
+cd "$(dirname "$0")/.."
+python_packages=("numpy<2" "onnx==1.16.2" "onnxruntime==1.19.2")
+if .venv/bin/python -c "import onnx, onnxruntime, torch" 2>/dev/null &&
+   [ "$(.venv/bin/python -c 'import onnx; print(onnx.__version__)')" = "1.16.2" ]; then
+  echo "[setup] .venv has onnx and onnxruntime"
+else
+  echo "[setup] creating .venv with ${python_packages[*]}"
+  /usr/bin/python3 -m venv --system-site-packages .venv
+  .venv/bin/pip install -q --disable-pip-version-check "${python_packages[@]}"
+fi
 echo "[setup] done"

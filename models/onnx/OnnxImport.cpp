@@ -271,7 +271,7 @@ LogicalResult parseModel(StringRef bytes, onnx::ModelProto &model, std::string &
 FailureOr<int64_t> defaultOpset(const onnx::ModelProto &model, std::string &error) {
   for (const auto &o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") {
-      if (o.version() < kMinOpset || o.version() > kMaxOpset) {
+      if (o.version() < 1 || o.version() > kMaxOpset) {
         error = std::string(kUnsupported) + "opset " + std::to_string(o.version()) + " is not supported (tilec reads opsets " +
                 std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) +
                 "; convert it with onnx.version_converter)";
@@ -279,7 +279,8 @@ FailureOr<int64_t> defaultOpset(const onnx::ModelProto &model, std::string &erro
       }
       return o.version();
     }
-  error = "the model imports no opset of the default ONNX domain";
+  error = std::string(kUnsupported) + "the model imports no opset of the default ONNX domain "
+          "(other domains, such as ai.onnx.ml, are not supported)";
   return failure();
 }
 
@@ -310,7 +311,12 @@ FailureOr<RankedTensorType> valueType(const onnx::ValueInfoProto &info, Builder 
       return failure();
     }
     int64_t d = dim.dim_value();
-    if (d <= 0 || d > kMaxElements / n) {
+    if (d == 0) {
+      error = std::string(kUnsupported) + "graph input '" + info.name() +
+              "' has a dimension of size 0; tilec does not support empty tensors";
+      return failure();
+    }
+    if (d < 0 || d > kMaxElements / n) {
       error = "graph input '" + info.name() + "' has an absurd dimension " + std::to_string(d);
       return failure();
     }

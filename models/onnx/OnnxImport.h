@@ -1,6 +1,8 @@
 //===- OnnxImport.h - ONNX models into the tilec dialect --------*- C++ -*-===//
 //
-// Reads an ONNX model (opsets 11 to 21 of the default domain) into a module with
+// Reads an ONNX model (opsets up to 21 of the default domain; every op is read
+// from the first opset whose definition of it the importer implements, at the
+// latest 11 for all ops torchvision exports use) into a module with
 // `func.func @main`, the same form as a zoo model. Initializers become named
 // `tilec.constant` weights held as resources (external-data files included);
 // shape-computing subgraphs (Shape -> Gather -> Concat -> Reshape, ...) are
@@ -25,8 +27,9 @@
 
 namespace tilec::onnx_import {
 
-/// The opsets of the default ONNX domain this importer reads.
-constexpr int64_t kMinOpset = 11, kMaxOpset = 21;
+/// The newest opset of the default ONNX domain this importer reads; older ones
+/// are read op by op (OnnxOps.cpp lists the first opset of each op's form).
+constexpr int64_t kMinOpset = 1, kMaxOpset = 21;
 
 /// Errors about a valid model that uses something tilec does not support (an op,
 /// an attribute value, an opset, a data type) start with this prefix; other

@@ -591,6 +591,19 @@ LogicalResult convertSlice(Importer &im, const Node &n) {
   for (int64_t s : steps)
     if (s < 1)
       return im.unsupported(n, "negative slice steps on graph tensors are not supported");
+  if (axes.size() != starts->size() || ends->size() != starts->size() ||
+      steps.size() != starts->size())
+    return im.fail(n, "starts, ends, axes and steps differ in length");
+  ArrayRef<int64_t> inShape = shapeOf(*x);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    std::optional<int64_t> axis = normalizeAxis(axes[i], inShape.size());
+    if (!axis)
+      return im.fail(n, "axis " + std::to_string(axes[i]) + " is out of range");
+    int64_t dim = inShape[*axis];
+    auto clampIndex = [dim](int64_t v) { return std::clamp(v < 0 ? v + dim : v, int64_t(0), dim); };
+    if (clampIndex((*ends)[i]) <= clampIndex((*starts)[i]))
+      return im.unsupported(n, "the slice is empty; tilec does not support empty tensors");
+  }
   return emit<SliceOp>(im, n, *x, array(im, axes), array(im, *starts), array(im, *ends),
                        array(im, steps));
 }
@@ -813,60 +826,67 @@ LogicalResult convertHostOnly(Importer &im, const Node &n) {
 
 using Converter = std::function<LogicalResult(Importer &, const Node &)>;
 
-const std::map<std::string, Converter> &converters() {
-  static const std::map<std::string, Converter> table = {
-      {"Conv", convertConv},
-      {"Gemm", convertGemm},
-      {"MatMul", convertMatMul},
-      {"Add", convertBinary<AddOp>},
-      {"Sub", convertBinary<SubOp>},
-      {"Mul", convertBinary<MulOp>},
-      {"Div", convertBinary<DivOp>},
-      {"Pow", convertPow},
-      {"Relu", convertUnary<ReluOp>},
-      {"Sigmoid", convertUnary<SigmoidOp>},
-      {"Tanh", convertUnary<TanhOp>},
-      {"Exp", convertUnary<ExpOp>},
-      {"Sqrt", convertUnary<SqrtOp>},
-      {"Reciprocal", convertUnary<ReciprocalOp>},
-      {"Erf", convertUnary<ErfOp>},
-      {"Neg", convertUnary<NegOp>},
-      {"Clip", convertClip},
-      {"LeakyRelu", convertActivation},
-      {"HardSigmoid", convertActivation},
-      {"HardSwish", convertActivation},
-      {"Gelu", convertActivation},
-      {"Softmax", convertSoftmax},
-      {"BatchNormalization", convertBatchNorm},
-      {"LayerNormalization", convertLayerNorm},
-      {"LRN", convertLrn},
-      {"MaxPool", convertPool},
-      {"AveragePool", convertPool},
-      {"GlobalAveragePool", convertGlobalPool},
-      {"GlobalMaxPool", convertGlobalPool},
-      {"ReduceMean", convertReduce},
-      {"ReduceSum", convertReduce},
-      {"ReduceMax", convertReduce},
-      {"Shape", convertShape},
-      {"Reshape", convertReshape},
-      {"Flatten", convertFlatten},
-      {"Unsqueeze", convertUnsqueezeSqueeze},
-      {"Squeeze", convertUnsqueezeSqueeze},
-      {"Concat", convertConcat},
-      {"Transpose", convertTranspose},
-      {"Slice", convertSlice},
-      {"Pad", convertPad},
-      {"Expand", convertExpand},
-      {"Gather", convertGather},
-      {"Split", convertSplit},
-      {"Identity", convertPassThrough},
-      {"Dropout", convertPassThrough},
-      {"Cast", convertCast},
-      {"Constant", convertConstant},
-      {"ConstantOfShape", convertConstantOfShape},
-      {"Equal", convertHostOnly},
-      {"Where", convertHostOnly},
-      {"Range", convertHostOnly},
+/// A converter and the first opset whose definition of the op it implements
+/// (earlier versions had other attributes or semantics, e.g. Clip before 11).
+struct OpEntry {
+  Converter convert;
+  int64_t sinceOpset;
+};
+
+const std::map<std::string, OpEntry> &converters() {
+  static const std::map<std::string, OpEntry> table = {
+      {"Conv", {convertConv, 1}},
+      {"Gemm", {convertGemm, 7}},
+      {"MatMul", {convertMatMul, 1}},
+      {"Add", {convertBinary<AddOp>, 7}},
+      {"Sub", {convertBinary<SubOp>, 7}},
+      {"Mul", {convertBinary<MulOp>, 7}},
+      {"Div", {convertBinary<DivOp>, 7}},
+      {"Pow", {convertPow, 7}},
+      {"Relu", {convertUnary<ReluOp>, 6}},
+      {"Sigmoid", {convertUnary<SigmoidOp>, 6}},
+      {"Tanh", {convertUnary<TanhOp>, 6}},
+      {"Exp", {convertUnary<ExpOp>, 6}},
+      {"Sqrt", {convertUnary<SqrtOp>, 6}},
+      {"Reciprocal", {convertUnary<ReciprocalOp>, 6}},
+      {"Erf", {convertUnary<ErfOp>, 9}},
+      {"Neg", {convertUnary<NegOp>, 6}},
+      {"Clip", {convertClip, 11}},
+      {"LeakyRelu", {convertActivation, 6}},
+      {"HardSigmoid", {convertActivation, 6}},
+      {"HardSwish", {convertActivation, 14}},
+      {"Gelu", {convertActivation, 20}},
+      {"Softmax", {convertSoftmax, 1}},
+      {"BatchNormalization", {convertBatchNorm, 9}},
+      {"LayerNormalization", {convertLayerNorm, 17}},
+      {"LRN", {convertLrn, 1}},
+      {"MaxPool", {convertPool, 1}},
+      {"AveragePool", {convertPool, 1}},
+      {"GlobalAveragePool", {convertGlobalPool, 1}},
+      {"GlobalMaxPool", {convertGlobalPool, 1}},
+      {"ReduceMean", {convertReduce, 1}},
+      {"ReduceSum", {convertReduce, 1}},
+      {"ReduceMax", {convertReduce, 1}},
+      {"Shape", {convertShape, 1}},
+      {"Reshape", {convertReshape, 5}},
+      {"Flatten", {convertFlatten, 1}},
+      {"Unsqueeze", {convertUnsqueezeSqueeze, 1}},
+      {"Squeeze", {convertUnsqueezeSqueeze, 1}},
+      {"Concat", {convertConcat, 4}},
+      {"Transpose", {convertTranspose, 1}},
+      {"Slice", {convertSlice, 10}},
+      {"Pad", {convertPad, 11}},
+      {"Expand", {convertExpand, 8}},
+      {"Gather", {convertGather, 1}},
+      {"Split", {convertSplit, 2}},
+      {"Identity", {convertPassThrough, 1}},
+      {"Dropout", {convertPassThrough, 1}},
+      {"Cast", {convertCast, 6}},
+      {"Constant", {convertConstant, 1}},
+      {"ConstantOfShape", {convertConstantOfShape, 9}},
+      {"Equal", {convertHostOnly, 7}},
+      {"Where", {convertHostOnly, 9}},
+      {"Range", {convertHostOnly, 11}},
   };
   return table;
 }
@@ -877,13 +897,18 @@ LogicalResult tilec::onnx_import::convertNode(Importer &im, const Node &n) {
   auto it = converters().find(n.op_type());
   if (it == converters().end())
     return im.unsupported(n, "op type '" + n.op_type() + "' is not supported");
-  return it->second(im, n);
+  return it->second.convert(im, n);
 }
 
 std::string tilec::onnx_import::unsupportedReason(const Node &n, int64_t opset) {
   const std::string &op = n.op_type();
-  if (!converters().count(op))
+  auto entry = converters().find(op);
+  if (entry == converters().end())
     return "op type not supported";
+  if (opset < entry->second.sinceOpset)
+    return "opset " + std::to_string(opset) + " defines " + op + " differently; tilec reads it "
+           "from opset " + std::to_string(entry->second.sinceOpset) +
+           " (convert with onnx.version_converter)";
   auto attr = [&](const std::string &name) -> const onnx::AttributeProto * {
     for (const auto &a : n.attribute())
       if (a.name() == name)
@@ -916,7 +941,5 @@ std::string tilec::onnx_import::unsupportedReason(const Node &n, int64_t opset) 
       return "approximate = '" + a->s() + "' is not supported";
   if (op == "Constant" && (attr("sparse_value") || attr("value_string") || attr("value_strings")))
     return "sparse and string constants are not supported";
-  if (op == "Softmax" && opset < 11)
-    return "opset below 11";
   return "";
 }

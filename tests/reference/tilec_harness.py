@@ -60,7 +60,7 @@ def run_module(tilec, module_text, inputs):
         args = ["run", path, "--reference", "--output", os.path.join(tmp, "out.npy")]
         for i, x in enumerate(inputs):
             name = os.path.join(tmp, f"in{i}.npy")
-            np.save(name, np.ascontiguousarray(x, dtype=np.float32))
+            np.save(name, np.asarray(x, dtype=np.float32, order="C"))  # keeps 0-d arrays 0-d
             args += ["--input", name]
         code, log = run_tilec(tilec, args)
         if code != 0:
