@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Exports torchvision models to ONNX with PyTorch, imports them into tilec, and
+compares tilec's reference interpreter with PyTorch.
+
+Each model gets random weights (fixed seed) and randomized batch-norm statistics,
+is exported with torch.onnx.export at the opset listed below (13 to 17), run by
+`tilec run model.onnx --reference`, and must match PyTorch (float64) to relative
+error <= 1e-4 with the same top-1 class.
+
+Usage: check_onnx_vs_torchvision.py path/to/tilec [--all] [models...]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+from check_zoo_vs_torchvision import MODELS, randomize
+from tilec_harness import max_errors, run_tilec
+
+RTOL = 1e-4
+# model -> export opset; together they cover opsets 13 to 17.
+OPSETS = {"resnet18": 13, "mobilenet_v2": 14, "mobilenet_v3_large": 15, "efficientnet_b0": 16,
+          "densenet121": 17, "googlenet": 13, "alexnet": 14, "vgg16": 15, "resnet50": 16,
+          "vit_b_16": 17}
+DEFAULT = ["resnet18", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "googlenet",
+           "densenet121"]
+
+
+def check(tilec, name):
+    make, resolution = MODELS[name]
+    torch.manual_seed(0)
+    model = make().eval()
+    with torch.no_grad():
+        randomize(model, torch.Generator().manual_seed(1))
+    x = np.random.default_rng(2).standard_normal((1, 3, resolution, resolution)).astype(np.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, f"{name}.onnx")
+        torch.onnx.export(model, torch.from_numpy(x), path, opset_version=OPSETS[name],
+                          input_names=["input"], output_names=["logits"])
+        with torch.no_grad():
+            expected = model.double()(torch.from_numpy(x).double()).numpy()
+        np.save(os.path.join(tmp, "x.npy"), x)
+        out = os.path.join(tmp, "y.npy")
+        code, log = run_tilec(tilec, ["run", path, "--reference", "--input",
+                                      os.path.join(tmp, "x.npy"), "--output", out])
+        if code != 0:
+            return f"{name}: tilec failed (exit {code}):\n{log}"
+        actual = np.load(out)
+    abs_err, rel_err = max_errors(actual, expected)
+    top_ok = int(actual.argmax()) == int(expected.argmax())
+    ok = rel_err <= RTOL and top_ok
+    print(f"{'ok' if ok else 'MISMATCH':8} {name:20} opset {OPSETS[name]}  max abs err "
+          f"{abs_err:.2e}, rel {rel_err:.2e}, top-1 {int(actual.argmax())} vs torch "
+          f"{int(expected.argmax())}", flush=True)
+    return None if ok else f"{name}: rel error {rel_err:.2e} (limit {RTOL}), same top-1: {top_ok}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tilec")
+    parser.add_argument("models", nargs="*")
+    parser.add_argument("--all", action="store_true", help="all ten models (several minutes)")
+    args = parser.parse_args()
+    names = args.models or (list(OPSETS) if args.all else DEFAULT)
+    unknown = [n for n in names if n not in OPSETS]
+    if unknown:
+        parser.error(f"choose models from {list(OPSETS)}")
+    failures = [f for f in (check(args.tilec, n) for n in names) if f]
+    for f in failures:
+        print("FAILED", f, file=sys.stderr)
+    print(f"{len(names) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
