@@ -102,8 +102,12 @@ Value GraphBuilder::conv(Value x, StringRef name, int64_t outChannels, int64_t k
                          int64_t stride, int64_t pad, int64_t groups, bool bias) {
   currentName = name.str();
   int64_t inPerGroup = shape(x)[1] / groups;
-  // Kaiming normal, mode fan_out, ReLU gain: std = sqrt(2 / (out * k * k)).
-  double std = std::sqrt(2.0 / double(outChannels * kernel * kernel));
+  // Kaiming normal, fan-in mode (He et al. 2015; PyTorch's default mode), ReLU
+  // gain: std = sqrt(2 / (in / groups * k * k)). It keeps activations at unit
+  // scale with depth when batch norm is the identity (fresh running statistics);
+  // torchvision's fan-out mode makes MobileNet/EfficientNet signals vanish and
+  // DenseNet's explode, which would leave random-weight numerical tests blind.
+  double std = std::sqrt(2.0 / double(inPerGroup * kernel * kernel));
   Value w = parameter((name + ".weight").str(), {outChannels, inPerGroup, kernel, kernel},
                       Init::normal(std));
   Value bv = bias ? parameter((name + ".bias").str(), {outChannels}, Init::zeros()) : Value();

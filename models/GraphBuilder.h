@@ -12,7 +12,7 @@
 //
 // Weights are initialised from (seed, parameter name) alone, so a parameter's
 // values do not depend on build order. The scheme (docs/design/models.md):
-// conv weights Kaiming-normal (fan-out, ReLU gain), conv biases 0; linear
+// conv weights Kaiming-normal (fan-in, ReLU gain), conv biases 0; linear
 // weights and biases uniform(+-1/sqrt(fan_in)) (PyTorch's nn.Linear default);
 // normalization scales 1, shifts 0, running mean 0, running variance 1.
 //

@@ -13,6 +13,7 @@ int modelsCommand(const std::vector<std::string> &args);
 int infoCommand(const std::vector<std::string> &args);
 int runCommand(const std::vector<std::string> &args);
 int emitCommand(const std::vector<std::string> &args);
+int exportCommand(const std::vector<std::string> &args);
 
 } // namespace tilec::cli
 

@@ -1,6 +1,7 @@
 //===- GraphCommands.cpp - `tilec models`, `tilec info`, `tilec emit` -----===//
 
 #include "ir/Analysis.h"
+#include "models/onnx/OnnxExport.h"
 #include "models/onnx/OnnxImport.h"
 #include "tools/tilec/Commands.h"
 #include "tools/tilec/ModelSource.h"
@@ -189,5 +190,33 @@ int tilec::cli::emitCommand(const std::vector<std::string> &args) {
     out->os() << "\n";
   }
   out->keep();
+  return 0;
+}
+
+int tilec::cli::exportCommand(const std::vector<std::string> &args) {
+  ArgParser parser("tilec export", "<model|file.mlir|file.onnx>",
+                   "Writes a model (with its weights) as ONNX, opset 17, for ONNX Runtime and\n"
+                   "other tools. The file is written to a temporary name and renamed when done.");
+  parser.option("o", "file.onnx", "output file (required)");
+  addModelOptions(parser);
+  if (!parser.parse(args))
+    return parser.exitCode();
+  if (parser.positionals().size() != 1 || !parser.has("o")) {
+    parser.error("expects one model and -o <file.onnx>");
+    return 2;
+  }
+  MLIRContext context;
+  int exitCode = 1;
+  auto module = loadModel(context, parser.positionals()[0], parser, models::WeightInit::Seeded,
+                          exitCode);
+  if (failed(module))
+    return exitCode;
+  std::string error;
+  if (failed(onnx_export::exportOnnx(module->get(), parser.get("o"), error))) {
+    parser.error(error);
+    return 1;
+  }
+  std::printf("wrote %s (ONNX opset %lld)\n", parser.get("o").c_str(),
+              (long long)onnx_export::kExportOpset);
   return 0;
 }

@@ -31,6 +31,7 @@ const Command kCommands[] = {
     {"run", "run a model (reference interpreter) and print its top classes and time",
      tilec::cli::runCommand},
     {"emit", "write a model's graph as MLIR text or bytecode", tilec::cli::emitCommand},
+    {"export", "write a model with its weights as ONNX (opset 17)", tilec::cli::exportCommand},
 };
 
 void printUsage(FILE *out) {
