@@ -14,6 +14,8 @@ packages=(
   libgtest-dev
   # ONNX import/export (protobuf classes of the ONNX format)
   libonnx-dev libprotobuf-dev protobuf-compiler
+  # fuzzing the ONNX importer (libFuzzer, AddressSanitizer)
+  clang-19 libclang-rt-19-dev
   # reference checks against PyTorch (Debian's interpreter and packages)
   python3 python3-numpy python3-torch python3-torchvision python3-venv python3-pip
 )

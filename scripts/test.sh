@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
+scripts/fuzz.sh 0   # the ONNX importer fuzzer (clang + libFuzzer); ctest runs it briefly
 cd build
 ctest --output-on-failure -j "$(nproc)" "$@"

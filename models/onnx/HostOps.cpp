@@ -28,6 +28,10 @@ void copyElement(const HostTensor &from, int64_t src, HostTensor &to, int64_t ds
     to.ints[dst] = from.ints[src];
 }
 
+/// Host tensors are shape computations and small constants; anything larger
+/// than this is a corrupt or hostile model (and would exhaust memory).
+constexpr int64_t kMaxHostElements = int64_t(1) << 24;
+
 HostTensor emptyLike(HostTensor::Kind kind, std::vector<int64_t> shape) {
   HostTensor t;
   t.kind = kind;
@@ -36,12 +40,25 @@ HostTensor emptyLike(HostTensor::Kind kind, std::vector<int64_t> shape) {
   return t;
 }
 
+LogicalResult checkSize(Importer &im, const onnx::NodeProto &n, ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d > 0 && count > kMaxHostElements / d))
+      return im.fail(n, "constant result of more than " + std::to_string(kMaxHostElements) +
+                            " elements (or a negative dimension) in a shape computation");
+    count *= d;
+  }
+  return success();
+}
+
 LogicalResult binary(Importer &im, const onnx::NodeProto &n) {
   const HostTensor &a = *im.host(n, 0), &c = *im.host(n, 1);
   std::optional<SmallVector<int64_t>> shape = broadcastShapes(a.shape, c.shape);
   if (!shape)
     return im.fail(n, "operand shapes do not broadcast");
   std::vector<int64_t> out(shape->begin(), shape->end());
+  if (failed(checkSize(im, n, out)))
+    return failure();
   std::vector<int64_t> ia = broadcastIndices(out, a.shape), ic = broadcastIndices(out, c.shape);
   const std::string &op = n.op_type();
   bool ints = a.kind == HostTensor::Int && c.kind == HostTensor::Int;
@@ -82,6 +99,8 @@ LogicalResult gather(Importer &im, const onnx::NodeProto &n) {
     inner *= data.shape[d];
   for (int64_t d = 0; d < *axis; ++d)
     outer *= data.shape[d];
+  if (failed(checkSize(im, n, outShape)))
+    return failure();
   HostTensor r = emptyLike(data.kind, outShape);
   int64_t k = indices.numel();
   for (int64_t j = 0; j < k; ++j) {
@@ -205,6 +224,8 @@ LogicalResult where(Importer &im, const onnx::NodeProto &n) {
   if (!all || x.kind != y.kind)
     return im.fail(n, "operands do not broadcast or differ in element type");
   std::vector<int64_t> shape(all->begin(), all->end());
+  if (failed(checkSize(im, n, shape)))
+    return failure();
   std::vector<int64_t> ic = broadcastIndices(shape, c.shape), ix = broadcastIndices(shape, x.shape),
                        iy = broadcastIndices(shape, y.shape);
   HostTensor r = emptyLike(x.kind, shape);
@@ -223,6 +244,8 @@ LogicalResult expand(Importer &im, const onnx::NodeProto &n) {
   if (!shape)
     return im.fail(n, "cannot expand to the requested shape");
   std::vector<int64_t> out(shape->begin(), shape->end());
+  if (failed(checkSize(im, n, out)))
+    return failure();
   std::vector<int64_t> src = broadcastIndices(out, t.shape);
   HostTensor r = emptyLike(t.kind, out);
   for (size_t i = 0; i < src.size(); ++i)

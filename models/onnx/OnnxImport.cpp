@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include <google/protobuf/io/coded_stream.h>
 
@@ -370,12 +371,12 @@ FailureOr<OwningOpRef<ModuleOp>> importModel(MLIRContext &context, onnx::ModelPr
 
   for (const auto &node : graph.node()) {
     if (!node.domain().empty() && node.domain() != "ai.onnx") {
-      im.unsupported(node, "op domain '" + node.domain() + "' is not supported (default domain only)");
+      (void)im.unsupported(node, "op domain '" + node.domain() + "' is not supported (default domain only)");
       return failure();
     }
     std::string reason = unsupportedReason(node, *opset);
     if (!reason.empty()) {
-      im.unsupported(node, reason);
+      (void)im.unsupported(node, reason);
       return failure();
     }
     if (failed(convertNode(im, node)))
@@ -391,6 +392,26 @@ FailureOr<OwningOpRef<ModuleOp>> importModel(MLIRContext &context, onnx::ModelPr
     FailureOr<Value> v = im.value(returnNode, 0);
     if (failed(v))
       return failure();
+    // A declared static shape must be what the graph computes.
+    const auto &declared = output.type().tensor_type();
+    if (declared.has_shape()) {
+      SmallVector<int64_t> dims;
+      for (const auto &dim : declared.shape().dim())
+        dims.push_back(dim.has_dim_value() ? dim.dim_value() : ShapedType::kDynamic);
+      ArrayRef<int64_t> computed = shapeOf(*v);
+      bool matches = dims.size() == computed.size();
+      for (size_t i = 0; matches && i < dims.size(); ++i)
+        matches = dims[i] == ShapedType::kDynamic || dims[i] == computed[i];
+      if (!matches) {
+        error = "graph output '" + output.name() + "' is declared as " +
+                llvm::join(llvm::map_range(dims, [](int64_t d) {
+                             return d == ShapedType::kDynamic ? std::string("?") : std::to_string(d);
+                           }), "x") +
+                " but the graph computes " +
+                llvm::join(llvm::map_range(computed, [](int64_t d) { return std::to_string(d); }), "x");
+        return failure();
+      }
+    }
     results.push_back(*v);
   }
   if (results.empty()) {

@@ -797,8 +797,8 @@ LogicalResult convertConstantOfShape(Importer &im, const Node &n) {
     return failure();
   int64_t count = 1;
   for (int64_t d : *shape) {
-    if (d < 0 || (d > 0 && count > (int64_t(1) << 31) / d))
-      return im.fail(n, "absurd shape");
+    if (d < 0 || (d > 0 && count > (int64_t(1) << 24) / d))
+      return im.fail(n, "shape of more than 2^24 elements or with a negative dimension");
     count *= d;
   }
   HostTensor value = HostTensor::ofFloats({1}, {0.0f});
@@ -831,62 +831,63 @@ using Converter = std::function<LogicalResult(Importer &, const Node &)>;
 struct OpEntry {
   Converter convert;
   int64_t sinceOpset;
+  int requiredInputs; ///< leading inputs that must be present (non-empty)
 };
 
 const std::map<std::string, OpEntry> &converters() {
   static const std::map<std::string, OpEntry> table = {
-      {"Conv", {convertConv, 1}},
-      {"Gemm", {convertGemm, 7}},
-      {"MatMul", {convertMatMul, 1}},
-      {"Add", {convertBinary<AddOp>, 7}},
-      {"Sub", {convertBinary<SubOp>, 7}},
-      {"Mul", {convertBinary<MulOp>, 7}},
-      {"Div", {convertBinary<DivOp>, 7}},
-      {"Pow", {convertPow, 7}},
-      {"Relu", {convertUnary<ReluOp>, 6}},
-      {"Sigmoid", {convertUnary<SigmoidOp>, 6}},
-      {"Tanh", {convertUnary<TanhOp>, 6}},
-      {"Exp", {convertUnary<ExpOp>, 6}},
-      {"Sqrt", {convertUnary<SqrtOp>, 6}},
-      {"Reciprocal", {convertUnary<ReciprocalOp>, 6}},
-      {"Erf", {convertUnary<ErfOp>, 9}},
-      {"Neg", {convertUnary<NegOp>, 6}},
-      {"Clip", {convertClip, 11}},
-      {"LeakyRelu", {convertActivation, 6}},
-      {"HardSigmoid", {convertActivation, 6}},
-      {"HardSwish", {convertActivation, 14}},
-      {"Gelu", {convertActivation, 20}},
-      {"Softmax", {convertSoftmax, 1}},
-      {"BatchNormalization", {convertBatchNorm, 9}},
-      {"LayerNormalization", {convertLayerNorm, 17}},
-      {"LRN", {convertLrn, 1}},
-      {"MaxPool", {convertPool, 1}},
-      {"AveragePool", {convertPool, 1}},
-      {"GlobalAveragePool", {convertGlobalPool, 1}},
-      {"GlobalMaxPool", {convertGlobalPool, 1}},
-      {"ReduceMean", {convertReduce, 1}},
-      {"ReduceSum", {convertReduce, 1}},
-      {"ReduceMax", {convertReduce, 1}},
-      {"Shape", {convertShape, 1}},
-      {"Reshape", {convertReshape, 5}},
-      {"Flatten", {convertFlatten, 1}},
-      {"Unsqueeze", {convertUnsqueezeSqueeze, 1}},
-      {"Squeeze", {convertUnsqueezeSqueeze, 1}},
-      {"Concat", {convertConcat, 4}},
-      {"Transpose", {convertTranspose, 1}},
-      {"Slice", {convertSlice, 10}},
-      {"Pad", {convertPad, 11}},
-      {"Expand", {convertExpand, 8}},
-      {"Gather", {convertGather, 1}},
-      {"Split", {convertSplit, 2}},
-      {"Identity", {convertPassThrough, 1}},
-      {"Dropout", {convertPassThrough, 1}},
-      {"Cast", {convertCast, 6}},
-      {"Constant", {convertConstant, 1}},
-      {"ConstantOfShape", {convertConstantOfShape, 9}},
-      {"Equal", {convertHostOnly, 7}},
-      {"Where", {convertHostOnly, 9}},
-      {"Range", {convertHostOnly, 11}},
+      {"Conv", {convertConv, 1, 2}},
+      {"Gemm", {convertGemm, 7, 2}},
+      {"MatMul", {convertMatMul, 1, 2}},
+      {"Add", {convertBinary<AddOp>, 7, 2}},
+      {"Sub", {convertBinary<SubOp>, 7, 2}},
+      {"Mul", {convertBinary<MulOp>, 7, 2}},
+      {"Div", {convertBinary<DivOp>, 7, 2}},
+      {"Pow", {convertPow, 7, 2}},
+      {"Relu", {convertUnary<ReluOp>, 6, 1}},
+      {"Sigmoid", {convertUnary<SigmoidOp>, 6, 1}},
+      {"Tanh", {convertUnary<TanhOp>, 6, 1}},
+      {"Exp", {convertUnary<ExpOp>, 6, 1}},
+      {"Sqrt", {convertUnary<SqrtOp>, 6, 1}},
+      {"Reciprocal", {convertUnary<ReciprocalOp>, 6, 1}},
+      {"Erf", {convertUnary<ErfOp>, 9, 1}},
+      {"Neg", {convertUnary<NegOp>, 6, 1}},
+      {"Clip", {convertClip, 11, 1}},
+      {"LeakyRelu", {convertActivation, 6, 1}},
+      {"HardSigmoid", {convertActivation, 6, 1}},
+      {"HardSwish", {convertActivation, 14, 1}},
+      {"Gelu", {convertActivation, 20, 1}},
+      {"Softmax", {convertSoftmax, 1, 1}},
+      {"BatchNormalization", {convertBatchNorm, 9, 5}},
+      {"LayerNormalization", {convertLayerNorm, 17, 2}},
+      {"LRN", {convertLrn, 1, 1}},
+      {"MaxPool", {convertPool, 1, 1}},
+      {"AveragePool", {convertPool, 1, 1}},
+      {"GlobalAveragePool", {convertGlobalPool, 1, 1}},
+      {"GlobalMaxPool", {convertGlobalPool, 1, 1}},
+      {"ReduceMean", {convertReduce, 1, 1}},
+      {"ReduceSum", {convertReduce, 1, 1}},
+      {"ReduceMax", {convertReduce, 1, 1}},
+      {"Shape", {convertShape, 1, 1}},
+      {"Reshape", {convertReshape, 5, 2}},
+      {"Flatten", {convertFlatten, 1, 1}},
+      {"Unsqueeze", {convertUnsqueezeSqueeze, 1, 1}},
+      {"Squeeze", {convertUnsqueezeSqueeze, 1, 1}},
+      {"Concat", {convertConcat, 4, 1}},
+      {"Transpose", {convertTranspose, 1, 1}},
+      {"Slice", {convertSlice, 10, 3}},
+      {"Pad", {convertPad, 11, 2}},
+      {"Expand", {convertExpand, 8, 2}},
+      {"Gather", {convertGather, 1, 2}},
+      {"Split", {convertSplit, 2, 1}},
+      {"Identity", {convertPassThrough, 1, 1}},
+      {"Dropout", {convertPassThrough, 1, 1}},
+      {"Cast", {convertCast, 6, 1}},
+      {"Constant", {convertConstant, 1, 0}},
+      {"ConstantOfShape", {convertConstantOfShape, 9, 1}},
+      {"Equal", {convertHostOnly, 7, 2}},
+      {"Where", {convertHostOnly, 9, 3}},
+      {"Range", {convertHostOnly, 11, 3}},
   };
   return table;
 }
@@ -897,6 +898,13 @@ LogicalResult tilec::onnx_import::convertNode(Importer &im, const Node &n) {
   auto it = converters().find(n.op_type());
   if (it == converters().end())
     return im.unsupported(n, "op type '" + n.op_type() + "' is not supported");
+  // Converters read required inputs without re-checking: enforce arity here.
+  for (int i = 0; i < it->second.requiredInputs; ++i)
+    if (!im.has(n, i))
+      return im.fail(n, "needs at least " + std::to_string(it->second.requiredInputs) +
+                            " inputs, input #" + std::to_string(i) + " is missing");
+  if (n.output_size() < 1 || n.output(0).empty())
+    return im.fail(n, "has no output");
   return it->second.convert(im, n);
 }
 

@@ -62,3 +62,4 @@ save("dynamic_reshape", [helper.make_node("Reshape", ["x", "s"], ["y"], name="re
      [x, tensor("s", [2], TensorProto.INT64)], [y])
 save("reflect_pad", [helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode="reflect")], [x],
      [y], [numpy_helper.from_array(np.zeros(8, np.int64), "p")])
+save("wrong_output_shape", [helper.make_node("Relu", ["x"], ["y"], name="relu")], [x], [y])
