@@ -145,8 +145,6 @@ def main():
     for op in sorted(per_op):
         c = per_op[op]
         supported = c["passed"] + c["failed"]
-        if supported == 0:
-            continue
         why = "; ".join(f"{r} ({k})" for r, k in reasons[op].most_common(2))
         rows.append((op, c["passed"], supported, c["unsupported"], why))
     header = "| op type | passed / supported | unsupported | why unsupported (most common) |"
