@@ -111,18 +111,19 @@ FailureOr<Value> Importer::value(const onnx::NodeProto &node, int i) {
   auto init = initializers.find(name);
   if (init != initializers.end() && init->second->data_type() == onnx::TensorProto::FLOAT) {
     // A float initializer: one copy, straight into a resource blob.
-    FailureOr<std::vector<int64_t>> dims = tensorDims(*init->second, error);
-    if (failed(dims))
-      return fail(node, error);
-    auto type = RankedTensorType::get(*dims, b.getF32Type());
-    AsmResourceBlob blob = allocateF32Blob(type.getNumElements(), /*zeroed=*/false);
     std::string message;
-    if (failed(copyFloatData(*init->second, baseDir, blob.getMutableData(), message)))
+    FailureOr<std::vector<int64_t>> dims = tensorDims(*init->second, message);
+    if (failed(dims))
+      return fail(node, message);
+    auto type = RankedTensorType::get(*dims, b.getF32Type());
+    FailureOr<AsmResourceBlob> blob =
+        readFloatBlob(*init->second, baseDir, type.getNumElements(), message);
+    if (failed(blob))
       return fail(node, message);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(b.getInsertionBlock());
     Value v = b.create<ConstantOp>(NameLoc::get(b.getStringAttr(name)),
-                                   makeF32Weight(type, name, std::move(blob)),
+                                   makeF32Weight(type, name, std::move(*blob)),
                                    b.getStringAttr(name));
     return values[name] = v;
   }

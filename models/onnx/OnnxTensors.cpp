@@ -2,6 +2,8 @@
 
 #include "models/onnx/OnnxTensors.h"
 
+#include "ir/Weights.h"
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -82,6 +84,13 @@ bool rawBytes(const onnx::TensorProto &t, const std::string &baseDir, int64_t by
               " bytes";
       return false;
     }
+    in.seekg(0, std::ios::end);
+    if (int64_t(in.tellg()) < offset + bytes) {
+      error = "tensor '" + t.name() + "': external data file '" + file.string() +
+              "' is shorter than offset " + std::to_string(offset) + " + " +
+              std::to_string(bytes) + " bytes";
+      return false;
+    }
     storage.resize(bytes);
     in.seekg(offset);
     if (!in.read(storage.data(), bytes)) {
@@ -125,25 +134,37 @@ std::string tilec::onnx_import::elementTypeName(int32_t type) {
   return "type #" + std::to_string(type);
 }
 
-LogicalResult tilec::onnx_import::copyFloatData(const onnx::TensorProto &t,
-                                                const std::string &baseDir,
-                                                MutableArrayRef<char> dest, std::string &error) {
-  std::string storage;
-  int64_t bytes = int64_t(dest.size());
-  if (rawBytes(t, baseDir, bytes, storage, error)) {
-    const std::string &src = storage.empty() ? t.raw_data() : storage;
-    std::memcpy(dest.data(), src.data(), bytes);
-    return success();
+FailureOr<AsmResourceBlob> tilec::onnx_import::readFloatBlob(const onnx::TensorProto &t,
+                                                             const std::string &baseDir,
+                                                             int64_t numel, std::string &error) {
+  int64_t bytes = numel * 4;
+  // Check that the data is really there before allocating: a corrupt model may
+  // claim huge dims.
+  if (t.data_location() != onnx::TensorProto::EXTERNAL && !t.has_raw_data() &&
+      int64_t(t.float_data_size()) != numel) {
+    error = "tensor '" + t.name() + "' has " + std::to_string(t.float_data_size()) +
+            " float values, its dims need " + std::to_string(numel);
+    return failure();
   }
+  if (t.has_raw_data() && t.data_location() != onnx::TensorProto::EXTERNAL &&
+      int64_t(t.raw_data().size()) != bytes) {
+    error = "tensor '" + t.name() + "' holds " + std::to_string(t.raw_data().size()) +
+            " bytes of raw data, its dims need " + std::to_string(bytes);
+    return failure();
+  }
+  std::string storage;
+  bool raw = rawBytes(t, baseDir, bytes, storage, error); // reads external data, size-checked
   if (!error.empty())
     return failure();
-  if (int64_t(t.float_data_size()) * 4 != bytes) {
-    error = "tensor '" + t.name() + "' has " + std::to_string(t.float_data_size()) +
-            " float values, its dims need " + std::to_string(bytes / 4);
+  AsmResourceBlob blob = allocateF32Blob(numel, /*zeroed=*/false);
+  if (!blob.getData().data() && numel > 0) {
+    error = "out of memory reading tensor '" + t.name() + "'";
     return failure();
   }
-  std::memcpy(dest.data(), t.float_data().data(), bytes);
-  return success();
+  const char *src = raw ? (storage.empty() ? t.raw_data().data() : storage.data())
+                        : reinterpret_cast<const char *>(t.float_data().data());
+  std::memcpy(blob.getMutableData().data(), src, bytes);
+  return blob;
 }
 
 LogicalResult tilec::onnx_import::toHostTensor(const onnx::TensorProto &t,
@@ -169,7 +190,6 @@ LogicalResult tilec::onnx_import::toHostTensor(const onnx::TensorProto &t,
   bool isFloat = type == onnx::TensorProto::FLOAT || type == onnx::TensorProto::DOUBLE ||
                  type == onnx::TensorProto::FLOAT16 || type == onnx::TensorProto::BFLOAT16;
   out.kind = isFloat ? HostTensor::Float : HostTensor::Int;
-  (isFloat ? out.floats.resize(n) : out.ints.resize(n));
   // Typed fields: float_data, double_data, int64_data, uint64_data, and int32_data
   // for every type of 32 bits or less (including the bits of float16/bfloat16).
   int64_t typedCount = type == onnx::TensorProto::FLOAT    ? t.float_data_size()
@@ -183,6 +203,7 @@ LogicalResult tilec::onnx_import::toHostTensor(const onnx::TensorProto &t,
             " values, its dims need " + std::to_string(n);
     return failure();
   }
+  (isFloat ? out.floats.resize(n) : out.ints.resize(n)); // sizes checked: safe to allocate
   for (int64_t i = 0; i < n; ++i) {
     auto read = [&](auto zero) {
       decltype(zero) v;

@@ -11,6 +11,8 @@
 
 #include "models/onnx/Importer.h"
 
+#include "mlir/IR/AsmState.h"
+
 namespace tilec::onnx_import {
 
 /// Largest tensor (in elements) tilec accepts from a file: guards against
@@ -24,9 +26,11 @@ mlir::FailureOr<std::vector<int64_t>> tensorDims(const onnx::TensorProto &tensor
 /// Name of an ONNX element type ("float", "int64", ...).
 std::string elementTypeName(int32_t type);
 
-/// Copies a FLOAT tensor's data into `dest` (numel * 4 bytes).
-mlir::LogicalResult copyFloatData(const onnx::TensorProto &tensor, const std::string &baseDir,
-                                  llvm::MutableArrayRef<char> dest, std::string &error);
+/// A FLOAT tensor's data as a weight blob of `numel` floats, after checking that
+/// the data (inline or external) really has that size.
+mlir::FailureOr<mlir::AsmResourceBlob> readFloatBlob(const onnx::TensorProto &tensor,
+                                                     const std::string &baseDir, int64_t numel,
+                                                     std::string &error);
 
 /// Converts any numeric tensor to a host tensor.
 mlir::LogicalResult toHostTensor(const onnx::TensorProto &tensor, const std::string &baseDir,
