@@ -63,5 +63,5 @@ save("dynamic_reshape", [helper.make_node("Reshape", ["x", "s"], ["y"], name="re
 save("reflect_pad", [helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode="reflect")], [x],
      [y], [numpy_helper.from_array(np.zeros(8, np.int64), "p")])
 save("wrong_output_shape", [helper.make_node("Relu", ["x"], ["y"], name="relu")], [x], [y])
-huge = helper.make_tensor("w", TensorProto.FLOAT, [4096, 4096, 16, 16], [])
+huge = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4096, 4096, 16, 16])
 save("huge_initializer", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv")], [x], [y], [huge])
