@@ -65,3 +65,14 @@ save("reflect_pad", [helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode
 save("wrong_output_shape", [helper.make_node("Relu", ["x"], ["y"], name="relu")], [x], [y])
 huge = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4096, 4096, 16, 16])
 save("huge_initializer", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv")], [x], [y], [huge])
+
+# A valid model whose weight lives in an external-data file next to it (the route
+# for models over 2 GB).
+ext_dir = os.path.join(out, "external")
+os.makedirs(ext_dir, exist_ok=True)
+ext_graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv")],
+                              "external", [x], [y],
+                              [numpy_helper.from_array(np.full((4, 3, 3, 3), 0.5, np.float32), "w")])
+ext_model = helper.make_model(ext_graph, opset_imports=[helper.make_opsetid("", 17)])
+onnx.save_model(ext_model, os.path.join(ext_dir, "model.onnx"), save_as_external_data=True,
+                all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
