@@ -76,3 +76,23 @@ LogicalResult DropoutOp::verify() {
 
 // Dropout is the identity at inference time.
 OpFoldResult DropoutOp::fold(FoldAdaptor) { return getInput(); }
+
+//===----------------------------------------------------------------------===//
+// DispatchOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DispatchOp::verify() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError("region has ") << body.getNumArguments() << " arguments for "
+                                      << getInputs().size() << " inputs";
+  for (auto [arg, input] : llvm::zip(body.getArguments(), getInputs()))
+    if (arg.getType() != input.getType())
+      return emitOpError("region argument type ") << arg.getType()
+                                                   << " differs from input type " << input.getType();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("yields ") << yield.getValues().getTypes() << " but returns "
+                                  << getResultTypes();
+  return success();
+}

@@ -13,6 +13,7 @@ include "ir/TilecDialect.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 // Activations and weights: statically shaped float tensors of any rank.
 def Tilec_Tensor : StaticShapeTensorOf<[AnyFloat]>;
@@ -329,5 +330,48 @@ class Tilec_ReduceOp<string mnemonic, string what> : Tilec_Op<mnemonic> {
 def Tilec_ReduceMeanOp : Tilec_ReduceOp<"reduce_mean", "Mean">;
 def Tilec_ReduceSumOp : Tilec_ReduceOp<"reduce_sum", "Sum">;
 def Tilec_ReduceMaxOp : Tilec_ReduceOp<"reduce_max", "Maximum">;
+
+//===----------------------------------------------------------------------===//
+// Dispatch regions
+//===----------------------------------------------------------------------===//
+
+def Tilec_DispatchOp : Op<Tilec_Dialect, "dispatch",
+    [IsolatedFromAbove, RecursiveMemoryEffects,
+     SingleBlockImplicitTerminator<"YieldOp">]> {
+  let summary = "One kernel: a root op with its fused producers and consumers";
+  let description = [{
+    Produced by `tilec-form-dispatches`; code generation turns each dispatch into
+    exactly one kernel. The region is isolated from above: its block arguments
+    are the dispatch's `inputs` (activations and weights), `tilec.yield` returns
+    its results. `kind` names the root op; `signature` is the stable key of the
+    dispatch (op kinds, shapes, dtypes, attributes, fused epilogue) that tuning
+    records are stored under.
+
+    ```mlir
+    %r = tilec.dispatch "conv2d" (%x, %w) {signature = "..."}
+        : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32> {
+    ^bb0(%a: tensor<1x3x8x8xf32>, %b: tensor<4x3x3x3xf32>):
+      %c = tilec.conv2d %a, %b : (...) -> tensor<1x4x6x6xf32>
+      %d = tilec.relu %c : tensor<1x4x6x6xf32>
+      tilec.yield %d : tensor<1x4x6x6xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Tilec_Tensor>:$inputs, StrAttr:$kind, StrAttr:$signature);
+  let results = (outs Variadic<Tilec_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $kind `(` $inputs `)` attr-dict `:` functional-type($inputs, $results) $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Tilec_YieldOp : Op<Tilec_Dialect, "yield",
+    [Pure, Terminator, ReturnLike, HasParent<"DispatchOp">]> {
+  let summary = "Returns the results of a dispatch region";
+  let arguments = (ins Variadic<Tilec_Tensor>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+  let builders = [OpBuilder<(ins), [{ /* empty */ }]>];
+}
 
 #endif // TILEC_OPS_TD

@@ -243,7 +243,7 @@ FailureOr<std::vector<Tensor>> Interpreter::run(func::FuncOp function, std::vect
             std::to_string(inputs.size());
     return failure();
   }
-  llvm::DenseMap<Value, Tensor> values;
+  std::vector<std::shared_ptr<const Tensor>> args;
   for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
     std::vector<int64_t> expected = shapeOf(arg);
     if (inputs[i].shape != expected) {
@@ -251,8 +251,23 @@ FailureOr<std::vector<Tensor>> Interpreter::run(func::FuncOp function, std::vect
               " but @" + function.getName().str() + " expects " + shapeText(expected);
       return failure();
     }
-    values[arg] = std::move(inputs[i]);
+    args.push_back(std::make_shared<const Tensor>(std::move(inputs[i])));
   }
+  auto results = runBlock(body, args, error);
+  if (failed(results))
+    return failure();
+  std::vector<Tensor> outputs;
+  for (const auto &r : *results)
+    outputs.push_back(*r);
+  return outputs;
+}
+
+FailureOr<std::vector<std::shared_ptr<const Tensor>>>
+Interpreter::runBlock(Block &body, const std::vector<std::shared_ptr<const Tensor>> &args,
+                      std::string &error) {
+  llvm::DenseMap<Value, std::shared_ptr<const Tensor>> values;
+  for (auto [arg, tensor] : llvm::zip(body.getArguments(), args))
+    values[arg] = tensor;
 
   // 2. Last uses (values the terminator returns are kept).
   llvm::DenseMap<Operation *, SmallVector<Value>> dying;
@@ -266,29 +281,41 @@ FailureOr<std::vector<Tensor>> Interpreter::run(func::FuncOp function, std::vect
         dying[last].push_back(operand);
     }
 
-  // 3. Evaluate.
+  // 3. Evaluate. A dispatch region runs its body on its operands (shared, not
+  // copied); every other op has one result and one kernel.
   auto lookup = [&](Value v) -> const Tensor * {
     if (!v)
       return nullptr;
     auto it = values.find(v);
-    return it == values.end() ? nullptr : &it->second;
+    return it == values.end() ? nullptr : it->second.get();
   };
   for (Operation &op : body.without_terminator()) {
-    if (op.getNumResults() != 1) {
-      error = "cannot evaluate '" + op.getName().getStringRef().str() +
-              "': the reference interpreter handles single-result ops only";
-      return failure();
-    }
     auto start = std::chrono::steady_clock::now();
-    Tensor out(shapeOf(op.getResult(0)));
-    if (failed(evaluate(&op, lookup, out, options.threads, error))) {
-      std::string where;
-      llvm::raw_string_ostream os(where);
-      os << op.getLoc();
-      error += " (at " + where + ")";
-      return failure();
+    if (auto dispatch = dyn_cast<DispatchOp>(op)) {
+      std::vector<std::shared_ptr<const Tensor>> inner;
+      for (Value v : dispatch.getInputs())
+        inner.push_back(values.lookup(v));
+      auto results = runBlock(dispatch.getBody().front(), inner, error);
+      if (failed(results))
+        return failure();
+      for (auto [result, tensor] : llvm::zip(dispatch.getResults(), *results))
+        values[result] = tensor;
+    } else {
+      if (op.getNumResults() != 1) {
+        error = "cannot evaluate '" + op.getName().getStringRef().str() +
+                "': the reference interpreter handles single-result ops only";
+        return failure();
+      }
+      auto out = std::make_shared<Tensor>(shapeOf(op.getResult(0)));
+      if (failed(evaluate(&op, lookup, *out, options.threads, error))) {
+        std::string where;
+        llvm::raw_string_ostream os(where);
+        os << op.getLoc();
+        error += " (at " + where + ")";
+        return failure();
+      }
+      values[op.getResult(0)] = std::move(out);
     }
-    values[op.getResult(0)] = std::move(out);
     for (Value v : dying.lookup(&op))
       values.erase(v);
     if (options.onOpDone)
@@ -296,7 +323,7 @@ FailureOr<std::vector<Tensor>> Interpreter::run(func::FuncOp function, std::vect
                                                           start).count());
   }
 
-  std::vector<Tensor> results;
+  std::vector<std::shared_ptr<const Tensor>> results;
   for (Value v : body.getTerminator()->getOperands())
     results.push_back(values.lookup(v));
   return results;

@@ -4,6 +4,8 @@
 // kernels of Kernels.h. It is the oracle every later test compares compiled
 // kernels against, so it favours clarity over speed (ResNet-50 at batch 1 takes
 // a few seconds on two cores). Intermediate tensors are freed after their last use.
+// `tilec.dispatch` regions run their bodies in place, so a graph evaluates the
+// same before and after fusion.
 //
 // Example:
 //   Interpreter interpreter({.threads = 2});
@@ -21,6 +23,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace tilec::reference {
@@ -41,6 +44,11 @@ public:
                                            std::vector<Tensor> inputs, std::string &error);
 
 private:
+  /// Evaluates `body` (a function body or a dispatch region) on `args`.
+  mlir::FailureOr<std::vector<std::shared_ptr<const Tensor>>>
+  runBlock(mlir::Block &body, const std::vector<std::shared_ptr<const Tensor>> &args,
+           std::string &error);
+
   InterpreterOptions options;
 };
 
