@@ -3,6 +3,8 @@
 #ifndef TILEC_TOOLS_COMMANDS_H
 #define TILEC_TOOLS_COMMANDS_H
 
+#include "mlir/IR/BuiltinOps.h"
+
 #include <string>
 #include <vector>
 
@@ -14,6 +16,11 @@ int infoCommand(const std::vector<std::string> &args);
 int runCommand(const std::vector<std::string> &args);
 int emitCommand(const std::vector<std::string> &args);
 int exportCommand(const std::vector<std::string> &args);
+int optimizeCommand(const std::vector<std::string> &args);
+
+/// Runs the graph pipeline on `module` (honours TILEC_DUMP_IR).
+mlir::LogicalResult runGraphPipeline(mlir::ModuleOp module, const std::string &fusion,
+                                     std::string &error);
 
 } // namespace tilec::cli
 

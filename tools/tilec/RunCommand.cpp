@@ -103,6 +103,8 @@ int tilec::cli::runCommand(const std::vector<std::string> &args) {
   parser.option("weights", "dir", "replace each weight <name> by <dir>/<name>.npy when present");
   parser.option("threads", "N", "threads (default: all cores)");
   parser.option("top", "K", "how many top classes to print", "5");
+  parser.option("fusion", "none|default",
+                "run the graph pipeline first (BN folding, dispatch regions) with this fusion");
   addModelOptions(parser);
   if (!parser.parse(args))
     return parser.exitCode();
@@ -139,6 +141,17 @@ int tilec::cli::runCommand(const std::vector<std::string> &args) {
     std::printf("weights    %d tensors from %s\n", attached, parser.get("weights").c_str());
   }
   std::string error;
+  if (parser.has("fusion")) {
+    std::string fusion = parser.get("fusion");
+    if (fusion != "none" && fusion != "default") {
+      parser.error("--fusion must be 'none' or 'default', got '" + fusion + "'");
+      return 2;
+    }
+    if (failed(runGraphPipeline(module->get(), fusion, error))) {
+      parser.error(error);
+      return 1;
+    }
+  }
   FailureOr<func::FuncOp> function = entryFunction(module->get(), error);
   if (failed(function)) {
     parser.error(error);

@@ -32,6 +32,8 @@ const Command kCommands[] = {
      tilec::cli::runCommand},
     {"emit", "write a model's graph as MLIR text or bytecode", tilec::cli::emitCommand},
     {"export", "write a model with its weights as ONNX (opset 17)", tilec::cli::exportCommand},
+    {"optimize", "run the graph pipeline (BN folding, fusion, memory plan) and report it",
+     tilec::cli::optimizeCommand},
 };
 
 void printUsage(FILE *out) {

@@ -1,0 +1,158 @@
+//===- FormDispatches.cpp - one tilec.dispatch per kernel -----------------===//
+//
+// Assumes: a func of tilec ops (after batch-norm folding).
+// Guarantees: every compute op is inside exactly one tilec.dispatch; views
+// (reshape, flatten) and constants stay outside; the function computes the same
+// values. Each dispatch carries `kind` (its root op) and `signature`.
+//
+// Cost rule (fusion=default). An elementwise consumer joins its producer's
+// dispatch when:
+//   1. the producer's result has exactly one use (otherwise it must be written
+//      to memory anyway, and fusing would compute it twice);
+//   2. the consumer's result has the producer's shape (no broadcast blow-up:
+//      the kernel's iteration space stays the root's);
+//   3. any other operand is defined before the root and is no larger than the
+//      result (a residual or a per-channel vector: bytes read stay bounded).
+// Each fused consumer saves writing and re-reading one intermediate tensor.
+// The chain continues from the consumer. Fusion never crosses views, and a
+// pattern with an extra use is left unfused (tests/lit/passes).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace tilec {
+#define GEN_PASS_DEF_FORMDISPATCHESPASS
+#include "passes/Passes.h.inc"
+} // namespace tilec
+
+using namespace mlir;
+using namespace tilec;
+
+namespace {
+
+bool isView(Operation *op) { return isa<ReshapeOp, FlattenOp>(op); }
+
+bool isElementwise(Operation *op) {
+  return isa<AddOp, SubOp, MulOp, DivOp, ReluOp, LeakyReluOp, ClipOp, SigmoidOp, TanhOp, SiluOp,
+             HardswishOp, HardsigmoidOp, GeluOp, ExpOp, SqrtOp, ReciprocalOp, ErfOp, NegOp,
+             DropoutOp>(op);
+}
+
+int64_t numElements(Value v) { return cast<ShapedType>(v.getType()).getNumElements(); }
+
+/// Rule 1-3 of the file comment: may `user` join the dispatch rooted at `root`
+/// whose current last value is `value`?
+bool canFuseConsumer(Operation *root, Value value, Operation *user) {
+  if (!value.hasOneUse() || !isElementwise(user) || user->getBlock() != root->getBlock())
+    return false;
+  if (user->getResult(0).getType() != value.getType())
+    return false;
+  for (Value operand : user->getOperands()) {
+    if (operand == value)
+      continue;
+    Operation *def = operand.getDefiningOp();
+    bool before = !def || def->isBeforeInBlock(root);
+    if (!before || numElements(operand) > numElements(user->getResult(0)))
+      return false;
+  }
+  return true;
+}
+
+/// Stable key of a group: each op's name, operand shapes and attributes.
+std::string signatureOf(ArrayRef<Operation *> group) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  for (auto [i, op] : llvm::enumerate(group)) {
+    os << (i ? "+" : "") << op->getName().stripDialect() << "(";
+    llvm::interleave(
+        op->getOperandTypes(), os,
+        [&](Type t) {
+          auto shaped = cast<ShapedType>(t);
+          llvm::interleave(shaped.getShape(), os, "x");
+          os << "x" << shaped.getElementType();
+        },
+        ",");
+    os << ")";
+    if (!op->getAttrDictionary().empty())
+      os << op->getAttrDictionary();
+  }
+  return text;
+}
+
+struct FormDispatchesPass
+    : public tilec::impl::FormDispatchesPassBase<FormDispatchesPass> {
+  using FormDispatchesPassBase::FormDispatchesPassBase;
+
+  void runOnOperation() override {
+    if (fusion != "default" && fusion != "none") {
+      getOperation().emitError("tilec-form-dispatches: fusion must be 'default' or 'none', got '")
+          << fusion << "'";
+      return signalPassFailure();
+    }
+    // 1. Snapshot the compute ops in order (we rewrite as we go).
+    SmallVector<Operation *> ops;
+    for (Operation &op : getOperation().getBody().front().without_terminator())
+      if (!isa<ConstantOp, DispatchOp>(op) && !isView(&op))
+        ops.push_back(&op);
+    // 2. Grow a group from each op not yet claimed, then outline it.
+    llvm::DenseSet<Operation *> claimed;
+    for (Operation *root : ops) {
+      if (claimed.contains(root))
+        continue;
+      SmallVector<Operation *> group = {root};
+      while (fusion == "default" && group.back()->getNumResults() == 1) {
+        Value last = group.back()->getResult(0);
+        Operation *user = last.hasOneUse() ? *last.getUsers().begin() : nullptr;
+        if (!user || !canFuseConsumer(root, last, user))
+          break;
+        group.push_back(user);
+      }
+      claimed.insert(group.begin(), group.end());
+      outline(group);
+    }
+  }
+
+  /// Moves `group` (root first, in program order) into a new dispatch placed
+  /// where the root was.
+  void outline(ArrayRef<Operation *> group) {
+    llvm::SmallPtrSet<Operation *, 8> members(group.begin(), group.end());
+    llvm::SetVector<Value> inputs, outputs;
+    for (Operation *op : group) {
+      for (Value operand : op->getOperands())
+        if (!operand.getDefiningOp() || !members.contains(operand.getDefiningOp()))
+          inputs.insert(operand);
+      for (Value result : op->getResults())
+        for (Operation *user : result.getUsers())
+          if (!members.contains(user))
+            outputs.insert(result);
+    }
+    Operation *root = group.front();
+    OpBuilder b(root);
+    auto dispatch = b.create<DispatchOp>(
+        root->getLoc(), TypeRange(outputs.getArrayRef()), inputs.getArrayRef(),
+        b.getStringAttr(root->getName().stripDialect()), b.getStringAttr(signatureOf(group)));
+    Block *body = b.createBlock(&dispatch.getBody());
+    IRMapping map;
+    for (Value input : inputs)
+      map.map(input, body->addArgument(input.getType(), input.getLoc()));
+    b.setInsertionPointToEnd(body);
+    for (Operation *op : group)
+      b.clone(*op, map);
+    SmallVector<Value> yielded;
+    for (Value output : outputs)
+      yielded.push_back(map.lookup(output));
+    b.create<YieldOp>(root->getLoc(), yielded);
+    for (auto [output, result] : llvm::zip(outputs, dispatch.getResults()))
+      Value(output).replaceAllUsesWith(result);
+    for (Operation *op : llvm::reverse(group))
+      op->erase();
+  }
+};
+
+} // namespace

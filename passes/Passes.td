@@ -1,0 +1,80 @@
+//===- Passes.td - tilec graph passes ----------------------*- tablegen -*-===//
+//
+// One pass per file; flag `tilec-<verb>-<noun>`, class `<Verb><Noun>Pass`, lit
+// test `tests/lit/passes/<verb>-<noun>.mlir`. The order they run in, and why, is
+// in Pipeline.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILEC_PASSES_TD
+#define TILEC_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FoldBatchNormPass : Pass<"tilec-fold-batch-norm", "mlir::func::FuncOp"> {
+  let summary = "Fold inference batch norm into the preceding conv or linear layer";
+  let description = [{
+    `batch_norm(conv2d(x, W, b))` with constant parameters and a single use of
+    the convolution becomes `conv2d(x, W', b')` with
+    `W'[o] = W[o] * s[o]`, `b'[o] = (b[o] - mean[o]) * s[o] + shift[o]`,
+    `s = scale / sqrt(var + eps)`; the same for `linear` on rank-2 inputs.
+    A batch norm with anything else before it (DenseNet's pre-activation) becomes
+    a per-channel `mul` + `add` with constant operands, which fusion can absorb.
+
+    Before:
+    ```mlir
+    %c = tilec.conv2d %x, %w : (...) -> tensor<1x4x6x6xf32>
+    %y = tilec.batch_norm %c, %s, %t, %m, %v : (...) -> tensor<1x4x6x6xf32>
+    ```
+    After:
+    ```mlir
+    %y = tilec.conv2d %x, %w2, %b2 : (...) -> tensor<1x4x6x6xf32>
+    ```
+  }];
+  let dependentDialects = ["tilec::TilecDialect"];
+}
+
+def FormDispatchesPass : Pass<"tilec-form-dispatches", "mlir::func::FuncOp"> {
+  let summary = "Group every compute op into a tilec.dispatch region (one kernel each)";
+  let description = [{
+    Each root op (convolution, matrix product, pooling, normalization, reduction,
+    data movement, or an elementwise op nothing absorbed) gets a dispatch; with
+    `fusion=default` it takes along the chain of elementwise consumers that the
+    cost rule accepts (see FormDispatches.cpp): bias, activation, residual add,
+    scale/shift. Views (`reshape`, `flatten`) and constants stay outside.
+
+    Before:
+    ```mlir
+    %c = tilec.conv2d %x, %w : (...) -> tensor<1x4x6x6xf32>
+    %r = tilec.relu %c : tensor<1x4x6x6xf32>
+    ```
+    After:
+    ```mlir
+    %r = tilec.dispatch "conv2d" (%x, %w) {signature = "conv2d(...)+relu"} : ... {
+    ^bb0(%a: ..., %b: ...):
+      %c = tilec.conv2d %a, %b : ...
+      %r = tilec.relu %c : ...
+      tilec.yield %r : ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"fusion", "fusion", "std::string", /*default=*/"\"default\"",
+           "'default' fuses by the cost rule; 'none' gives every op its own dispatch">
+  ];
+  let dependentDialects = ["tilec::TilecDialect"];
+}
+
+def PlanMemoryPass : Pass<"tilec-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "Assign activation buffers to offsets in one arena by liveness";
+  let description = [{
+    Every dispatch result is a buffer live from its dispatch to its last use
+    (through reshape/flatten views, which alias their operand). Buffers are
+    placed largest first at the lowest 64-byte-aligned offset that does not
+    overlap a buffer live at the same time. Each dispatch gets `arena_offsets`
+    (one per result); the function gets `tilec.arena_bytes` and, for
+    comparison, `tilec.naive_activation_bytes` (every buffer separately).
+  }];
+}
+
+#endif // TILEC_PASSES_TD

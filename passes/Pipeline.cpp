@@ -1,0 +1,48 @@
+//===- Pipeline.cpp - the graph pipeline, in order ------------------------===//
+//
+// 1. canonicalize       folds dropout/identities and constants, removes dead ops,
+//                       so later patterns see the real producer-consumer edges.
+// 2. cse                merges duplicate constants and ops (exporters repeat them).
+// 3. fold-batch-norm    before fusion: folding removes ops that would otherwise
+//                       become epilogues, and needs to see conv -> batch_norm.
+// 4. canonicalize       erases the weights folding left dead.
+// 5. form-dispatches    after every graph rewrite: dispatch regions are opaque
+//                       to the patterns above.
+// 6. plan-memory        last: needs the final dispatch order and results.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Pipeline.h"
+
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &options) {
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createCanonicalizerPass());
+  fn.addPass(createCSEPass());
+  fn.addPass(createFoldBatchNormPass());
+  fn.addPass(createCanonicalizerPass());
+  fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
+  fn.addPass(createPlanMemoryPass());
+}
+
+std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
+  return "Graph pipeline (on each func.func):\n"
+         "  1. canonicalize            fold dropout/identities and constants, drop dead ops\n"
+         "  2. cse                     merge duplicate constants and ops\n"
+         "  3. tilec-fold-batch-norm   fold BN into conv/linear (before fusion sees the pair)\n"
+         "  4. canonicalize            erase weights left dead by folding\n"
+         "  5. tilec-form-dispatches   fusion=" + options.fusion +
+         "; after all graph rewrites (regions are opaque to them)\n"
+         "  6. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";
+}
+
+void tilec::registerGraphPipeline() {
+  PassPipelineRegistration<>("tilec-graph-pipeline", "The tilec graph pipeline (fusion=default)",
+                             [](OpPassManager &pm) { buildGraphPipeline(pm, {}); });
+}

@@ -1,0 +1,38 @@
+//===- Pipeline.h - the graph pipeline, in order ----------------*- C++ -*-===//
+//
+// Builds the graph-level pass pipeline that ends with every compute op in a
+// tilec.dispatch and activations planned in one arena.
+//
+// Example:
+//   mlir::PassManager pm(&context);
+//   buildGraphPipeline(pm, {.fusion = "default"});
+//   if (failed(pm.run(module))) ...
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILEC_PASSES_PIPELINE_H
+#define TILEC_PASSES_PIPELINE_H
+
+#include "mlir/Pass/PassManager.h"
+
+#include <string>
+
+namespace tilec {
+
+struct GraphPipelineOptions {
+  std::string fusion = "default"; ///< "default" or "none" (one dispatch per op)
+};
+
+/// Adds the graph pipeline (Pipeline.cpp lists the steps and why they are in
+/// that order) to `pm`, which must run on a builtin.module.
+void buildGraphPipeline(mlir::OpPassManager &pm, const GraphPipelineOptions &options);
+
+/// The numbered steps with the reason for each position, for --print-pipeline.
+std::string describeGraphPipeline(const GraphPipelineOptions &options);
+
+/// Registers the pipeline as `tilec-graph-pipeline` (for tilec-opt).
+void registerGraphPipeline();
+
+} // namespace tilec
+
+#endif // TILEC_PASSES_PIPELINE_H

@@ -1,0 +1,88 @@
+// RUN: tilec-opt %s -split-input-file --tilec-form-dispatches | FileCheck %s
+// RUN: tilec-opt %s -split-input-file --tilec-form-dispatches=fusion=none | FileCheck %s --check-prefix=NONE
+
+// Conv + bias-add (per-channel) + residual add + relu: one kernel.
+// CHECK-LABEL: func.func @conv_epilogue
+// CHECK: %[[D:.*]] = tilec.dispatch "conv2d"(%arg0, %arg1, %arg2, %arg3) {signature = "conv2d({{.*}}+add({{.*}}+add({{.*}}+relu({{.*}}"}
+// CHECK: ^bb0(%[[X:.*]]: tensor<1x2x4x4xf32>, %[[W:.*]]: tensor<2x2x1x1xf32>, %[[B:.*]]: tensor<2x1x1xf32>, %[[R:.*]]: tensor<1x2x4x4xf32>):
+// CHECK: %[[C:.*]] = tilec.conv2d %[[X]], %[[W]]
+// CHECK: %[[A:.*]] = tilec.add %[[C]], %[[B]]
+// CHECK: %[[S:.*]] = tilec.add %[[A]], %[[R]]
+// CHECK: %[[Y:.*]] = tilec.relu %[[S]]
+// CHECK: tilec.yield %[[Y]]
+// CHECK: return %[[D]]
+// NONE-LABEL: func.func @conv_epilogue
+// NONE-COUNT-4: tilec.dispatch
+func.func @conv_epilogue(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>, %b: tensor<2x1x1xf32>, %r: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %c = tilec.conv2d %x, %w : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %a = tilec.add %c, %b : (tensor<1x2x4x4xf32>, tensor<2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %s = tilec.add %a, %r : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %y = tilec.relu %s : tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// The conv result has a second use: the relu is not fused (it would force the
+// conv to be computed twice or written anyway); both get their own dispatch.
+// CHECK-LABEL: func.func @extra_use
+// CHECK: %[[C:.*]] = tilec.dispatch "conv2d"(%arg0, %arg1) {signature = "conv2d({{[^+]*}}"}
+// CHECK: %[[R:.*]] = tilec.dispatch "relu"(%[[C]])
+// CHECK: return %[[R]], %[[C]]
+func.func @extra_use(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {
+  %c = tilec.conv2d %x, %w : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %y = tilec.relu %c : tensor<1x2x4x4xf32>
+  return %y, %c : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// A consumer that broadcasts to a larger shape changes the iteration space: not fused.
+// CHECK-LABEL: func.func @broadcast_consumer
+// CHECK: tilec.dispatch "linear"
+// CHECK: tilec.dispatch "add"
+func.func @broadcast_consumer(%x: tensor<1x4xf32>, %w: tensor<3x4xf32>, %big: tensor<5x3xf32>) -> tensor<5x3xf32> {
+  %l = tilec.linear %x, %w : (tensor<1x4xf32>, tensor<3x4xf32>) -> tensor<1x3xf32>
+  %y = tilec.add %l, %big : (tensor<1x3xf32>, tensor<5x3xf32>) -> tensor<5x3xf32>
+  return %y : tensor<5x3xf32>
+}
+
+// -----
+
+// The add's other operand (the sigmoid) is computed after the conv, so the add
+// cannot join the conv's dispatch (its use would precede its definition); it
+// joins the sigmoid's, whose side input (the conv) comes earlier.
+// CHECK-LABEL: func.func @late_operand
+// CHECK: %[[C:.*]] = tilec.dispatch "conv2d"(%arg0, %arg1) {signature = "conv2d({{[^+]*}}"}
+// CHECK: tilec.dispatch "sigmoid"(%arg0, %[[C]]) {signature = "sigmoid(1x2x4x4xf32)+add(1x2x4x4xf32,1x2x4x4xf32)"}
+// CHECK-NOT: tilec.dispatch "add"
+func.func @late_operand(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32> {
+  %c = tilec.conv2d %x, %w : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %s = tilec.sigmoid %x : tensor<1x2x4x4xf32>
+  %y = tilec.add %c, %s : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Views and constants stay outside dispatches; weights are dispatch inputs.
+// CHECK-LABEL: func.func @views_outside
+// CHECK: %[[W:.*]] = tilec.constant
+// CHECK: %[[F:.*]] = tilec.flatten %arg0
+// CHECK: tilec.dispatch "linear"(%[[F]], %[[W]])
+func.func @views_outside(%x: tensor<1x2x2x2xf32>) -> tensor<1x3xf32> {
+  %w = tilec.constant {name = "fc.weight"} dense<1.0> : tensor<3x8xf32>
+  %f = tilec.flatten %x : (tensor<1x2x2x2xf32>) -> tensor<1x8xf32>
+  %y = tilec.linear %f, %w : (tensor<1x8xf32>, tensor<3x8xf32>) -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}
+
+// -----
+
+// An unknown fusion mode is an error, not a silent default.
+// RUN: not tilec-opt %s -split-input-file --tilec-form-dispatches=fusion=all 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: fusion must be 'default' or 'none', got 'all'
+func.func @any(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %y = tilec.relu %x : tensor<2xf32>
+  return %y : tensor<2xf32>
+}

@@ -1,0 +1,115 @@
+//===- OptimizeCommand.cpp - `tilec optimize`: run the graph pipeline -----===//
+
+#include "passes/GraphStats.h"
+#include "passes/Pipeline.h"
+#include "tools/tilec/Commands.h"
+#include "tools/tilec/ModelSource.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+using namespace mlir;
+using namespace tilec;
+using namespace tilec::cli;
+
+LogicalResult tilec::cli::runGraphPipeline(ModuleOp module, const std::string &fusion,
+                                           std::string &error) {
+  PassManager pm(module.getContext());
+  buildGraphPipeline(pm, {.fusion = fusion});
+  // TILEC_DUMP_IR: "1" prints the IR after each pass to stderr; a directory
+  // receives one file per pass instead.
+  if (const char *dump = std::getenv("TILEC_DUMP_IR"); dump && *dump) {
+    module.getContext()->disableMultithreading();
+    auto never = [](Pass *, Operation *) { return false; };
+    auto always = [](Pass *, Operation *) { return true; };
+    if (std::string(dump) != "1") {
+      std::filesystem::create_directories(dump);
+      pm.enableIRPrintingToFileTree(never, always, /*printModuleScope=*/false,
+                                    /*printAfterOnlyOnChange=*/false,
+                                    /*printAfterOnlyOnFailure=*/false, dump);
+    } else {
+      pm.enableIRPrinting(never, always, /*printModuleScope=*/false,
+                          /*printAfterOnlyOnChange=*/false);
+    }
+  }
+  if (failed(pm.run(module))) {
+    error = "the graph pipeline failed (see the diagnostics above)";
+    return failure();
+  }
+  return success();
+}
+
+namespace {
+
+void printStats(const char *label, const GraphStats &s) {
+  std::printf("%-8s %6lld compute ops  %5lld kernels  %10.2f MB activation traffic", label,
+              (long long)s.computeOps, (long long)s.kernels, s.trafficBytes / 1e6);
+  if (s.arenaBytes)
+    std::printf("  arena %.2f MB (naive %.2f MB)", s.arenaBytes / 1e6, s.naiveBytes / 1e6);
+  std::printf("\n");
+}
+
+} // namespace
+
+int tilec::cli::optimizeCommand(const std::vector<std::string> &args) {
+  ArgParser parser("tilec optimize", "<model|file.mlir|file.onnx>",
+                   "Runs the graph pipeline (batch-norm folding, fusion into dispatch regions,\n"
+                   "memory planning) and prints what it changed; -o writes the result.");
+  parser.option("fusion", "none|default", "fusion rule of tilec-form-dispatches", "default");
+  parser.flag("print-pipeline", "print the pipeline's steps and why they are in that order");
+  parser.option("o", "file.mlir", "write the optimized graph (MLIR text) here");
+  addModelOptions(parser);
+  if (!parser.parse(args))
+    return parser.exitCode();
+  std::string fusion = parser.get("fusion");
+  if (fusion != "none" && fusion != "default") {
+    parser.error("--fusion must be 'none' or 'default', got '" + fusion + "'");
+    return 2;
+  }
+  if (parser.has("print-pipeline")) {
+    std::printf("%s", describeGraphPipeline({.fusion = fusion}).c_str());
+    if (parser.positionals().empty())
+      return 0;
+  }
+  if (parser.positionals().size() != 1) {
+    parser.error("expects exactly one model name or file");
+    return 2;
+  }
+  MLIRContext context;
+  int exitCode = 1;
+  auto module = loadModel(context, parser.positionals()[0], parser,
+                          parser.has("o") ? models::WeightInit::Seeded : models::WeightInit::Zeros,
+                          exitCode);
+  if (failed(module))
+    return exitCode;
+  std::string error;
+  FailureOr<func::FuncOp> function = entryFunction(module->get(), error);
+  if (failed(function)) {
+    parser.error(error);
+    return 1;
+  }
+  GraphStats before = computeGraphStats(*function);
+  if (failed(runGraphPipeline(module->get(), fusion, error))) {
+    parser.error(error);
+    return 1;
+  }
+  printStats("before", before);
+  printStats("after", computeGraphStats(*function));
+  if (parser.has("o")) {
+    std::string message;
+    auto out = openOutputFile(parser.get("o"), &message);
+    if (!out) {
+      parser.error("cannot write '" + parser.get("o") + "': " + message);
+      return 1;
+    }
+    module->get()->print(out->os());
+    out->keep();
+  }
+  return 0;
+}
