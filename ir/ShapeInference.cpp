@@ -33,15 +33,6 @@ FailureOr<ArrayRef<int64_t>> staticShape(Value v) {
   return type.getShape();
 }
 
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "[";
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return text;
-}
-
 Type elementType(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
 
 /// Gathers the static shapes of `values` (null values are skipped), failing with
@@ -460,7 +451,7 @@ LogicalResult BroadcastOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   std::optional<SmallVector<int64_t>> shape = broadcastShapes(s[0], target);
   if (!shape || ArrayRef<int64_t>(*shape) != target)
     return fail<BroadcastOp>(loc, "cannot broadcast ", adaptor.getInput().getType(),
-                             " to shape ", shapeString(target));
+                             " to shape ", formatShape(target));
   pushTensor(inferred, target, elementType(adaptor.getInput()));
   return success();
 }

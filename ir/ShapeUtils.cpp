@@ -2,6 +2,9 @@
 
 #include "ir/ShapeUtils.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
 using namespace llvm;
 
 std::optional<SmallVector<int64_t>> tilec::broadcastShapes(ArrayRef<int64_t> a,
@@ -50,4 +53,13 @@ std::vector<int64_t> tilec::broadcastIndices(ArrayRef<int64_t> outShape,
     }
   }
   return result;
+}
+
+std::string tilec::formatShape(ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return text;
 }

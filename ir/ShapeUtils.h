@@ -16,6 +16,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace tilec {
@@ -31,6 +32,9 @@ std::vector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> shape);
 /// element of a tensor of shape `inShape` that NumPy broadcasting reads.
 std::vector<int64_t> broadcastIndices(llvm::ArrayRef<int64_t> outShape,
                                       llvm::ArrayRef<int64_t> inShape);
+
+/// "[2, 3, 4]": a shape as error messages print it.
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
 } // namespace tilec
 

@@ -31,15 +31,6 @@ std::vector<int64_t> shapeOf(Value v) {
   return {s.begin(), s.end()};
 }
 
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "[";
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return text;
-}
-
 Window2D window(ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
                 ArrayRef<int64_t> dilations) {
   Window2D w;
@@ -247,8 +238,8 @@ FailureOr<std::vector<Tensor>> Interpreter::run(func::FuncOp function, std::vect
   for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
     std::vector<int64_t> expected = shapeOf(arg);
     if (inputs[i].shape != expected) {
-      error = "input #" + std::to_string(i) + " has shape " + shapeText(inputs[i].shape) +
-              " but @" + function.getName().str() + " expects " + shapeText(expected);
+      error = "input #" + std::to_string(i) + " has shape " + formatShape(inputs[i].shape) +
+              " but @" + function.getName().str() + " expects " + formatShape(expected);
       return failure();
     }
     args.push_back(std::make_shared<const Tensor>(std::move(inputs[i])));

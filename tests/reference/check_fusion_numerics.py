@@ -7,15 +7,13 @@ top-1 (batch-norm folding rounds differently, nothing else may change).
 Usage: check_fusion_numerics.py path/to/tilec [--all] [models...]
 """
 
-import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
-from tilec_harness import max_errors, run_tilec
+from tilec_harness import max_errors, model_check_main, run_tilec
 
 RTOL = 1e-5
 DEFAULT = ["lenet5", "alexnet", "googlenet", "resnet50", "densenet121", "mobilenet_v2",
@@ -43,24 +41,5 @@ def check(tilec, name):
     return None
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tilec")
-    parser.add_argument("models", nargs="*")
-    parser.add_argument("--all", action="store_true", help="every zoo model")
-    args = parser.parse_args()
-    if args.all:
-        out = subprocess.run([args.tilec, "models", "--csv"], capture_output=True, text=True,
-                             check=True)
-        names = [line.split(",")[0] for line in out.stdout.splitlines()[1:]]
-    else:
-        names = args.models or DEFAULT
-    failures = [f for f in (check(args.tilec, n) for n in names) if f]
-    for f in failures:
-        print("FAILED", f, file=sys.stderr)
-    print(f"{len(names) - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(model_check_main(__doc__, check, DEFAULT))

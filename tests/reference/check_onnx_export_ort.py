@@ -7,9 +7,7 @@ Usage: check_onnx_export_ort.py path/to/tilec [--all] [models...]
 CI runs one model per family; --all runs the whole zoo (tens of minutes).
 """
 
-import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -17,16 +15,11 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from tilec_harness import max_errors, run_tilec
+from tilec_harness import max_errors, model_check_main, run_tilec
 
 RTOL = 1e-4
 DEFAULT = ["lenet5", "alexnet", "vgg11_bn", "googlenet", "resnet18", "densenet121",
            "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "vit_ti_16"]
-
-
-def zoo(tilec):
-    out = subprocess.run([tilec, "models", "--csv"], capture_output=True, text=True, check=True)
-    return [line.split(",")[0] for line in out.stdout.splitlines()[1:]]
 
 
 def check(tilec, name):
@@ -61,19 +54,5 @@ def check(tilec, name):
     return None
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tilec")
-    parser.add_argument("models", nargs="*")
-    parser.add_argument("--all", action="store_true", help="every zoo model")
-    args = parser.parse_args()
-    names = args.models or (zoo(args.tilec) if args.all else DEFAULT)
-    failures = [f for f in (check(args.tilec, n) for n in names) if f]
-    for f in failures:
-        print("FAILED", f, file=sys.stderr)
-    print(f"{len(names) - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(model_check_main(__doc__, check, DEFAULT))

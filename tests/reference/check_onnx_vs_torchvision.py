@@ -10,7 +10,6 @@ error <= 1e-4 with the same top-1 class.
 Usage: check_onnx_vs_torchvision.py path/to/tilec [--all] [models...]
 """
 
-import argparse
 import os
 import sys
 import tempfile
@@ -19,7 +18,7 @@ import numpy as np
 import torch
 
 from check_zoo_vs_torchvision import MODELS, randomize
-from tilec_harness import max_errors, run_tilec
+from tilec_harness import max_errors, model_check_main, run_tilec
 
 RTOL = 1e-4
 # model -> export opset; together they cover opsets 13 to 17.
@@ -59,22 +58,5 @@ def check(tilec, name):
     return None if ok else f"{name}: rel error {rel_err:.2e} (limit {RTOL}), same top-1: {top_ok}"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tilec")
-    parser.add_argument("models", nargs="*")
-    parser.add_argument("--all", action="store_true", help="all ten models (several minutes)")
-    args = parser.parse_args()
-    names = args.models or (list(OPSETS) if args.all else DEFAULT)
-    unknown = [n for n in names if n not in OPSETS]
-    if unknown:
-        parser.error(f"choose models from {list(OPSETS)}")
-    failures = [f for f in (check(args.tilec, n) for n in names) if f]
-    for f in failures:
-        print("FAILED", f, file=sys.stderr)
-    print(f"{len(names) - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(model_check_main(__doc__, check, DEFAULT, OPSETS))

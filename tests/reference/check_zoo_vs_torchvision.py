@@ -11,7 +11,6 @@ the same name and shape, (b) max error <= 1e-4 of the logits' scale, and
 Usage: check_zoo_vs_torchvision.py path/to/tilec [--all] [models...]
 """
 
-import argparse
 import os
 import re
 import sys
@@ -22,7 +21,7 @@ import torch
 import torchvision
 from torchvision.models.vision_transformer import VisionTransformer
 
-from tilec_harness import max_errors, run_tilec
+from tilec_harness import max_errors, model_check_main, run_tilec
 
 RTOL = 1e-4
 
@@ -114,23 +113,6 @@ def check(tilec, name):
     return None
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tilec")
-    parser.add_argument("models", nargs="*")
-    parser.add_argument("--all", action="store_true", help="check every model in the table")
-    args = parser.parse_args()
-    names = args.models or (list(MODELS) if args.all else DEFAULT)
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        parser.error(f"no torchvision counterpart known for {unknown}; choose from {list(MODELS)}")
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
-    failures = [f for f in (check(args.tilec, n) for n in names) if f]
-    for f in failures:
-        print("FAILED", f, file=sys.stderr)
-    print(f"{len(names) - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    sys.exit(model_check_main(__doc__, check, DEFAULT, MODELS))

@@ -1,8 +1,10 @@
 """Helpers shared by the PyTorch comparison scripts: .npy files, running the
 tilec binary, writing a one-function tilec module, comparing tensors."""
 
+import argparse
 import os
 import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -73,3 +75,32 @@ def max_errors(actual, expected):
     diff = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
     scale = max(float(np.max(np.abs(expected))), 1e-30)
     return float(diff.max(initial=0.0)), float(diff.max(initial=0.0)) / scale
+
+
+def zoo_models(tilec):
+    """Every model name of the zoo, from `tilec models --csv`."""
+    out = subprocess.run([tilec, "models", "--csv"], capture_output=True, text=True, check=True)
+    return [line.split(",")[0] for line in out.stdout.splitlines()[1:]]
+
+
+def model_check_main(doc, check, default, known=None):
+    """The shared command line of the per-model check scripts:
+    `script.py path/to/tilec [--all] [models...]`. `check(tilec, name)` returns
+    None or a failure message; `known` lists the models the script can check
+    (None: the whole zoo). Prints one FAILED line per failure and the
+    'N passed, N failed' summary; returns the exit status."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("tilec")
+    parser.add_argument("models", nargs="*")
+    parser.add_argument("--all", action="store_true", help="check every model it knows")
+    args = parser.parse_args()
+    universe = list(known) if known is not None else zoo_models(args.tilec)
+    names = args.models or (universe if args.all else default)
+    unknown = [n for n in names if n not in universe]
+    if unknown:
+        parser.error(f"cannot check {unknown}; choose from {universe}")
+    failures = [f for f in (check(args.tilec, n) for n in names) if f]
+    for f in failures:
+        print("FAILED", f, file=sys.stderr)
+    print(f"{len(names) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0

@@ -103,6 +103,13 @@ std::vector<std::string> ArgParser::getAll(const std::string &name) const {
   return it == values.end() ? std::vector<std::string>{} : it->second;
 }
 
+bool ArgParser::expectOnePositional(const std::string &what) const {
+  if (positional.size() == 1)
+    return true;
+  error("expects exactly one " + what + ", got " + std::to_string(positional.size()));
+  return false;
+}
+
 std::optional<int64_t> ArgParser::getInt(const std::string &name, int64_t min,
                                          int64_t max) const {
   std::string text = get(name);

@@ -40,6 +40,9 @@ public:
   std::string get(const std::string &name) const;
   std::vector<std::string> getAll(const std::string &name) const;
   const std::vector<std::string> &positionals() const { return positional; }
+  /// True if exactly one positional argument was given; otherwise prints
+  /// "expects exactly one <what>" and returns false.
+  bool expectOnePositional(const std::string &what) const;
   /// The option as an integer in [min, max]; prints an error and returns nullopt
   /// if it is not one.
   std::optional<int64_t> getInt(const std::string &name, int64_t min, int64_t max) const;

@@ -112,10 +112,8 @@ int tilec::cli::infoCommand(const std::vector<std::string> &args) {
   addModelOptions(parser);
   if (!parser.parse(args))
     return parser.exitCode();
-  if (parser.positionals().size() != 1) {
-    parser.error("expects exactly one model name or file");
+  if (!parser.expectOnePositional("model name or file"))
     return 2;
-  }
   const std::string &source = parser.positionals()[0];
   if (source.ends_with(".onnx"))
     if (int coverage = printOnnxCoverage(source, parser); coverage != 0)
@@ -164,10 +162,8 @@ int tilec::cli::emitCommand(const std::vector<std::string> &args) {
   addModelOptions(parser);
   if (!parser.parse(args))
     return parser.exitCode();
-  if (parser.positionals().size() != 1) {
-    parser.error("expects exactly one model name or file");
+  if (!parser.expectOnePositional("model name or file"))
     return 2;
-  }
   MLIRContext context;
   int exitCode = 1;
   auto weights = parser.has("no-weights") ? models::WeightInit::Zeros : models::WeightInit::Seeded;

@@ -77,10 +77,8 @@ int tilec::cli::optimizeCommand(const std::vector<std::string> &args) {
     if (parser.positionals().empty())
       return 0;
   }
-  if (parser.positionals().size() != 1) {
-    parser.error("expects exactly one model name or file");
+  if (!parser.expectOnePositional("model name or file"))
     return 2;
-  }
   MLIRContext context;
   int exitCode = 1;
   auto module = loadModel(context, parser.positionals()[0], parser,

@@ -108,10 +108,8 @@ int tilec::cli::runCommand(const std::vector<std::string> &args) {
   addModelOptions(parser);
   if (!parser.parse(args))
     return parser.exitCode();
-  if (parser.positionals().size() != 1) {
-    parser.error("expects exactly one model name or file");
+  if (!parser.expectOnePositional("model name or file"))
     return 2;
-  }
   if (!parser.has("reference")) {
     parser.error("this build executes models on the reference interpreter only; pass --reference");
     return 2;
