@@ -14,7 +14,12 @@
 //   3. any other operand is defined before the root and is no larger than the
 //      result (a residual or a per-channel vector: bytes read stay bounded).
 // Each fused consumer saves writing and re-reading one intermediate tensor.
-// The chain continues from the consumer. Fusion never crosses views, and a
+// The chain continues from the consumer.
+//
+// Squeeze-and-excitation (MobileNet v3, EfficientNet) is one dispatch: a global
+// average pool, the 1x1 convolutions and activations on its [N, C, 1, 1] result,
+// and the final `mul` that scales the pool's input by the gate. The pooled
+// tensor is tiny, so the whole block costs one read of the input and one write. Fusion never crosses views, and a
 // pattern with an extra use is left unfused (tests/lit/passes).
 //
 //===----------------------------------------------------------------------===//
@@ -64,6 +69,46 @@ bool canFuseConsumer(Operation *root, Value value, Operation *user) {
   return true;
 }
 
+/// The ops of a squeeze-and-excitation block rooted at `root` (a global average
+/// pool), ending with the mul of the pool's input by the gate; or nullopt.
+std::optional<SmallVector<Operation *>> squeezeExciteGroup(Operation *root) {
+  if (!isa<GlobalAvgPoolOp, AdaptiveAvgPool2DOp>(root))
+    return std::nullopt;
+  Value input = root->getOperand(0), value = root->getResult(0);
+  ArrayRef<int64_t> pooled = cast<ShapedType>(value.getType()).getShape();
+  if (pooled.size() != 4 || pooled[2] != 1 || pooled[3] != 1)
+    return std::nullopt;
+  SmallVector<Operation *> group = {root};
+  while (value.hasOneUse()) {
+    Operation *user = *value.getUsers().begin();
+    if (user->getBlock() != root->getBlock())
+      return std::nullopt;
+    // Every other operand (weights, biases) must already exist at the root.
+    for (Value operand : user->getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      if (operand != value && def && !def->isBeforeInBlock(root))
+        return std::nullopt;
+    }
+    if (auto mul = dyn_cast<MulOp>(user); mul && llvm::is_contained(user->getOperands(), input) &&
+                                          mul.getOutput().getType() == input.getType()) {
+      group.push_back(user);
+      return group;
+    }
+    auto conv = dyn_cast<Conv2DOp>(user);
+    bool pointwise = conv && conv.getInput() == value &&
+                     cast<ShapedType>(conv.getWeight().getType()).getShape().drop_front(2) ==
+                         ArrayRef<int64_t>{1, 1};
+    bool small = isElementwise(user) && cast<ShapedType>(user->getResult(0).getType())
+                                                .getShape()
+                                                .drop_front(2) == ArrayRef<int64_t>{1, 1};
+    if (!pointwise && !small)
+      return std::nullopt;
+    group.push_back(user);
+    value = user->getResult(0);
+  }
+  return std::nullopt;
+}
+
 /// Stable key of a group: each op's name, operand shapes and attributes.
 std::string signatureOf(ArrayRef<Operation *> group) {
   std::string text;
@@ -106,6 +151,9 @@ struct FormDispatchesPass
       if (claimed.contains(root))
         continue;
       SmallVector<Operation *> group = {root};
+      if (fusion == "default")
+        if (auto se = squeezeExciteGroup(root))
+          group = *se;
       while (fusion == "default" && group.back()->getNumResults() == 1) {
         Value last = group.back()->getResult(0);
         Operation *user = last.hasOneUse() ? *last.getUsers().begin() : nullptr;

@@ -34,6 +34,26 @@ def FoldBatchNormPass : Pass<"tilec-fold-batch-norm", "mlir::func::FuncOp"> {
   let dependentDialects = ["tilec::TilecDialect"];
 }
 
+def FoldPadPass : Pass<"tilec-fold-pad", "mlir::func::FuncOp"> {
+  let summary = "Fold explicit zero padding of the spatial dims into the consuming conv";
+  let description = [{
+    `conv2d(pad(x, value = 0, H/W only))` becomes `conv2d(x)` with the pads added
+    to the conv's own padding, when the pad has no other use (TensorFlow-exported
+    models pad explicitly before strided convolutions). Saves one kernel and the
+    padded copy of the activation.
+
+    Before:
+    ```mlir
+    %p = tilec.pad %x {pads = array<i64: 0, 0, 1, 0, 0, 0, 2, 1>} : (...) -> tensor<1x3x11x9xf32>
+    %y = tilec.conv2d %p, %w : (...) -> ...
+    ```
+    After:
+    ```mlir
+    %y = tilec.conv2d %x, %w {padding = array<i64: 1, 0, 2, 1>} : (...) -> ...
+    ```
+  }];
+}
+
 def FormDispatchesPass : Pass<"tilec-form-dispatches", "mlir::func::FuncOp"> {
   let summary = "Group every compute op into a tilec.dispatch region (one kernel each)";
   let description = [{

@@ -5,10 +5,13 @@
 // 2. cse                merges duplicate constants and ops (exporters repeat them).
 // 3. fold-batch-norm    before fusion: folding removes ops that would otherwise
 //                       become epilogues, and needs to see conv -> batch_norm.
-// 4. canonicalize       erases the weights folding left dead.
-// 5. form-dispatches    after every graph rewrite: dispatch regions are opaque
+// 4. fold-pad           zero padding into the conv that reads it (after BN
+//                       folding, which does not care; before fusion, which would
+//                       otherwise give the pad its own kernel).
+// 5. canonicalize       erases the weights folding left dead.
+// 6. form-dispatches    after every graph rewrite: dispatch regions are opaque
 //                       to the patterns above.
-// 6. plan-memory        last: needs the final dispatch order and results.
+// 7. plan-memory        last: needs the final dispatch order and results.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +29,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createCSEPass());
   fn.addPass(createFoldBatchNormPass());
+  fn.addPass(createFoldPadPass());
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
   fn.addPass(createPlanMemoryPass());
@@ -36,10 +40,11 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
          "  1. canonicalize            fold dropout/identities and constants, drop dead ops\n"
          "  2. cse                     merge duplicate constants and ops\n"
          "  3. tilec-fold-batch-norm   fold BN into conv/linear (before fusion sees the pair)\n"
-         "  4. canonicalize            erase weights left dead by folding\n"
-         "  5. tilec-form-dispatches   fusion=" + options.fusion +
+         "  4. tilec-fold-pad          zero padding into the consuming conv (before fusion)\n"
+         "  5. canonicalize            erase weights left dead by folding\n"
+         "  6. tilec-form-dispatches   fusion=" + options.fusion +
          "; after all graph rewrites (regions are opaque to them)\n"
-         "  6. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";
+         "  7. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";
 }
 
 void tilec::registerGraphPipeline() {

@@ -86,3 +86,35 @@ func.func @any(%x: tensor<2xf32>) -> tensor<2xf32> {
   %y = tilec.relu %x : tensor<2xf32>
   return %y : tensor<2xf32>
 }
+
+// -----
+
+// Squeeze-and-excitation: pool, 1x1 convs, activations and the gating mul are one
+// dispatch; the relu after it joins by the ordinary rule.
+// CHECK-LABEL: func.func @squeeze_excite
+// CHECK: tilec.dispatch "global_avg_pool"(%arg0, %arg1, %arg2) {signature = "global_avg_pool({{.*}}+conv2d({{.*}}+relu({{.*}}+conv2d({{.*}}+sigmoid({{.*}}+mul({{.*}}+relu({{.*}}"}
+// CHECK-NOT: tilec.dispatch
+func.func @squeeze_excite(%x: tensor<1x8x5x5xf32>, %w1: tensor<2x8x1x1xf32>, %w2: tensor<8x2x1x1xf32>) -> tensor<1x8x5x5xf32> {
+  %p = tilec.global_avg_pool %x : (tensor<1x8x5x5xf32>) -> tensor<1x8x1x1xf32>
+  %a = tilec.conv2d %p, %w1 : (tensor<1x8x1x1xf32>, tensor<2x8x1x1xf32>) -> tensor<1x2x1x1xf32>
+  %r = tilec.relu %a : tensor<1x2x1x1xf32>
+  %b = tilec.conv2d %r, %w2 : (tensor<1x2x1x1xf32>, tensor<8x2x1x1xf32>) -> tensor<1x8x1x1xf32>
+  %g = tilec.sigmoid %b : tensor<1x8x1x1xf32>
+  %m = tilec.mul %x, %g : (tensor<1x8x5x5xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x5x5xf32>
+  %y = tilec.relu %m : tensor<1x8x5x5xf32>
+  return %y : tensor<1x8x5x5xf32>
+}
+
+// -----
+
+// The pooled value is also returned: not a squeeze-excite block, ordinary rules.
+// CHECK-LABEL: func.func @pool_with_extra_use
+// CHECK: tilec.dispatch "global_avg_pool"(%arg0) {signature = "global_avg_pool({{[^+]*}}"}
+// CHECK: tilec.dispatch "sigmoid"
+// CHECK: tilec.dispatch "mul"
+func.func @pool_with_extra_use(%x: tensor<1x8x5x5xf32>) -> (tensor<1x8x5x5xf32>, tensor<1x8x1x1xf32>) {
+  %p = tilec.global_avg_pool %x : (tensor<1x8x5x5xf32>) -> tensor<1x8x1x1xf32>
+  %g = tilec.sigmoid %p : tensor<1x8x1x1xf32>
+  %m = tilec.mul %x, %g : (tensor<1x8x5x5xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x5x5xf32>
+  return %m, %p : tensor<1x8x5x5xf32>, tensor<1x8x1x1xf32>
+}
