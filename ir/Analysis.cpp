@@ -53,6 +53,13 @@ int64_t tilec::countMacs(Operation *op) {
         return numElements(mm.getOutput()) *
                cast<ShapedType>(mm.getLhs().getType()).getShape().back();
       })
+      .Case([](AttentionOp a) {
+        // q k^T: S x T x D per batch, then p v: S x T x Dv.
+        ArrayRef<int64_t> q = cast<ShapedType>(a.getQuery().getType()).getShape();
+        ArrayRef<int64_t> k = cast<ShapedType>(a.getKey().getType()).getShape();
+        int64_t t = k[k.size() - 2], dv = cast<ShapedType>(a.getValue().getType()).getShape().back();
+        return numElements(a.getQuery()) / q.back() * t * (q.back() + dv);
+      })
       .Case([](LinearOp linear) {
         return numElements(linear.getOutput()) *
                cast<ShapedType>(linear.getInput().getType()).getShape().back();

@@ -252,6 +252,29 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   return success();
 }
 
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  SmallVector<ArrayRef<int64_t>> s;
+  Value q = adaptor.getQuery(), k = adaptor.getKey(), v = adaptor.getValue();
+  if (failed(getShapes<AttentionOp>(loc, {q, k, v}, s)) ||
+      failed(sameElementTypes<AttentionOp>(loc, {q, k, v})))
+    return failure();
+  size_t rank = s[0].size();
+  if (rank < 2 || s[1].size() != rank || s[2].size() != rank)
+    return fail<AttentionOp>(loc, "query, key and value need the same rank >= 2");
+  if (s[0].drop_back(2) != s[1].drop_back(2) || s[0].drop_back(2) != s[2].drop_back(2))
+    return fail<AttentionOp>(loc, "query, key and value differ in their leading dims");
+  if (s[0].back() != s[1].back())
+    return fail<AttentionOp>(loc, "query has depth ", s[0].back(), " but key has ", s[1].back());
+  if (s[1][rank - 2] != s[2][rank - 2])
+    return fail<AttentionOp>(loc, "key has ", s[1][rank - 2], " positions but value has ",
+                             s[2][rank - 2]);
+  SmallVector<int64_t> shape(s[0]);
+  shape.back() = s[2].back();
+  pushTensor(inferred, shape, elementType(q));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise binary ops
 //===----------------------------------------------------------------------===//

@@ -94,6 +94,21 @@ def Tilec_LinearOp : Tilec_Op<"linear"> {
   let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
 }
 
+def Tilec_AttentionOp : Tilec_Op<"attention"> {
+  let summary = "Scaled dot-product attention: softmax(q k^T * scale) v";
+  let description = [{
+    `q` is `[..., S, D]`, `k` is `[..., T, D]`, `v` is `[..., T, Dv]` with the same
+    leading (batch, head) dims; the result is `[..., S, Dv]`. Formed by
+    `tilec-fuse-attention` from matmul -> scale -> softmax -> matmul, so code
+    generation can emit one kernel with an online softmax instead of writing
+    the `[S, T]` score matrix to memory.
+  }];
+  let arguments = (ins Tilec_Tensor:$query, Tilec_Tensor:$key, Tilec_Tensor:$value,
+                   F64Attr:$scale);
+  let results = (outs Tilec_Tensor:$output);
+  let assemblyFormat = "$query `,` $key `,` $value attr-dict `:` functional-type(operands, results)";
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//

@@ -11,6 +11,29 @@
 
 include "mlir/Pass/PassBase.td"
 
+def FuseAttentionPass : Pass<"tilec-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "Replace matmul -> scale -> softmax -> matmul with tilec.attention";
+  let description = [{
+    Recognises scaled dot-product attention, with the scale applied to the
+    scores or to the query, by a one-element constant (mul or div) or absent, and
+    the key transposed in its last two dims. Every intermediate must have one
+    use; otherwise the pattern is left as it is.
+
+    Before:
+    ```mlir
+    %kt = tilec.transpose %k {permutation = array<i64: 0, 1, 3, 2>} : ...
+    %s = tilec.matmul %q, %kt : ...
+    %c = tilec.mul %s, %scale : ...
+    %p = tilec.softmax %c {axis = -1} : ...
+    %o = tilec.matmul %p, %v : ...
+    ```
+    After:
+    ```mlir
+    %o = tilec.attention %q, %k, %v {scale = 0.125 : f64} : ...
+    ```
+  }];
+}
+
 def FoldBatchNormPass : Pass<"tilec-fold-batch-norm", "mlir::func::FuncOp"> {
   let summary = "Fold inference batch norm into the preceding conv or linear layer";
   let description = [{

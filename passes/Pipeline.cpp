@@ -3,15 +3,16 @@
 // 1. canonicalize       folds dropout/identities and constants, removes dead ops,
 //                       so later patterns see the real producer-consumer edges.
 // 2. cse                merges duplicate constants and ops (exporters repeat them).
-// 3. fold-batch-norm    before fusion: folding removes ops that would otherwise
+// 3. fuse-attention     needs the raw matmul/softmax chain, before fusion
+//                       would split it across dispatches.
+// 4. fold-batch-norm    before fusion: folding removes ops that would otherwise
 //                       become epilogues, and needs to see conv -> batch_norm.
-// 4. fold-pad           zero padding into the conv that reads it (after BN
-//                       folding, which does not care; before fusion, which would
-//                       otherwise give the pad its own kernel).
-// 5. canonicalize       erases the weights folding left dead.
-// 6. form-dispatches    after every graph rewrite: dispatch regions are opaque
+// 5. fold-pad           zero padding into the conv that reads it (before fusion,
+//                       which would otherwise give the pad its own kernel).
+// 6. canonicalize       erases the weights folding left dead.
+// 7. form-dispatches    after every graph rewrite: dispatch regions are opaque
 //                       to the patterns above.
-// 7. plan-memory        last: needs the final dispatch order and results.
+// 8. plan-memory        last: needs the final dispatch order and results.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +29,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createCSEPass());
+  fn.addPass(createFuseAttentionPass());
   fn.addPass(createFoldBatchNormPass());
   fn.addPass(createFoldPadPass());
   fn.addPass(createCanonicalizerPass());
@@ -39,12 +41,13 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
   return "Graph pipeline (on each func.func):\n"
          "  1. canonicalize            fold dropout/identities and constants, drop dead ops\n"
          "  2. cse                     merge duplicate constants and ops\n"
-         "  3. tilec-fold-batch-norm   fold BN into conv/linear (before fusion sees the pair)\n"
-         "  4. tilec-fold-pad          zero padding into the consuming conv (before fusion)\n"
-         "  5. canonicalize            erase weights left dead by folding\n"
-         "  6. tilec-form-dispatches   fusion=" + options.fusion +
+         "  3. tilec-fuse-attention    matmul/scale/softmax/matmul -> attention (before fusion)\n"
+         "  4. tilec-fold-batch-norm   fold BN into conv/linear (before fusion sees the pair)\n"
+         "  5. tilec-fold-pad          zero padding into the consuming conv (before fusion)\n"
+         "  6. canonicalize            erase weights left dead by folding\n"
+         "  7. tilec-form-dispatches   fusion=" + options.fusion +
          "; after all graph rewrites (regions are opaque to them)\n"
-         "  7. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";
+         "  8. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";
 }
 
 void tilec::registerGraphPipeline() {

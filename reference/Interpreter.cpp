@@ -117,6 +117,11 @@ LogicalResult evaluate(Operation *op, const std::function<const Tensor *(Value)>
         matmul(*in(m.getLhs()), *in(m.getRhs()), out, threads);
         return success();
       })
+      .Case([&](AttentionOp a) {
+        attention(*in(a.getQuery()), *in(a.getKey()), *in(a.getValue()),
+                  a.getScale().convertToDouble(), out, threads);
+        return success();
+      })
       .Case([&](LinearOp l) {
         linear(*in(l.getInput()), *in(l.getWeight()), in(l.getBias()), out, threads);
         return success();

@@ -88,6 +88,34 @@ void tilec::reference::linear(const Tensor &in, const Tensor &weight, const Tens
   });
 }
 
+void tilec::reference::attention(const Tensor &q, const Tensor &k, const Tensor &v,
+                                 double scale, Tensor &out, int threads) {
+  int64_t s = q.dim(q.rank() - 2), d = q.dim(q.rank() - 1);
+  int64_t t = k.dim(k.rank() - 2), dv = v.dim(v.rank() - 1);
+  int64_t batches = q.numel() / (s * d);
+  parallelFor(batches * s, threads, [&](int64_t row) {
+    int64_t b = row / s, i = row % s;
+    const float *qi = &q.data[(b * s + i) * d];
+    std::vector<double> scores(t);
+    double maxScore = -std::numeric_limits<double>::infinity(), sum = 0;
+    for (int64_t j = 0; j < t; ++j) {
+      double dot = 0;
+      for (int64_t c = 0; c < d; ++c)
+        dot += double(qi[c]) * k.data[(b * t + j) * d + c];
+      scores[j] = dot * scale;
+      maxScore = std::max(maxScore, scores[j]);
+    }
+    for (double &p : scores)
+      sum += (p = std::exp(p - maxScore));
+    for (int64_t c = 0; c < dv; ++c) {
+      double acc = 0;
+      for (int64_t j = 0; j < t; ++j)
+        acc += scores[j] * v.data[(b * t + j) * dv + c];
+      out.data[(b * s + i) * dv + c] = float(acc / sum);
+    }
+  });
+}
+
 void tilec::reference::batchNorm(const Tensor &in, const Tensor &scale, const Tensor &bias,
                                  const Tensor &mean, const Tensor &var, double eps,
                                  Tensor &out) {

@@ -28,6 +28,9 @@ void matmul(const Tensor &lhs, const Tensor &rhs, Tensor &out, int threads);
 void linear(const Tensor &in, const Tensor &weight, const Tensor *bias, Tensor &out,
             int threads);
 
+/// softmax(q k^T * scale) v over the last two dims; leading dims are batch.
+void attention(const Tensor &q, const Tensor &k, const Tensor &v, double scale, Tensor &out,
+               int threads);
 void batchNorm(const Tensor &in, const Tensor &scale, const Tensor &bias, const Tensor &mean,
                const Tensor &var, double eps, Tensor &out);
 void layerNorm(const Tensor &in, const Tensor &weight, const Tensor &bias, int64_t axis,

@@ -154,6 +154,21 @@ LogicalResult Exporter::exportOp(Operation *op) {
         node("MatMul", {in(0), in(1)}, {out});
         return success();
       })
+      .Case([&](AttentionOp a) {
+        int64_t rank = shape(a.getKey()).size();
+        SmallVector<int64_t> perm;
+        for (int64_t d = 0; d < rank; ++d)
+          perm.push_back(d);
+        std::swap(perm[rank - 1], perm[rank - 2]);
+        std::string kT = fresh();
+        setInts(node("Transpose", {in(1)}, {kT}), "perm", perm);
+        std::string scores = apply("Mul", {apply("MatMul", {in(0), kT}),
+                                           floatScalar(a.getScale().convertToDouble())});
+        std::string probs = fresh();
+        setInt(node("Softmax", {scores}, {probs}), "axis", -1);
+        node("MatMul", {probs, in(2)}, {out});
+        return success();
+      })
       .Case([&](LinearOp l) {
         if (shape(l.getInput()).size() == 2) {
           SmallVector<std::string> inputs = {in(0), in(1)};

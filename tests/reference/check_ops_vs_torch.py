@@ -67,6 +67,10 @@ conv_case("conv_kernel_equals_input", 1, 2, 4, 4, 5, (4, 4))
 case("matmul_2d", "matmul", [rand(7, 13), rand(13, 5)], torch.matmul)
 case("matmul_batched", "matmul", [rand(3, 4, 9), rand(3, 9, 2)], torch.matmul)
 case("matmul_broadcast", "matmul", [rand(2, 1, 5, 3), rand(4, 3, 6)], torch.matmul)
+case("attention", "attention", [rand(2, 3, 5, 8), rand(2, 3, 7, 8), rand(2, 3, 7, 4)],
+     lambda q, k, v: torch.softmax(q @ k.transpose(-1, -2) * 0.3, -1) @ v, {"scale": 0.3})
+case("attention_one_query", "attention", [rand(1, 1, 16), rand(1, 13, 16), rand(1, 13, 3)],
+     lambda q, k, v: torch.softmax(q @ k.transpose(-1, -2) * 0.25, -1) @ v, {"scale": 0.25})
 case("linear_bias", "linear", [rand(4, 17), rand(9, 17), rand(9)], F.linear)
 case("linear_3d_no_bias", "linear", [rand(2, 5, 8), rand(3, 8)], F.linear)
 

@@ -217,3 +217,12 @@ func.func @broadcast_shape(%x: tensor<2x3xf32>) -> tensor<4x3xf32> {
   %y = tilec.broadcast %x {shape = array<i64: 4, 3>} : (tensor<2x3xf32>) -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// -----
+
+func.func @attention_depth(%q: tensor<2x5x8xf32>, %k: tensor<2x7x4xf32>, %v: tensor<2x7x4xf32>) -> tensor<2x5x4xf32> {
+  // expected-error @+2 {{'tilec.attention' op query has depth 8 but key has 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %o = tilec.attention %q, %k, %v {scale = 1.0} : (tensor<2x5x8xf32>, tensor<2x7x4xf32>, tensor<2x7x4xf32>) -> tensor<2x5x4xf32>
+  return %o : tensor<2x5x4xf32>
+}

@@ -27,6 +27,13 @@ func.func @products(%a: tensor<2x1x5x3xf32>, %b: tensor<4x3x6xf32>, %x: tensor<7
   return %m, %l : tensor<2x4x5x6xf32>, tensor<7x2xf32>
 }
 
+// CHECK-LABEL: func.func @attention
+func.func @attention(%q: tensor<2x5x8xf32>, %k: tensor<2x7x8xf32>, %v: tensor<2x7x4xf32>) -> tensor<2x5x4xf32> {
+  // CHECK: tilec.attention %{{.*}}, %{{.*}}, %{{.*}} {scale = 1.250000e-01 : f64} : {{.*}} -> tensor<2x5x4xf32>
+  %o = tilec.attention %q, %k, %v {scale = 0.125} : (tensor<2x5x8xf32>, tensor<2x7x8xf32>, tensor<2x7x4xf32>) -> tensor<2x5x4xf32>
+  return %o : tensor<2x5x4xf32>
+}
+
 // CHECK-LABEL: func.func @elementwise
 func.func @elementwise(%x: tensor<2x3x4xf32>, %y: tensor<3x1xf32>) -> tensor<2x3x4xf32> {
   // CHECK: tilec.add
