@@ -34,6 +34,17 @@ def FuseAttentionPass : Pass<"tilec-fuse-attention", "mlir::func::FuncOp"> {
   }];
 }
 
+def FuseLayerNormPass : Pass<"tilec-fuse-layer-norm", "mlir::func::FuncOp"> {
+  let summary = "Replace a decomposed layer norm with tilec.layer_norm";
+  let description = [{
+    ONNX exports below opset 17 spell layer norm as
+    `d = x - mean(x); y = d / sqrt(mean(d * d) + eps) * gamma + beta` over the
+    trailing dims (Pow(d, 2) imports as `d * d`). With constant eps, gamma and
+    beta (gamma and beta optional) and single-use intermediates, this becomes
+    one `tilec.layer_norm`, which is one reduction kernel instead of eight.
+  }];
+}
+
 def FoldBatchNormPass : Pass<"tilec-fold-batch-norm", "mlir::func::FuncOp"> {
   let summary = "Fold inference batch norm into the preceding conv or linear layer";
   let description = [{

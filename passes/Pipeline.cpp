@@ -3,8 +3,10 @@
 // 1. canonicalize       folds dropout/identities and constants, removes dead ops,
 //                       so later patterns see the real producer-consumer edges.
 // 2. cse                merges duplicate constants and ops (exporters repeat them).
-// 3. fuse-attention     needs the raw matmul/softmax chain, before fusion
-//                       would split it across dispatches.
+// 3. fuse-layer-norm,   need the raw op chains, before fusion would split them
+//    fuse-attention     across dispatches; layer norm first, since attention
+//                       follows it in transformers and both only rewrite
+//                       their own chains.
 // 4. fold-batch-norm    before fusion: folding removes ops that would otherwise
 //                       become epilogues, and needs to see conv -> batch_norm.
 // 5. fold-pad           zero padding into the conv that reads it (before fusion,
@@ -29,6 +31,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createCSEPass());
+  fn.addPass(createFuseLayerNormPass());
   fn.addPass(createFuseAttentionPass());
   fn.addPass(createFoldBatchNormPass());
   fn.addPass(createFoldPadPass());
@@ -41,7 +44,8 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
   return "Graph pipeline (on each func.func):\n"
          "  1. canonicalize            fold dropout/identities and constants, drop dead ops\n"
          "  2. cse                     merge duplicate constants and ops\n"
-         "  3. tilec-fuse-attention    matmul/scale/softmax/matmul -> attention (before fusion)\n"
+         "  3. tilec-fuse-layer-norm   decomposed layer norm -> layer_norm (before fusion)\n"
+         "     tilec-fuse-attention    matmul/scale/softmax/matmul -> attention (before fusion)\n"
          "  4. tilec-fold-batch-norm   fold BN into conv/linear (before fusion sees the pair)\n"
          "  5. tilec-fold-pad          zero padding into the consuming conv (before fusion)\n"
          "  6. canonicalize            erase weights left dead by folding\n"
