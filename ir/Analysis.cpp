@@ -64,11 +64,20 @@ int64_t tilec::countMacs(Operation *op) {
         return numElements(linear.getOutput()) *
                cast<ShapedType>(linear.getInput().getType()).getShape().back();
       })
+      .Case([](DispatchOp d) {
+        int64_t total = 0;
+        for (Operation &inner : d.getBody().front())
+          total += countMacs(&inner);
+        return total;
+      })
       .Default([](Operation *) { return int64_t(0); });
 }
 
 int64_t tilec::countTotalMacs(Operation *root) {
   int64_t total = 0;
-  root->walk([&](Operation *op) { total += countMacs(op); });
+  root->walk([&](Operation *op) {
+    if (!op->getParentOfType<DispatchOp>()) // a dispatch counts its body once
+      total += countMacs(op);
+  });
   return total;
 }

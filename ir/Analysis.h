@@ -33,7 +33,8 @@ int64_t countOperandParameters(mlir::Operation *op);
 /// Number of learned parameter elements held by constants under `root`.
 int64_t countParameters(mlir::Operation *root);
 
-/// Multiply-accumulates performed by `op` (0 for ops that do none).
+/// Multiply-accumulates performed by `op` (0 for ops that do none; a dispatch
+/// counts the ops of its body).
 int64_t countMacs(mlir::Operation *op);
 
 /// Sum of countMacs over every op under `root`.

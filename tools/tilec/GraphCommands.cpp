@@ -63,6 +63,13 @@ int printOnnxCoverage(const std::string &path, const ArgParser &parser) {
   return unsupported == 0 && opsetOk ? 0 : kExitUnsupported;
 }
 
+/// "conv2d", or "dispatch:conv2d" for a dispatch region rooted at a conv.
+std::string opLabel(Operation *op) {
+  if (auto dispatch = dyn_cast<DispatchOp>(op))
+    return "dispatch:" + dispatch.getKind().str();
+  return op->getName().stripDialect().str();
+}
+
 } // namespace
 
 int tilec::cli::modelsCommand(const std::vector<std::string> &args) {
@@ -141,7 +148,7 @@ int tilec::cli::infoCommand(const std::vector<std::string> &args) {
     if (name.size() > 48)
       name = "..." + name.substr(name.size() - 45);
     std::printf("%-5lld %-48s %-20s %-18s %13s %14s\n", (long long)index++, name.c_str(),
-                op.getName().stripDialect().str().c_str(),
+                opLabel(&op).c_str(),
                 op.getNumResults() ? shapeString(op.getResult(0).getType()).c_str() : "",
                 params ? withCommas(params).c_str() : "", macs ? withCommas(macs).c_str() : "");
   }
