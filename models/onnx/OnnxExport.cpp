@@ -392,7 +392,8 @@ LogicalResult tilec::onnx_export::exportOnnx(ModuleOp module, const std::string 
     return failure();
   }
   if (model.ByteSizeLong() > size_t(INT32_MAX)) {
-    error = "the model is over 2 GB; ONNX external-data export is not implemented yet";
+    error = "the model is over 2 GB, the protobuf limit, and the exporter does not write ONNX "
+            "external data; export it at a smaller batch size or resolution";
     return failure();
   }
   std::string temporary = path + ".tmp";
