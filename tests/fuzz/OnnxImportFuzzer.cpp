@@ -2,8 +2,10 @@
 //
 // Feeds arbitrary bytes to importOnnxBytes. The importer must either build a
 // module that verifies or return an error; a crash, sanitizer report, or an
-// imported module that fails verification is a bug. External data resolves
-// against an empty folder, so inputs cannot read files.
+// imported module that fails verification is a bug. Every module that imports
+// then goes through the graph pipeline (both fusion modes), which must succeed
+// and leave a module that verifies. External data resolves against an empty
+// folder, so inputs cannot read files.
 //
 // Build and run (docs/design/onnx.md): scripts/fuzz.sh [seconds]
 //
@@ -11,10 +13,12 @@
 
 #include "models/Zoo.h"
 #include "models/onnx/OnnxImport.h"
+#include "passes/Pipeline.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +48,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (mlir::failed(module) && error.empty()) {
     std::fprintf(stderr, "import failed without a message\n");
     std::abort();
+  }
+  if (mlir::failed(module))
+    return 0;
+  for (const char *fusion : {"default", "none"}) {
+    auto copy = mlir::OwningOpRef<mlir::ModuleOp>(module->get().clone());
+    mlir::PassManager pm(context);
+    tilec::buildGraphPipeline(pm, {.fusion = fusion});
+    if (mlir::failed(pm.run(copy.get())) || mlir::failed(mlir::verify(copy.get()))) {
+      std::fprintf(stderr, "the graph pipeline (fusion=%s) failed on an imported module\n",
+                   fusion);
+      std::abort();
+    }
   }
   return 0;
 }
