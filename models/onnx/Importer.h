@@ -2,7 +2,7 @@
 //
 // Internal to models/onnx. Every ONNX value is either a graph value (an MLIR
 // tensor) or a host constant (initializer, Constant node, or the folded result
-// of a shape computation). Converters (OnnxOps.cpp) read inputs, check
+// of a shape computation). Converters (OnnxOps.cpp, OnnxDataOps.cpp) read inputs, check
 // attributes and create tilec ops through `create<OpT>`, which runs the op's
 // shape inference first so that an inconsistent model is a message, not an
 // LLVM fatal error.

@@ -1,8 +1,11 @@
-//===- OnnxOps.cpp - one converter per ONNX op type -----------------------===//
+//===- OnnxOps.cpp - ONNX compute-op converters and the dispatch table ----===//
 //
-// Each converter reads its inputs through the Importer, checks what the
-// attributes ask for, and creates tilec ops (graph path) or, when every input
-// is a constant, computes the result at import (host path, HostOps.cpp).
+// Converters for products, elementwise, normalization and pooling ops (shape
+// and data-movement ops are in OnnxDataOps.cpp), and the table that maps every
+// op type to its converter, first supported opset and required inputs. Each
+// converter reads its inputs through the Importer, checks what the attributes
+// ask for, and creates tilec ops (graph path) or, when every input is a
+// constant, computes the result at import (host path, HostOps.cpp).
 // `unsupportedReason` is the static half of the same knowledge: what the
 // coverage report says before anything is built.
 //
