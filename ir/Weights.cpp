@@ -90,3 +90,14 @@ LogicalResult tilec::setWeight(ConstantOp constant, ArrayRef<float> data, std::s
                                       std::move(blob)));
   return success();
 }
+
+std::optional<double> tilec::scalarConstantValue(Value v) {
+  auto constant = v ? v.getDefiningOp<ConstantOp>() : ConstantOp();
+  if (!constant || cast<ShapedType>(v.getType()).getNumElements() != 1)
+    return std::nullopt;
+  std::vector<float> data;
+  std::string error;
+  if (failed(readAsFloats(constant.getValue(), data, error)))
+    return std::nullopt;
+  return data[0];
+}

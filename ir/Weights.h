@@ -20,6 +20,7 @@
 
 #include "mlir/IR/AsmState.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ mlir::ElementsAttr makeF32Weight(mlir::RankedTensorType type, llvm::StringRef na
 /// resource whose blob is missing or has the wrong size.
 mlir::LogicalResult readAsFloats(mlir::ElementsAttr attr, std::vector<float> &out,
                                  std::string &error);
+
+/// The value of `v` if it is a one-element tilec.constant (a scale, an epsilon).
+std::optional<double> scalarConstantValue(mlir::Value v);
 
 /// Replaces the data of `constant` (which keeps its name and type) by `data`.
 /// Fails with a message in `error` if the element count differs.

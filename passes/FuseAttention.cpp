@@ -25,17 +25,6 @@ using namespace tilec;
 
 namespace {
 
-/// The value of a one-element tilec.constant.
-std::optional<double> scalarConstant(Value v) {
-  auto constant = v.getDefiningOp<ConstantOp>();
-  if (!constant || cast<ShapedType>(v.getType()).getNumElements() != 1)
-    return std::nullopt;
-  std::vector<float> data;
-  std::string error;
-  if (failed(readAsFloats(constant.getValue(), data, error)))
-    return std::nullopt;
-  return data[0];
-}
 
 /// If `v` is `x * c` or `x / c` with a one-element constant c and one use,
 /// returns x, multiplies `scale` by c (or 1/c) and sets `op`; otherwise returns v.
@@ -46,7 +35,7 @@ Value peelScale(Value v, double &scale, Operation *&op) {
   for (int i : {0, 1}) {
     if (isa<DivOp>(def) && i == 0)
       continue; // c / x is not a scale
-    if (std::optional<double> c = scalarConstant(def->getOperand(i))) {
+    if (std::optional<double> c = scalarConstantValue(def->getOperand(i))) {
       Value x = def->getOperand(1 - i);
       if (x.getType() != v.getType())
         return v; // the constant broadcasts x to a new shape

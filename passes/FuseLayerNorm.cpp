@@ -39,16 +39,6 @@ std::optional<int64_t> trailingMeanAxis(ReduceMeanOp mean) {
   return axes.empty() ? std::nullopt : std::optional<int64_t>(axes.front());
 }
 
-std::optional<double> scalarConstant(Value v) {
-  auto c = v.getDefiningOp<ConstantOp>();
-  if (!c || cast<ShapedType>(v.getType()).getNumElements() != 1)
-    return std::nullopt;
-  std::vector<float> data;
-  std::string error;
-  if (failed(readAsFloats(c.getValue(), data, error)))
-    return std::nullopt;
-  return data[0];
-}
 
 /// The other operand of a binary op, if `v` is one of its operands.
 Value other(Operation *op, Value v) {
@@ -71,10 +61,10 @@ struct FuseLayerNormPass : public tilec::impl::FuseLayerNormPassBase<FuseLayerNo
     if (!addEps || !sqrt->hasOneUse() || !addEps->hasOneUse())
       return failure();
     auto var = addEps.getLhs().getDefiningOp<ReduceMeanOp>();
-    std::optional<double> eps = scalarConstant(addEps.getRhs());
+    std::optional<double> eps = scalarConstantValue(addEps.getRhs());
     if (!var) {
       var = addEps.getRhs().getDefiningOp<ReduceMeanOp>();
-      eps = scalarConstant(addEps.getLhs());
+      eps = scalarConstantValue(addEps.getLhs());
     }
     auto square = var ? var.getInput().getDefiningOp<MulOp>() : MulOp();
     auto sub = d.getDefiningOp<SubOp>();
