@@ -130,12 +130,9 @@ int tilec::cli::infoCommand(const std::vector<std::string> &args) {
   auto module = loadModel(context, source, parser, models::WeightInit::Zeros, exitCode);
   if (failed(module))
     return exitCode;
-  std::string error;
-  FailureOr<func::FuncOp> function = entryFunction(module->get(), error);
-  if (failed(function)) {
-    parser.error(error);
+  FailureOr<func::FuncOp> function = entryFunction(module->get(), parser);
+  if (failed(function))
     return 1;
-  }
   std::printf("%-5s %-48s %-20s %-18s %13s %14s\n", "#", "layer", "op", "output", "parameters",
               "MACs");
   int64_t index = 0, totalParams = 0, totalMacs = 0;

@@ -105,14 +105,14 @@ FailureOr<OwningOpRef<ModuleOp>> tilec::cli::loadModel(MLIRContext &context,
   return module;
 }
 
-FailureOr<func::FuncOp> tilec::cli::entryFunction(ModuleOp module, std::string &error) {
+FailureOr<func::FuncOp> tilec::cli::entryFunction(ModuleOp module, const ArgParser &args) {
   if (auto main = module.lookupSymbol<func::FuncOp>("main"))
     return main;
   auto functions = llvm::to_vector(module.getOps<func::FuncOp>());
   if (functions.size() == 1)
     return functions.front();
-  error = "the module has " + std::to_string(functions.size()) +
-          " functions and none is called @main; name the entry function @main";
+  args.error("the module has " + std::to_string(functions.size()) +
+             " functions and none is called @main; name the entry function @main");
   return failure();
 }
 

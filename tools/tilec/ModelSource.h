@@ -32,8 +32,9 @@ mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 loadModel(mlir::MLIRContext &context, const std::string &source, const ArgParser &args,
           models::WeightInit weights, int &exitCode);
 
-/// The function to run: @main, or the module's only function.
-mlir::FailureOr<mlir::func::FuncOp> entryFunction(mlir::ModuleOp module, std::string &error);
+/// The function to run: @main, or the module's only function; prints the error
+/// through `args` if there is none.
+mlir::FailureOr<mlir::func::FuncOp> entryFunction(mlir::ModuleOp module, const ArgParser &args);
 
 /// "1x3x224x224"
 std::string shapeString(mlir::Type type);

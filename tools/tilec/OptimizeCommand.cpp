@@ -87,11 +87,9 @@ int tilec::cli::optimizeCommand(const std::vector<std::string> &args) {
   if (failed(module))
     return exitCode;
   std::string error;
-  FailureOr<func::FuncOp> function = entryFunction(module->get(), error);
-  if (failed(function)) {
-    parser.error(error);
+  FailureOr<func::FuncOp> function = entryFunction(module->get(), parser);
+  if (failed(function))
     return 1;
-  }
   GraphStats before = computeGraphStats(*function);
   if (failed(runGraphPipeline(module->get(), fusion, error))) {
     parser.error(error);

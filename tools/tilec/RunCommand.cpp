@@ -150,11 +150,9 @@ int tilec::cli::runCommand(const std::vector<std::string> &args) {
       return 1;
     }
   }
-  FailureOr<func::FuncOp> function = entryFunction(module->get(), error);
-  if (failed(function)) {
-    parser.error(error);
+  FailureOr<func::FuncOp> function = entryFunction(module->get(), parser);
+  if (failed(function))
     return 1;
-  }
 
   std::vector<Tensor> inputs;
   std::vector<std::string> inputFiles = parser.getAll("input");
