@@ -17,7 +17,7 @@ import tempfile
 import numpy as np
 import torch
 
-from check_zoo_vs_torchvision import MODELS, randomize
+from check_zoo_vs_torchvision import randomized_model
 from tilec_harness import max_errors, model_check_main, run_tilec
 
 RTOL = 1e-4
@@ -30,11 +30,7 @@ DEFAULT = ["resnet18", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", 
 
 
 def check(tilec, name):
-    make, resolution = MODELS[name]
-    torch.manual_seed(0)
-    model = make().eval()
-    with torch.no_grad():
-        randomize(model, torch.Generator().manual_seed(1))
+    model, resolution = randomized_model(name)
     x = np.random.default_rng(2).standard_normal((1, 3, resolution, resolution)).astype(np.float32)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, f"{name}.onnx")

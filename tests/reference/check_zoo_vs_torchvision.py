@@ -75,12 +75,19 @@ def randomize(model, generator):
             m.bias.copy_(torch.randn(m.bias.shape, generator=generator) * 0.1)
 
 
-def check(tilec, name):
+def randomized_model(name):
+    """torchvision's `name` in eval mode with seeded random weights and randomized
+    batch-norm statistics (see randomize), and the resolution to check it at."""
     make, resolution = MODELS[name]
     torch.manual_seed(0)
     model = make().eval()
     with torch.no_grad():
         randomize(model, torch.Generator().manual_seed(1))
+    return model, resolution
+
+
+def check(tilec, name):
+    model, resolution = randomized_model(name)
     state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     x = np.random.default_rng(2).standard_normal((1, 3, resolution, resolution)).astype(np.float32)
     with torch.no_grad():
