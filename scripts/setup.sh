@@ -10,8 +10,10 @@ packages=(
   build-essential cmake ninja-build ccache git
   # LLVM/MLIR 19: libraries, mlir-tblgen, FileCheck/not/lit for lit tests
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
-  # unit tests
-  libgtest-dev
+  # codegen: linking CPU kernels into a shared object; ROCm device libraries
+  lld-19 rocm-device-libs
+  # unit tests and benchmarks (baselines: OpenBLAS for GEMM, oneDNN for convolution)
+  libgtest-dev libbenchmark-dev libopenblas-dev libdnnl-dev
   # ONNX import/export (protobuf classes of the ONNX format)
   libonnx-dev libprotobuf-dev protobuf-compiler
   # fuzzing the ONNX importer (libFuzzer, AddressSanitizer)

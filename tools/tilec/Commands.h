@@ -17,6 +17,12 @@ int runCommand(const std::vector<std::string> &args);
 int emitCommand(const std::vector<std::string> &args);
 int exportCommand(const std::vector<std::string> &args);
 int optimizeCommand(const std::vector<std::string> &args);
+int compileCommand(const std::vector<std::string> &args);
+int benchCommand(const std::vector<std::string> &args);
+/// `tilec run` on a compiled artifact (runCommand forwards here).
+int runArtifactCommand(const std::vector<std::string> &args);
+/// True if the file starts with the artifact magic bytes.
+bool isArtifact(const std::string &path);
 
 /// Runs the graph pipeline on `module` (honours TILEC_DUMP_IR).
 mlir::LogicalResult runGraphPipeline(mlir::ModuleOp module, const std::string &fusion,

@@ -11,9 +11,12 @@
 #define TILEC_TOOLS_MODELSOURCE_H
 
 #include "models/Zoo.h"
+#include "reference/Tensor.h"
 #include "tools/tilec/Cli.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+
+struct tilec_model;
 
 namespace tilec::cli {
 
@@ -41,6 +44,15 @@ std::string shapeString(mlir::Type type);
 
 /// 25557032 -> "25,557,032"
 std::string withCommas(int64_t value);
+
+/// The deterministic input used without --input: uniform in [-1, 1) from `seed`.
+reference::Tensor deterministicInput(std::vector<int64_t> shape, uint64_t seed);
+
+/// Prints the top `k` classes of up to four rows of [rows, classes] logits.
+void printTopK(const reference::Tensor &logits, int64_t k);
+
+/// Per-kernel times of a profiled model, slowest first.
+void printProfile(tilec_model *model);
 
 } // namespace tilec::cli
 

@@ -23,8 +23,9 @@ using reference::Tensor;
 
 namespace {
 
-/// The deterministic input used without --input: uniform in [-1, 1).
-Tensor deterministicInput(std::vector<int64_t> shape, uint64_t seed) {
+} // namespace
+
+Tensor tilec::cli::deterministicInput(std::vector<int64_t> shape, uint64_t seed) {
   Tensor t(std::move(shape));
   uint64_t state = 0x5eed ^ (seed * 0x9e3779b97f4a7c15ULL);
   for (float &v : t.data) {
@@ -33,6 +34,8 @@ Tensor deterministicInput(std::vector<int64_t> shape, uint64_t seed) {
   }
   return t;
 }
+
+namespace {
 
 /// Replaces every named weight that has DIR/<name>.npy. Returns the count, or -1
 /// after printing an error.
@@ -67,7 +70,9 @@ int attachWeights(ModuleOp module, const std::string &dir, const ArgParser &pars
   return attached;
 }
 
-void printTopK(const Tensor &logits, int64_t k) {
+} // namespace
+
+void tilec::cli::printTopK(const Tensor &logits, int64_t k) {
   if (logits.rank() != 2)
     return;
   int64_t rows = logits.dim(0), classes = logits.dim(1);
@@ -89,8 +94,6 @@ void printTopK(const Tensor &logits, int64_t k) {
     std::printf("             (%lld more rows; use --output to save all)\n", (long long)rows - 4);
 }
 
-} // namespace
-
 int tilec::cli::runCommand(const std::vector<std::string> &args) {
   ArgParser parser("tilec run", "<model|file.mlir|file.onnx>",
                    "Runs a model and prints its top classes, time, parameters and FLOPs.\n"
@@ -106,12 +109,16 @@ int tilec::cli::runCommand(const std::vector<std::string> &args) {
   parser.option("fusion", "none|default",
                 "run the graph pipeline first (BN folding, dispatch regions) with this fusion");
   addModelOptions(parser);
+  for (const std::string &a : args)
+    if (!a.empty() && a[0] != '-' && isArtifact(a))
+      return runArtifactCommand(args);
   if (!parser.parse(args))
     return parser.exitCode();
   if (!parser.expectOnePositional("model name or file"))
     return 2;
   if (!parser.has("reference")) {
-    parser.error("this build executes models on the reference interpreter only; pass --reference");
+    parser.error("a model name or graph file runs on the reference interpreter: pass "
+                 "--reference; to run compiled code, `tilec compile` it and run the artifact");
     return 2;
   }
   int threads = int(std::max(1u, std::thread::hardware_concurrency()));

@@ -1,0 +1,306 @@
+//===- ApplySchedule.cpp - workgroup tiling, fusion, register tiling ------===//
+//
+// See ApplySchedule.h for the steps. Everything here uses MLIR's tiling and
+// vectorization APIs (TilingInterface, linalg::vectorize); no loop IR is built
+// by hand except the delinearization of the workgroup id.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/common/ApplySchedule.h"
+
+#include "codegen/common/LowerToLinalg.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+using namespace tilec::codegen;
+
+namespace {
+
+Operation *findMarked(func::FuncOp kernel, StringRef attr) {
+  Operation *found = nullptr;
+  kernel.walk([&](Operation *op) {
+    if (op->hasAttr(attr))
+      found = op;
+  });
+  return found;
+}
+
+int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
+  for (int64_t d = std::min(n, cap); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+/// Sum over linalg ops under `root` of their iteration-space sizes; -1 if any
+/// is dynamic.
+int64_t work(Operation *root) {
+  int64_t total = 0;
+  root->walk([&](linalg::LinalgOp op) {
+    if (total < 0)
+      return;
+    int64_t n = 1;
+    for (int64_t r : op.getStaticLoopRanges())
+      n = ShapedType::isDynamic(r) ? -1 : n * r;
+    total = n < 0 ? -1 : total + n;
+  });
+  return total;
+}
+
+void eraseDeadOps(func::FuncOp kernel) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    SmallVector<Operation *> dead;
+    kernel.walk([&](Operation *op) {
+      if (op != kernel && isOpTriviallyDead(op))
+        dead.push_back(op);
+    });
+    for (Operation *op : llvm::reverse(dead)) {
+      op->erase();
+      changed = true;
+    }
+  }
+}
+
+/// A 1x1, stride-1 convolution as a contraction generic over (n, f, h, w, c):
+/// the same loops as a GEMM, which the contraction vectorizer handles.
+LogicalResult convToGemm(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv) {
+  auto wType = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+  rewriter.setInsertionPoint(conv);
+  Location loc = conv.getLoc();
+  auto w2Type = RankedTensorType::get({wType.getDimSize(0), wType.getDimSize(1)},
+                                      wType.getElementType());
+  Value w2 = rewriter.create<tensor::CollapseShapeOp>(
+      loc, w2Type, conv.getDpsInputs()[1], SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+  MLIRContext *ctx = rewriter.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {d(0), d(4), d(2), d(3)}, ctx),
+                                 AffineMap::get(5, 0, {d(1), d(4)}, ctx),
+                                 AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)};
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  auto gemm = rewriter.create<linalg::GenericOp>(
+      loc, conv->getResultTypes(), ValueRange{conv.getDpsInputs()[0], w2},
+      conv.getDpsInits(), maps, iters, [](OpBuilder &b, Location l, ValueRange a) {
+        Value p = b.create<arith::MulFOp>(l, a[0], a[1]);
+        b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddFOp>(l, a[2], p)});
+      });
+  gemm->setAttr(kRootAttr, rewriter.getStringAttr("matmul"));
+  if (conv->hasAttr(kConsumerAttr))
+    gemm->setAttr(kConsumerAttr, rewriter.getUnitAttr());
+  rewriter.replaceOp(conv, gemm->getResults());
+  return success();
+}
+
+/// Step 1: tiles the consumer into workgroups and fuses its producers; returns
+/// the grid, or 1 (with `notes` saying why) when the kernel stays whole.
+int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &notes) {
+  auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
+  if (!consumer || s.workgroupTile.empty() || consumer->getNumResults() != 1) {
+    notes += "single workgroup (result not written by a tileable op); ";
+    return 1;
+  }
+  // Tile sizes over the consumer's loops from the result dims they index.
+  AffineMap outMap = consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0));
+  SmallVector<int64_t> loopRanges = consumer.getStaticLoopRanges();
+  SmallVector<int64_t> tiles(loopRanges.size(), 0);
+  int64_t grid = 1;
+  for (auto [i, expr] : llvm::enumerate(outMap.getResults())) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    int64_t t = s.workgroupTile[i];
+    if (!dim || t == 0 || t >= loopRanges[dim.getPosition()])
+      continue;
+    tiles[dim.getPosition()] = t;
+    grid *= loopRanges[dim.getPosition()] / t;
+  }
+  if (grid == 1)
+    return 1;
+  int64_t before = work(kernel);
+  func::FuncOp backup = kernel.clone();
+  IRRewriter rewriter(kernel.getContext());
+  scf::SCFTileAndFuseOptions options;
+  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(kernel.getContext(), tiles))
+      .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  auto result = scf::tileConsumerAndFuseProducersUsingSCF(
+      rewriter, cast<TilingInterface>(consumer.getOperation()), options);
+  std::string failure;
+  if (failed(result)) {
+    failure = "tiling failed";
+  } else {
+    for (auto [original, replacement] : result->replacements)
+      rewriter.replaceAllUsesWith(original, replacement);
+    eraseDeadOps(kernel);
+    auto forall = dyn_cast<scf::ForallOp>(result->loops.front().getOperation());
+    bool outside = false;
+    kernel.walk([&](linalg::LinalgOp op) {
+      if (!forall->isProperAncestor(op))
+        outside = true;
+    });
+    int64_t inside = work(forall);
+    if (outside)
+      failure = "fusion left work outside the workgroup loop";
+    else if (before < 0 || inside < 0)
+      failure = "dynamic tile shapes";
+    else if (inside * grid * 4 > before * 5)
+      failure = "fusion would recompute " + std::to_string(inside * grid * 100 / before - 100) +
+                "% extra";
+  }
+  if (!failure.empty()) {
+    kernel.getBody().takeBody(backup.getBody());
+    backup.erase();
+    notes += "single workgroup (" + failure + "); ";
+    return 1;
+  }
+  backup.erase();
+  return grid;
+}
+
+/// Step 2 for one root op: register tiles (caps from the schedule, shrunk to
+/// divisors of the op's static loop ranges), then vectorization.
+bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes) {
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  std::vector<int64_t> caps = s.registerTile;
+  bool isConv = isa<linalg::Conv2DNchwFchwOp>(root.getOperation());
+  if (!isConv && !linalg::isaContractionOpInterface(root)) {
+    notes += "root not vectorized explicitly (loops left to LLVM); ";
+    return false;
+  }
+  if (caps.size() != ranges.size()) {
+    if (caps.size() == 7 && ranges.size() == 5) // conv schedule on a 1x1 conv as GEMM
+      caps = {caps[0], caps[1], caps[2], caps[3], caps[4]};
+    else
+      return false;
+  }
+  SmallVector<int64_t> tiles;
+  for (auto [range, cap] : llvm::zip(ranges, caps))
+    tiles.push_back(ShapedType::isDynamic(range) || cap == 0 ? 0 : largestDivisorAtMost(range, cap));
+  IRRewriter rewriter(root->getContext());
+  rewriter.setInsertionPoint(root);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(root->getContext(), tiles));
+  auto tiled = scf::tileUsingSCF(rewriter, cast<TilingInterface>(root.getOperation()), options);
+  if (failed(tiled))
+    return false;
+  rewriter.replaceOp(root, tiled->replacements);
+  Operation *inner = tiled->tiledOps.front();
+  if (isConv) {
+    // 2-D window with kh = 1, oh = 1 -> 1-D convolution, which vectorizes.
+    RewritePatternSet patterns(inner->getContext());
+    linalg::populateDecomposeConvolutionPatterns(patterns);
+    func::FuncOp func = inner->getParentOfType<func::FuncOp>();
+    if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+      return false;
+    bool ok = true;
+    func.walk([&](linalg::Conv1DNcwFcwOp conv1d) {
+      IRRewriter r(conv1d->getContext());
+      r.setInsertionPoint(conv1d);
+      ok &= succeeded(linalg::vectorize(r, conv1d));
+    });
+    return ok;
+  }
+  rewriter.setInsertionPoint(inner);
+  if (failed(linalg::vectorize(rewriter, inner))) {
+    notes += "vectorization of the root failed; ";
+    return false;
+  }
+  return true; // linalg::vectorize replaced `inner`
+
+}
+
+} // namespace
+
+DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
+  DispatchShape shape;
+  auto out = cast<MemRefType>(kernel.getArgumentTypes().back());
+  shape.resultShape.assign(out.getShape().begin(), out.getShape().end());
+  Operation *root = findMarked(kernel, kRootAttr);
+  shape.rootKind = root ? cast<StringAttr>(root->getAttr(kRootAttr)).str() : "elementwise";
+  if (auto linalgRoot = dyn_cast_or_null<linalg::LinalgOp>(root)) {
+    for (int64_t r : linalgRoot.getStaticLoopRanges())
+      shape.rootLoops.push_back(r);
+    for (utils::IteratorType t : linalgRoot.getIteratorTypesArray())
+      shape.rootReduction.push_back(t == utils::IteratorType::reduction);
+  }
+  if (auto conv = dyn_cast_or_null<linalg::Conv2DNchwFchwOp>(root)) {
+    auto w = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+    bool unpadded = !conv.getDpsInputs()[0].getDefiningOp<tensor::PadOp>();
+    shape.conv1x1 = w.getDimSize(2) == 1 && w.getDimSize(3) == 1 && unpadded &&
+                    llvm::all_of(conv.getStrides().getValues<int64_t>(),
+                                 [](int64_t v) { return v == 1; });
+  }
+  return shape;
+}
+
+KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
+                                         const Target &target) {
+  (void)target;
+  KernelPlan plan;
+  if (s.conv == ConvAlgorithm::Gemm)
+    if (auto conv = dyn_cast_or_null<linalg::Conv2DNchwFchwOp>(findMarked(kernel, kRootAttr))) {
+      IRRewriter rewriter(kernel.getContext());
+      (void)convToGemm(rewriter, conv);
+    }
+  plan.grid = tileWorkgroups(kernel, s, plan.notes);
+  if (!s.registerTile.empty()) {
+    SmallVector<linalg::LinalgOp> roots;
+    kernel.walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(kRootAttr))
+        roots.push_back(op);
+    });
+    plan.vectorized = !roots.empty();
+    for (linalg::LinalgOp root : roots)
+      plan.vectorized &= vectorizeRoot(root, s, plan.notes);
+  }
+  return plan;
+}
+
+LogicalResult tilec::codegen::outlineWorkgroups(func::FuncOp kernel) {
+  Location loc = kernel.getLoc();
+  Block &entry = kernel.getBody().front();
+  IndexType indexType = IndexType::get(kernel.getContext());
+  (void)kernel.insertArgument(kernel.getNumArguments(), indexType, {}, loc);
+  Value wg = entry.getArguments().back();
+  SmallVector<scf::ForallOp> foralls;
+  for (Operation &op : entry)
+    if (auto f = dyn_cast<scf::ForallOp>(op))
+      foralls.push_back(f);
+  if (foralls.empty())
+    return success();
+  if (foralls.size() > 1 || !foralls.front().isNormalized())
+    return kernel.emitError("kernel has more than one workgroup loop");
+  scf::ForallOp forall = foralls.front();
+  IRRewriter rewriter(kernel.getContext());
+  rewriter.setInsertionPoint(forall);
+  // Delinearize row-major: the last loop varies fastest.
+  SmallVector<Value> ivs(forall.getRank());
+  SmallVector<int64_t> upper;
+  for (OpFoldResult ub : forall.getMixedUpperBound()) {
+    std::optional<int64_t> v = getConstantIntValue(ub);
+    if (!v)
+      return kernel.emitError("workgroup loop has dynamic bounds");
+    upper.push_back(*v);
+  }
+  SmallVector<int64_t> *bounds = &upper;
+  Value rest = wg;
+  for (int64_t i = forall.getRank() - 1; i >= 0; --i) {
+    Value n = rewriter.create<arith::ConstantIndexOp>(loc, (*bounds)[i]);
+    ivs[i] = rewriter.create<arith::RemUIOp>(loc, rest, n);
+    rest = rewriter.create<arith::DivUIOp>(loc, rest, n);
+  }
+  Block *body = forall.getBody();
+  rewriter.eraseOp(body->getTerminator());
+  rewriter.inlineBlockBefore(body, forall, ivs);
+  rewriter.eraseOp(forall);
+  return success();
+}

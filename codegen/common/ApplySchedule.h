@@ -1,0 +1,50 @@
+//===- ApplySchedule.h - tiling, fusion and vectorization of one kernel ---===//
+//
+// Applies a Schedule to a kernel function from lowerDispatchToLinalg, on
+// tensors (before bufferization, so accumulators stay in registers):
+//
+//   1. the op writing the result is tiled into an `scf.forall` of workgroups
+//      and every producer is fused into the tile (MLIR's
+//      tileConsumerAndFuseProducersUsingSCF);
+//   2. the root op inside is tiled for registers and vectorized
+//      (linalg::vectorize; 2-D convolutions first decompose into 1-D ones).
+//
+// Step 1 is undone (the kernel runs as one workgroup) when fusion leaves work
+// outside the tile loop or would recompute more than 25% extra, e.g. a
+// squeeze-excite block whose pooled vector depends on the whole conv output.
+// Step 2 is skipped for roots it cannot vectorize; LLVM's loop vectorizer
+// still sees their loops. Both outcomes are reported in KernelPlan::notes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILEC_CODEGEN_COMMON_APPLYSCHEDULE_H
+#define TILEC_CODEGEN_COMMON_APPLYSCHEDULE_H
+
+#include "codegen/common/Schedule.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace tilec::codegen {
+
+/// What applying a schedule produced.
+struct KernelPlan {
+  int64_t grid = 1;   ///< workgroups (the scf.forall's trip count)
+  bool vectorized = false;
+  std::string notes;  ///< why tiling or vectorization fell back, if it did
+};
+
+/// The shape facts a schedule is chosen from, read off the kernel function.
+DispatchShape describeKernel(mlir::func::FuncOp kernel);
+
+/// Applies `schedule` (already verified) to `kernel` in place.
+KernelPlan applySchedule(mlir::func::FuncOp kernel, const Schedule &schedule,
+                         const Target &target);
+
+/// Replaces the workgroup `scf.forall` of a bufferized kernel with its body,
+/// indexed by a new trailing `index` argument (the workgroup id), which every
+/// kernel gets. Fails if the kernel has more than one top-level forall.
+mlir::LogicalResult outlineWorkgroups(mlir::func::FuncOp kernel);
+
+} // namespace tilec::codegen
+
+#endif // TILEC_CODEGEN_COMMON_APPLYSCHEDULE_H

@@ -1,0 +1,846 @@
+//===- LowerToLinalg.cpp - tilec ops to linalg on tensors -----------------===//
+//
+// Assumes: the dispatch body holds tilec ops on static f32 tensors (the graph
+// verifier guarantees static shapes).
+// Guarantees: the kernel function computes exactly what the reference
+// interpreter computes for the region, in f32 (reductions accumulate in f32,
+// the reference in f64: conformance tolerances allow for that).
+//
+// Every op is lowered by one function below; elementwise ops share one
+// broadcasting helper, reductions another. Padding is an explicit `tensor.pad`
+// so that tiling can fuse it into the consumer's tile.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/common/LowerToLinalg.h"
+
+#include "ir/ShapeUtils.h"
+#include "ir/Weights.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace tilec;
+
+namespace {
+
+using utils::IteratorType;
+using BodyFn = llvm::function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// Builds linalg on tensors for one dispatch body.
+class Lowerer {
+public:
+  Lowerer(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  LogicalResult lower(Operation *op, IRMapping &map);
+
+private:
+  OpBuilder &b;
+  Location loc;
+
+  RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+  Value f32(double v) { return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(v))); }
+  Value empty(RankedTensorType t) {
+    return b.create<tensor::EmptyOp>(loc, t.getShape(), t.getElementType());
+  }
+  Value fill(RankedTensorType t, double v) {
+    return b.create<linalg::FillOp>(loc, ValueRange{f32(v)}, ValueRange{empty(t)}).getResult(0);
+  }
+
+  /// The map that reads an operand of `shape` broadcast (NumPy rules) into a
+  /// result of rank `rank`.
+  AffineMap broadcastMap(ArrayRef<int64_t> shape, ArrayRef<int64_t> result) {
+    SmallVector<AffineExpr> exprs;
+    int64_t lead = result.size() - shape.size();
+    for (auto [i, size] : llvm::enumerate(shape))
+      exprs.push_back(size == 1 && result[lead + i] != 1 ? b.getAffineConstantExpr(0)
+                                                         : b.getAffineDimExpr(lead + i));
+    return AffineMap::get(result.size(), 0, exprs, b.getContext());
+  }
+
+  /// out[i...] = fn(operands broadcast to out's shape).
+  Value elementwise(RankedTensorType out, ValueRange operands, BodyFn fn) {
+    SmallVector<AffineMap> maps;
+    for (Value v : operands)
+      maps.push_back(broadcastMap(typeOf(v).getShape(), out.getShape()));
+    maps.push_back(b.getMultiDimIdentityMap(out.getRank()));
+    SmallVector<IteratorType> iters(out.getRank(), IteratorType::parallel);
+    auto generic = b.create<linalg::GenericOp>(
+        loc, TypeRange{out}, operands, ValueRange{empty(out)}, maps, iters,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          nb.create<linalg::YieldOp>(l, fn(nb, l, args.drop_back()));
+        });
+    return generic.getResult(0);
+  }
+
+  /// Reduces `in` over `axes` (sorted) with `combine`, starting from `init`;
+  /// the result drops the reduced dimensions.
+  Value reduce(Value in, ArrayRef<int64_t> axes, double init,
+               llvm::function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+    RankedTensorType t = typeOf(in);
+    SmallVector<int64_t> kept;
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<IteratorType> iters;
+    for (int64_t d = 0; d < t.getRank(); ++d) {
+      bool reduced = llvm::is_contained(axes, d);
+      iters.push_back(reduced ? IteratorType::reduction : IteratorType::parallel);
+      if (!reduced) {
+        kept.push_back(t.getDimSize(d));
+        outExprs.push_back(b.getAffineDimExpr(d));
+      }
+    }
+    auto outType = RankedTensorType::get(kept, t.getElementType());
+    SmallVector<AffineMap> maps = {
+        b.getMultiDimIdentityMap(t.getRank()),
+        AffineMap::get(t.getRank(), 0, outExprs, b.getContext())};
+    return b
+        .create<linalg::GenericOp>(loc, TypeRange{outType}, ValueRange{in},
+                                   ValueRange{fill(outType, init)}, maps, iters,
+                                   [&](OpBuilder &nb, Location l, ValueRange args) {
+                                     nb.create<linalg::YieldOp>(
+                                         l, combine(nb, l, args[0], args[1]));
+                                   })
+        .getResult(0);
+  }
+
+  /// out = fn(x, r) where r (a reduction over `axes` of x) is broadcast back.
+  Value withReduced(Value x, Value r, ArrayRef<int64_t> axes, BodyFn fn,
+                    ArrayRef<Value> extra = {}) {
+    RankedTensorType t = typeOf(x);
+    SmallVector<AffineExpr> rExprs;
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      if (!llvm::is_contained(axes, d))
+        rExprs.push_back(b.getAffineDimExpr(d));
+    SmallVector<Value> ins = {x, r};
+    SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(t.getRank()),
+                                   AffineMap::get(t.getRank(), 0, rExprs, b.getContext())};
+    for (Value e : extra) {
+      ins.push_back(e);
+      maps.push_back(broadcastMap(typeOf(e).getShape(), t.getShape()));
+    }
+    maps.push_back(b.getMultiDimIdentityMap(t.getRank()));
+    SmallVector<IteratorType> iters(t.getRank(), IteratorType::parallel);
+    return b
+        .create<linalg::GenericOp>(loc, TypeRange{t}, ins, ValueRange{empty(t)}, maps, iters,
+                                   [&](OpBuilder &nb, Location l, ValueRange args) {
+                                     nb.create<linalg::YieldOp>(l, fn(nb, l, args.drop_back()));
+                                   })
+        .getResult(0);
+  }
+
+  /// Reshape between static shapes with the same element count.
+  Value reshape(Value in, RankedTensorType to) {
+    RankedTensorType from = typeOf(in);
+    if (from == to)
+      return in;
+    if (to.getRank() < from.getRank())
+      if (auto re = getReassociationIndicesForReshape(from, to))
+        return b.create<tensor::CollapseShapeOp>(loc, to, in, *re);
+    if (to.getRank() > from.getRank())
+      if (auto re = getReassociationIndicesForReshape(to, from))
+        return b.create<tensor::ExpandShapeOp>(loc, to, in, *re);
+    auto flat = RankedTensorType::get({from.getNumElements()}, from.getElementType());
+    Value collapsed = from.getRank() == 1 ? in : reshape(in, flat);
+    return to.getRank() == 1 ? collapsed : reshape(collapsed, to);
+  }
+
+  Value pad(Value in, ArrayRef<int64_t> low, ArrayRef<int64_t> high, double value) {
+    if (llvm::all_of(low, [](int64_t p) { return p == 0; }) &&
+        llvm::all_of(high, [](int64_t p) { return p == 0; }))
+      return in;
+    RankedTensorType t = typeOf(in);
+    SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      shape.push_back(t.getDimSize(d) + low[d] + high[d]);
+    auto padded = RankedTensorType::get(shape, t.getElementType());
+    return b.create<tensor::PadOp>(loc, padded, in, getAsIndexOpFoldResult(b.getContext(), low),
+                                   getAsIndexOpFoldResult(b.getContext(), high), f32(value));
+  }
+
+  /// Pads an NCHW input for a 2-D window so that every output position's window
+  /// lies inside (covers ceil_mode's extra bottom/right rows too).
+  Value padWindow(Value in, ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                  ArrayRef<int64_t> dilations, ArrayRef<int64_t> padding,
+                  RankedTensorType out, double value) {
+    RankedTensorType t = typeOf(in);
+    SmallVector<int64_t> low = {0, 0, padding[0], padding[1]};
+    SmallVector<int64_t> high = {0, 0, padding[2], padding[3]};
+    for (int i = 0; i < 2; ++i) {
+      int64_t need = (out.getDimSize(2 + i) - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1;
+      int64_t have = t.getDimSize(2 + i) + low[2 + i] + high[2 + i];
+      high[2 + i] += std::max<int64_t>(0, need - have);
+    }
+    return pad(in, low, high, value);
+  }
+
+  DenseIntElementsAttr i64Vector(ArrayRef<int64_t> values) {
+    return b.getI64VectorAttr(values);
+  }
+
+  Value lowerConv(Conv2DOp op, IRMapping &map);
+  Value lowerMatmul(MatmulOp op, IRMapping &map);
+  Value lowerLinear(LinearOp op, IRMapping &map);
+  Value lowerAttention(AttentionOp op, IRMapping &map);
+  Value lowerSoftmax(Value x, int64_t axis);
+  Value lowerLayerNorm(LayerNormOp op, IRMapping &map);
+  Value lowerPool(Operation *op, IRMapping &map);
+  Value lowerAdaptivePool(AdaptiveAvgPool2DOp op, IRMapping &map);
+  Value lowerReduce(Operation *op, ArrayRef<int64_t> axes, bool keepdims, IRMapping &map);
+  Value lowerConcat(ConcatOp op, IRMapping &map);
+  Value lowerSlice(SliceOp op, IRMapping &map);
+  Value lowerLrn(LrnOp op, IRMapping &map);
+  FailureOr<Value> lowerUnary(Operation *op, Value x);
+};
+
+Value Lowerer::lowerConv(Conv2DOp op, IRMapping &map) {
+  auto outType = cast<RankedTensorType>(op.getType());
+  Value x = map.lookup(op.getInput()), w = map.lookup(op.getWeight());
+  RankedTensorType wType = typeOf(w);
+  int64_t groups = op.getGroups();
+  ArrayRef<int64_t> kernel = wType.getShape().drop_front(2);
+  x = padWindow(x, kernel, op.getStrides(), op.getDilations(), op.getPadding(), outType, 0.0);
+  // The accumulator starts at the bias (or zero), so the bias costs no pass.
+  Value init = fill(outType, 0.0);
+  if (op.getBias()) {
+    Value bias = reshape(map.lookup(op.getBias()),
+                         RankedTensorType::get({outType.getDimSize(1), 1, 1},
+                                               outType.getElementType()));
+    init = elementwise(outType, ValueRange{bias},
+                       [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  }
+  auto strides = i64Vector(op.getStrides()), dilations = i64Vector(op.getDilations());
+  int64_t cin = typeOf(x).getDimSize(1), cout = outType.getDimSize(1);
+  Operation *conv;
+  if (groups == 1) {
+    conv = b.create<linalg::Conv2DNchwFchwOp>(loc, TypeRange{outType}, ValueRange{x, w},
+                                              ValueRange{init}, strides, dilations);
+  } else if (groups == cin && cout == cin) {
+    // Depthwise: weight [C, 1, KH, KW] -> [C, KH, KW].
+    auto dwType = RankedTensorType::get({cout, kernel[0], kernel[1]}, wType.getElementType());
+    conv = b.create<linalg::DepthwiseConv2DNchwChwOp>(
+        loc, TypeRange{outType}, ValueRange{x, reshape(w, dwType)}, ValueRange{init}, strides,
+        dilations);
+  } else {
+    // Grouped: [N, G, C/G, H, W] x [G, F/G, C/G, KH, KW] -> [N, G, F/G, OH, OW].
+    RankedTensorType xt = typeOf(x);
+    auto gx = RankedTensorType::get(
+        {xt.getDimSize(0), groups, cin / groups, xt.getDimSize(2), xt.getDimSize(3)},
+        xt.getElementType());
+    auto gw = RankedTensorType::get({groups, cout / groups, cin / groups, kernel[0], kernel[1]},
+                                    wType.getElementType());
+    auto go = RankedTensorType::get({outType.getDimSize(0), groups, cout / groups,
+                                     outType.getDimSize(2), outType.getDimSize(3)},
+                                    outType.getElementType());
+    auto grouped = b.create<linalg::Conv2DNgchwGfchwOp>(
+        loc, TypeRange{go}, ValueRange{reshape(x, gx), reshape(w, gw)},
+        ValueRange{reshape(init, go)}, strides, dilations);
+    grouped->setAttr(codegen::kRootAttr, b.getStringAttr("grouped_conv"));
+    return reshape(grouped.getResult(0), outType);
+  }
+  conv->setAttr(codegen::kRootAttr, b.getStringAttr(groups == 1 ? "conv" : "depthwise"));
+  return conv->getResult(0);
+}
+
+Value Lowerer::lowerMatmul(MatmulOp op, IRMapping &map) {
+  Value lhs = map.lookup(op.getLhs()), rhs = map.lookup(op.getRhs());
+  auto outType = cast<RankedTensorType>(op.getType());
+  int64_t rank = outType.getRank();
+  Operation *mm;
+  if (rank == 2 && typeOf(lhs).getRank() == 2 && typeOf(rhs).getRank() == 2) {
+    mm = b.create<linalg::MatmulOp>(loc, TypeRange{outType}, ValueRange{lhs, rhs},
+                                    ValueRange{fill(outType, 0.0)});
+  } else {
+    // Batched with NumPy broadcasting of the batch dims: loops (batch..., m, n, k).
+    MLIRContext *ctx = b.getContext();
+    ArrayRef<int64_t> outShape = outType.getShape();
+    auto operandMap = [&](RankedTensorType t, bool isLhs) {
+      SmallVector<AffineExpr> exprs;
+      int64_t lead = (rank - 2) - (t.getRank() - 2);
+      for (int64_t i = 0; i + 2 < t.getRank(); ++i)
+        exprs.push_back(t.getDimSize(i) == 1 && outShape[lead + i] != 1
+                            ? getAffineConstantExpr(0, ctx)
+                            : getAffineDimExpr(lead + i, ctx));
+      AffineExpr m = getAffineDimExpr(rank - 2, ctx), n = getAffineDimExpr(rank - 1, ctx),
+                 k = getAffineDimExpr(rank, ctx);
+      exprs.append(isLhs ? SmallVector<AffineExpr>{m, k} : SmallVector<AffineExpr>{k, n});
+      return AffineMap::get(rank + 1, 0, exprs, ctx);
+    };
+    SmallVector<AffineMap> maps = {operandMap(typeOf(lhs), true), operandMap(typeOf(rhs), false),
+                                   AffineMap::getMultiDimIdentityMap(rank + 1, ctx).dropResult(rank)};
+    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+    iters.push_back(IteratorType::reduction);
+    mm = b.create<linalg::GenericOp>(
+        loc, TypeRange{outType}, ValueRange{lhs, rhs}, ValueRange{fill(outType, 0.0)}, maps,
+        iters, [](OpBuilder &nb, Location l, ValueRange a) {
+          Value p = nb.create<arith::MulFOp>(l, a[0], a[1]);
+          nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::AddFOp>(l, a[2], p)});
+        });
+  }
+  mm->setAttr(codegen::kRootAttr, b.getStringAttr("matmul"));
+  return mm->getResult(0);
+}
+
+Value Lowerer::lowerLinear(LinearOp op, IRMapping &map) {
+  Value x = map.lookup(op.getInput()), w = map.lookup(op.getWeight());
+  auto outType = cast<RankedTensorType>(op.getType());
+  int64_t k = typeOf(x).getShape().back(), n = outType.getShape().back();
+  int64_t m = typeOf(x).getNumElements() / k;
+  auto x2 = RankedTensorType::get({m, k}, outType.getElementType());
+  auto o2 = RankedTensorType::get({m, n}, outType.getElementType());
+  Value init;
+  if (op.getBias())
+    init = elementwise(o2, ValueRange{map.lookup(op.getBias())},
+                       [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  else
+    init = fill(o2, 0.0);
+  auto mm = b.create<linalg::MatmulTransposeBOp>(loc, TypeRange{o2},
+                                                 ValueRange{reshape(x, x2), w}, ValueRange{init});
+  mm->setAttr(codegen::kRootAttr, b.getStringAttr("matmul"));
+  return reshape(mm.getResult(0), outType);
+}
+
+Value Lowerer::lowerSoftmax(Value x, int64_t axis) {
+  RankedTensorType t = typeOf(x);
+  if (axis < 0)
+    axis += t.getRank();
+  Value mx = reduce(x, {axis}, -INFINITY, [](OpBuilder &nb, Location l, Value a, Value acc) {
+    return nb.create<arith::MaximumFOp>(l, a, acc);
+  });
+  Value e = withReduced(x, mx, {axis}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    return nb.create<math::ExpOp>(l, nb.create<arith::SubFOp>(l, a[0], a[1]));
+  });
+  Value sum = reduce(e, {axis}, 0.0, [](OpBuilder &nb, Location l, Value a, Value acc) {
+    return nb.create<arith::AddFOp>(l, a, acc);
+  });
+  return withReduced(e, sum, {axis}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    return nb.create<arith::DivFOp>(l, a[0], a[1]);
+  });
+}
+
+Value Lowerer::lowerAttention(AttentionOp op, IRMapping &map) {
+  // Batch dims collapse into one; scores [B, S, T] = q k^T * scale; softmax over
+  // T; out = p v. The score tile is formed per workgroup once the consumer
+  // (p v) is tiled over (B, S), so only a [tile_S, T] block is live at a time.
+  Value q = map.lookup(op.getQuery()), k = map.lookup(op.getKey()), v = map.lookup(op.getValue());
+  auto outType = cast<RankedTensorType>(op.getType());
+  Type f = outType.getElementType();
+  RankedTensorType qt = typeOf(q), kt = typeOf(k), vt = typeOf(v);
+  int64_t s = qt.getShape().end()[-2], d = qt.getShape().back();
+  int64_t t = kt.getShape().end()[-2], dv = vt.getShape().back();
+  int64_t batch = qt.getNumElements() / (s * d);
+  Value q3 = reshape(q, RankedTensorType::get({batch, s, d}, f));
+  Value k3 = reshape(k, RankedTensorType::get({batch, t, d}, f));
+  Value v3 = reshape(v, RankedTensorType::get({batch, t, dv}, f));
+  auto scoreType = RankedTensorType::get({batch, s, t}, f);
+  Value scores = b.create<linalg::BatchMatmulTransposeBOp>(loc, TypeRange{scoreType},
+                                                           ValueRange{q3, k3},
+                                                           ValueRange{fill(scoreType, 0.0)})
+                     .getResult(0);
+  double scale = op.getScale().convertToDouble();
+  Value scaleV = f32(scale);
+  scores = elementwise(scoreType, ValueRange{scores},
+                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                         return nb.create<arith::MulFOp>(l, a[0], scaleV);
+                       });
+  Value p = lowerSoftmax(scores, 2);
+  auto o3 = RankedTensorType::get({batch, s, dv}, f);
+  auto pv = b.create<linalg::BatchMatmulOp>(loc, TypeRange{o3}, ValueRange{p, v3},
+                                            ValueRange{fill(o3, 0.0)});
+  pv->setAttr(codegen::kRootAttr, b.getStringAttr("attention"));
+  return reshape(pv.getResult(0), outType);
+}
+
+Value Lowerer::lowerLayerNorm(LayerNormOp op, IRMapping &map) {
+  Value x = map.lookup(op.getInput());
+  RankedTensorType t = typeOf(x);
+  int64_t axis = op.getAxis() < 0 ? op.getAxis() + t.getRank() : op.getAxis();
+  SmallVector<int64_t> axes;
+  int64_t count = 1;
+  for (int64_t dim = axis; dim < t.getRank(); ++dim) {
+    axes.push_back(dim);
+    count *= t.getDimSize(dim);
+  }
+  auto add = [](OpBuilder &nb, Location l, Value a, Value acc) -> Value {
+    return nb.create<arith::AddFOp>(l, a, acc);
+  };
+  Value inv = f32(1.0 / double(count)), eps = f32(op.getEpsilon().convertToDouble());
+  Value sum = reduce(x, axes, 0.0, add);
+  Value centred = withReduced(x, sum, axes, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    return nb.create<arith::SubFOp>(l, a[0], nb.create<arith::MulFOp>(l, a[1], inv));
+  });
+  Value sq = elementwise(t, ValueRange{centred}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    return nb.create<arith::MulFOp>(l, a[0], a[0]);
+  });
+  Value var = reduce(sq, axes, 0.0, add);
+  Value w = map.lookup(op.getWeight()), bias = map.lookup(op.getBias());
+  Value y = withReduced(
+      centred, var, axes,
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value v = nb.create<arith::AddFOp>(l, nb.create<arith::MulFOp>(l, a[1], inv), eps);
+        Value n = nb.create<arith::MulFOp>(l, a[0], nb.create<math::RsqrtOp>(l, v));
+        return nb.create<arith::AddFOp>(l, nb.create<arith::MulFOp>(l, n, a[2]), a[3]);
+      },
+      {w, bias});
+  y.getDefiningOp()->setAttr(codegen::kRootAttr, b.getStringAttr("layer_norm"));
+  return y;
+}
+
+Value Lowerer::lowerPool(Operation *op, IRMapping &map) {
+  auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+  Value x = map.lookup(op->getOperand(0));
+  int64_t h = typeOf(x).getDimSize(2), w = typeOf(x).getDimSize(3);
+  bool isMax = isa<MaxPool2DOp>(op);
+  ArrayRef<int64_t> kernel, strides, padding;
+  SmallVector<int64_t> dilations = {1, 1};
+  if (auto mp = dyn_cast<MaxPool2DOp>(op)) {
+    kernel = mp.getKernel(), strides = mp.getStrides(), padding = mp.getPadding();
+    dilations.assign(mp.getDilations().begin(), mp.getDilations().end());
+  } else {
+    auto ap = cast<AvgPool2DOp>(op);
+    kernel = ap.getKernel(), strides = ap.getStrides(), padding = ap.getPadding();
+  }
+  x = padWindow(x, kernel, strides, dilations, padding, outType, isMax ? -INFINITY : 0.0);
+  auto window = b.create<tensor::EmptyOp>(loc, kernel, outType.getElementType());
+  Operation *pool;
+  if (isMax)
+    pool = b.create<linalg::PoolingNchwMaxOp>(loc, TypeRange{outType}, ValueRange{x, window},
+                                              ValueRange{fill(outType, -INFINITY)},
+                                              i64Vector(strides), i64Vector(dilations));
+  else
+    pool = b.create<linalg::PoolingNchwSumOp>(loc, TypeRange{outType}, ValueRange{x, window},
+                                              ValueRange{fill(outType, 0.0)},
+                                              i64Vector(strides), i64Vector(dilations));
+  pool->setAttr(codegen::kRootAttr, b.getStringAttr("pool"));
+  if (isMax)
+    return pool->getResult(0);
+  // Divide by PyTorch's count (the reference's formula), a [OH, OW] constant.
+  bool includePad = cast<AvgPool2DOp>(op).getCountIncludePad();
+  int64_t oh = outType.getDimSize(2), ow = outType.getDimSize(3);
+  std::vector<float> inverse(oh * ow);
+  for (int64_t r = 0; r < oh; ++r)
+    for (int64_t c = 0; c < ow; ++c) {
+      int64_t h0 = r * strides[0] - padding[0], w0 = c * strides[1] - padding[1];
+      int64_t h1 = std::min(h0 + kernel[0], h + padding[2]);
+      int64_t w1 = std::min(w0 + kernel[1], w + padding[3]);
+      int64_t padded = (h1 - h0) * (w1 - w0);
+      h0 = std::max<int64_t>(h0, 0), w0 = std::max<int64_t>(w0, 0);
+      h1 = std::min(h1, h), w1 = std::min(w1, w);
+      int64_t count = includePad ? padded : (h1 - h0) * (w1 - w0);
+      inverse[r * ow + c] = count > 0 ? float(1.0 / count) : 0.f;
+    }
+  auto invType = RankedTensorType::get({oh, ow}, outType.getElementType());
+  Value inv = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(invType, ArrayRef<float>(inverse)));
+  return elementwise(outType, ValueRange{pool->getResult(0), inv},
+                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                       return nb.create<arith::MulFOp>(l, a[0], a[1]);
+                     });
+}
+
+Value Lowerer::lowerAdaptivePool(AdaptiveAvgPool2DOp op, IRMapping &map) {
+  auto outType = cast<RankedTensorType>(op.getType());
+  Value x = map.lookup(op.getInput());
+  int64_t h = typeOf(x).getDimSize(2), w = typeOf(x).getDimSize(3);
+  int64_t oh = outType.getDimSize(2), ow = outType.getDimSize(3);
+  if (h % oh == 0 && w % ow == 0) {
+    // Equal, non-overlapping windows: a sum pool scaled by one constant.
+    SmallVector<int64_t> k = {h / oh, w / ow};
+    auto window = b.create<tensor::EmptyOp>(loc, k, outType.getElementType());
+    auto pool = b.create<linalg::PoolingNchwSumOp>(loc, TypeRange{outType}, ValueRange{x, window},
+                                                   ValueRange{fill(outType, 0.0)},
+                                                   i64Vector(k), i64Vector({1, 1}));
+    pool->setAttr(codegen::kRootAttr, b.getStringAttr("pool"));
+    Value inv = f32(1.0 / double(k[0] * k[1]));
+    return elementwise(outType, pool->getResults(),
+                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                         return nb.create<arith::MulFOp>(l, a[0], inv);
+                       });
+  }
+  // Overlapping windows of varying size: each output reads its window with
+  // loops inside the generic's body.
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(4)};
+  SmallVector<IteratorType> iters(4, IteratorType::parallel);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{outType}, ValueRange{}, ValueRange{empty(outType)}, maps, iters,
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        auto idx = [&](int64_t d) { return nb.create<linalg::IndexOp>(l, d).getResult(); };
+        auto cIdx = [&](int64_t v) { return nb.create<arith::ConstantIndexOp>(l, v).getResult(); };
+        Value n = idx(0), c = idx(1), r = idx(2), col = idx(3);
+        auto bounds = [&](Value i, int64_t in, int64_t out) {
+          Value lo = nb.create<arith::DivUIOp>(l, nb.create<arith::MulIOp>(l, i, cIdx(in)), cIdx(out));
+          Value next = nb.create<arith::AddIOp>(l, i, cIdx(1));
+          Value hi = nb.create<arith::CeilDivUIOp>(l, nb.create<arith::MulIOp>(l, next, cIdx(in)),
+                                                   cIdx(out));
+          return std::pair<Value, Value>(lo, hi);
+        };
+        auto [h0, h1] = bounds(r, h, oh);
+        auto [w0, w1] = bounds(col, w, ow);
+        auto outer = nb.create<scf::ForOp>(
+            l, h0, h1, cIdx(1), ValueRange{f32(0.0)},
+            [&](OpBuilder &ob, Location ol, Value y, ValueRange acc) {
+              auto inner = ob.create<scf::ForOp>(
+                  ol, w0, w1, cIdx(1), acc, [&](OpBuilder &ib, Location il, Value xx, ValueRange a) {
+                    Value e = ib.create<tensor::ExtractOp>(il, x, ValueRange{n, c, y, xx});
+                    ib.create<scf::YieldOp>(il, ValueRange{ib.create<arith::AddFOp>(il, a[0], e)});
+                  });
+              ob.create<scf::YieldOp>(ol, inner.getResults());
+            });
+        Value count = nb.create<arith::MulIOp>(l, nb.create<arith::SubIOp>(l, h1, h0),
+                                               nb.create<arith::SubIOp>(l, w1, w0));
+        Value countF = nb.create<arith::UIToFPOp>(
+            l, nb.getF32Type(), nb.create<arith::IndexCastOp>(l, nb.getI64Type(), count));
+        nb.create<linalg::YieldOp>(
+            l, ValueRange{nb.create<arith::DivFOp>(l, outer.getResult(0), countF)});
+      });
+  generic->setAttr(codegen::kRootAttr, b.getStringAttr("pool"));
+  return generic.getResult(0);
+}
+
+Value Lowerer::lowerReduce(Operation *op, ArrayRef<int64_t> axesIn, bool keepdims, IRMapping &map) {
+  Value x = map.lookup(op->getOperand(0));
+  RankedTensorType t = typeOf(x);
+  SmallVector<int64_t> axes;
+  int64_t count = 1;
+  for (int64_t a : axesIn) {
+    axes.push_back(a < 0 ? a + t.getRank() : a);
+    count *= t.getDimSize(axes.back());
+  }
+  llvm::sort(axes);
+  Value r;
+  if (isa<ReduceMaxOp>(op))
+    r = reduce(x, axes, -INFINITY, [](OpBuilder &nb, Location l, Value a, Value acc) {
+      return nb.create<arith::MaximumFOp>(l, a, acc);
+    });
+  else
+    r = reduce(x, axes, 0.0, [](OpBuilder &nb, Location l, Value a, Value acc) {
+      return nb.create<arith::AddFOp>(l, a, acc);
+    });
+  r.getDefiningOp()->setAttr(codegen::kRootAttr, b.getStringAttr("reduce"));
+  if (isa<ReduceMeanOp, GlobalAvgPoolOp>(op)) {
+    Value inv = f32(1.0 / double(count));
+    r = elementwise(typeOf(r), ValueRange{r}, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+      return nb.create<arith::MulFOp>(l, a[0], inv);
+    });
+  }
+  (void)keepdims; // the result type says whether reduced dims stay as 1s
+  return reshape(r, cast<RankedTensorType>(op->getResult(0).getType()));
+}
+
+Value Lowerer::lowerConcat(ConcatOp op, IRMapping &map) {
+  auto outType = cast<RankedTensorType>(op.getType());
+  int64_t axis = op.getAxis() < 0 ? op.getAxis() + outType.getRank() : op.getAxis();
+  Value result = empty(outType);
+  int64_t offset = 0;
+  for (Value in : op.getInputs()) {
+    Value v = map.lookup(in);
+    RankedTensorType t = typeOf(v);
+    SmallVector<int64_t> offsets(t.getRank(), 0), strides(t.getRank(), 1);
+    offsets[axis] = offset;
+    result = b.create<tensor::InsertSliceOp>(loc, v, result, ValueRange{}, ValueRange{},
+                                             ValueRange{}, offsets, t.getShape(), strides);
+    offset += t.getDimSize(axis);
+  }
+  return result;
+}
+
+Value Lowerer::lowerSlice(SliceOp op, IRMapping &map) {
+  Value x = map.lookup(op.getInput());
+  RankedTensorType t = typeOf(x);
+  auto outType = cast<RankedTensorType>(op.getType());
+  SmallVector<int64_t> offsets(t.getRank(), 0), strides(t.getRank(), 1);
+  for (auto [i, axis] : llvm::enumerate(op.getAxes())) {
+    int64_t a = axis < 0 ? axis + t.getRank() : axis, dim = t.getDimSize(a);
+    int64_t start = op.getStarts()[i];
+    start = start < 0 ? std::max<int64_t>(0, start + dim) : std::min(start, dim);
+    offsets[a] = start;
+    strides[a] = op.getSteps()[i];
+  }
+  return b.create<tensor::ExtractSliceOp>(loc, outType, x, ValueRange{}, ValueRange{},
+                                          ValueRange{}, offsets, outType.getShape(), strides);
+}
+
+Value Lowerer::lowerLrn(LrnOp op, IRMapping &map) {
+  // Sum of squares over a channel window as a generic whose body loops over the
+  // window (channels outside [0, C) contribute nothing).
+  Value x = map.lookup(op.getInput());
+  RankedTensorType t = typeOf(x);
+  int64_t size = op.getSize(), channels = t.getDimSize(1);
+  int64_t before = (size - 1) / 2, after = size - 1 - before;
+  double alpha = op.getAlpha().convertToDouble(), beta = op.getBeta().convertToDouble();
+  double bias = op.getBias().convertToDouble();
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(t.getRank()),
+                                 b.getMultiDimIdentityMap(t.getRank())};
+  SmallVector<IteratorType> iters(t.getRank(), IteratorType::parallel);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{t}, ValueRange{x}, ValueRange{empty(t)}, maps, iters,
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        auto cIdx = [&](int64_t v) { return nb.create<arith::ConstantIndexOp>(l, v).getResult(); };
+        SmallVector<Value> idx;
+        for (int64_t d = 0; d < t.getRank(); ++d)
+          idx.push_back(nb.create<linalg::IndexOp>(l, d));
+        Value c = idx[1];
+        Value lo = nb.create<arith::MaxSIOp>(l, nb.create<arith::SubIOp>(l, c, cIdx(before)), cIdx(0));
+        Value hi = nb.create<arith::MinSIOp>(
+            l, nb.create<arith::AddIOp>(l, c, cIdx(after + 1)), cIdx(channels));
+        auto loop = nb.create<scf::ForOp>(
+            l, lo, hi, cIdx(1), ValueRange{f32(0.0)},
+            [&](OpBuilder &ib, Location il, Value ch, ValueRange acc) {
+              SmallVector<Value> at = idx;
+              at[1] = ch;
+              Value e = ib.create<tensor::ExtractOp>(il, x, at);
+              Value sq = ib.create<arith::MulFOp>(il, e, e);
+              ib.create<scf::YieldOp>(il, ValueRange{ib.create<arith::AddFOp>(il, acc[0], sq)});
+            });
+        Value scaled = nb.create<arith::MulFOp>(l, loop.getResult(0), f32(alpha / double(size)));
+        Value base = nb.create<arith::AddFOp>(l, scaled, f32(bias));
+        Value denom = nb.create<math::PowFOp>(l, base, f32(beta));
+        nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::DivFOp>(l, a[0], denom)});
+      });
+  generic->setAttr(codegen::kRootAttr, b.getStringAttr("lrn"));
+  return generic.getResult(0);
+}
+
+FailureOr<Value> Lowerer::lowerUnary(Operation *op, Value x) {
+  auto t = cast<RankedTensorType>(op->getResult(0).getType());
+  std::function<Value(OpBuilder &, Location, Value)> f;
+  auto c = [](OpBuilder &nb, Location l, double v) -> Value {
+    return nb.create<arith::ConstantOp>(l, nb.getF32FloatAttr(float(v)));
+  };
+  auto sigmoid = [c](OpBuilder &nb, Location l, Value v) -> Value {
+    Value e = nb.create<math::ExpOp>(l, nb.create<arith::NegFOp>(l, v));
+    return nb.create<arith::DivFOp>(l, c(nb, l, 1.0), nb.create<arith::AddFOp>(l, c(nb, l, 1.0), e));
+  };
+  auto clamp = [c](OpBuilder &nb, Location l, Value v, double lo, double hi) -> Value {
+    Value m = nb.create<arith::MaximumFOp>(l, v, c(nb, l, lo));
+    return nb.create<arith::MinimumFOp>(l, m, c(nb, l, hi));
+  };
+  if (isa<ReluOp>(op))
+    f = [c](OpBuilder &nb, Location l, Value v) -> Value {
+      return nb.create<arith::MaximumFOp>(l, v, c(nb, l, 0.0));
+    };
+  else if (isa<SigmoidOp>(op))
+    f = sigmoid;
+  else if (isa<TanhOp>(op))
+    f = [](OpBuilder &nb, Location l, Value v) -> Value { return nb.create<math::TanhOp>(l, v); };
+  else if (isa<SiluOp>(op))
+    f = [sigmoid](OpBuilder &nb, Location l, Value v) -> Value {
+      return nb.create<arith::MulFOp>(l, v, sigmoid(nb, l, v));
+    };
+  else if (isa<HardswishOp>(op))
+    f = [c, clamp](OpBuilder &nb, Location l, Value v) -> Value {
+      Value r = clamp(nb, l, nb.create<arith::AddFOp>(l, v, c(nb, l, 3.0)), 0.0, 6.0);
+      return nb.create<arith::MulFOp>(l, v, nb.create<arith::MulFOp>(l, r, c(nb, l, 1.0 / 6.0)));
+    };
+  else if (isa<ExpOp>(op))
+    f = [](OpBuilder &nb, Location l, Value v) -> Value { return nb.create<math::ExpOp>(l, v); };
+  else if (isa<SqrtOp>(op))
+    f = [](OpBuilder &nb, Location l, Value v) -> Value { return nb.create<math::SqrtOp>(l, v); };
+  else if (isa<ReciprocalOp>(op))
+    f = [c](OpBuilder &nb, Location l, Value v) -> Value {
+      return nb.create<arith::DivFOp>(l, c(nb, l, 1.0), v);
+    };
+  else if (isa<ErfOp>(op))
+    f = [](OpBuilder &nb, Location l, Value v) -> Value { return nb.create<math::ErfOp>(l, v); };
+  else if (isa<NegOp>(op))
+    f = [](OpBuilder &nb, Location l, Value v) -> Value { return nb.create<arith::NegFOp>(l, v); };
+  else if (auto lr = dyn_cast<LeakyReluOp>(op)) {
+    double alpha = lr.getAlpha().convertToDouble();
+    f = [c, alpha](OpBuilder &nb, Location l, Value v) -> Value {
+      Value pos = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, v, c(nb, l, 0.0));
+      return nb.create<arith::SelectOp>(l, pos, v,
+                                        nb.create<arith::MulFOp>(l, v, c(nb, l, alpha)));
+    };
+  } else if (auto cl = dyn_cast<ClipOp>(op)) {
+    double lo = cl.getMin().convertToDouble(), hi = cl.getMax().convertToDouble();
+    f = [clamp, lo, hi](OpBuilder &nb, Location l, Value v) { return clamp(nb, l, v, lo, hi); };
+  } else if (auto hs = dyn_cast<HardsigmoidOp>(op)) {
+    double alpha = hs.getAlpha().convertToDouble(), beta = hs.getBeta().convertToDouble();
+    f = [c, clamp, alpha, beta](OpBuilder &nb, Location l, Value v) -> Value {
+      Value lin = nb.create<arith::AddFOp>(l, nb.create<arith::MulFOp>(l, v, c(nb, l, alpha)),
+                                           c(nb, l, beta));
+      return clamp(nb, l, lin, 0.0, 1.0);
+    };
+  } else if (auto g = dyn_cast<GeluOp>(op)) {
+    bool tanhForm = g.getApproximate() == "tanh";
+    f = [c, tanhForm](OpBuilder &nb, Location l, Value v) -> Value {
+      Value inner;
+      if (tanhForm) {
+        Value cube = nb.create<arith::MulFOp>(l, v, nb.create<arith::MulFOp>(l, v, v));
+        Value s = nb.create<arith::AddFOp>(l, v, nb.create<arith::MulFOp>(l, cube, c(nb, l, 0.044715)));
+        inner = nb.create<math::TanhOp>(l, nb.create<arith::MulFOp>(l, s, c(nb, l, 0.7978845608028654)));
+      } else {
+        inner = nb.create<math::ErfOp>(l, nb.create<arith::MulFOp>(l, v, c(nb, l, 0.7071067811865476)));
+      }
+      Value half = nb.create<arith::MulFOp>(l, v, c(nb, l, 0.5));
+      return nb.create<arith::MulFOp>(l, half, nb.create<arith::AddFOp>(l, inner, c(nb, l, 1.0)));
+    };
+  } else {
+    return failure();
+  }
+  return elementwise(t, ValueRange{x}, [&](OpBuilder &nb, Location l, ValueRange a) {
+    return f(nb, l, a[0]);
+  });
+}
+
+LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
+  SmallVector<Type> types(op->getOperandTypes());
+  llvm::append_range(types, op->getResultTypes());
+  for (Type type : types)
+    if (!cast<ShapedType>(type).getElementType().isF32())
+      return op->emitOpError("code generation handles f32 tensors only (got ")
+             << type << "); convert the model to f32";
+  auto binary = [&](auto fn) {
+    return elementwise(cast<RankedTensorType>(op->getResult(0).getType()),
+                       ValueRange{map.lookup(op->getOperand(0)), map.lookup(op->getOperand(1))},
+                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value { return fn(nb, l, a); });
+  };
+  Value result =
+      llvm::TypeSwitch<Operation *, Value>(op)
+          .Case([&](ConstantOp c) -> Value {
+            std::vector<float> data;
+            std::string ignored;
+            if (failed(readAsFloats(c.getValue(), data, ignored)))
+              return Value();
+            return b.create<arith::ConstantOp>(
+                loc, DenseElementsAttr::get(cast<ShapedType>(c.getType()), ArrayRef<float>(data)));
+          })
+          .Case([&](Conv2DOp o) { return lowerConv(o, map); })
+          .Case([&](MatmulOp o) { return lowerMatmul(o, map); })
+          .Case([&](LinearOp o) { return lowerLinear(o, map); })
+          .Case([&](AttentionOp o) { return lowerAttention(o, map); })
+          .Case([&](AddOp) {
+            return binary([](OpBuilder &nb, Location l, ValueRange a) -> Value {
+              return nb.create<arith::AddFOp>(l, a[0], a[1]);
+            });
+          })
+          .Case([&](SubOp) {
+            return binary([](OpBuilder &nb, Location l, ValueRange a) -> Value {
+              return nb.create<arith::SubFOp>(l, a[0], a[1]);
+            });
+          })
+          .Case([&](MulOp) {
+            return binary([](OpBuilder &nb, Location l, ValueRange a) -> Value {
+              return nb.create<arith::MulFOp>(l, a[0], a[1]);
+            });
+          })
+          .Case([&](DivOp) {
+            return binary([](OpBuilder &nb, Location l, ValueRange a) -> Value {
+              return nb.create<arith::DivFOp>(l, a[0], a[1]);
+            });
+          })
+          .Case([&](DropoutOp o) { return map.lookup(o.getInput()); })
+          .Case([&](SoftmaxOp o) {
+            Value s = lowerSoftmax(map.lookup(o.getInput()), o.getAxis());
+            s.getDefiningOp()->setAttr(codegen::kRootAttr, b.getStringAttr("softmax"));
+            return s;
+          })
+          .Case([&](LayerNormOp o) { return lowerLayerNorm(o, map); })
+          .Case([&](BatchNormOp o) {
+            SmallVector<Value> ins;
+            for (Value v : o->getOperands())
+              ins.push_back(map.lookup(v));
+            auto t = cast<RankedTensorType>(o.getType());
+            // Per-channel parameters broadcast along dim 1: reshape [C] to [C, 1, ...].
+            SmallVector<int64_t> shape(t.getRank() - 1, 1);
+            shape[0] = t.getDimSize(1);
+            for (Value &v : MutableArrayRef<Value>(ins).drop_front())
+              v = reshape(v, RankedTensorType::get(shape, t.getElementType()));
+            Value eps = f32(o.getEpsilon().convertToDouble());
+            return elementwise(t, ins, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+              Value inv = nb.create<math::RsqrtOp>(l, nb.create<arith::AddFOp>(l, a[4], eps));
+              Value n = nb.create<arith::MulFOp>(l, nb.create<arith::SubFOp>(l, a[0], a[3]), inv);
+              return nb.create<arith::AddFOp>(l, nb.create<arith::MulFOp>(l, n, a[1]), a[2]);
+            });
+          })
+          .Case([&](LrnOp o) { return lowerLrn(o, map); })
+          .Case<MaxPool2DOp, AvgPool2DOp>([&](Operation *o) { return lowerPool(o, map); })
+          .Case([&](GlobalAvgPoolOp o) { return lowerReduce(o, {2, 3}, true, map); })
+          .Case([&](AdaptiveAvgPool2DOp o) { return lowerAdaptivePool(o, map); })
+          .Case([&](ReduceMeanOp o) { return lowerReduce(o, o.getAxes(), o.getKeepdims(), map); })
+          .Case([&](ReduceSumOp o) { return lowerReduce(o, o.getAxes(), o.getKeepdims(), map); })
+          .Case([&](ReduceMaxOp o) { return lowerReduce(o, o.getAxes(), o.getKeepdims(), map); })
+          .Case([&](ConcatOp o) { return lowerConcat(o, map); })
+          .Case<ReshapeOp, FlattenOp>([&](Operation *o) {
+            return reshape(map.lookup(o->getOperand(0)),
+                           cast<RankedTensorType>(o->getResult(0).getType()));
+          })
+          .Case([&](BroadcastOp o) {
+            return elementwise(cast<RankedTensorType>(o.getType()),
+                               ValueRange{map.lookup(o.getInput())},
+                               [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+          })
+          .Case([&](TransposeOp o) {
+            auto t = cast<RankedTensorType>(o.getType());
+            return b
+                .create<linalg::TransposeOp>(loc, map.lookup(o.getInput()), empty(t),
+                                             o.getPermutation())
+                ->getResult(0);
+          })
+          .Case([&](SliceOp o) { return lowerSlice(o, map); })
+          .Case([&](PadOp o) {
+            int64_t r = o.getPads().size() / 2;
+            return pad(map.lookup(o.getInput()), o.getPads().take_front(r),
+                       o.getPads().drop_front(r), o.getValue().convertToDouble());
+          })
+          .Default([&](Operation *o) -> Value {
+            FailureOr<Value> v = lowerUnary(o, map.lookup(o->getOperand(0)));
+            return succeeded(v) ? *v : Value();
+          });
+  if (!result)
+    return op->emitOpError("has no lowering to linalg in code generation yet");
+  map.map(op->getResult(0), result);
+  return success();
+}
+
+} // namespace
+
+FailureOr<func::FuncOp> tilec::codegen::lowerDispatchToLinalg(DispatchOp dispatch, ModuleOp module,
+                                                              StringRef name) {
+  Location loc = dispatch.getLoc();
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  // 1. Signature: one memref per operand, then one per result.
+  SmallVector<Type> argTypes;
+  SmallVector<Type> types(dispatch->getOperandTypes());
+  llvm::append_range(types, dispatch->getResultTypes());
+  for (Type t : types) {
+    auto tensor = cast<RankedTensorType>(t);
+    argTypes.push_back(MemRefType::get(tensor.getShape(), tensor.getElementType()));
+  }
+  auto func = b.create<func::FuncOp>(loc, name, b.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  // 2. Inputs as tensors (read-only), the body lowered op by op.
+  IRMapping map;
+  Block &body = dispatch.getBody().front();
+  for (auto [i, arg] : llvm::enumerate(body.getArguments()))
+    map.map(arg, b.create<bufferization::ToTensorOp>(loc, entry->getArgument(i),
+                                                     /*restrict=*/true, /*writable=*/false));
+  Lowerer lowerer(b, loc);
+  for (Operation &op : body.without_terminator())
+    if (failed(lowerer.lower(&op, map))) {
+      func.erase();
+      return failure();
+    }
+  // 3. Results written into the output buffers.
+  auto yield = cast<YieldOp>(body.getTerminator());
+  for (auto [i, v] : llvm::enumerate(yield.getValues())) {
+    Value result = map.lookup(v);
+    if (Operation *def = result.getDefiningOp())
+      def->setAttr(kConsumerAttr, b.getUnitAttr());
+    Value out = entry->getArgument(dispatch->getNumOperands() + i);
+    auto m = b.create<bufferization::MaterializeInDestinationOp>(loc, result, out);
+    m.setRestrict(true);
+    m.setWritable(true);
+  }
+  b.create<func::ReturnOp>(loc);
+  return func;
+}

@@ -1,0 +1,156 @@
+//===- Schedule.cpp - text form, heuristic defaults and legality ----------===//
+
+#include "codegen/common/Schedule.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <numeric>
+
+using namespace tilec::codegen;
+
+namespace {
+
+std::string joinSizes(const std::vector<int64_t> &sizes) {
+  std::string s;
+  for (int64_t v : sizes)
+    s += (s.empty() ? "" : "x") + std::to_string(v);
+  return s.empty() ? "-" : s;
+}
+
+bool parseSizes(llvm::StringRef text, std::vector<int64_t> &out) {
+  out.clear();
+  if (text == "-")
+    return true;
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.split(parts, 'x');
+  for (llvm::StringRef p : parts) {
+    int64_t v;
+    if (p.getAsInteger(10, v) || v < 0)
+      return false;
+    out.push_back(v);
+  }
+  return true;
+}
+
+/// The largest divisor of `n` that is at most `cap` (at least 1).
+int64_t divisorAtMost(int64_t n, int64_t cap) {
+  for (int64_t d = std::min(n, std::max<int64_t>(cap, 1)); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+int64_t product(const std::vector<int64_t> &v) {
+  return std::accumulate(v.begin(), v.end(), int64_t(1), std::multiplies<>());
+}
+
+} // namespace
+
+std::string Schedule::str() const {
+  return "wg=" + joinSizes(workgroupTile) + " reg=" + joinSizes(registerTile) +
+         " vec=" + std::to_string(vectorWidth) +
+         " conv=" + (conv == ConvAlgorithm::Gemm ? "gemm" : "direct");
+}
+
+std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
+                                                       std::string &error) {
+  Schedule s;
+  llvm::SmallVector<llvm::StringRef> fields;
+  llvm::StringRef(text).split(fields, ' ', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef field : fields) {
+    auto [key, value] = field.split('=');
+    bool ok = true;
+    if (key == "wg")
+      ok = parseSizes(value, s.workgroupTile);
+    else if (key == "reg")
+      ok = parseSizes(value, s.registerTile);
+    else if (key == "vec")
+      ok = !value.getAsInteger(10, s.vectorWidth) && s.vectorWidth > 0;
+    else if (key == "conv" && (value == "direct" || value == "gemm"))
+      s.conv = value == "gemm" ? ConvAlgorithm::Gemm : ConvAlgorithm::Direct;
+    else
+      ok = false;
+    if (!ok) {
+      error = "bad schedule field '" + field.str() +
+              "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm";
+      return std::nullopt;
+    }
+  }
+  return s;
+}
+
+Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Target &target) {
+  Schedule s;
+  s.vectorWidth = target.vectorLanesF32();
+  // 1. Workgroups: split the result from the outermost dimension until a tile
+  //    holds about a quarter of L2 (room for its operands), then keep
+  //    splitting until there are enough workgroups to balance 8 threads.
+  //    Dispatches that normalize or reduce along the innermost dimension keep
+  //    it whole so that no workgroup recomputes another's reduction.
+  const std::vector<int64_t> &dims = shape.resultShape;
+  std::vector<int64_t> tile = dims;
+  bool keepInner = shape.rootKind == "softmax" || shape.rootKind == "layer_norm" ||
+                   shape.rootKind == "reduce";
+  int64_t splittable = int64_t(dims.size()) - (keepInner ? 1 : 0);
+  int64_t budget = target.l2Bytes / 4 / 4;
+  auto grid = [&] { return product(dims) / std::max<int64_t>(product(tile), 1); };
+  for (int64_t i = 0; i < splittable && product(tile) > budget; ++i)
+    while (tile[i] > 1 && product(tile) > budget)
+      tile[i] = divisorAtMost(dims[i], tile[i] / 2);
+  for (int64_t i = 0; i < splittable && grid() < 8 && product(tile) >= 2048; ++i)
+    while (tile[i] > 1 && grid() < 8 && product(tile) >= 2048)
+      tile[i] = divisorAtMost(dims[i], tile[i] / 2);
+  s.workgroupTile = tile;
+  // 2. Register tiles for contractions: an 8 x (2 vectors) accumulator block
+  //    fits the 32 AVX-512 registers with room for operands (16 x 32 does not:
+  //    it spills, and crashed LLVM 19's backend in DESIGN.md's measurement).
+  int64_t lanes = target.vectorLanesF32();
+  if (shape.rootKind == "matmul" && shape.rootLoops.size() >= 3) {
+    s.registerTile.assign(shape.rootLoops.size(), 1);
+    size_t r = shape.rootLoops.size();
+    s.registerTile[r - 3] = target.vectorRegisters >= 32 ? 8 : 4;
+    s.registerTile[r - 2] = 2 * lanes;
+    s.registerTile[r - 1] = 1;
+  } else if (shape.rootKind == "conv" && shape.rootLoops.size() == 7) {
+    // (n, f, oh, ow, c, kh, kw): 8 filters x one vector of output columns per
+    // step; kh = 1 and oh = 1 let the 2-D window decompose into 1-D ones.
+    s.registerTile = {1, 8, 1, lanes, 1, 1, 0};
+    if (shape.conv1x1)
+      s.conv = ConvAlgorithm::Gemm;
+  }
+  return s;
+}
+
+std::string tilec::codegen::verifySchedule(const Schedule &s, const DispatchShape &shape,
+                                           const Target &target) {
+  const std::vector<int64_t> &dims = shape.resultShape;
+  if (!s.workgroupTile.empty()) {
+    if (s.workgroupTile.size() != dims.size())
+      return "wg has " + std::to_string(s.workgroupTile.size()) + " sizes for a rank-" +
+             std::to_string(dims.size()) + " result";
+    for (size_t i = 0; i < dims.size(); ++i)
+      if (s.workgroupTile[i] != 0 && dims[i] % s.workgroupTile[i] != 0)
+        return "wg size " + std::to_string(s.workgroupTile[i]) + " does not divide result dim " +
+               std::to_string(i) + " (" + std::to_string(dims[i]) + ")";
+  }
+  if (!s.registerTile.empty() && s.registerTile.size() != shape.rootLoops.size())
+    return "reg has " + std::to_string(s.registerTile.size()) + " sizes for a root with " +
+           std::to_string(shape.rootLoops.size()) + " loops";
+  if (!llvm::isPowerOf2_64(s.vectorWidth) || s.vectorWidth > target.vectorLanesF32() * 4)
+    return "vec=" + std::to_string(s.vectorWidth) + " is not a power of two up to " +
+           std::to_string(target.vectorLanesF32() * 4);
+  if (!s.registerTile.empty()) {
+    int64_t accumulators = 1;
+    for (size_t i = 0; i < s.registerTile.size(); ++i)
+      if (!shape.rootReduction.empty() && !shape.rootReduction[i] && s.registerTile[i] > 0)
+        accumulators *= s.registerTile[i];
+    int64_t limit = target.vectorRegisters * target.vectorLanesF32();
+    if (accumulators > limit)
+      return "reg tile keeps " + std::to_string(accumulators) + " accumulators live; the target " +
+             "has room for " + std::to_string(limit) + " f32 in registers";
+  }
+  if (s.conv == ConvAlgorithm::Gemm && !shape.conv1x1)
+    return "conv=gemm needs a 1x1, stride-1, unpadded convolution";
+  return "";
+}

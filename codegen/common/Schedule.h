@@ -1,0 +1,75 @@
+//===- Schedule.h - the knobs of one dispatch's kernel --------------------===//
+//
+// A schedule says how one dispatch becomes a kernel: how its result is split
+// into workgroups, how the root op is tiled for registers (CPU) or threads
+// (GPU), the vector width, and the convolution algorithm. It is a plain struct
+// with the same field names in the tuning database, the search space, the
+// codegen input and benchmark output; `str()`/`parseSchedule()` are its one text
+// form, for example
+//
+//   wg=1x16x8x56 reg=8x16x4 vec=16 conv=direct
+//
+// `defaultSchedule` picks one from the target's cache and register budgets, so
+// compiling never needs tuning. `verifySchedule` rejects illegal ones with a
+// reason before any code is generated.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILEC_CODEGEN_COMMON_SCHEDULE_H
+#define TILEC_CODEGEN_COMMON_SCHEDULE_H
+
+#include "codegen/common/Target.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tilec::codegen {
+
+/// How a convolution root is computed. `direct` keeps the convolution's window
+/// loops; `gemm` computes a 1x1, stride-1, unpadded convolution as a matrix
+/// product (the same loops a GEMM dispatch gets).
+enum class ConvAlgorithm { Direct, Gemm };
+
+struct Schedule {
+  /// Workgroup tile per dimension of the dispatch result (0 = the whole
+  /// dimension). The grid is the number of tiles; each is one workgroup.
+  std::vector<int64_t> workgroupTile;
+  /// Register tile of the root op's loops for CPU vectorization, in the root's
+  /// loop order (for a matmul: m, n, k; for a convolution: n, f, oh, ow, c, kh,
+  /// kw). Empty: the root is not vectorized explicitly (LLVM's loop vectorizer
+  /// still runs).
+  std::vector<int64_t> registerTile;
+  /// SIMD width in f32 lanes the register tile's innermost size must divide.
+  int64_t vectorWidth = 16;
+  ConvAlgorithm conv = ConvAlgorithm::Direct;
+
+  std::string str() const;
+  bool operator==(const Schedule &other) const = default;
+};
+
+/// Parses `str()`'s form; nullopt and `error` set on malformed text.
+std::optional<Schedule> parseSchedule(const std::string &text, std::string &error);
+
+/// What a schedule is chosen for: the dispatch result's shape and the root op's
+/// kind and loop ranges (from its linalg form).
+struct DispatchShape {
+  std::string rootKind;              ///< "matmul", "conv", "depthwise", "pool", "reduce", ...
+  std::vector<int64_t> resultShape;  ///< the dispatch result
+  std::vector<int64_t> rootLoops;    ///< the root op's loop ranges (may be empty)
+  std::vector<bool> rootReduction;   ///< which root loops are reductions
+  bool conv1x1 = false;              ///< a 1x1, stride-1, unpadded convolution
+};
+
+/// The heuristic schedule for a dispatch on a target.
+Schedule defaultSchedule(const DispatchShape &shape, const Target &target);
+
+/// Empty when legal; otherwise the reason, e.g. "wg has 3 sizes for a rank-4
+/// result".
+std::string verifySchedule(const Schedule &schedule, const DispatchShape &shape,
+                           const Target &target);
+
+} // namespace tilec::codegen
+
+#endif // TILEC_CODEGEN_COMMON_SCHEDULE_H

@@ -1,0 +1,44 @@
+//===- Target.h - what code is generated for ------------------------------===//
+//
+// A target is parsed from the command line's `--target`: `cpu` (the host;
+// `cpu:<llvm-cpu-name>` for another x86-64), `cuda:sm_90`, `rocm:gfx90a`.
+// It carries the budgets the default schedules are chosen from.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILEC_CODEGEN_COMMON_TARGET_H
+#define TILEC_CODEGEN_COMMON_TARGET_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tilec::codegen {
+
+enum class TargetKind { Cpu, Cuda, Rocm };
+
+struct Target {
+  TargetKind kind = TargetKind::Cpu;
+  std::string arch;      ///< LLVM CPU name ("sapphirerapids"), "sm_90", "gfx90a"
+  std::string features;  ///< LLVM feature string for CPUs ("+avx512f,...")
+  int64_t vectorBits = 512;        ///< widest SIMD register (CPU)
+  int64_t vectorRegisters = 32;    ///< SIMD registers (CPU)
+  int64_t l1Bytes = 48 * 1024;     ///< per-core L1 data cache (CPU)
+  int64_t l2Bytes = 2048 * 1024;   ///< per-core L2 (CPU)
+  int64_t sharedMemoryBytes = 48 * 1024; ///< per workgroup (GPU)
+
+  /// "cpu:sapphirerapids", "cuda:sm_90", "rocm:gfx90a": the artifact's target.
+  std::string str() const;
+  int64_t vectorLanesF32() const { return vectorBits / 32; }
+};
+
+/// Parses `--target`; nullopt and `error` set when unknown, with the forms that
+/// are accepted.
+std::optional<Target> parseTarget(const std::string &text, std::string &error);
+
+/// The host CPU as a target (AVX-512 when present, AVX2 otherwise).
+Target hostTarget();
+
+} // namespace tilec::codegen
+
+#endif // TILEC_CODEGEN_COMMON_TARGET_H

@@ -1,0 +1,259 @@
+//===- CpuBackend.cpp - bufferize, lower to LLVM, emit, link --------------===//
+//
+// The pipeline, in order:
+//   1. Bufferize (shared with GPU targets, bufferizeKernels):
+//      a. hoist loop-invariant accumulator reads/writes out of the k loop
+//         (on tensors, before bufferization: afterwards the buffers may alias
+//         and the hoisting is no longer provably safe);
+//      b. empty-tensor elimination, so results are computed in the output
+//         buffer instead of a temporary that is copied;
+//      c. one-shot bufferization; small temporaries go to the stack, the rest
+//         get deallocations;
+//      d. the workgroup forall becomes the kernel's workgroup argument.
+//   2. Vector lowering: contractions to outer products (FMAs on broadcast
+//      rows), n-D transfers to 1-D, math functions to polynomials (vectorizable,
+//      no libm calls in hot loops).
+//   3. Conversion to the LLVM dialect with bare-pointer memrefs (every shape is
+//      static, so a pointer is all a kernel needs).
+//   4. LLVM IR: an exported `void k(void **, int64_t)` entry per kernel, then
+//      O3 for the target CPU, then the object file.
+//   5. ld.lld -shared.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/CpuBackend.h"
+
+#include "codegen/common/ApplySchedule.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/Cloning.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <fstream>
+
+using namespace mlir;
+using namespace tilec::codegen;
+
+void tilec::codegen::dumpStage(const DumpOptions &dump, const std::string &name,
+                               const std::function<std::string()> &text) {
+  if (dump.directory.empty())
+    return;
+  llvm::sys::fs::create_directories(dump.directory);
+  std::ofstream(dump.directory + "/" + name) << text();
+}
+
+std::string tilec::codegen::printModule(ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os, OpPrintingFlags().elideLargeElementsAttrs(16).assumeVerified());
+  return text;
+}
+
+namespace {
+
+/// Runs a textual pipeline of module-level passes, e.g. "canonicalize,cse".
+LogicalResult runPipeline(ModuleOp module, StringRef pipeline) {
+  PassManager pm(module.getContext());
+  if (failed(parsePassPipeline(pipeline, pm)))
+    return module.emitError("internal error: bad pass pipeline: ") << pipeline;
+  return pm.run(module);
+}
+
+LogicalResult lowerVectorsAndMath(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  RewritePatternSet patterns(ctx);
+  vector::VectorTransformsOptions options;
+  options.setVectorTransformsOptions(vector::VectorContractLowering::OuterProduct);
+  vector::populateVectorContractLoweringPatterns(patterns, options);
+  vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+  vector::populateVectorMultiReductionLoweringPatterns(
+      patterns, vector::VectorMultiReductionLowering::InnerParallel);
+  vector::populateVectorOuterProductLoweringPatterns(patterns);
+  vector::populateVectorTransposeLoweringPatterns(patterns, options);
+  vector::populateVectorShapeCastLoweringPatterns(patterns);
+  vector::populateVectorBroadcastLoweringPatterns(patterns);
+  populateMathPolynomialApproximationPatterns(patterns);
+  return applyPatternsAndFoldGreedily(module, std::move(patterns));
+}
+
+/// Adds `void <name>(ptr buffers, i64 workgroup)` calling the lowered kernel
+/// `<name>.impl(ptr, ..., i64)`, and makes the impl internal.
+void addEntryPoints(llvm::Module &module, ArrayRef<std::string> kernels) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
+  llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
+  for (const std::string &name : kernels) {
+    llvm::Function *impl = module.getFunction(name + ".impl");
+    if (!impl)
+      continue;
+    impl->setLinkage(llvm::GlobalValue::InternalLinkage);
+    impl->addFnAttr(llvm::Attribute::AlwaysInline);
+    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, i64}, false);
+    auto *entry = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, name, module);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+    std::vector<llvm::Value *> args;
+    for (unsigned i = 0; i + 1 < impl->arg_size(); ++i) {
+      llvm::Value *slot = b.CreateConstGEP1_64(ptr, entry->getArg(0), i);
+      args.push_back(b.CreateLoad(ptr, slot));
+    }
+    args.push_back(entry->getArg(1));
+    b.CreateCall(impl, args);
+    b.CreateRetVoid();
+  }
+}
+
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(const Target &target,
+                                                         std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  std::string triple = llvm::sys::getDefaultTargetTriple();
+  const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!t)
+    return nullptr;
+  llvm::TargetOptions options;
+  return std::unique_ptr<llvm::TargetMachine>(
+      t->createTargetMachine(triple, target.arch, target.features, options, llvm::Reloc::PIC_,
+                             std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+}
+
+std::string findLinker() {
+  for (const char *candidate : {"/usr/lib/llvm-19/bin/ld.lld", "ld.lld-19", "ld.lld"})
+    if (auto path = llvm::sys::findProgramByName(candidate))
+      return *path;
+  return "";
+}
+
+} // namespace
+
+LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptions &dump) {
+  dumpStage(dump, "1-scheduled.mlir", [&] { return printModule(kernels); });
+  if (failed(runPipeline(kernels, "func.func(canonicalize,"
+                                  "loop-invariant-subset-hoisting,canonicalize,"
+                                  "eliminate-empty-tensors),"
+                                  "one-shot-bufferize{bufferize-function-boundaries=false},"
+                                  "canonicalize,cse,"
+                                  "func.func(promote-buffers-to-stack{"
+                                  "max-alloc-size-in-bytes=262144 max-rank-of-allocated-memref=8}),"
+                                  "buffer-deallocation-pipeline,canonicalize")))
+    return failure();
+  dumpStage(dump, "2a-bufferized-before-outline.mlir", [&] { return printModule(kernels); });
+  for (auto func : kernels.getOps<func::FuncOp>())
+    if (failed(outlineWorkgroups(func)))
+      return failure();
+  dumpStage(dump, "2-bufferized.mlir", [&] { return printModule(kernels); });
+  return success();
+}
+
+bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
+                                         const DumpOptions &dump, const std::string &soPath,
+                                         std::string &error) {
+  std::vector<std::string> names;
+  for (auto func : kernels.getOps<func::FuncOp>()) {
+    names.push_back(func.getName().str());
+    func.setName((func.getName() + ".impl").str());
+  }
+  // 1-3. Bufferize, lower vectors and math, convert to the LLVM dialect.
+  if (failed(bufferizeKernels(kernels, dump)) || failed(lowerVectorsAndMath(kernels)) ||
+      failed(runPipeline(kernels, "convert-linalg-to-loops,"
+                                  "convert-vector-to-scf{full-unroll=true},lower-affine,"
+                                  "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+                                  "convert-vector-to-llvm{enable-x86vector=false},"
+                                  "finalize-memref-to-llvm,convert-math-to-llvm,"
+                                  "convert-arith-to-llvm,convert-index-to-llvm,"
+                                  "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
+                                  "convert-cf-to-llvm,reconcile-unrealized-casts"))) {
+    error = "lowering the kernels to LLVM failed (see the diagnostics above)";
+    return false;
+  }
+  dumpStage(dump, "3-llvm-dialect.mlir", [&] { return printModule(kernels); });
+  // 4. LLVM IR, entry points, O3, object code.
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> module = translateModuleToLLVMIR(kernels, llvmContext, "tilec");
+  if (!module) {
+    error = "translation to LLVM IR failed";
+    return false;
+  }
+  addEntryPoints(*module, names);
+  std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine(target, error);
+  if (!machine)
+    return false;
+  module->setDataLayout(machine->createDataLayout());
+  module->setTargetTriple(machine->getTargetTriple().str());
+  for (llvm::Function &f : *module) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr("target-cpu", target.arch);
+    if (!target.features.empty())
+      f.addFnAttr("target-features", target.features);
+    // LLVM prefers 256-bit vectors on AVX-512 parts by default (frequency
+    // licences on old Xeons); tilec's kernels are compute-bound, use all 512.
+    f.addFnAttr("prefer-vector-width", std::to_string(target.vectorBits));
+  }
+  if (auto err = makeOptimizingTransformer(3, 0, machine.get())(module.get())) {
+    error = "LLVM optimization failed: " + llvm::toString(std::move(err));
+    return false;
+  }
+  if (!dump.directory.empty()) {
+    std::string ir;
+    llvm::raw_string_ostream os(ir);
+    module->print(os, nullptr);
+    dumpStage(dump, "4-optimized.ll", [&] { return ir; });
+    llvm::SmallVector<char> assembly;
+    llvm::raw_svector_ostream as(assembly);
+    llvm::legacy::PassManager pm;
+    auto clone = llvm::CloneModule(*module);
+    if (!machine->addPassesToEmitFile(pm, as, nullptr, llvm::CodeGenFileType::AssemblyFile)) {
+      pm.run(*clone);
+      dumpStage(dump, "5-kernels.s", [&] { return std::string(assembly.begin(), assembly.end()); });
+    }
+  }
+  std::string objectPath = soPath + ".o";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objectPath, ec);
+    if (ec) {
+      error = "cannot write " + objectPath + ": " + ec.message();
+      return false;
+    }
+    llvm::legacy::PassManager pm;
+    if (machine->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+      error = "the target machine cannot emit object files";
+      return false;
+    }
+    pm.run(*module);
+  }
+  // 5. Link.
+  std::string linker = findLinker();
+  if (linker.empty()) {
+    error = "ld.lld not found; install lld-19 (scripts/setup.sh does)";
+    return false;
+  }
+  std::string message;
+  llvm::SmallVector<llvm::StringRef> args = {linker, "-shared", "--no-undefined-version", "-O2",
+                                             "-o", soPath, objectPath};
+  int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0, &message);
+  llvm::sys::fs::remove(objectPath);
+  if (rc != 0) {
+    error = "ld.lld failed (" + std::to_string(rc) + ") " + message;
+    return false;
+  }
+  return true;
+}

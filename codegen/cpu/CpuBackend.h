@@ -1,0 +1,54 @@
+//===- CpuBackend.h - kernels to an x86-64 shared object ------------------===//
+//
+// Takes a module of scheduled kernels (linalg/vector on tensors, as left by
+// applySchedule) through bufferization, lowering to the LLVM dialect, LLVM's
+// O3 pipeline for the target CPU and its code generator, and links the object
+// with ld.lld into a shared object.
+//
+// Kernel ABI (DESIGN.md): every kernel `k` is exported as
+//
+//   void k(void **buffers, int64_t workgroup);
+//
+// where `buffers` holds one pointer per kernel argument (dispatch operands,
+// then results) and `workgroup` is in [0, grid). The runtime's thread pool
+// calls it once per workgroup.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILEC_CODEGEN_CPU_CPUBACKEND_H
+#define TILEC_CODEGEN_CPU_CPUBACKEND_H
+
+#include "codegen/common/Target.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <functional>
+#include <string>
+
+namespace tilec::codegen {
+
+/// Where `TILEC_DUMP_KERNELS` writes each stage (empty: nowhere).
+struct DumpOptions {
+  std::string directory;
+};
+
+/// Bufferizes and lowers `kernels` in place (to the LLVM dialect), then emits
+/// and links `soPath`. On failure returns false with `error` set.
+bool emitCpuSharedObject(mlir::ModuleOp kernels, const Target &target, const DumpOptions &dump,
+                         const std::string &soPath, std::string &error);
+
+/// Bufferizes the scheduled kernels and replaces their workgroup loops with the
+/// workgroup argument (shared by every target).
+mlir::LogicalResult bufferizeKernels(mlir::ModuleOp kernels, const DumpOptions &dump);
+
+/// Writes `text` to `<dump.directory>/<name>` when dumping is on.
+/// (`text` is only evaluated when dumping: printing a large module is slow.)
+void dumpStage(const DumpOptions &dump, const std::string &name,
+               const std::function<std::string()> &text);
+
+/// The module printed as MLIR text (for dumps).
+std::string printModule(mlir::ModuleOp module);
+
+} // namespace tilec::codegen
+
+#endif // TILEC_CODEGEN_CPU_CPUBACKEND_H

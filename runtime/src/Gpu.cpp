@@ -1,0 +1,224 @@
+//===- Gpu.cpp - CUDA / HIP execution of an artifact ----------------------===//
+//
+// One class for both vendors: the driver table (GpuDriver.h) is filled with
+// the CUDA or the HIP spelling of each call. Every call is checked; a failure
+// becomes a status naming the call and the driver's message.
+//
+// Kernel ABI on GPUs: one device pointer per kernel argument (bare-pointer
+// memrefs), launched with grid = (workgroups, 1, 1) and the block size the
+// compiler chose.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Gpu.h"
+
+#include "GpuDriver.h"
+#include "Status.h"
+
+#include <chrono>
+#include <dlfcn.h>
+
+using namespace tilec;
+using namespace tilec::runtime;
+namespace art = tilec::artifact;
+
+namespace {
+
+class DriverModel final : public GpuModel {
+public:
+  ~DriverModel() override {
+    if (!driver.memFree)
+      return;
+    for (GpuPtr p : {arena, weights})
+      if (p)
+        driver.memFree(p);
+    for (GpuPtr p : inputs)
+      if (p)
+        driver.memFree(p);
+    for (GpuModule m : modules)
+      driver.moduleUnload(m);
+    if (context)
+      driver.primaryCtxRelease(device);
+    if (library)
+      dlclose(library);
+  }
+
+  tilec_status *open(art::TargetKind kind, const std::string &target) {
+    cuda = kind == art::TargetKind::Cuda;
+    const char *name = cuda ? "libcuda.so.1" : "libamdhip64.so";
+    library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!library)
+      return makeStatus(TILEC_UNAVAILABLE,
+                        "this artifact is for " + target + " but the " +
+                            (cuda ? "CUDA driver" : "HIP runtime") + " (" + name +
+                            ") cannot be loaded: " + dlerror() +
+                            "; run it on a machine with that GPU, or compile with --target cpu");
+#define TILEC_RESOLVE(field, cudaName, hipName, type)                                            \
+  driver.field = reinterpret_cast<std::add_pointer_t<type>>(dlsym(library, cuda ? cudaName : hipName));              \
+  if (!driver.field)                                                                             \
+    return makeStatus(TILEC_UNAVAILABLE,                                                         \
+                      std::string("the GPU driver lacks ") + (cuda ? cudaName : hipName));
+    TILEC_GPU_DRIVER_SYMBOLS(TILEC_RESOLVE)
+#undef TILEC_RESOLVE
+    int count = 0;
+    if (tilec_status *s = check(driver.init(0), "init"))
+      return s;
+    if (tilec_status *s = check(driver.deviceGetCount(&count), "device count"))
+      return s;
+    if (count == 0)
+      return makeStatus(TILEC_UNAVAILABLE, "the driver loads but reports no GPU");
+    if (tilec_status *s = check(driver.deviceGet(&device, 0), "deviceGet"))
+      return s;
+    if (cuda) {
+      // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR.
+      int major = 0, minor = 0;
+      driver.deviceGetAttribute(&major, 75, device);
+      driver.deviceGetAttribute(&minor, 76, device);
+      int wanted = std::atoi(target.c_str() + target.find("sm_") + 3);
+      if (major * 10 + minor < wanted)
+        return makeStatus(TILEC_WRONG_TARGET,
+                          "the artifact needs " + target.substr(target.find(':') + 1) +
+                              " but GPU 0 is sm_" + std::to_string(major * 10 + minor));
+    }
+    if (tilec_status *s = check(driver.primaryCtxRetain(&context, device), "context"))
+      return s;
+    return check(driver.ctxSetCurrent(context), "set context");
+  }
+
+  tilec_status *prepare(const art::Plan &p, const uint8_t *code, uint64_t codeBytes,
+                        const uint8_t *hostWeights, uint64_t weightsBytes) {
+    plan = p;
+    std::vector<art::GpuCode> kernels;
+    if (!art::deserializeGpuCode(code, codeBytes, kernels))
+      return makeStatus(TILEC_BAD_ARTIFACT, "the artifact's GPU code section is malformed");
+    for (const art::Kernel &k : plan.kernels) {
+      const art::GpuCode *found = nullptr;
+      for (const art::GpuCode &c : kernels)
+        if (c.symbol == k.symbol)
+          found = &c;
+      if (!found)
+        return makeStatus(TILEC_BAD_ARTIFACT, "kernel " + k.symbol + " has no GPU code");
+      GpuModule module = nullptr;
+      // The cubin first; the PTX (JIT-compiled by the driver) for newer GPUs.
+      GpuResult rc = driver.moduleLoadData(&module, found->binary.data());
+      if (rc != 0 && !found->text.empty())
+        rc = driver.moduleLoadData(&module, found->text.c_str());
+      if (tilec_status *s = check(rc, "module load of " + k.symbol))
+        return s;
+      modules.push_back(module);
+      GpuFunction fn = nullptr;
+      if (tilec_status *s = check(driver.moduleGetFunction(&fn, module, k.symbol.c_str()),
+                                  "get function " + k.symbol))
+        return s;
+      functions.push_back(fn);
+    }
+    if (tilec_status *s = check(driver.memAlloc(&arena, std::max<uint64_t>(plan.arenaBytes, 64)),
+                                "arena allocation"))
+      return s;
+    if (tilec_status *s = check(driver.memAlloc(&weights, std::max<uint64_t>(weightsBytes, 64)),
+                                "weights allocation"))
+      return s;
+    if (weightsBytes)
+      if (tilec_status *s = check(driver.memcpyHtoD(weights, hostWeights, weightsBytes),
+                                  "weights upload"))
+        return s;
+    for (const art::TensorInfo &in : plan.inputs) {
+      inputs.push_back(0);
+      if (tilec_status *s = check(driver.memAlloc(&inputs.back(), in.buffer.bytes), "input"))
+        return s;
+    }
+    return nullptr;
+  }
+
+  tilec_status *run(const tilec_tensor *in, const tilec_tensor *out, bool profiling,
+                    std::vector<int64_t> &calls, std::vector<double> &totalMs) override {
+    for (size_t i = 0; i < plan.inputs.size(); ++i)
+      if (tilec_status *s =
+              check(driver.memcpyHtoD(inputs[i], in[i].data, plan.inputs[i].buffer.bytes),
+                    "input upload"))
+        return s;
+    std::vector<GpuPtr> args;
+    std::vector<void *> params;
+    for (size_t k = 0; k < plan.kernels.size(); ++k) {
+      const art::Kernel &kernel = plan.kernels[k];
+      args.clear();
+      for (const art::BufferRef &b : kernel.args)
+        args.push_back(address(b));
+      params.clear();
+      for (GpuPtr &a : args)
+        params.push_back(&a);
+      auto dim = [&](size_t i) { return unsigned(i < kernel.block.size() ? kernel.block[i] : 1); };
+      auto start = std::chrono::steady_clock::now();
+      if (tilec_status *s = check(driver.launchKernel(functions[k], unsigned(kernel.grid), 1, 1,
+                                                      dim(0), dim(1), dim(2),
+                                                      unsigned(kernel.sharedBytes), nullptr,
+                                                      params.data(), nullptr),
+                                  "launch of " + kernel.symbol))
+        return s;
+      if (profiling) {
+        if (tilec_status *s = check(driver.ctxSynchronize(), "synchronize"))
+          return s;
+        calls[k] += 1;
+        totalMs[k] += std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+      }
+    }
+    if (tilec_status *s = check(driver.ctxSynchronize(), "synchronize"))
+      return s;
+    for (size_t i = 0; i < plan.outputs.size(); ++i)
+      if (tilec_status *s = check(driver.memcpyDtoH(out[i].data, address(plan.outputs[i].buffer),
+                                                    plan.outputs[i].buffer.bytes),
+                                  "output download"))
+        return s;
+    return nullptr;
+  }
+
+private:
+  tilec_status *check(GpuResult rc, const std::string &what) {
+    if (rc == 0)
+      return nullptr;
+    const char *message = nullptr;
+    if (driver.getErrorString)
+      driver.getErrorString(rc, &message);
+    return makeStatus(TILEC_UNAVAILABLE, std::string(cuda ? "CUDA" : "HIP") + " error " +
+                                             std::to_string(rc) + " in " + what + ": " +
+                                             (message ? message : "unknown"));
+  }
+
+  GpuPtr address(const art::BufferRef &b) const {
+    switch (b.kind) {
+    case art::BufferKind::Arena:
+      return arena + b.offset;
+    case art::BufferKind::Weight:
+      return weights + b.offset;
+    case art::BufferKind::Input:
+      return inputs[b.index];
+    }
+    return 0;
+  }
+
+  bool cuda = true;
+  void *library = nullptr;
+  GpuDriver driver;
+  GpuDevice device = 0;
+  GpuContext context = nullptr;
+  art::Plan plan;
+  std::vector<GpuModule> modules;
+  std::vector<GpuFunction> functions;
+  GpuPtr arena = 0, weights = 0;
+  std::vector<GpuPtr> inputs;
+};
+
+} // namespace
+
+std::unique_ptr<GpuModel> GpuModel::load(art::TargetKind kind, const std::string &target,
+                                         const art::Plan &plan, const uint8_t *code,
+                                         uint64_t codeBytes, const uint8_t *weights,
+                                         uint64_t weightsBytes, tilec_status *&status) {
+  auto model = std::make_unique<DriverModel>();
+  status = model->open(kind, target);
+  if (!status)
+    status = model->prepare(plan, code, codeBytes, weights, weightsBytes);
+  return status ? nullptr : std::move(model);
+}

@@ -1,0 +1,308 @@
+//===- ArtifactCommands.cpp - `tilec run` / `tilec bench` on artifacts ----===//
+//
+// Both go through the runtime's C API only, as a deployed program would.
+// `run --check` rebuilds the model from the source recorded in the artifact
+// and compares with the reference interpreter.
+//
+//===----------------------------------------------------------------------===//
+
+#include "reference/Interpreter.h"
+#include "tilec/artifact_format.h"
+#include "tilec/runtime.h"
+#include "tools/tilec/Commands.h"
+#include "tools/tilec/ModelSource.h"
+#include "tools/tilec/Npy.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+using namespace mlir;
+using namespace tilec;
+using namespace tilec::cli;
+using reference::Tensor;
+
+namespace {
+
+struct ModelDeleter {
+  void operator()(tilec_model *m) const { tilec_model_free(m); }
+};
+using ModelPtr = std::unique_ptr<tilec_model, ModelDeleter>;
+
+/// Prints a failed status (and frees it); true if there was one.
+bool failedStatus(tilec_status *s, const char *command) {
+  if (!s)
+    return false;
+  std::fprintf(stderr, "%s: error: %s\n", command, tilec_status_message(s));
+  tilec_status_free(s);
+  return true;
+}
+
+ModelPtr loadArtifact(const std::string &path, const ArgParser &parser, const char *command) {
+  tilec_load_options options{0};
+  if (parser.has("threads"))
+    options.threads = int32_t(parser.getInt("threads", 1, 1024).value_or(0));
+  tilec_model *m = nullptr;
+  if (failedStatus(tilec_model_load(path.c_str(), &options, &m), command))
+    return nullptr;
+  return ModelPtr(m);
+}
+
+std::vector<Tensor> modelInputs(tilec_model *m, const ArgParser &parser, std::string &error) {
+  std::vector<Tensor> inputs;
+  for (const std::string &path : parser.getAll("input")) {
+    inputs.emplace_back();
+    if (!npy::read(path, inputs.back(), error))
+      return {};
+  }
+  if (inputs.empty())
+    for (size_t i = 0; i < tilec_model_num_inputs(m); ++i) {
+      tilec_tensor_info info;
+      tilec_status_free(tilec_model_input_info(m, i, &info));
+      inputs.push_back(deterministicInput({info.shape, info.shape + info.rank}, 0));
+    }
+  return inputs;
+}
+
+std::vector<Tensor> emptyOutputs(tilec_model *m) {
+  std::vector<Tensor> outputs;
+  for (size_t i = 0; i < tilec_model_num_outputs(m); ++i) {
+    tilec_tensor_info info;
+    tilec_status_free(tilec_model_output_info(m, i, &info));
+    outputs.emplace_back(std::vector<int64_t>(info.shape, info.shape + info.rank));
+  }
+  return outputs;
+}
+
+tilec_status *runOnce(tilec_model *m, std::vector<Tensor> &inputs, std::vector<Tensor> &outputs) {
+  std::vector<tilec_tensor> in, out;
+  for (Tensor &t : inputs)
+    in.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
+  for (Tensor &t : outputs)
+    out.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
+  return tilec_model_run(m, in.data(), in.size(), out.data(), out.size());
+}
+
+/// The source arguments recorded by `tilec compile`, from the artifact's plan.
+bool recordedSource(const std::string &path, std::vector<std::string> &args, std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  artifact::Header h;
+  artifact::Plan plan;
+  if (bytes.size() < artifact::kHeaderBytes)
+    return error = "not an artifact", false;
+  std::memcpy(&h, bytes.data(), sizeof(h));
+  if (h.planOffset + h.planBytes > bytes.size() ||
+      !artifact::deserializePlan(bytes.data() + h.planOffset, h.planBytes, plan))
+    return error = "the artifact's plan is malformed", false;
+  std::string cur;
+  for (char c : plan.source) {
+    if (c == '\n') {
+      args.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (args.empty())
+    return error = "the artifact records no model source", false;
+  return true;
+}
+
+/// --check: the reference interpreter on the recorded model, compared output by
+/// output (max |diff| / max |ref|) and by top-1 class.
+int checkAgainstReference(const std::string &path, std::vector<Tensor> inputs,
+                          const std::vector<Tensor> &outputs) {
+  std::vector<std::string> args;
+  std::string error;
+  if (!recordedSource(path, args, error)) {
+    std::fprintf(stderr, "tilec run: --check: %s\n", error.c_str());
+    return 1;
+  }
+  ArgParser parser("tilec run --check", "<model>", "");
+  parser.option("fusion", "none|default", "");
+  parser.flag("verbose", "");
+  addModelOptions(parser);
+  if (!parser.parse(args) || parser.positionals().size() != 1)
+    return std::fprintf(stderr, "tilec run: --check: cannot parse the recorded source\n"), 1;
+  MLIRContext context;
+  context.disableMultithreading();
+  int exitCode = 1;
+  auto module = loadModel(context, parser.positionals()[0], parser, models::WeightInit::Seeded,
+                          exitCode);
+  if (failed(module))
+    return exitCode;
+  FailureOr<func::FuncOp> function = entryFunction(module->get(), parser);
+  if (failed(function))
+    return 1;
+  reference::Interpreter interpreter({.threads = 0, .onOpDone = {}});
+  auto expected = interpreter.run(*function, std::move(inputs), error);
+  if (failed(expected)) {
+    std::fprintf(stderr, "tilec run: --check: %s\n", error.c_str());
+    return 1;
+  }
+  bool ok = true;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor &got = outputs[i], &want = (*expected)[i];
+    double maxDiff = 0, maxRef = 0;
+    for (size_t j = 0; j < want.data.size(); ++j) {
+      maxDiff = std::max(maxDiff, double(std::fabs(got.data[j] - want.data[j])));
+      maxRef = std::max(maxRef, double(std::fabs(want.data[j])));
+    }
+    double rel = maxDiff / std::max(maxRef, 1e-30);
+    bool top1 = true;
+    if (want.rank() == 2)
+      for (int64_t r = 0; r < want.dim(0); ++r) {
+        auto row = [&](const Tensor &t) {
+          auto b = t.data.begin() + r * t.dim(1);
+          return std::max_element(b, b + t.dim(1)) - b;
+        };
+        top1 &= row(got) == row(want);
+      }
+    bool pass = rel <= 1e-4 && top1;
+    ok &= pass;
+    std::printf("check      output %zu: max rel. error %.2e (limit 1e-4), top-1 %s: %s\n", i, rel,
+                want.rank() == 2 ? (top1 ? "same" : "DIFFERENT") : "n/a",
+                pass ? "PASS" : "FAIL");
+  }
+  return ok ? 0 : 1;
+}
+
+} // namespace
+
+bool tilec::cli::isArtifact(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[8] = {};
+  in.read(magic, sizeof(magic));
+  return in && std::memcmp(magic, artifact::kMagic, sizeof(magic)) == 0;
+}
+
+int tilec::cli::runArtifactCommand(const std::vector<std::string> &args) {
+  ArgParser parser("tilec run", "<model.tilec>",
+                   "Runs a compiled artifact through the runtime and prints its top classes\n"
+                   "and time. Without --input the input is deterministic (as `tilec run\n"
+                   "--reference` uses), so --check can compare with the reference.");
+  parser.option("input", "x.npy", "input tensor, one per model input, in order", std::nullopt, true);
+  parser.option("output", "y.npy", "write output tensors here, in order", std::nullopt, true);
+  parser.option("threads", "N", "threads (default: all cores)");
+  parser.option("top", "K", "how many top classes to print", "5");
+  parser.flag("check", "compare with the reference interpreter (rel. error <= 1e-4, same top-1)");
+  parser.flag("profile", "print the time of each kernel");
+  if (!parser.parse(args))
+    return parser.exitCode();
+  if (!parser.expectOnePositional("artifact"))
+    return 2;
+  const std::string &path = parser.positionals()[0];
+  ModelPtr m = loadArtifact(path, parser, "tilec run");
+  if (!m)
+    return 1;
+  std::string error;
+  std::vector<Tensor> inputs = modelInputs(m.get(), parser, error);
+  if (!error.empty()) {
+    parser.error(error);
+    return 1;
+  }
+  std::vector<Tensor> outputs = emptyOutputs(m.get());
+  tilec_model_set_profiling(m.get(), parser.has("profile"));
+  auto start = std::chrono::steady_clock::now();
+  if (failedStatus(runOnce(m.get(), inputs, outputs), "tilec run"))
+    return 1;
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count();
+  std::printf("model      %s (%s, %s)\n", path.c_str(), tilec_model_name(m.get()),
+              tilec_model_target(m.get()));
+  std::printf("time       %.2f ms (first run, %d threads)\n", ms, tilec_model_threads(m.get()));
+  printTopK(outputs.front(), parser.getInt("top", 1, 1 << 20).value_or(5));
+  if (parser.has("profile"))
+    printProfile(m.get());
+  std::vector<std::string> outputFiles = parser.getAll("output");
+  for (size_t i = 0; i < outputFiles.size() && i < outputs.size(); ++i)
+    if (!npy::write(outputFiles[i], outputs[i], error)) {
+      parser.error(error);
+      return 1;
+    }
+  if (parser.has("check"))
+    return checkAgainstReference(path, std::move(inputs), outputs);
+  return 0;
+}
+
+void tilec::cli::printProfile(tilec_model *m) {
+  struct Row {
+    double ms;
+    tilec_kernel_profile p;
+  };
+  std::vector<Row> rows;
+  double total = 0;
+  for (size_t i = 0; i < tilec_model_num_kernels(m); ++i) {
+    tilec_kernel_profile p;
+    tilec_status_free(tilec_model_kernel_profile(m, i, &p));
+    double per = p.calls ? p.total_ms / double(p.calls) : 0;
+    rows.push_back({per, p});
+    total += per;
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) { return a.ms > b.ms; });
+  std::printf("profile    %zu dispatches, %.2f ms per run in kernels; the slowest:\n", rows.size(),
+              total);
+  for (size_t i = 0; i < std::min<size_t>(rows.size(), 10); ++i)
+    std::printf("  %8.3f ms %5.1f%%  grid %-5lld %s\n", rows[i].ms, 100 * rows[i].ms / total,
+                (long long)rows[i].p.grid, rows[i].p.signature);
+}
+
+int tilec::cli::benchCommand(const std::vector<std::string> &args) {
+  ArgParser parser("tilec bench", "<model.tilec>",
+                   "Measures a compiled artifact: warm-up runs, then timed runs; prints the\n"
+                   "median and p90 latency and the throughput.");
+  parser.option("threads", "N", "threads (default: all cores)");
+  parser.option("warmup", "N", "untimed runs first", "3");
+  parser.option("runs", "N", "timed runs (at least; see --min-time)", "20");
+  parser.option("min-time", "seconds", "keep running until this much time is spent", "1");
+  parser.flag("profile", "also print the time of each kernel");
+  if (!parser.parse(args))
+    return parser.exitCode();
+  if (!parser.expectOnePositional("artifact"))
+    return 2;
+  auto warmup = parser.getInt("warmup", 0, 1 << 20), runs = parser.getInt("runs", 1, 1 << 24);
+  auto minTime = parser.getInt("min-time", 0, 3600);
+  if (!warmup || !runs || !minTime)
+    return 2;
+  ModelPtr m = loadArtifact(parser.positionals()[0], parser, "tilec bench");
+  if (!m)
+    return 1;
+  std::string error;
+  std::vector<Tensor> inputs = modelInputs(m.get(), parser, error);
+  std::vector<Tensor> outputs = emptyOutputs(m.get());
+  for (int64_t i = 0; i < *warmup; ++i)
+    if (failedStatus(runOnce(m.get(), inputs, outputs), "tilec bench"))
+      return 1;
+  tilec_model_set_profiling(m.get(), parser.has("profile"));
+  std::vector<double> ms;
+  auto begin = std::chrono::steady_clock::now();
+  double spent = 0;
+  while (int64_t(ms.size()) < *runs || spent < double(*minTime)) {
+    auto start = std::chrono::steady_clock::now();
+    if (failedStatus(runOnce(m.get(), inputs, outputs), "tilec bench"))
+      return 1;
+    auto end = std::chrono::steady_clock::now();
+    ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    spent = std::chrono::duration<double>(end - begin).count();
+  }
+  std::sort(ms.begin(), ms.end());
+  double median = ms[ms.size() / 2], p90 = ms[std::min(ms.size() - 1, ms.size() * 9 / 10)];
+  tilec_tensor_info info;
+  tilec_status_free(tilec_model_input_info(m.get(), 0, &info));
+  int64_t batch = info.rank > 0 ? info.shape[0] : 1;
+  std::printf("model      %s (%s, %s, %d threads)\n", parser.positionals()[0].c_str(),
+              tilec_model_name(m.get()), tilec_model_target(m.get()), tilec_model_threads(m.get()));
+  std::printf("latency    median %.3f ms, p90 %.3f ms, min %.3f ms over %zu runs\n", median, p90,
+              ms.front(), ms.size());
+  std::printf("throughput %.1f inferences/s (batch %lld)\n", 1000.0 * double(batch) / median,
+              (long long)batch);
+  if (parser.has("profile"))
+    printProfile(m.get());
+  return 0;
+}

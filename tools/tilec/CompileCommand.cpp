@@ -1,0 +1,132 @@
+//===- CompileCommand.cpp - `tilec compile`: a model to one artifact ------===//
+
+#include "codegen/Compiler.h"
+#include "codegen/common/LowerToLinalg.h"
+#include "passes/Pipeline.h"
+#include "tools/tilec/Commands.h"
+#include "tools/tilec/ModelSource.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+using namespace mlir;
+using namespace tilec;
+using namespace tilec::cli;
+
+int tilec::cli::compileCommand(const std::vector<std::string> &args) {
+  ArgParser parser("tilec compile", "<model|file.mlir|file.onnx>",
+                   "Compiles a model for a target into one artifact file (plan, kernels,\n"
+                   "weights) that `tilec run`, `tilec bench` and the runtime's C API load.\n"
+                   "Every dispatch gets a default schedule (no tuning needed).");
+  parser.option("o", "file", "output artifact", "model.tilec");
+  parser.option("target", "cpu|cuda:sm_XX|rocm:gfxXXX", "what to generate code for", "cpu");
+  parser.option("fusion", "none|default", "graph fusion (see `tilec optimize`)", "default");
+  parser.option("schedule", "SIG=SCHED",
+                "use schedule SCHED for dispatches whose signature contains SIG "
+                "(e.g. 'conv2d(1x64x56x56=wg=1x8x56x56 reg=1x8x1x16x1x1x0')",
+                std::nullopt, /*repeatable=*/true);
+  parser.flag("print-pipeline", "print the graph pipeline with the reason for its order and exit");
+  parser.flag("verbose", "print one line per kernel: schedule, workgroups, vectorized, notes");
+  addModelOptions(parser);
+  if (!parser.parse(args))
+    return parser.exitCode();
+  if (parser.has("print-pipeline")) {
+    std::printf("%s", describeGraphPipeline({.fusion = parser.get("fusion")}).c_str());
+    return 0;
+  }
+  if (!parser.expectOnePositional("model name or file"))
+    return 2;
+  std::string targetError;
+  std::optional<codegen::Target> target = codegen::parseTarget(parser.get("target"), targetError);
+  if (!target) {
+    parser.error(targetError);
+    return 2;
+  }
+  std::string fusion = parser.get("fusion");
+  if (fusion != "none" && fusion != "default") {
+    parser.error("--fusion must be 'none' or 'default', got '" + fusion + "'");
+    return 2;
+  }
+  std::vector<std::pair<std::string, codegen::Schedule>> overrides;
+  for (const std::string &spec : parser.getAll("schedule")) {
+    size_t eq = spec.find('=');
+    std::string error;
+    std::optional<codegen::Schedule> s =
+        eq == std::string::npos ? std::nullopt : codegen::parseSchedule(spec.substr(eq + 1), error);
+    if (!s) {
+      parser.error("--schedule '" + spec + "': " +
+                   (error.empty() ? "expected SIGNATURE-SUBSTRING=SCHEDULE" : error));
+      return 2;
+    }
+    overrides.emplace_back(spec.substr(0, eq), *s);
+  }
+
+  DialectRegistry registry;
+  codegen::registerCodegenDialects(registry);
+  MLIRContext context(registry);
+  context.disableMultithreading();
+  int exitCode = 1;
+  const std::string &source = parser.positionals()[0];
+  auto start = std::chrono::steady_clock::now();
+  auto module = loadModel(context, source, parser, models::WeightInit::Seeded, exitCode);
+  if (failed(module))
+    return exitCode;
+  std::string error;
+  if (failed(runGraphPipeline(module->get(), fusion, error))) {
+    parser.error(error);
+    return 1;
+  }
+  codegen::CompileOptions options;
+  options.target = *target;
+  if (const char *dump = std::getenv("TILEC_DUMP_KERNELS"); dump && *dump)
+    options.dump.directory = dump;
+  // What `tilec run --check` needs to rebuild the reference: the model and the
+  // options that shape it (a file is recorded by absolute path).
+  std::string recorded = source;
+  if (std::filesystem::exists(source))
+    recorded = std::filesystem::absolute(source).string();
+  recorded += "\n";
+  for (const char *name : {"batch", "resolution", "classes", "seed"})
+    if (parser.has(name))
+      recorded += std::string("--") + name + "=" + parser.get(name) + "\n";
+  options.source = recorded;
+  options.scheduleFor = [&](const std::string &signature) -> std::optional<codegen::Schedule> {
+    for (const auto &[pattern, schedule] : overrides)
+      if (signature.find(pattern) != std::string::npos)
+        return schedule;
+    return std::nullopt;
+  };
+  bool verbose = parser.has("verbose");
+  options.progress = [&](const std::string &line) {
+    if (verbose)
+      std::fprintf(stderr, "[compile] %s\n", line.c_str());
+  };
+  codegen::CompileReport report;
+  std::string out = parser.get("o");
+  if (!codegen::compileModel(module->get(), options, out, report, error)) {
+    std::fprintf(stderr, "tilec compile: error: %s\n", error.c_str());
+    return 1;
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int vectorized = 0, multi = 0, dispatches = 0;
+  for (const codegen::KernelReport &k : report.kernels) {
+    vectorized += k.vectorized;
+    multi += k.grid > 1;
+    dispatches += k.dispatches;
+    if (verbose)
+      std::printf("%-9s x%-3d grid %-5lld %s  %s%s\n  %s\n", k.symbol.c_str(), k.dispatches,
+                  (long long)k.grid, k.vectorized ? "vector" : "loops ", k.schedule.c_str(),
+                  k.notes.empty() ? "" : ("  [" + k.notes + "]").c_str(), k.signature.c_str());
+  }
+  std::printf("compiled   %s for %s in %.1f s\n", source.c_str(), target->str().c_str(), seconds);
+  std::printf("kernels    %zu for %d dispatches (%d with explicit vector code, %d with >1 "
+              "workgroup)\n",
+              report.kernels.size(), dispatches, vectorized, multi);
+  std::printf("artifact   %s: code %.1f KB, weights %.1f MB, arena %.2f MB\n", out.c_str(),
+              report.codeBytes / 1024.0, report.weightBytes / 1e6, report.arenaBytes / 1e6);
+  return 0;
+}
