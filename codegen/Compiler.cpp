@@ -267,8 +267,17 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
   std::vector<uint8_t> code;
   if (options.target.kind == TargetKind::Cpu) {
     std::string soPath = outputPath + ".kernels.so";
-    if (!emitCpuSharedObject(*kernels, options.target, options.dump, soPath, error))
+    std::map<std::string, int64_t> grids;
+    if (!emitCpuSharedObject(*kernels, options.target, options.dump, soPath, grids, error))
       return false;
+    // Bufferization has the last word on the grid (see outlineWorkgroups).
+    for (art::Kernel &k : planner.plan.kernels)
+      k.grid = grids[k.symbol];
+    for (KernelReport &k : report.kernels)
+      if (grids[k.symbol] != k.grid) {
+        k.notes += "single workgroup (bufferization left a shared write outside the tile loop); ";
+        k.grid = grids[k.symbol];
+      }
     auto buffer = llvm::MemoryBuffer::getFile(soPath);
     llvm::sys::fs::remove(soPath);
     if (!buffer)

@@ -14,7 +14,10 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -218,6 +221,13 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
 
 }
 
+/// The buffer a (sub)view looks into.
+Value rootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
 } // namespace
 
 DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
@@ -265,7 +275,7 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
   return plan;
 }
 
-LogicalResult tilec::codegen::outlineWorkgroups(func::FuncOp kernel) {
+FailureOr<int64_t> tilec::codegen::outlineWorkgroups(func::FuncOp kernel) {
   Location loc = kernel.getLoc();
   Block &entry = kernel.getBody().front();
   IndexType indexType = IndexType::get(kernel.getContext());
@@ -276,31 +286,67 @@ LogicalResult tilec::codegen::outlineWorkgroups(func::FuncOp kernel) {
     if (auto f = dyn_cast<scf::ForallOp>(op))
       foralls.push_back(f);
   if (foralls.empty())
-    return success();
-  if (foralls.size() > 1 || !foralls.front().isNormalized())
-    return kernel.emitError("kernel has more than one workgroup loop");
-  scf::ForallOp forall = foralls.front();
+    return 1;
   IRRewriter rewriter(kernel.getContext());
-  rewriter.setInsertionPoint(forall);
-  // Delinearize row-major: the last loop varies fastest.
-  SmallVector<Value> ivs(forall.getRank());
-  SmallVector<int64_t> upper;
-  for (OpFoldResult ub : forall.getMixedUpperBound()) {
-    std::optional<int64_t> v = getConstantIntValue(ub);
-    if (!v)
-      return kernel.emitError("workgroup loop has dynamic bounds");
-    upper.push_back(*v);
+  // Every workgroup runs the whole function body, so anything outside the
+  // workgroup loop must be private to the call (a padded copy, a constant).
+  // A write to an argument buffer there (a copy-out bufferization could not
+  // avoid) would race: then the loop runs sequentially as one workgroup.
+  bool shared = foralls.size() > 1;
+  for (Operation &op : entry) {
+    if (isa<scf::ForallOp>(op))
+      continue;
+    op.walk([&](Operation *inner) {
+      auto effects = dyn_cast<MemoryEffectOpInterface>(inner);
+      if (!effects)
+        return;
+      SmallVector<MemoryEffects::EffectInstance> list;
+      effects.getEffects(list);
+      for (auto &e : list)
+        if (isa<MemoryEffects::Write>(e.getEffect()) && e.getValue() &&
+            llvm::is_contained(entry.getArguments(), rootBuffer(e.getValue())))
+          shared = true;
+    });
   }
-  SmallVector<int64_t> *bounds = &upper;
+  SmallVector<SmallVector<int64_t>> bounds;
+  for (scf::ForallOp forall : foralls) {
+    bounds.emplace_back();
+    for (auto [lb, ub, step] : llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
+                                         forall.getMixedStep())) {
+      std::optional<int64_t> l = getConstantIntValue(lb), u = getConstantIntValue(ub),
+                             s = getConstantIntValue(step);
+      if (!l || !u || !s)
+        return kernel.emitError("internal error: workgroup loop has dynamic bounds");
+      bounds.back().append({*l, *s, (*u - *l + *s - 1) / *s});
+    }
+  }
+  if (shared) {
+    for (scf::ForallOp forall : foralls)
+      if (failed(scf::forallToForLoop(rewriter, forall)))
+        return kernel.emitError("internal error: cannot serialize the workgroup loop");
+    return 1;
+  }
+  scf::ForallOp forall = foralls.front();
+  rewriter.setInsertionPoint(forall);
+  // Delinearize row-major (the last loop varies fastest): iv = lb + step * i.
+  SmallVector<Value> ivs(forall.getRank());
+  int64_t grid = 1;
   Value rest = wg;
   for (int64_t i = forall.getRank() - 1; i >= 0; --i) {
-    Value n = rewriter.create<arith::ConstantIndexOp>(loc, (*bounds)[i]);
-    ivs[i] = rewriter.create<arith::RemUIOp>(loc, rest, n);
+    auto [lb, step, trips] = std::make_tuple(bounds[0][3 * i], bounds[0][3 * i + 1],
+                                             bounds[0][3 * i + 2]);
+    grid *= trips;
+    Value n = rewriter.create<arith::ConstantIndexOp>(loc, trips);
+    Value index = rewriter.create<arith::RemUIOp>(loc, rest, n);
     rest = rewriter.create<arith::DivUIOp>(loc, rest, n);
+    Value scaled = rewriter.create<arith::MulIOp>(
+        loc, index, rewriter.create<arith::ConstantIndexOp>(loc, step));
+    ivs[i] = rewriter.create<arith::AddIOp>(loc, scaled,
+                                            rewriter.create<arith::ConstantIndexOp>(loc, lb));
   }
   Block *body = forall.getBody();
   rewriter.eraseOp(body->getTerminator());
   rewriter.inlineBlockBefore(body, forall, ivs);
   rewriter.eraseOp(forall);
-  return success();
+  return grid;
 }

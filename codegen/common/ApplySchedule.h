@@ -42,8 +42,9 @@ KernelPlan applySchedule(mlir::func::FuncOp kernel, const Schedule &schedule,
 
 /// Replaces the workgroup `scf.forall` of a bufferized kernel with its body,
 /// indexed by a new trailing `index` argument (the workgroup id), which every
-/// kernel gets. Fails if the kernel has more than one top-level forall.
-mlir::LogicalResult outlineWorkgroups(mlir::func::FuncOp kernel);
+/// kernel gets. Returns the grid: the forall's trip count, or 1 when the loop
+/// had to stay a sequential loop (work outside it writes shared buffers).
+mlir::FailureOr<int64_t> outlineWorkgroups(mlir::func::FuncOp kernel);
 
 } // namespace tilec::codegen
 

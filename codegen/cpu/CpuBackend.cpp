@@ -26,6 +26,8 @@
 #include "codegen/common/ApplySchedule.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
@@ -143,7 +145,8 @@ std::string findLinker() {
 
 } // namespace
 
-LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptions &dump) {
+LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptions &dump,
+                                              std::map<std::string, int64_t> &grids) {
   dumpStage(dump, "1-scheduled.mlir", [&] { return printModule(kernels); });
   if (failed(runPipeline(kernels, "func.func(canonicalize,"
                                   "loop-invariant-subset-hoisting,canonicalize,"
@@ -154,16 +157,26 @@ LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptio
                                   "max-alloc-size-in-bytes=262144 max-rank-of-allocated-memref=8}),"
                                   "buffer-deallocation-pipeline,canonicalize")))
     return failure();
-  dumpStage(dump, "2a-bufferized-before-outline.mlir", [&] { return printModule(kernels); });
-  for (auto func : kernels.getOps<func::FuncOp>())
-    if (failed(outlineWorkgroups(func)))
+  // Copies between strided views become loops (MLIR would call `memrefCopy`
+  // from its C runner library, which an artifact must not depend on).
+  kernels.walk([](memref::CopyOp copy) {
+    OpBuilder b(copy);
+    b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(), copy.getTarget());
+    copy.erase();
+  });
+  for (auto func : kernels.getOps<func::FuncOp>()) {
+    FailureOr<int64_t> grid = outlineWorkgroups(func);
+    if (failed(grid))
       return failure();
+    grids[func.getName().str()] = *grid;
+  }
   dumpStage(dump, "2-bufferized.mlir", [&] { return printModule(kernels); });
   return success();
 }
 
 bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
                                          const DumpOptions &dump, const std::string &soPath,
+                                         std::map<std::string, int64_t> &grids,
                                          std::string &error) {
   std::vector<std::string> names;
   for (auto func : kernels.getOps<func::FuncOp>()) {
@@ -171,7 +184,8 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
     func.setName((func.getName() + ".impl").str());
   }
   // 1-3. Bufferize, lower vectors and math, convert to the LLVM dialect.
-  if (failed(bufferizeKernels(kernels, dump)) || failed(lowerVectorsAndMath(kernels)) ||
+  std::map<std::string, int64_t> implGrids;
+  if (failed(bufferizeKernels(kernels, dump, implGrids)) || failed(lowerVectorsAndMath(kernels)) ||
       failed(runPipeline(kernels, "convert-linalg-to-loops,"
                                   "convert-vector-to-scf{full-unroll=true},lower-affine,"
                                   "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
@@ -183,6 +197,8 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
     error = "lowering the kernels to LLVM failed (see the diagnostics above)";
     return false;
   }
+  for (const std::string &name : names)
+    grids[name] = implGrids[name + ".impl"];
   dumpStage(dump, "3-llvm-dialect.mlir", [&] { return printModule(kernels); });
   // 4. LLVM IR, entry points, O3, object code.
   llvm::LLVMContext llvmContext;

@@ -23,6 +23,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
+#include <map>
 #include <string>
 
 namespace tilec::codegen {
@@ -33,13 +34,16 @@ struct DumpOptions {
 };
 
 /// Bufferizes and lowers `kernels` in place (to the LLVM dialect), then emits
-/// and links `soPath`. On failure returns false with `error` set.
+/// and links `soPath`; `grids` gets each kernel's final workgroup count. On
+/// failure returns false with `error` set.
 bool emitCpuSharedObject(mlir::ModuleOp kernels, const Target &target, const DumpOptions &dump,
-                         const std::string &soPath, std::string &error);
+                         const std::string &soPath, std::map<std::string, int64_t> &grids,
+                         std::string &error);
 
 /// Bufferizes the scheduled kernels and replaces their workgroup loops with the
-/// workgroup argument (shared by every target).
-mlir::LogicalResult bufferizeKernels(mlir::ModuleOp kernels, const DumpOptions &dump);
+/// workgroup argument (shared by every target); records each kernel's grid.
+mlir::LogicalResult bufferizeKernels(mlir::ModuleOp kernels, const DumpOptions &dump,
+                                     std::map<std::string, int64_t> &grids);
 
 /// Writes `text` to `<dump.directory>/<name>` when dumping is on.
 /// (`text` is only evaluated when dumping: printing a large module is slow.)
