@@ -198,19 +198,32 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
   rewriter.replaceOp(root, tiled->replacements);
   Operation *inner = tiled->tiledOps.front();
   if (isConv) {
-    // 2-D window with kh = 1, oh = 1 -> 1-D convolution, which vectorizes.
-    RewritePatternSet patterns(inner->getContext());
-    linalg::populateDecomposeConvolutionPatterns(patterns);
-    func::FuncOp func = inner->getParentOfType<func::FuncOp>();
-    if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+    // With c, kh, kw tiled to 1 the tile is an outer product: out[f, ow] +=
+    // w[f] * in[ow]. Generalize, drop the unit loops (their window
+    // expressions fold to constants) and vectorize that.
+    rewriter.setInsertionPoint(inner);
+    FailureOr<linalg::GenericOp> generic =
+        linalg::generalizeNamedOp(rewriter, cast<linalg::LinalgOp>(inner));
+    if (failed(generic))
       return false;
-    bool ok = true;
-    func.walk([&](linalg::Conv1DNcwFcwOp conv1d) {
-      IRRewriter r(conv1d->getContext());
-      r.setInsertionPoint(conv1d);
-      ok &= succeeded(linalg::vectorize(r, conv1d));
-    });
-    return ok;
+    Block *block = (*generic)->getBlock();
+    Operation *before = (*generic)->getPrevNode(), *after = (*generic)->getNextNode();
+    rewriter.setInsertionPoint(*generic);
+    // Rank-reducing slices, not reshapes: slices compose with the tile's
+    // slices, so the accumulator's read/write pair can be hoisted out of the
+    // c/kh/kw loops and stays in registers.
+    linalg::ControlDropUnitDims control;
+    control.rankReductionStrategy =
+        linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+    if (failed(linalg::dropUnitDims(rewriter, *generic, control)))
+      return false;
+    inner = nullptr;
+    for (Operation *op = before ? before->getNextNode() : &block->front(); op && op != after;
+         op = op->getNextNode())
+      if (isa<linalg::GenericOp>(op))
+        inner = op;
+    if (!inner)
+      return false;
   }
   rewriter.setInsertionPoint(inner);
   if (failed(linalg::vectorize(rewriter, inner))) {

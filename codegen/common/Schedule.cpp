@@ -113,9 +113,10 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
     s.registerTile[r - 2] = 2 * lanes;
     s.registerTile[r - 1] = 1;
   } else if (shape.rootKind == "conv" && shape.rootLoops.size() == 7) {
-    // (n, f, oh, ow, c, kh, kw): 8 filters x one vector of output columns per
-    // step; kh = 1 and oh = 1 let the 2-D window decompose into 1-D ones.
-    s.registerTile = {1, 8, 1, lanes, 1, 1, 0};
+    // (n, f, oh, ow, c, kh, kw): 8 filters x 2 rows x one vector of output
+    // columns accumulate (16 registers) while c, kh, kw step one at a time,
+    // each step an outer product.
+    s.registerTile = {1, 8, 2, lanes, 1, 1, 1};
     if (shape.conv1x1)
       s.conv = ConvAlgorithm::Gemm;
   }
