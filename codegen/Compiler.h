@@ -26,10 +26,12 @@ namespace tilec::codegen {
 struct CompileOptions {
   Target target;
   DumpOptions dump;
-  /// A schedule for a dispatch signature (e.g. from the tuning database);
-  /// nullopt: the default heuristic. Illegal ones fall back to the default
-  /// with a warning.
-  std::function<std::optional<Schedule>(const std::string &signature)> scheduleFor;
+  /// A schedule for a dispatch signature (e.g. from the tuning database),
+  /// given the heuristic default; nullopt: use the default. Illegal ones fall
+  /// back to the default with a note in the report.
+  std::function<std::optional<Schedule>(const std::string &signature,
+                                        const Schedule &defaultSchedule)>
+      scheduleFor;
   /// Recorded in the artifact for `tilec run --check` (see Plan::source).
   std::string source;
   /// Progress lines ("kernel 12/56 ...") go here when set.

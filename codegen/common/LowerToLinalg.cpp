@@ -362,7 +362,10 @@ Value Lowerer::lowerAttention(AttentionOp op, IRMapping &map) {
 Value Lowerer::lowerLayerNorm(LayerNormOp op, IRMapping &map) {
   Value x = map.lookup(op.getInput());
   RankedTensorType t = typeOf(x);
-  int64_t axis = op.getAxis() < 0 ? op.getAxis() + t.getRank() : op.getAxis();
+  // I64Attr getters return uint64_t: convert before testing the sign.
+  int64_t axis = int64_t(op.getAxis());
+  if (axis < 0)
+    axis += t.getRank();
   SmallVector<int64_t> axes;
   int64_t count = 1;
   for (int64_t dim = axis; dim < t.getRank(); ++dim) {
@@ -537,7 +540,9 @@ Value Lowerer::lowerReduce(Operation *op, ArrayRef<int64_t> axesIn, bool keepdim
 
 Value Lowerer::lowerConcat(ConcatOp op, IRMapping &map) {
   auto outType = cast<RankedTensorType>(op.getType());
-  int64_t axis = op.getAxis() < 0 ? op.getAxis() + outType.getRank() : op.getAxis();
+  int64_t axis = int64_t(op.getAxis());
+  if (axis < 0)
+    axis += outType.getRank();
   Value result = empty(outType);
   int64_t offset = 0;
   for (Value in : op.getInputs()) {

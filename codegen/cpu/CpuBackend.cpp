@@ -188,7 +188,7 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
   if (failed(bufferizeKernels(kernels, dump, implGrids)) || failed(lowerVectorsAndMath(kernels)) ||
       failed(runPipeline(kernels, "convert-linalg-to-loops,"
                                   "convert-vector-to-scf{full-unroll=true},lower-affine,"
-                                  "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+                                  "convert-scf-to-cf,arith-expand,expand-strided-metadata,lower-affine,"
                                   "convert-vector-to-llvm{enable-x86vector=false},"
                                   "finalize-memref-to-llvm,convert-math-to-llvm,"
                                   "convert-arith-to-llvm,convert-index-to-llvm,"

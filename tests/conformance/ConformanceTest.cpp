@@ -1,0 +1,269 @@
+//===- ConformanceTest.cpp - every kernel kind against the reference ------===//
+//
+// One harness (in the spirit of ggml's test-backend-ops): each case is a small
+// graph in MLIR text; it goes through the graph pipeline, is compiled for the
+// host CPU under several schedules (the default, one workgroup, no explicit
+// vectorization, small odd tiles), run through the runtime's C API on random
+// inputs, and compared with the reference interpreter (max |diff| / max |ref|
+// <= 1e-4: f32 accumulation against the reference's f64).
+//
+// Shapes are chosen to break tiling: 1, primes, tile +- 1, non-multiples of
+// every tile size, stride / padding / dilation / group corners, depthwise,
+// attention with a sequence length that is no multiple of anything.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Compiler.h"
+#include "codegen/common/LowerToLinalg.h"
+#include "passes/Pipeline.h"
+#include "reference/Interpreter.h"
+#include "tilec/runtime.h"
+
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+using namespace mlir;
+using namespace tilec;
+
+namespace {
+
+struct Case {
+  const char *name;
+  const char *mlir; ///< a module with func @main
+};
+
+// clang-format off
+const Case kCases[] = {
+  {"matmul_1x1x1", R"(func.func @main(%a: tensor<1x1xf32>, %b: tensor<1x1xf32>) -> tensor<1x1xf32> {
+     %r = tilec.matmul %a, %b : (tensor<1x1xf32>, tensor<1x1xf32>) -> tensor<1x1xf32>
+     return %r : tensor<1x1xf32> })"},
+  {"matmul_primes", R"(func.func @main(%a: tensor<7x13xf32>, %b: tensor<13x5xf32>) -> tensor<7x5xf32> {
+     %r = tilec.matmul %a, %b : (tensor<7x13xf32>, tensor<13x5xf32>) -> tensor<7x5xf32>
+     return %r : tensor<7x5xf32> })"},
+  {"matmul_tile_plus_1", R"(func.func @main(%a: tensor<17x33xf32>, %b: tensor<33x65xf32>) -> tensor<17x65xf32> {
+     %r = tilec.matmul %a, %b : (tensor<17x33xf32>, tensor<33x65xf32>) -> tensor<17x65xf32>
+     return %r : tensor<17x65xf32> })"},
+  {"matmul_128", R"(func.func @main(%a: tensor<128x96xf32>, %b: tensor<96x128xf32>) -> tensor<128x128xf32> {
+     %r = tilec.matmul %a, %b : (tensor<128x96xf32>, tensor<96x128xf32>) -> tensor<128x128xf32>
+     return %r : tensor<128x128xf32> })"},
+  {"matmul_batched_broadcast", R"(func.func @main(%a: tensor<3x1x5x7xf32>, %b: tensor<4x7x6xf32>) -> tensor<3x4x5x6xf32> {
+     %r = tilec.matmul %a, %b : (tensor<3x1x5x7xf32>, tensor<4x7x6xf32>) -> tensor<3x4x5x6xf32>
+     return %r : tensor<3x4x5x6xf32> })"},
+  {"linear_bias_relu", R"(func.func @main(%x: tensor<3x31xf32>, %w: tensor<23x31xf32>, %b: tensor<23xf32>) -> tensor<3x23xf32> {
+     %y = tilec.linear %x, %w, %b : (tensor<3x31xf32>, tensor<23x31xf32>, tensor<23xf32>) -> tensor<3x23xf32>
+     %r = tilec.relu %y : tensor<3x23xf32>
+     return %r : tensor<3x23xf32> })"},
+  {"linear_3d_gelu", R"(func.func @main(%x: tensor<2x9x16xf32>, %w: tensor<40x16xf32>, %b: tensor<40xf32>) -> tensor<2x9x40xf32> {
+     %y = tilec.linear %x, %w, %b : (tensor<2x9x16xf32>, tensor<40x16xf32>, tensor<40xf32>) -> tensor<2x9x40xf32>
+     %r = tilec.gelu %y : tensor<2x9x40xf32>
+     return %r : tensor<2x9x40xf32> })"},
+  {"conv_1x1", R"(func.func @main(%x: tensor<1x16x9x9xf32>, %w: tensor<24x16x1x1xf32>, %b: tensor<24xf32>) -> tensor<1x24x9x9xf32> {
+     %y = tilec.conv2d %x, %w, %b : (tensor<1x16x9x9xf32>, tensor<24x16x1x1xf32>, tensor<24xf32>) -> tensor<1x24x9x9xf32>
+     return %y : tensor<1x24x9x9xf32> })"},
+  {"conv_3x3_pad_relu_residual", R"(func.func @main(%x: tensor<2x8x11x13xf32>, %w: tensor<12x8x3x3xf32>, %b: tensor<12xf32>, %s: tensor<2x12x11x13xf32>) -> tensor<2x12x11x13xf32> {
+     %y = tilec.conv2d %x, %w, %b {padding = array<i64: 1, 1, 1, 1>} : (tensor<2x8x11x13xf32>, tensor<12x8x3x3xf32>, tensor<12xf32>) -> tensor<2x12x11x13xf32>
+     %a = tilec.add %y, %s : (tensor<2x12x11x13xf32>, tensor<2x12x11x13xf32>) -> tensor<2x12x11x13xf32>
+     %r = tilec.relu %a : tensor<2x12x11x13xf32>
+     return %r : tensor<2x12x11x13xf32> })"},
+  {"conv_7x7_stride2", R"(func.func @main(%x: tensor<1x3x23x23xf32>, %w: tensor<8x3x7x7xf32>) -> tensor<1x8x12x12xf32> {
+     %y = tilec.conv2d %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>} : (tensor<1x3x23x23xf32>, tensor<8x3x7x7xf32>) -> tensor<1x8x12x12xf32>
+     return %y : tensor<1x8x12x12xf32> })"},
+  {"conv_dilated_asymmetric_pad", R"(func.func @main(%x: tensor<1x5x10x9xf32>, %w: tensor<7x5x3x3xf32>) -> tensor<1x7x8x9xf32> {
+     %y = tilec.conv2d %x, %w {dilations = array<i64: 2, 2>, padding = array<i64: 1, 2, 1, 2>} : (tensor<1x5x10x9xf32>, tensor<7x5x3x3xf32>) -> tensor<1x7x8x9xf32>
+     return %y : tensor<1x7x8x9xf32> })"},
+  {"conv_depthwise_s1", R"(func.func @main(%x: tensor<1x17x10x10xf32>, %w: tensor<17x1x3x3xf32>, %b: tensor<17xf32>) -> tensor<1x17x10x10xf32> {
+     %y = tilec.conv2d %x, %w, %b {groups = 17 : i64, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x17x10x10xf32>, tensor<17x1x3x3xf32>, tensor<17xf32>) -> tensor<1x17x10x10xf32>
+     %r = tilec.clip %y {min = 0.0 : f64, max = 6.0 : f64} : tensor<1x17x10x10xf32>
+     return %r : tensor<1x17x10x10xf32> })"},
+  {"conv_depthwise_5x5_s2", R"(func.func @main(%x: tensor<1x6x15x15xf32>, %w: tensor<6x1x5x5xf32>) -> tensor<1x6x8x8xf32> {
+     %y = tilec.conv2d %x, %w {groups = 6 : i64, strides = array<i64: 2, 2>, padding = array<i64: 2, 2, 2, 2>} : (tensor<1x6x15x15xf32>, tensor<6x1x5x5xf32>) -> tensor<1x6x8x8xf32>
+     return %y : tensor<1x6x8x8xf32> })"},
+  {"conv_grouped", R"(func.func @main(%x: tensor<1x8x6x6xf32>, %w: tensor<12x4x3x3xf32>) -> tensor<1x12x4x4xf32> {
+     %y = tilec.conv2d %x, %w {groups = 2 : i64} : (tensor<1x8x6x6xf32>, tensor<12x4x3x3xf32>) -> tensor<1x12x4x4xf32>
+     return %y : tensor<1x12x4x4xf32> })"},
+  {"max_pool_ceil", R"(func.func @main(%x: tensor<1x3x10x10xf32>) -> tensor<1x3x5x5xf32> {
+     %y = tilec.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, ceil_mode = true} : (tensor<1x3x10x10xf32>) -> tensor<1x3x5x5xf32>
+     return %y : tensor<1x3x5x5xf32> })"},
+  {"max_pool_pad", R"(func.func @main(%x: tensor<1x4x9x9xf32>) -> tensor<1x4x5x5xf32> {
+     %y = tilec.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x4x9x9xf32>) -> tensor<1x4x5x5xf32>
+     return %y : tensor<1x4x5x5xf32> })"},
+  {"avg_pool_exclude_pad", R"(func.func @main(%x: tensor<1x2x7x7xf32>) -> tensor<1x2x4x4xf32> {
+     %y = tilec.avg_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, count_include_pad = false} : (tensor<1x2x7x7xf32>) -> tensor<1x2x4x4xf32>
+     return %y : tensor<1x2x4x4xf32> })"},
+  {"adaptive_pool_overlapping", R"(func.func @main(%x: tensor<1x3x7x5xf32>) -> tensor<1x3x3x2xf32> {
+     %y = tilec.adaptive_avg_pool2d %x {output_size = array<i64: 3, 2>} : (tensor<1x3x7x5xf32>) -> tensor<1x3x3x2xf32>
+     return %y : tensor<1x3x3x2xf32> })"},
+  {"global_pool_flatten_linear", R"(func.func @main(%x: tensor<2x13x5x5xf32>, %w: tensor<10x13xf32>, %b: tensor<10xf32>) -> tensor<2x10xf32> {
+     %p = tilec.global_avg_pool %x : (tensor<2x13x5x5xf32>) -> tensor<2x13x1x1xf32>
+     %f = tilec.flatten %p : (tensor<2x13x1x1xf32>) -> tensor<2x13xf32>
+     %y = tilec.linear %f, %w, %b : (tensor<2x13xf32>, tensor<10x13xf32>, tensor<10xf32>) -> tensor<2x10xf32>
+     return %y : tensor<2x10xf32> })"},
+  {"softmax_1000", R"(func.func @main(%x: tensor<2x1000xf32>) -> tensor<2x1000xf32> {
+     %y = tilec.softmax %x : tensor<2x1000xf32>
+     return %y : tensor<2x1000xf32> })"},
+  {"softmax_axis1", R"(func.func @main(%x: tensor<2x5x3x3xf32>) -> tensor<2x5x3x3xf32> {
+     %y = tilec.softmax %x {axis = 1 : i64} : tensor<2x5x3x3xf32>
+     return %y : tensor<2x5x3x3xf32> })"},
+  {"layer_norm", R"(func.func @main(%x: tensor<1x7x48xf32>, %g: tensor<48xf32>, %b: tensor<48xf32>) -> tensor<1x7x48xf32> {
+     %y = tilec.layer_norm %x, %g, %b : (tensor<1x7x48xf32>, tensor<48xf32>, tensor<48xf32>) -> tensor<1x7x48xf32>
+     return %y : tensor<1x7x48xf32> })"},
+  {"attention_odd_sequence", R"(func.func @main(%q: tensor<1x3x13x16xf32>, %k: tensor<1x3x13x16xf32>, %v: tensor<1x3x13x16xf32>) -> tensor<1x3x13x16xf32> {
+     %y = tilec.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<1x3x13x16xf32>, tensor<1x3x13x16xf32>, tensor<1x3x13x16xf32>) -> tensor<1x3x13x16xf32>
+     return %y : tensor<1x3x13x16xf32> })"},
+  {"elementwise_broadcast_chain", R"(func.func @main(%x: tensor<2x3x4x5xf32>, %y: tensor<3x1x5xf32>) -> tensor<2x3x4x5xf32> {
+     %a = tilec.mul %x, %y : (tensor<2x3x4x5xf32>, tensor<3x1x5xf32>) -> tensor<2x3x4x5xf32>
+     %s = tilec.sigmoid %a : tensor<2x3x4x5xf32>
+     %h = tilec.hardswish %s : tensor<2x3x4x5xf32>
+     %t = tilec.tanh %h : tensor<2x3x4x5xf32>
+     %e = tilec.silu %t : tensor<2x3x4x5xf32>
+     return %e : tensor<2x3x4x5xf32> })"},
+  {"concat_transpose_slice", R"(func.func @main(%x: tensor<1x3x4x4xf32>, %y: tensor<1x5x4x4xf32>) -> tensor<1x4x4x4xf32> {
+     %c = tilec.concat %x, %y {axis = 1 : i64} : (tensor<1x3x4x4xf32>, tensor<1x5x4x4xf32>) -> tensor<1x8x4x4xf32>
+     %t = tilec.transpose %c {permutation = array<i64: 0, 1, 3, 2>} : (tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+     %s = tilec.slice %t {axes = array<i64: 1>, starts = array<i64: 1>, ends = array<i64: 8>, steps = array<i64: 2>} : (tensor<1x8x4x4xf32>) -> tensor<1x4x4x4xf32>
+     return %s : tensor<1x4x4x4xf32> })"},
+  {"pad_reduce_mean", R"(func.func @main(%x: tensor<2x3x5xf32>) -> tensor<2x1x7xf32> {
+     %p = tilec.pad %x {pads = array<i64: 0, 1, 1, 0, 2, 1>, value = 0.5 : f64} : (tensor<2x3x5xf32>) -> tensor<2x6x7xf32>
+     %m = tilec.reduce_mean %p {axes = array<i64: 1>} : (tensor<2x6x7xf32>) -> tensor<2x1x7xf32>
+     return %m : tensor<2x1x7xf32> })"},
+};
+// clang-format on
+
+/// Schedule variants tried on every case, as edits of the default.
+enum class Variant { Default, OneWorkgroup, NoVectorCode, SmallOddTiles };
+const Variant kVariants[] = {Variant::Default, Variant::OneWorkgroup, Variant::NoVectorCode,
+                             Variant::SmallOddTiles};
+
+std::string variantName(Variant v) {
+  switch (v) {
+  case Variant::Default:
+    return "default";
+  case Variant::OneWorkgroup:
+    return "one_workgroup";
+  case Variant::NoVectorCode:
+    return "no_vector_code";
+  case Variant::SmallOddTiles:
+    return "small_odd_tiles";
+  }
+  return "?";
+}
+
+codegen::Schedule edit(codegen::Schedule s, Variant v, const std::vector<int64_t> &) {
+  switch (v) {
+  case Variant::Default:
+    break;
+  case Variant::OneWorkgroup:
+    s.workgroupTile.clear();
+    break;
+  case Variant::NoVectorCode:
+    s.registerTile.clear();
+    break;
+  case Variant::SmallOddTiles:
+    // Register tiles are caps shrunk to divisors, so 3 and 5 probe odd splits.
+    for (int64_t &t : s.registerTile)
+      t = t > 1 ? (t % 2 ? t : 3) : t;
+    if (s.registerTile.size() >= 2)
+      s.registerTile[s.registerTile.size() - 2] = 5;
+    for (int64_t &t : s.workgroupTile)
+      t = 1;
+    break;
+  }
+  return s;
+}
+
+std::vector<reference::Tensor> randomInputs(func::FuncOp main, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  std::vector<reference::Tensor> inputs;
+  for (Type t : main.getArgumentTypes()) {
+    auto shape = cast<ShapedType>(t).getShape();
+    reference::Tensor tensor(std::vector<int64_t>(shape.begin(), shape.end()));
+    for (float &v : tensor.data)
+      v = dist(rng);
+    inputs.push_back(std::move(tensor));
+  }
+  return inputs;
+}
+
+class Conformance : public ::testing::TestWithParam<std::tuple<size_t, Variant>> {};
+
+TEST_P(Conformance, MatchesReference) {
+  const Case &c = kCases[std::get<0>(GetParam())];
+  Variant variant = std::get<1>(GetParam());
+  DialectRegistry registry;
+  codegen::registerCodegenDialects(registry);
+  MLIRContext context(registry);
+  context.disableMultithreading();
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(std::string("module {") + c.mlir + "}", &context);
+  ASSERT_TRUE(module) << "case does not parse";
+  auto main = module->lookupSymbol<func::FuncOp>("main");
+
+  // The reference on the graph as written.
+  std::vector<reference::Tensor> inputs = randomInputs(main, 7);
+  reference::Interpreter interpreter;
+  std::string error;
+  auto expected = interpreter.run(main, inputs, error);
+  ASSERT_TRUE(succeeded(expected)) << error;
+
+  // Graph pipeline, then the kernels under this variant's schedules.
+  PassManager pm(&context);
+  buildGraphPipeline(pm, {.fusion = "default"});
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  codegen::CompileOptions options;
+  options.target = codegen::hostTarget();
+  options.scheduleFor = [&](const std::string &, const codegen::Schedule &d) {
+    return std::optional<codegen::Schedule>(edit(d, variant, {}));
+  };
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("tilec-conformance-" + std::string(c.name) + "-" + variantName(variant) +
+                       "-" + std::to_string(::getpid()) + ".tilec"))
+                         .string();
+  codegen::CompileReport report;
+  ASSERT_TRUE(codegen::compileModel(*module, options, path, report, error)) << error;
+
+  tilec_model *model = nullptr;
+  tilec_load_options load{2};
+  tilec_status *status = tilec_model_load(path.c_str(), &load, &model);
+  std::filesystem::remove(path);
+  ASSERT_EQ(status, nullptr) << tilec_status_message(status);
+  std::vector<tilec_tensor> in, out;
+  for (reference::Tensor &t : inputs)
+    in.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
+  std::vector<reference::Tensor> got;
+  for (const reference::Tensor &e : *expected)
+    got.emplace_back(e.shape);
+  for (reference::Tensor &t : got)
+    out.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
+  status = tilec_model_run(model, in.data(), in.size(), out.data(), out.size());
+  tilec_model_free(model);
+  ASSERT_EQ(status, nullptr) << tilec_status_message(status);
+
+  for (size_t i = 0; i < got.size(); ++i) {
+    double maxDiff = 0, maxRef = 0;
+    for (size_t j = 0; j < got[i].data.size(); ++j) {
+      maxDiff = std::max(maxDiff, double(std::fabs(got[i].data[j] - (*expected)[i].data[j])));
+      maxRef = std::max(maxRef, double(std::fabs((*expected)[i].data[j])));
+    }
+    EXPECT_LE(maxDiff / std::max(maxRef, 1e-30), 1e-4)
+        << "output " << i << " of " << c.name << " under " << variantName(variant)
+        << " (kernels: " << report.kernels.front().schedule << ")";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cpu, Conformance,
+    ::testing::Combine(::testing::Range<size_t>(0, std::size(kCases)),
+                       ::testing::ValuesIn(kVariants)),
+    [](const ::testing::TestParamInfo<std::tuple<size_t, Variant>> &info) {
+      return std::string(kCases[std::get<0>(info.param)].name) + "_" +
+             variantName(std::get<1>(info.param));
+    });
+
+} // namespace
