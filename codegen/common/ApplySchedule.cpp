@@ -243,6 +243,18 @@ Value rootBuffer(Value v) {
 
 } // namespace
 
+void tilec::codegen::movePadsIntoTiles(func::FuncOp kernel) {
+  // extract_slice(pad(x)) -> pad(extract_slice(x)): each tile pads only the
+  // window it reads, instead of every workgroup padding the whole input.
+  RewritePatternSet patterns(kernel.getContext());
+  patterns.add<linalg::ExtractSliceOfPadTensorSwapPattern>(
+      kernel.getContext(), [](tensor::ExtractSliceOp) -> std::optional<bool> { return false; });
+  GreedyRewriteConfig config;
+  config.strictMode = GreedyRewriteStrictness::ExistingOps;
+  (void)applyPatternsAndFoldGreedily(kernel, std::move(patterns), config);
+  eraseDeadOps(kernel);
+}
+
 DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
   DispatchShape shape;
   auto out = cast<MemRefType>(kernel.getArgumentTypes().back());
@@ -267,7 +279,6 @@ DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
 
 KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
                                          const Target &target) {
-  (void)target;
   KernelPlan plan;
   if (s.conv == ConvAlgorithm::Gemm)
     if (auto conv = dyn_cast_or_null<linalg::Conv2DNchwFchwOp>(findMarked(kernel, kRootAttr))) {
@@ -275,7 +286,10 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
       (void)convToGemm(rewriter, conv);
     }
   plan.grid = tileWorkgroups(kernel, s, plan.notes);
-  if (!s.registerTile.empty()) {
+  if (plan.grid > 1)
+    movePadsIntoTiles(kernel);
+  // Register tiles are a CPU knob; GPU kernels map the tile onto threads.
+  if (!s.registerTile.empty() && target.kind == TargetKind::Cpu) {
     SmallVector<linalg::LinalgOp> roots;
     kernel.walk([&](linalg::LinalgOp op) {
       if (op->hasAttr(kRootAttr))

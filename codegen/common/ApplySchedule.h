@@ -40,6 +40,9 @@ DispatchShape describeKernel(mlir::func::FuncOp kernel);
 KernelPlan applySchedule(mlir::func::FuncOp kernel, const Schedule &schedule,
                          const Target &target);
 
+/// Rewrites slices of a padded tensor inside tile loops into pads of slices.
+void movePadsIntoTiles(mlir::func::FuncOp kernel);
+
 /// Replaces the workgroup `scf.forall` of a bufferized kernel with its body,
 /// indexed by a new trailing `index` argument (the workgroup id), which every
 /// kernel gets. Returns the grid: the forall's trip count, or 1 when the loop

@@ -45,6 +45,34 @@ int64_t product(const std::vector<int64_t> &v) {
   return std::accumulate(v.begin(), v.end(), int64_t(1), std::multiplies<>());
 }
 
+bool reducesInner(const DispatchShape &shape) {
+  return shape.rootKind == "softmax" || shape.rootKind == "layer_norm" ||
+         shape.rootKind == "reduce" || shape.rootKind == "attention";
+}
+
+/// GPU: a block's tile holds at most 256 outputs, one per thread (one row per
+/// thread for row-wise normalizations, whose innermost dimension stays whole);
+/// tiles are taken from the innermost dimensions so that neighbouring threads
+/// touch neighbouring addresses.
+Schedule defaultGpuSchedule(const DispatchShape &shape) {
+  Schedule s;
+  s.vectorWidth = 1;
+  const std::vector<int64_t> &dims = shape.resultShape;
+  std::vector<int64_t> tile(dims.size(), 1);
+  bool keepInner = reducesInner(shape) && !dims.empty();
+  int64_t threads = 1, budget = 256;
+  for (int64_t i = int64_t(dims.size()) - 1; i >= 0; --i) {
+    if (keepInner && i == int64_t(dims.size()) - 1) {
+      tile[i] = dims[i];
+      continue;
+    }
+    tile[i] = divisorAtMost(dims[i], std::max<int64_t>(1, budget / threads));
+    threads *= tile[i];
+  }
+  s.workgroupTile = tile;
+  return s;
+}
+
 } // namespace
 
 std::string Schedule::str() const {
@@ -83,6 +111,8 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
 Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Target &target) {
   Schedule s;
   s.vectorWidth = target.vectorLanesF32();
+  if (target.kind != TargetKind::Cpu)
+    return defaultGpuSchedule(shape);
   // 1. Workgroups: split the result from the outermost dimension until a tile
   //    holds about a quarter of L2 (room for its operands), then keep
   //    splitting until there are enough workgroups to balance 8 threads.

@@ -149,7 +149,8 @@ std::string findLinker() {
 } // namespace
 
 LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptions &dump,
-                                              std::map<std::string, int64_t> &grids) {
+                                              std::map<std::string, int64_t> &grids,
+                                              bool outline) {
   dumpStage(dump, "1-scheduled.mlir", [&] { return printModule(kernels); });
   if (failed(runPipeline(kernels, "func.func(canonicalize,"
                                   "loop-invariant-subset-hoisting,canonicalize,"
@@ -168,6 +169,8 @@ LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptio
     copy.erase();
   });
   for (auto func : kernels.getOps<func::FuncOp>()) {
+    if (!outline)
+      break;
     FailureOr<int64_t> grid = outlineWorkgroups(func);
     if (failed(grid))
       return failure();

@@ -40,10 +40,11 @@ bool emitCpuSharedObject(mlir::ModuleOp kernels, const Target &target, const Dum
                          const std::string &soPath, std::map<std::string, int64_t> &grids,
                          std::string &error);
 
-/// Bufferizes the scheduled kernels and replaces their workgroup loops with the
-/// workgroup argument (shared by every target); records each kernel's grid.
+/// Bufferizes the scheduled kernels (shared by every target). With `outline`
+/// (CPU), replaces their workgroup loops with the workgroup argument and
+/// records each kernel's grid.
 mlir::LogicalResult bufferizeKernels(mlir::ModuleOp kernels, const DumpOptions &dump,
-                                     std::map<std::string, int64_t> &grids);
+                                     std::map<std::string, int64_t> &grids, bool outline = true);
 
 /// Writes `text` to `<dump.directory>/<name>` when dumping is on.
 /// (`text` is only evaluated when dumping: printing a large module is slow.)
