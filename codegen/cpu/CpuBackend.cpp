@@ -72,7 +72,7 @@ std::string tilec::codegen::printModule(ModuleOp module) {
 namespace {
 
 /// Runs a textual pipeline of module-level passes, e.g. "canonicalize,cse".
-LogicalResult runPipeline(ModuleOp module, StringRef pipeline) {
+LogicalResult runPipeline(ModuleOp module, const std::string &pipeline) {
   PassManager pm(module.getContext());
   if (failed(parsePassPipeline(pipeline, pm)))
     return module.emitError("internal error: bad pass pipeline: ") << pipeline;
@@ -150,16 +150,17 @@ std::string findLinker() {
 
 LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptions &dump,
                                               std::map<std::string, int64_t> &grids,
-                                              bool outline) {
+                                              bool outline, int64_t stackBytes) {
   dumpStage(dump, "1-scheduled.mlir", [&] { return printModule(kernels); });
   if (failed(runPipeline(kernels, "func.func(canonicalize,"
                                   "loop-invariant-subset-hoisting,canonicalize,"
                                   "eliminate-empty-tensors),"
                                   "one-shot-bufferize{bufferize-function-boundaries=false},"
                                   "canonicalize,cse,"
-                                  "func.func(promote-buffers-to-stack{"
-                                  "max-alloc-size-in-bytes=262144 max-rank-of-allocated-memref=8}),"
-                                  "buffer-deallocation-pipeline,canonicalize")))
+                                  "func.func(promote-buffers-to-stack{max-alloc-size-in-bytes=" +
+                                      std::to_string(stackBytes) +
+                                      " max-rank-of-allocated-memref=8}),"
+                                      "buffer-deallocation-pipeline,canonicalize")))
     return failure();
   // Copies between strided views become loops (MLIR would call `memrefCopy`
   // from its C runner library, which an artifact must not depend on).

@@ -40,11 +40,14 @@ bool emitCpuSharedObject(mlir::ModuleOp kernels, const Target &target, const Dum
                          const std::string &soPath, std::map<std::string, int64_t> &grids,
                          std::string &error);
 
-/// Bufferizes the scheduled kernels (shared by every target). With `outline`
+/// Bufferizes the scheduled kernels (shared by every target); temporaries up
+/// to `stackBytes` live on the stack (GPU: private memory, which has no heap
+/// alternative). With `outline`
 /// (CPU), replaces their workgroup loops with the workgroup argument and
 /// records each kernel's grid.
 mlir::LogicalResult bufferizeKernels(mlir::ModuleOp kernels, const DumpOptions &dump,
-                                     std::map<std::string, int64_t> &grids, bool outline = true);
+                                     std::map<std::string, int64_t> &grids, bool outline = true,
+                                     int64_t stackBytes = 262144);
 
 /// Writes `text` to `<dump.directory>/<name>` when dumping is on.
 /// (`text` is only evaluated when dumping: printing a large module is slow.)

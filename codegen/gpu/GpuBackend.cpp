@@ -217,6 +217,15 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
     Value bid = rewriter.create<gpu::BlockIdOp>(loc, gpu::Dimension::x);
     inlineForall(rewriter, blockLoop, bid);
   }
+  // Constants the kernel reads (memref.global) move into its gpu.module.
+  gpuFunc.walk([&](memref::GetGlobalOp get) {
+    if (gpuModule.lookupSymbol(get.getNameAttr()))
+      return;
+    if (auto global = container.lookupSymbol<memref::GlobalOp>(get.getNameAttr())) {
+      rewriter.setInsertionPointToStart(gpuModule.getBody());
+      rewriter.clone(*global);
+    }
+  });
   // Per-thread temporaries become private attributions (address space 5 on
   // AMDGPU, local on NVPTX), seen through a cast as ordinary memrefs.
   SmallVector<memref::AllocaOp> allocas;
@@ -308,7 +317,7 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   }
   // 2. Buffers.
   std::map<std::string, int64_t> unused;
-  if (failed(bufferizeKernels(kernels, dump, unused, /*outline=*/false)))
+  if (failed(bufferizeKernels(kernels, dump, unused, /*outline=*/false, /*stackBytes=*/1 << 20)))
     return error = "bufferizing the GPU kernels failed (see the diagnostics above)", false;
   // 3. gpu.module per kernel.
   kernels->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(kernels.getContext()));
@@ -332,9 +341,12 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
     return false;
   std::string attach = cuda ? "nvvm-attach-target{chip=" + target.arch + " O=3}"
                             : "rocdl-attach-target{chip=" + target.arch + " O=3}";
+  // convert-math-to-llvm after the GPU conversion: it only sees what the
+  // GPU patterns left (math.fma from the polynomial approximations).
   std::string convert = cuda ? "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true}"
                              : "convert-gpu-to-rocdl{use-bare-ptr-memref-call-conv=true "
                                "runtime=HIP}";
+  convert += ",convert-math-to-llvm";
   std::string pipeline = "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,arith-expand,"
                          "expand-strided-metadata,lower-affine," +
                          attach + ",gpu.module(" + convert + ",reconcile-unrealized-casts)," +
@@ -361,8 +373,10 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
       dumpStage(dump, symbol + ".ptx", [&] { return c.text; });
       if (!assemblePtx(c.text, target.arch, work.str().str(), c.binary, error))
         return false;
+      dumpStage(dump, symbol + ".cubin", [&] { return c.binary; });
     } else {
       c.binary = object.getObject().str();
+      dumpStage(dump, symbol + ".hsaco", [&] { return c.binary; });
     }
     code.push_back(std::move(c));
   }
