@@ -179,7 +179,7 @@ int main(int argc, char **argv) {
       std::string suffix = "/" + std::to_string(t) + "/real_time";
       double ours = gflops[std::string(s.name) + "/tilec" + suffix];
       double theirs = gflops[std::string(s.name) + "/openblas" + suffix];
-      std::printf("%-30s %7d %12.1f %12.1f %7.2fx\n", s.name, t, ours, theirs,
+      std::printf("%-30s %7d %12.1f %12.1f %7.2fx\n", s.name, t, ours / 1e9, theirs / 1e9,
                   theirs > 0 ? ours / theirs : 0.0);
     }
   benchmark::Shutdown();
