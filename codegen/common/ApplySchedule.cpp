@@ -22,6 +22,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
@@ -185,13 +187,30 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
     else
       return false;
   }
+  // Contractions take the register tile as given, with a partial tile at the
+  // end where it does not divide (vectorized with masks); convolutions shrink
+  // it to divisors (their window reads need static tiles).
   SmallVector<int64_t> tiles;
-  for (auto [range, cap] : llvm::zip(ranges, caps))
-    tiles.push_back(ShapedType::isDynamic(range) || cap == 0 ? 0 : largestDivisorAtMost(range, cap));
+  bool partial = false;
+  for (auto [range, cap] : llvm::zip(ranges, caps)) {
+    int64_t t = ShapedType::isDynamic(range) || cap == 0 ? 0
+                : isConv                                 ? largestDivisorAtMost(range, cap)
+                                                         : std::min(range, cap);
+    partial |= t > 0 && range % t != 0;
+    tiles.push_back(t);
+  }
   IRRewriter rewriter(root->getContext());
   rewriter.setInsertionPoint(root);
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(root->getContext(), tiles));
+  SmallVector<int64_t> order = llvm::to_vector(llvm::seq<int64_t>(0, ranges.size()));
+  if (!isConv && ranges.size() >= 3) {
+    // Column panels outermost: one [K x n_r] panel of B stays in cache while
+    // every row block of A streams past it (rows outermost would stream all
+    // of B once per row block).
+    std::swap(order[ranges.size() - 3], order[ranges.size() - 2]);
+    options.setInterchange(order);
+  }
   auto tiled = scf::tileUsingSCF(rewriter, cast<TilingInterface>(root.getOperation()), options);
   if (failed(tiled))
     return false;
@@ -224,6 +243,41 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
         inner = op;
     if (!inner)
       return false;
+  }
+  if (partial) {
+    // Peel each loop whose tile does not divide: the main loop keeps full,
+    // static tiles; the last iteration gets a smaller, also static, tile.
+    // Both copies are vectorized (no masks).
+    func::FuncOp func = inner->getParentOfType<func::FuncOp>();
+    // The loops come in interchanged order, one per non-zero tile.
+    size_t loopIndex = 0;
+    for (int64_t dim : order) {
+      if (tiles[dim] == 0)
+        continue;
+      auto forOp = dyn_cast<scf::ForOp>(tiled->loops[loopIndex++].getOperation());
+      scf::ForOp remainder;
+      if (forOp && ranges[dim] % tiles[dim] != 0)
+        (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, remainder);
+    }
+    // Canonicalization folds the peeled bounds into static slice sizes.
+    PassManager pm(func.getContext(), func::FuncOp::getOperationName());
+    pm.addPass(createCanonicalizerPass());
+    if (failed(pm.run(func)))
+      return false;
+    SmallVector<linalg::LinalgOp> copies;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(kRootAttr) && op.hasPureTensorSemantics() &&
+          !llvm::is_contained(op.getStaticLoopRanges(), ShapedType::kDynamic) &&
+          linalg::isaContractionOpInterface(op) && op->getParentOfType<scf::ForOp>())
+        copies.push_back(op);
+    });
+    bool ok = !copies.empty();
+    for (linalg::LinalgOp op : copies) {
+      IRRewriter r(op->getContext());
+      r.setInsertionPoint(op);
+      ok &= succeeded(linalg::vectorize(r, op));
+    }
+    return ok;
   }
   rewriter.setInsertionPoint(inner);
   if (failed(linalg::vectorize(rewriter, inner))) {

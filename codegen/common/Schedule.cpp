@@ -125,12 +125,18 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
   int64_t splittable = int64_t(dims.size()) - (keepInner ? 1 : 0);
   int64_t budget = target.l2Bytes / 4 / 4;
   auto grid = [&] { return product(dims) / std::max<int64_t>(product(tile), 1); };
-  for (int64_t i = 0; i < splittable && product(tile) > budget; ++i)
-    while (tile[i] > 1 && product(tile) > budget)
-      tile[i] = divisorAtMost(dims[i], tile[i] / 2);
-  for (int64_t i = 0; i < splittable && grid() < 8 && product(tile) >= 2048; ++i)
-    while (tile[i] > 1 && grid() < 8 && product(tile) >= 2048)
-      tile[i] = divisorAtMost(dims[i], tile[i] / 2);
+  // A dimension is not split below 8 (197 tokens, 49 = 7x7 positions would
+  // otherwise become 1-row tiles) unless it is that small to begin with.
+  auto awkward = [&](int64_t i) {
+    return dims[i] >= 8 && divisorAtMost(dims[i], tile[i] / 2) < 8;
+  };
+  auto split = [&](auto more) {
+    for (int64_t i = 0; i < splittable && more(); ++i)
+      while (tile[i] > 1 && more() && !awkward(i))
+        tile[i] = divisorAtMost(dims[i], tile[i] / 2);
+  };
+  split([&] { return product(tile) > budget; });
+  split([&] { return grid() < 8 && product(tile) >= 2048; });
   s.workgroupTile = tile;
   // 2. Register tiles for contractions: an 8 x (2 vectors) accumulator block
   //    fits the 32 AVX-512 registers with room for operands (16 x 32 does not:
@@ -139,7 +145,7 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
   if (shape.rootKind == "matmul" && shape.rootLoops.size() >= 3) {
     s.registerTile.assign(shape.rootLoops.size(), 1);
     size_t r = shape.rootLoops.size();
-    s.registerTile[r - 3] = target.vectorRegisters >= 32 ? 8 : 4;
+    s.registerTile[r - 3] = target.vectorRegisters >= 32 ? 8 : 6;
     s.registerTile[r - 2] = 2 * lanes;
     s.registerTile[r - 1] = 1;
   } else if (shape.rootKind == "conv" && shape.rootLoops.size() == 7) {

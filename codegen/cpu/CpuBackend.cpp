@@ -81,6 +81,12 @@ LogicalResult runPipeline(ModuleOp module, const std::string &pipeline) {
 
 LogicalResult lowerVectorsAndMath(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
+  // Masked transfers (partial register tiles) first become transfers with a
+  // mask operand, so the lowerings below see one op instead of a mask region.
+  RewritePatternSet maskPatterns(ctx);
+  vector::populateVectorMaskLoweringPatternsForSideEffectingOps(maskPatterns);
+  if (failed(applyPatternsAndFoldGreedily(module, std::move(maskPatterns))))
+    return failure();
   RewritePatternSet patterns(ctx);
   vector::VectorTransformsOptions options;
   options.setVectorTransformsOptions(vector::VectorContractLowering::OuterProduct);
@@ -92,6 +98,7 @@ LogicalResult lowerVectorsAndMath(ModuleOp module) {
   vector::populateVectorTransposeLoweringPatterns(patterns, options);
   vector::populateVectorShapeCastLoweringPatterns(patterns);
   vector::populateVectorBroadcastLoweringPatterns(patterns);
+  vector::populateVectorMaskOpLoweringPatterns(patterns);
   populateMathPolynomialApproximationPatterns(patterns);
   return applyPatternsAndFoldGreedily(module, std::move(patterns));
 }
