@@ -108,6 +108,51 @@ LogicalResult convToGemm(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv) 
   return success();
 }
 
+/// A strided convolution's tile reads its input at `stride * d`: replace that
+/// operand by a strided slice read at `d`, so every indexing map is a
+/// projected permutation and the tile vectorizes like a stride-1 one.
+void unstrideInputs(RewriterBase &rewriter, linalg::GenericOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  MLIRContext *ctx = op.getContext();
+  bool changedAny = false;
+  for (OpOperand *operand : op.getDpsInputOperands()) {
+    auto type = dyn_cast<RankedTensorType>(operand->get().getType());
+    AffineMap map = maps[operand->getOperandNumber()];
+    if (!type)
+      continue;
+    SmallVector<int64_t> sizes(type.getShape()), strides(type.getRank(), 1);
+    SmallVector<AffineExpr> exprs;
+    bool changed = false;
+    for (auto [i, e] : llvm::enumerate(map.getResults())) {
+      auto mul = dyn_cast<AffineBinaryOpExpr>(e);
+      bool isMul = mul && mul.getKind() == AffineExprKind::Mul;
+      auto dim = isMul ? dyn_cast<AffineDimExpr>(mul.getLHS()) : nullptr;
+      auto factor = isMul ? dyn_cast<AffineConstantExpr>(mul.getRHS()) : nullptr;
+      if (dim && factor && !ShapedType::isDynamic(ranges[dim.getPosition()])) {
+        strides[i] = factor.getValue();
+        sizes[i] = ranges[dim.getPosition()];
+        exprs.push_back(dim);
+        changed = true;
+      } else {
+        exprs.push_back(e);
+      }
+    }
+    if (!changed)
+      continue;
+    rewriter.setInsertionPoint(op);
+    SmallVector<int64_t> offsets(type.getRank(), 0);
+    Value slice = rewriter.create<tensor::ExtractSliceOp>(
+        op.getLoc(), operand->get(), getAsIndexOpFoldResult(ctx, offsets),
+        getAsIndexOpFoldResult(ctx, sizes), getAsIndexOpFoldResult(ctx, strides));
+    operand->set(slice);
+    maps[operand->getOperandNumber()] = AffineMap::get(map.getNumDims(), 0, exprs, ctx);
+    changedAny = true;
+  }
+  if (changedAny)
+    op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+}
+
 /// Step 1: tiles the consumer into workgroups and fuses its producers; returns
 /// the grid, or 1 (with `notes` saying why) when the kernel stays whole.
 int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &notes) {
@@ -243,6 +288,7 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
         inner = op;
     if (!inner)
       return false;
+    unstrideInputs(rewriter, cast<linalg::GenericOp>(inner));
   }
   if (partial) {
     // Peel each loop whose tile does not divide: the main loop keeps full,
