@@ -88,6 +88,27 @@ def FoldPadPass : Pass<"tilec-fold-pad", "mlir::func::FuncOp"> {
   }];
 }
 
+def PackWeightsPass : Pass<"tilec-pack-weights", "mlir::func::FuncOp"> {
+  let summary = "Store constant weights in the layout the kernels read (linear: W^T)";
+  let description = [{
+    A fully connected layer's weight is `[N, K]` (PyTorch's layout); the GEMM
+    kernels want `[K, N]` so that each step reads a contiguous row. The
+    transpose is done once, here, on the constant.
+
+    Before:
+    ```mlir
+    %w = tilec.constant {name = "fc.weight"} dense_resource<fc.weight> : tensor<10x20xf32>
+    %y = tilec.linear %x, %w, %b : (tensor<4x20xf32>, tensor<10x20xf32>, tensor<10xf32>) -> tensor<4x10xf32>
+    ```
+    After:
+    ```mlir
+    %wt = tilec.constant {name = "fc.weight.packed_kn"} dense_resource<...> : tensor<20x10xf32>
+    %m = tilec.matmul %x, %wt : (tensor<4x20xf32>, tensor<20x10xf32>) -> tensor<4x10xf32>
+    %y = tilec.add %m, %b : (tensor<4x10xf32>, tensor<10xf32>) -> tensor<4x10xf32>
+    ```
+  }];
+}
+
 def FormDispatchesPass : Pass<"tilec-form-dispatches", "mlir::func::FuncOp"> {
   let summary = "Group every compute op into a tilec.dispatch region (one kernel each)";
   let description = [{

@@ -11,10 +11,12 @@
 //                       become epilogues, and needs to see conv -> batch_norm.
 // 5. fold-pad           zero padding into the conv that reads it (before fusion,
 //                       which would otherwise give the pad its own kernel).
-// 6. canonicalize       erases the weights folding left dead.
-// 7. form-dispatches    after every graph rewrite: dispatch regions are opaque
+// 6. pack-weights       after fold-batch-norm (which rewrites weights), before
+//                       fusion (the bias add it exposes becomes an epilogue).
+// 7. canonicalize       erases the weights folding and packing left dead.
+// 8. form-dispatches    after every graph rewrite: dispatch regions are opaque
 //                       to the patterns above.
-// 8. plan-memory        last: needs the final dispatch order and results.
+// 9. plan-memory        last: needs the final dispatch order and results.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,6 +37,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   fn.addPass(createFuseAttentionPass());
   fn.addPass(createFoldBatchNormPass());
   fn.addPass(createFoldPadPass());
+  fn.addPass(createPackWeightsPass());
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
   fn.addPass(createPlanMemoryPass());
@@ -48,10 +51,11 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
          "     tilec-fuse-attention    matmul/scale/softmax/matmul -> attention (before fusion)\n"
          "  4. tilec-fold-batch-norm   fold BN into conv/linear (before fusion sees the pair)\n"
          "  5. tilec-fold-pad          zero padding into the consuming conv (before fusion)\n"
-         "  6. canonicalize            erase weights left dead by folding\n"
-         "  7. tilec-form-dispatches   fusion=" + options.fusion +
+         "  6. tilec-pack-weights      linear weights transposed to [K, N] (after BN folding)\n"
+         "  7. canonicalize            erase weights left dead by folding and packing\n"
+         "  8. tilec-form-dispatches   fusion=" + options.fusion +
          "; after all graph rewrites (regions are opaque to them)\n"
-         "  8. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";
+         "  9. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";
 }
 
 void tilec::registerGraphPipeline() {

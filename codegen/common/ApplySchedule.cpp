@@ -216,13 +216,52 @@ int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &note
   return grid;
 }
 
-/// Step 2 for one root op: register tiles (caps from the schedule, shrunk to
-/// divisors of the op's static loop ranges), then vectorization.
+/// Vectorizes one register tile (static shapes). A windowed op (convolution,
+/// depthwise convolution, pooling) with its window loops tiled to 1 is an
+/// outer product or an elementwise update: generalize it, drop the unit loops
+/// (their window expressions fold to constants), un-stride its input, and
+/// vectorize that.
+bool vectorizeTile(linalg::LinalgOp tile, bool windowed) {
+  IRRewriter rewriter(tile->getContext());
+  rewriter.setInsertionPoint(tile);
+  Operation *target = tile;
+  if (windowed) {
+    FailureOr<linalg::GenericOp> generic = linalg::generalizeNamedOp(rewriter, tile);
+    if (failed(generic))
+      return false;
+    Block *block = (*generic)->getBlock();
+    Operation *before = (*generic)->getPrevNode(), *after = (*generic)->getNextNode();
+    rewriter.setInsertionPoint(*generic);
+    // Rank-reducing slices, not reshapes: slices compose with the tile's
+    // slices, so the accumulator's read/write pair can be hoisted out of the
+    // window loops and stays in registers.
+    linalg::ControlDropUnitDims control;
+    control.rankReductionStrategy =
+        linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+    if (failed(linalg::dropUnitDims(rewriter, *generic, control)))
+      return false;
+    target = nullptr;
+    for (Operation *op = before ? before->getNextNode() : &block->front(); op && op != after;
+         op = op->getNextNode())
+      if (isa<linalg::GenericOp>(op))
+        target = op;
+    if (!target)
+      return false;
+    unstrideInputs(rewriter, cast<linalg::GenericOp>(target));
+  }
+  rewriter.setInsertionPoint(target);
+  return succeeded(linalg::vectorize(rewriter, target)); // replaces `target`
+}
+
+/// Step 2 for one root op: register tiles from the schedule (a tile that does
+/// not divide its loop gets a peeled, smaller last tile, so every tile is
+/// static), then each tile copy is vectorized.
 bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes) {
   SmallVector<int64_t> ranges = root.getStaticLoopRanges();
   std::vector<int64_t> caps = s.registerTile;
-  bool isConv = isa<linalg::Conv2DNchwFchwOp>(root.getOperation());
-  if (!isConv && !linalg::isaContractionOpInterface(root)) {
+  bool windowed = isa<linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp,
+                      linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(root.getOperation());
+  if (!windowed && !linalg::isaContractionOpInterface(root)) {
     notes += "root not vectorized explicitly (loops left to LLVM); ";
     return false;
   }
@@ -232,24 +271,20 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
     else
       return false;
   }
-  // Contractions take the register tile as given, with a partial tile at the
-  // end where it does not divide (vectorized with masks); convolutions shrink
-  // it to divisors (their window reads need static tiles).
   SmallVector<int64_t> tiles;
   bool partial = false;
   for (auto [range, cap] : llvm::zip(ranges, caps)) {
-    int64_t t = ShapedType::isDynamic(range) || cap == 0 ? 0
-                : isConv                                 ? largestDivisorAtMost(range, cap)
-                                                         : std::min(range, cap);
+    int64_t t = ShapedType::isDynamic(range) || cap == 0 ? 0 : std::min(range, cap);
     partial |= t > 0 && range % t != 0;
     tiles.push_back(t);
   }
+  func::FuncOp func = root->getParentOfType<func::FuncOp>();
   IRRewriter rewriter(root->getContext());
   rewriter.setInsertionPoint(root);
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(root->getContext(), tiles));
   SmallVector<int64_t> order = llvm::to_vector(llvm::seq<int64_t>(0, ranges.size()));
-  if (!isConv && ranges.size() >= 3) {
+  if (!windowed && ranges.size() >= 3) {
     // Column panels outermost: one [K x n_r] panel of B stays in cache while
     // every row block of A streams past it (rows outermost would stream all
     // of B once per row block).
@@ -260,41 +295,8 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
   if (failed(tiled))
     return false;
   rewriter.replaceOp(root, tiled->replacements);
-  Operation *inner = tiled->tiledOps.front();
-  if (isConv) {
-    // With c, kh, kw tiled to 1 the tile is an outer product: out[f, ow] +=
-    // w[f] * in[ow]. Generalize, drop the unit loops (their window
-    // expressions fold to constants) and vectorize that.
-    rewriter.setInsertionPoint(inner);
-    FailureOr<linalg::GenericOp> generic =
-        linalg::generalizeNamedOp(rewriter, cast<linalg::LinalgOp>(inner));
-    if (failed(generic))
-      return false;
-    Block *block = (*generic)->getBlock();
-    Operation *before = (*generic)->getPrevNode(), *after = (*generic)->getNextNode();
-    rewriter.setInsertionPoint(*generic);
-    // Rank-reducing slices, not reshapes: slices compose with the tile's
-    // slices, so the accumulator's read/write pair can be hoisted out of the
-    // c/kh/kw loops and stays in registers.
-    linalg::ControlDropUnitDims control;
-    control.rankReductionStrategy =
-        linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
-    if (failed(linalg::dropUnitDims(rewriter, *generic, control)))
-      return false;
-    inner = nullptr;
-    for (Operation *op = before ? before->getNextNode() : &block->front(); op && op != after;
-         op = op->getNextNode())
-      if (isa<linalg::GenericOp>(op))
-        inner = op;
-    if (!inner)
-      return false;
-    unstrideInputs(rewriter, cast<linalg::GenericOp>(inner));
-  }
+  SmallVector<linalg::LinalgOp> copies = {cast<linalg::LinalgOp>(tiled->tiledOps.front())};
   if (partial) {
-    // Peel each loop whose tile does not divide: the main loop keeps full,
-    // static tiles; the last iteration gets a smaller, also static, tile.
-    // Both copies are vectorized (no masks).
-    func::FuncOp func = inner->getParentOfType<func::FuncOp>();
     // The loops come in interchanged order, one per non-zero tile.
     size_t loopIndex = 0;
     for (int64_t dim : order) {
@@ -310,28 +312,20 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
     pm.addPass(createCanonicalizerPass());
     if (failed(pm.run(func)))
       return false;
-    SmallVector<linalg::LinalgOp> copies;
+    copies.clear();
     func.walk([&](linalg::LinalgOp op) {
       if (op->hasAttr(kRootAttr) && op.hasPureTensorSemantics() &&
           !llvm::is_contained(op.getStaticLoopRanges(), ShapedType::kDynamic) &&
-          linalg::isaContractionOpInterface(op) && op->getParentOfType<scf::ForOp>())
+          op->getParentOfType<scf::ForOp>())
         copies.push_back(op);
     });
-    bool ok = !copies.empty();
-    for (linalg::LinalgOp op : copies) {
-      IRRewriter r(op->getContext());
-      r.setInsertionPoint(op);
-      ok &= succeeded(linalg::vectorize(r, op));
-    }
-    return ok;
   }
-  rewriter.setInsertionPoint(inner);
-  if (failed(linalg::vectorize(rewriter, inner))) {
+  bool ok = !copies.empty();
+  for (linalg::LinalgOp copy : copies)
+    ok &= vectorizeTile(copy, windowed);
+  if (!ok)
     notes += "vectorization of the root failed; ";
-    return false;
-  }
-  return true; // linalg::vectorize replaced `inner`
-
+  return ok;
 }
 
 /// The buffer a (sub)view looks into.

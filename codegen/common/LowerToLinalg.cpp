@@ -290,22 +290,65 @@ Value Lowerer::lowerMatmul(MatmulOp op, IRMapping &map) {
 }
 
 Value Lowerer::lowerLinear(LinearOp op, IRMapping &map) {
+  // out[..., n] = bias[n] + sum_k x[..., k] w[n, k], one generic over the
+  // leading dims as they are (a reshape to 2-D would stop tiling and fusion
+  // at the reshape).
   Value x = map.lookup(op.getInput()), w = map.lookup(op.getWeight());
   auto outType = cast<RankedTensorType>(op.getType());
-  int64_t k = typeOf(x).getShape().back(), n = outType.getShape().back();
-  int64_t m = typeOf(x).getNumElements() / k;
-  auto x2 = RankedTensorType::get({m, k}, outType.getElementType());
-  auto o2 = RankedTensorType::get({m, n}, outType.getElementType());
-  Value init;
-  if (op.getBias())
-    init = elementwise(o2, ValueRange{map.lookup(op.getBias())},
-                       [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-  else
-    init = fill(o2, 0.0);
-  auto mm = b.create<linalg::MatmulTransposeBOp>(loc, TypeRange{o2},
-                                                 ValueRange{reshape(x, x2), w}, ValueRange{init});
+  int64_t rank = outType.getRank();
+  MLIRContext *ctx = b.getContext();
+  Value init = op.getBias() ? elementwise(outType, ValueRange{map.lookup(op.getBias())},
+                                          [](OpBuilder &, Location, ValueRange a) { return a[0]; })
+                            : fill(outType, 0.0);
+  SmallVector<AffineExpr> xExprs;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    xExprs.push_back(getAffineDimExpr(d, ctx));
+  AffineExpr n = getAffineDimExpr(rank - 1, ctx), k = getAffineDimExpr(rank, ctx);
+  xExprs.push_back(k);
+  SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, xExprs, ctx),
+                                 AffineMap::get(rank + 1, 0, {n, k}, ctx),
+                                 AffineMap::getMultiDimIdentityMap(rank + 1, ctx).dropResult(rank)};
+  SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+  iters.push_back(IteratorType::reduction);
+  auto mm = b.create<linalg::GenericOp>(
+      loc, TypeRange{outType}, ValueRange{x, w}, ValueRange{init}, maps, iters,
+      [](OpBuilder &nb, Location l, ValueRange a) {
+        Value p = nb.create<arith::MulFOp>(l, a[0], a[1]);
+        nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::AddFOp>(l, a[2], p)});
+      });
   mm->setAttr(codegen::kRootAttr, b.getStringAttr("matmul"));
-  return reshape(mm.getResult(0), outType);
+  return mm.getResult(0);
+}
+
+/// out[..., i, j] = sum_r lhs[..., i, r] * rhs[..., (j, r) or (r, j)] over
+/// equal leading dims, as one contraction generic.
+static Value batchedContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                                RankedTensorType outType, Value init, bool rhsTransposed) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = outType.getRank();
+  SmallVector<AffineExpr> lead;
+  for (int64_t d = 0; d + 2 < rank; ++d)
+    lead.push_back(getAffineDimExpr(d, ctx));
+  AffineExpr i = getAffineDimExpr(rank - 2, ctx), j = getAffineDimExpr(rank - 1, ctx),
+             r = getAffineDimExpr(rank, ctx);
+  auto with = [&](AffineExpr a, AffineExpr c) {
+    SmallVector<AffineExpr> e = lead;
+    e.append({a, c});
+    return AffineMap::get(rank + 1, 0, e, ctx);
+  };
+  SmallVector<AffineMap> maps = {with(i, r), rhsTransposed ? with(j, r) : with(r, j),
+                                 AffineMap::getMultiDimIdentityMap(rank + 1, ctx).dropResult(rank)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  return b
+      .create<linalg::GenericOp>(loc, TypeRange{outType}, ValueRange{lhs, rhs}, ValueRange{init},
+                                 maps, iters,
+                                 [](OpBuilder &nb, Location l, ValueRange a) {
+                                   Value p = nb.create<arith::MulFOp>(l, a[0], a[1]);
+                                   nb.create<linalg::YieldOp>(
+                                       l, ValueRange{nb.create<arith::AddFOp>(l, a[2], p)});
+                                 })
+      .getResult(0);
 }
 
 Value Lowerer::lowerSoftmax(Value x, int64_t axis) {
@@ -327,36 +370,28 @@ Value Lowerer::lowerSoftmax(Value x, int64_t axis) {
 }
 
 Value Lowerer::lowerAttention(AttentionOp op, IRMapping &map) {
-  // Batch dims collapse into one; scores [B, S, T] = q k^T * scale; softmax over
-  // T; out = p v. The score tile is formed per workgroup once the consumer
-  // (p v) is tiled over (B, S), so only a [tile_S, T] block is live at a time.
+  // scores[..., s, t] = scale * q[..., s, :] . k[..., t, :]; softmax over t;
+  // out[..., s, :] = p[..., s, :] v. Leading (batch, head) dims stay as they
+  // are, so tiling the output over (batch, head, s) gives each workgroup its
+  // own [s_tile, T] block of scores, computed in the tile and never stored.
   Value q = map.lookup(op.getQuery()), k = map.lookup(op.getKey()), v = map.lookup(op.getValue());
   auto outType = cast<RankedTensorType>(op.getType());
-  Type f = outType.getElementType();
-  RankedTensorType qt = typeOf(q), kt = typeOf(k), vt = typeOf(v);
-  int64_t s = qt.getShape().end()[-2], d = qt.getShape().back();
-  int64_t t = kt.getShape().end()[-2], dv = vt.getShape().back();
-  int64_t batch = qt.getNumElements() / (s * d);
-  Value q3 = reshape(q, RankedTensorType::get({batch, s, d}, f));
-  Value k3 = reshape(k, RankedTensorType::get({batch, t, d}, f));
-  Value v3 = reshape(v, RankedTensorType::get({batch, t, dv}, f));
-  auto scoreType = RankedTensorType::get({batch, s, t}, f);
-  Value scores = b.create<linalg::BatchMatmulTransposeBOp>(loc, TypeRange{scoreType},
-                                                           ValueRange{q3, k3},
-                                                           ValueRange{fill(scoreType, 0.0)})
-                     .getResult(0);
-  double scale = op.getScale().convertToDouble();
-  Value scaleV = f32(scale);
+  RankedTensorType qt = typeOf(q), kt = typeOf(k);
+  SmallVector<int64_t> scoreShape(qt.getShape().drop_back());
+  scoreShape.push_back(kt.getShape().end()[-2]);
+  auto scoreType = RankedTensorType::get(scoreShape, outType.getElementType());
+  Value scores = batchedContraction(b, loc, q, k, scoreType, fill(scoreType, 0.0), true);
+  // Both contractions are roots: each gets register tiles and vector code.
+  scores.getDefiningOp()->setAttr(codegen::kRootAttr, b.getStringAttr("attention"));
+  Value scaleV = f32(op.getScale().convertToDouble());
   scores = elementwise(scoreType, ValueRange{scores},
                        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
                          return nb.create<arith::MulFOp>(l, a[0], scaleV);
                        });
-  Value p = lowerSoftmax(scores, 2);
-  auto o3 = RankedTensorType::get({batch, s, dv}, f);
-  auto pv = b.create<linalg::BatchMatmulOp>(loc, TypeRange{o3}, ValueRange{p, v3},
-                                            ValueRange{fill(o3, 0.0)});
-  pv->setAttr(codegen::kRootAttr, b.getStringAttr("attention"));
-  return reshape(pv.getResult(0), outType);
+  Value p = lowerSoftmax(scores, scoreType.getRank() - 1);
+  Value out = batchedContraction(b, loc, p, v, outType, fill(outType, 0.0), false);
+  out.getDefiningOp()->setAttr(codegen::kRootAttr, b.getStringAttr("attention"));
+  return out;
 }
 
 Value Lowerer::lowerLayerNorm(LayerNormOp op, IRMapping &map) {

@@ -127,8 +127,9 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
   auto grid = [&] { return product(dims) / std::max<int64_t>(product(tile), 1); };
   // A dimension is not split below 8 (197 tokens, 49 = 7x7 positions would
   // otherwise become 1-row tiles) unless it is that small to begin with.
+  bool blocked = shape.rootKind == "matmul" || shape.rootKind == "conv";
   auto awkward = [&](int64_t i) {
-    return dims[i] >= 8 && divisorAtMost(dims[i], tile[i] / 2) < 8;
+    return blocked && dims[i] >= 8 && divisorAtMost(dims[i], tile[i] / 2) < 8;
   };
   auto split = [&](auto more) {
     for (int64_t i = 0; i < splittable && more(); ++i)
@@ -142,7 +143,8 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
   //    fits the 32 AVX-512 registers with room for operands (16 x 32 does not:
   //    it spills, and crashed LLVM 19's backend in DESIGN.md's measurement).
   int64_t lanes = target.vectorLanesF32();
-  if (shape.rootKind == "matmul" && shape.rootLoops.size() >= 3) {
+  if ((shape.rootKind == "matmul" || shape.rootKind == "attention") &&
+      shape.rootLoops.size() >= 3) {
     s.registerTile.assign(shape.rootLoops.size(), 1);
     size_t r = shape.rootLoops.size();
     s.registerTile[r - 3] = target.vectorRegisters >= 32 ? 8 : 6;
@@ -155,6 +157,11 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
     s.registerTile = {1, 8, 2, lanes, 1, 1, 1};
     if (shape.conv1x1)
       s.conv = ConvAlgorithm::Gemm;
+  } else if ((shape.rootKind == "depthwise" || shape.rootKind == "pool") &&
+             shape.rootLoops.size() == 6) {
+    // (n, c, oh, ow, kh, kw): 4 channels x 2 rows x one vector of columns,
+    // one window position per step (an elementwise multiply-add or max).
+    s.registerTile = {1, 4, 2, lanes, 1, 1};
   }
   return s;
 }

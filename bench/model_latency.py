@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""End-to-end batch-1 latency: tilec's compiled artifact against ONNX Runtime.
+
+For each model: `tilec export` writes the zoo model (same weights) as ONNX,
+`tilec compile` builds the CPU artifact, `tilec bench` measures it; ONNX Runtime
+(all graph optimizations, the same intra-op thread count) runs the exported
+file on the same input. Both outputs are compared first. Prints one row per
+model: median latencies and tilec / ORT (below 1.0: tilec is faster).
+
+  .venv/bin/python bench/model_latency.py build/bin/tilec [--threads 2] [models...]
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+DEFAULT_MODELS = ["resnet50", "mobilenet_v2", "efficientnet_b0", "densenet121", "vit_b_16"]
+
+
+def tilec_latency(tilec, artifact, threads):
+    out = subprocess.run([tilec, "bench", artifact, "--threads", str(threads), "--runs", "20",
+                          "--min-time", "3"], check=True, capture_output=True, text=True).stdout
+    return float(re.search(r"median ([0-9.]+) ms", out).group(1))
+
+
+def ort_latency(onnx_path, x, threads, runs=20, min_time=3.0):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    for _ in range(3):
+        y = session.run(None, {name: x})[0]
+    times, start = [], time.perf_counter()
+    while len(times) < runs or time.perf_counter() - start < min_time:
+        t = time.perf_counter()
+        session.run(None, {name: x})
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), y
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tilec")
+    parser.add_argument("models", nargs="*", default=DEFAULT_MODELS)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        for model in args.models:
+            onnx_path = os.path.join(work, model + ".onnx")
+            artifact = os.path.join(work, model + ".tilec")
+            subprocess.run([args.tilec, "export", model, "-o", onnx_path], check=True,
+                           capture_output=True)
+            start = time.perf_counter()
+            subprocess.run([args.tilec, "compile", model, "-o", artifact], check=True,
+                           capture_output=True)
+            compile_s = time.perf_counter() - start
+            # One random input, saved for tilec and fed to ONNX Runtime.
+            x_path, y_path = os.path.join(work, "x.npy"), os.path.join(work, "y.npy")
+            rng = np.random.default_rng(0)
+            session_shape = ort.InferenceSession(
+                onnx_path, providers=["CPUExecutionProvider"]).get_inputs()[0].shape
+            x = rng.uniform(-1, 1, size=session_shape).astype(np.float32)
+            np.save(x_path, x)
+            subprocess.run([args.tilec, "run", artifact, "--input", x_path, "--output", y_path],
+                           check=True, capture_output=True)
+            ours = tilec_latency(args.tilec, artifact, args.threads)
+            theirs, y_ort = ort_latency(onnx_path, x, args.threads)
+            y = np.load(y_path)
+            err = float(np.max(np.abs(y - y_ort)) / max(np.max(np.abs(y_ort)), 1e-30))
+            rows.append((model, compile_s, ours, theirs, err))
+            print(f"{model:18s} compile {compile_s:5.1f} s  tilec {ours:8.2f} ms  "
+                  f"ORT {theirs:8.2f} ms  ratio {ours / theirs:5.2f}  rel.err {err:.1e}",
+                  flush=True)
+    print(f"\n| model | tilec (ms) | ONNX Runtime (ms) | tilec / ORT | rel. error | compile (s) |")
+    print("|---|---|---|---|---|---|")
+    for model, compile_s, ours, theirs, err in rows:
+        print(f"| {model} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} | {err:.1e} | "
+              f"{compile_s:.1f} |")
+    return 0 if all(err <= 1e-4 for *_, err in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
