@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Everything GPU in one command, for a machine with an NVIDIA GPU (H100/H200):
+# builds tilec (no CUDA needed to build: the runtime opens libcuda with dlopen),
+# runs the GPU conformance suite (every kernel case compiled for the card's
+# sm_XX, run, compared with the reference), compiles representative zoo models
+# for CUDA and checks them against the reference, and times them.
+# Writes full logs under $OUT (when set) and a short table last on stdout.
+# Usage: tests/gpu/run_on_device.sh        (about 5 minutes on 16 cores)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out="${OUT:-$(mktemp -d)}"
+mkdir -p "$out"
+log() { echo "[gpu] $*"; }
+
+if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
+  log "no NVIDIA GPU visible (nvidia-smi); nothing to run"; exit 77
+fi
+nvidia-smi --query-gpu=name,compute_cap,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '.')
+target="cuda:sm_${cc}"
+log "target $target"
+
+export PATH="/usr/local/cuda/bin:$PATH"
+scripts/build.sh tilec tilec-conformance > "$out/build.log" 2>&1 || { log "build failed"; tail -30 "$out/build.log"; exit 1; }
+
+# The suite compiles its CUDA cases for sm_90; on other cards the driver JITs the PTX.
+log "conformance (GPU cases run on the device)"
+build/bin/tilec-conformance --gtest_filter='Gpu*cuda*' > "$out/conformance.log" 2>&1
+conf_pass=$(grep -c '^\[       OK \]' "$out/conformance.log")
+conf_skip=$(grep -c '^\[  SKIPPED \]' "$out/conformance.log")
+conf_fail=$(grep -c '^\[  FAILED  \]' "$out/conformance.log")
+
+rows=()
+for m in resnet50 mobilenet_v2 efficientnet_b0 vit_b_16; do
+  if build/bin/tilec compile "$m" --target "$target" -o "$out/$m.tilec" > "$out/$m.compile.log" 2>&1; then
+    check=$(build/bin/tilec run "$out/$m.tilec" --check 2>&1 | tee "$out/$m.run.log" | grep '^check' | sed 's/^check *//')
+    lat=$(build/bin/tilec bench "$out/$m.tilec" --runs 20 --min-time 2 2>&1 | tee "$out/$m.bench.log" | grep median | sed 's/^latency *//')
+    rows+=("$m | ${check:-run failed} | ${lat:-bench failed}")
+  else
+    rows+=("$m | compile failed: $(tail -1 "$out/$m.compile.log") | -")
+  fi
+  rm -f "$out/$m.tilec"
+done
+
+echo
+echo "| what | result | latency |"
+echo "|---|---|---|"
+echo "| GPU | $(cat "$out/gpu.txt") | |"
+echo "| conformance (CUDA cases) | $conf_pass passed, $conf_fail failed, $conf_skip skipped | |"
+for r in "${rows[@]}"; do echo "| $r |"; done
+[ "$conf_fail" -eq 0 ]
