@@ -270,9 +270,13 @@ int tilec::cli::benchCommand(const std::vector<std::string> &args) {
   auto minTime = parser.getInt("min-time", 0, 3600);
   if (!warmup || !runs || !minTime)
     return 2;
+  auto loadStart = std::chrono::steady_clock::now();
   ModelPtr m = loadArtifact(parser.positionals()[0], parser, "tilec bench");
   if (!m)
     return 1;
+  double loadMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                            loadStart)
+                      .count();
   std::string error;
   std::vector<Tensor> inputs = modelInputs(m.get(), parser, error);
   std::vector<Tensor> outputs = emptyOutputs(m.get());
@@ -298,6 +302,7 @@ int tilec::cli::benchCommand(const std::vector<std::string> &args) {
   int64_t batch = info.rank > 0 ? info.shape[0] : 1;
   std::printf("model      %s (%s, %s, %d threads)\n", parser.positionals()[0].c_str(),
               tilec_model_name(m.get()), tilec_model_target(m.get()), tilec_model_threads(m.get()));
+  std::printf("load       %.1f ms (read, verify, map code)\n", loadMs);
   std::printf("latency    median %.3f ms, p90 %.3f ms, min %.3f ms over %zu runs\n", median, p90,
               ms.front(), ms.size());
   std::printf("throughput %.1f inferences/s (batch %lld)\n", 1000.0 * double(batch) / median,
