@@ -24,6 +24,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
@@ -198,6 +200,12 @@ int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &note
       rewriter.replaceAllUsesWith(original, replacement);
     eraseDeadOps(kernel);
     auto forall = dyn_cast<scf::ForallOp>(result->loops.front().getOperation());
+    // Fusion clones a producer once per use; inside one tile the clones read
+    // the same slices (the score block that both softmax reductions need), so
+    // CSE merges them back. Only inside the tile: outside, merging the
+    // tensor.empty destinations would force copies at bufferization.
+    DominanceInfo dominance;
+    eliminateCommonSubExpressions(rewriter, dominance, forall);
     bool outside = false;
     kernel.walk([&](linalg::LinalgOp op) {
       if (!forall->isProperAncestor(op))
