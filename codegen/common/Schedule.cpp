@@ -151,16 +151,19 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
     s.registerTile[r - 2] = 2 * lanes;
     s.registerTile[r - 1] = 1;
   } else if (shape.rootKind == "conv" && shape.rootLoops.size() == 7) {
-    // (n, f, oh, ow, c, kh, kw): 8 filters x 2 rows x one vector of output
-    // columns accumulate (16 registers) while c, kh, kw step one at a time,
-    // each step an outer product.
-    s.registerTile = {1, 8, 2, lanes, 1, 1, 1};
+    // (n, f, oh, ow, c, kh, kw): 8 (AVX2: 6) filters x 2 rows x one vector of
+    // output columns accumulate while c, kh, kw step one at a time, each step
+    // an outer product.
+    // The accumulators, two input vectors and a broadcast must fit the
+    // register file: 16 accumulators with 32 registers (AVX-512), 12 with 16.
+    s.registerTile = {1, target.vectorRegisters >= 32 ? 8 : 4, 2, lanes, 1, 1, 1};
     if (shape.conv1x1)
       s.conv = ConvAlgorithm::Gemm;
   } else if ((shape.rootKind == "depthwise" || shape.rootKind == "pool") &&
              shape.rootLoops.size() == 6) {
-    // (n, c, oh, ow, kh, kw): 4 channels x 2 rows x one vector of columns,
-    // one window position per step (an elementwise multiply-add or max).
+    // (n, c, oh, ow, kh, kw): 4 channels x 2 rows (1 row with 16 registers)
+    // x one vector of columns, one window position per step (an elementwise
+    // multiply-add or max); every accumulator needs its own input vector.
     s.registerTile = {1, 4, 2, lanes, 1, 1};
   }
   return s;
