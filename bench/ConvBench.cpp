@@ -12,15 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/Compiler.h"
-#include "codegen/common/LowerToLinalg.h"
-#include "passes/Pipeline.h"
-#include "tilec/runtime.h"
+#include "BenchUtil.h"
 
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
-
-#include <benchmark/benchmark.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cmath>
@@ -56,8 +49,6 @@ const Conv kConvs[] = {
     {"mobilenet_v2_dw3x3_960_7", 960, 7, 960, 3, 1, 1, 960},
 };
 
-std::map<std::string, double> gflops;
-
 std::vector<float> random(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(-1, 1);
@@ -75,45 +66,17 @@ std::string tensorType(std::initializer_list<int64_t> dims) {
 }
 
 /// Compiles y = conv(x, w) + b for the layer into an artifact and loads it.
-tilec_model *compileConv(const Conv &c, const std::vector<float> &w, const std::vector<float> &b) {
-  DialectRegistry registry;
-  codegen::registerCodegenDialects(registry);
-  MLIRContext context(registry);
-  context.disableMultithreading();
+tilec_model *compileConv(const Conv &c) {
   std::string x = tensorType({1, c.c, c.h, c.h}), wt = tensorType({c.f, c.c / c.groups, c.k, c.k});
   std::string bt = tensorType({c.f}), y = tensorType({1, c.f, c.out(), c.out()});
-  std::string text =
+  std::string s = std::to_string(c.stride), p = std::to_string(c.pad);
+  return bench::compileGraph(
       "func.func @main(%x: " + x + ", %w: " + wt + ", %b: " + bt + ") -> " + y + " {\n" +
-      "  %y = tilec.conv2d %x, %w, %b {strides = array<i64: " + std::to_string(c.stride) + ", " +
-      std::to_string(c.stride) + ">, padding = array<i64: " + std::to_string(c.pad) + ", " +
-      std::to_string(c.pad) + ", " + std::to_string(c.pad) + ", " + std::to_string(c.pad) +
-      ">, groups = " + std::to_string(c.groups) + " : i64} : (" + x + ", " + wt + ", " + bt +
-      ") -> " + y + "\n  return %y : " + y + "\n}";
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
-  PassManager pm(&context);
-  buildGraphPipeline(pm, {.fusion = "default"});
-  if (!module || failed(pm.run(*module)))
-    return nullptr;
-  codegen::CompileOptions options;
-  options.target = codegen::hostTarget();
-  std::string path =
-      (std::filesystem::temp_directory_path() / ("tilec-conv-" + std::string(c.name) + ".tilec"))
-          .string();
-  codegen::CompileReport report;
-  std::string error;
-  if (!codegen::compileModel(*module, options, path, report, error)) {
-    std::fprintf(stderr, "compile failed: %s\n", error.c_str());
-    return nullptr;
-  }
-  tilec_model *model = nullptr;
-  tilec_status *status = tilec_model_load(path.c_str(), nullptr, &model);
-  std::filesystem::remove(path);
-  if (status) {
-    std::fprintf(stderr, "load failed: %s\n", tilec_status_message(status));
-    tilec_status_free(status);
-    return nullptr;
-  }
-  return model;
+          "  %y = tilec.conv2d %x, %w, %b {strides = array<i64: " + s + ", " + s +
+          ">, padding = array<i64: " + p + ", " + p + ", " + p + ", " + p +
+          ">, groups = " + std::to_string(c.groups) + " : i64} : (" + x + ", " + wt + ", " + bt +
+          ") -> " + y + "\n  return %y : " + y + "\n}",
+      std::string("conv-") + c.name, 0);
 }
 
 /// oneDNN's convolution, the reference values in NCHW and a timed callable.
@@ -171,7 +134,7 @@ void BM_Conv(benchmark::State &state, const Conv &c, bool useTilec) {
     for (auto _ : state)
       dnn.run();
   } else {
-    tilec_model *model = compileConv(c, w, b);
+    tilec_model *model = compileConv(c);
     if (!model) {
       state.SkipWithError("tilec could not compile the convolution");
       return;
@@ -202,16 +165,6 @@ void BM_Conv(benchmark::State &state, const Conv &c, bool useTilec) {
       c.flops(), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
-class Reporter : public benchmark::ConsoleReporter {
-public:
-  void ReportRuns(const std::vector<Run> &runs) override {
-    for (const Run &r : runs)
-      if (!r.error_occurred && r.counters.count("GFLOP/s"))
-        gflops[r.run_name.str()] = r.counters.at("GFLOP/s");
-    ConsoleReporter::ReportRuns(runs);
-  }
-};
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -223,12 +176,13 @@ int main(int argc, char **argv) {
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
   benchmark::Initialize(&argc, argv);
-  Reporter reporter;
+  bench::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
+  std::map<std::string, double> &gflops = reporter.gflops;
   std::printf("\n%-32s %12s %12s %8s\n", "layer (batch 1)", "tilec GF/s", "oneDNN", "ratio");
   for (const Conv &c : kConvs) {
-    double ours = gflops[std::string(c.name) + "/tilec/real_time"] / 1e9;
-    double theirs = gflops[std::string(c.name) + "/onednn/real_time"] / 1e9;
+    double ours = gflops[std::string(c.name) + "/tilec/real_time"];
+    double theirs = gflops[std::string(c.name) + "/onednn/real_time"];
     std::printf("%-32s %12.1f %12.1f %7.2fx\n", c.name, ours, theirs,
                 theirs > 0 ? ours / theirs : 0.0);
   }

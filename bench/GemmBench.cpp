@@ -11,15 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/Compiler.h"
-#include "codegen/common/LowerToLinalg.h"
-#include "passes/Pipeline.h"
-#include "tilec/runtime.h"
+#include "BenchUtil.h"
 
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
-
-#include <benchmark/benchmark.h>
 #include <cblas.h>
 
 #include <cmath>
@@ -51,8 +44,6 @@ const Shape kShapes[] = {
     {"vit_b16_mlp_down", 197, 768, 3072},
 };
 
-std::map<std::string, double> gflops; // "<shape>/<impl>/<threads>" -> GFLOP/s
-
 std::vector<float> randomMatrix(int64_t rows, int64_t cols, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(-1, 1);
@@ -64,43 +55,14 @@ std::vector<float> randomMatrix(int64_t rows, int64_t cols, unsigned seed) {
 
 /// Compiles C = A B for the shape into an artifact and loads it.
 tilec_model *compileGemm(const Shape &s, int threads) {
-  DialectRegistry registry;
-  codegen::registerCodegenDialects(registry);
-  MLIRContext context(registry);
-  context.disableMultithreading();
   auto ty = [](int64_t r, int64_t c) {
     return "tensor<" + std::to_string(r) + "x" + std::to_string(c) + "xf32>";
   };
   std::string a = ty(s.m, s.k), b = ty(s.k, s.n), c = ty(s.m, s.n);
-  std::string text = "func.func @main(%a: " + a + ", %b: " + b + ") -> " + c +
-                     " {\n  %r = tilec.matmul %a, %b : (" + a + ", " + b + ") -> " + c +
-                     "\n  return %r : " + c + "\n}";
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
-  PassManager pm(&context);
-  buildGraphPipeline(pm, {.fusion = "default"});
-  if (!module || failed(pm.run(*module)))
-    return nullptr;
-  codegen::CompileOptions options;
-  options.target = codegen::hostTarget();
-  std::string path = (std::filesystem::temp_directory_path() /
-                      ("tilec-gemm-" + std::string(s.name) + ".tilec"))
-                         .string();
-  codegen::CompileReport report;
-  std::string error;
-  if (!codegen::compileModel(*module, options, path, report, error)) {
-    std::fprintf(stderr, "compile failed: %s\n", error.c_str());
-    return nullptr;
-  }
-  tilec_model *model = nullptr;
-  tilec_load_options load{threads};
-  tilec_status *status = tilec_model_load(path.c_str(), &load, &model);
-  std::filesystem::remove(path);
-  if (status) {
-    std::fprintf(stderr, "load failed: %s\n", tilec_status_message(status));
-    tilec_status_free(status);
-    return nullptr;
-  }
-  return model;
+  return bench::compileGraph("func.func @main(%a: " + a + ", %b: " + b + ") -> " + c +
+                                 " {\n  %r = tilec.matmul %a, %b : (" + a + ", " + b + ") -> " +
+                                 c + "\n  return %r : " + c + "\n}",
+                             std::string("gemm-") + s.name, threads);
 }
 
 void BM_Gemm(benchmark::State &state, const Shape &s, bool useTilec) {
@@ -146,18 +108,6 @@ void BM_Gemm(benchmark::State &state, const Shape &s, bool useTilec) {
   tilec_model_free(model);
 }
 
-/// Collects GFLOP/s per run for the ratio table (medians when repeated).
-class Reporter : public benchmark::ConsoleReporter {
-public:
-  void ReportRuns(const std::vector<Run> &runs) override {
-    for (const Run &r : runs)
-      if (!r.error_occurred && r.counters.count("GFLOP/s") &&
-          (r.run_type == Run::RT_Iteration || r.aggregate_name == "median"))
-        gflops[r.run_name.str()] = r.counters.at("GFLOP/s");
-    ConsoleReporter::ReportRuns(runs);
-  }
-};
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -170,8 +120,9 @@ int main(int argc, char **argv) {
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
   benchmark::Initialize(&argc, argv);
-  Reporter reporter;
+  bench::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
+  std::map<std::string, double> &gflops = reporter.gflops;
   std::printf("\n%-30s %7s %12s %12s %8s\n", "shape (M x N x K)", "threads", "tilec GF/s",
               "OpenBLAS", "ratio");
   for (const Shape &s : kShapes)
@@ -179,7 +130,7 @@ int main(int argc, char **argv) {
       std::string suffix = "/" + std::to_string(t) + "/real_time";
       double ours = gflops[std::string(s.name) + "/tilec" + suffix];
       double theirs = gflops[std::string(s.name) + "/openblas" + suffix];
-      std::printf("%-30s %7d %12.1f %12.1f %7.2fx\n", s.name, t, ours / 1e9, theirs / 1e9,
+      std::printf("%-30s %7d %12.1f %12.1f %7.2fx\n", s.name, t, ours, theirs,
                   theirs > 0 ? ours / theirs : 0.0);
     }
   benchmark::Shutdown();

@@ -191,6 +191,86 @@ std::vector<reference::Tensor> randomInputs(func::FuncOp main, unsigned seed) {
   return inputs;
 }
 
+/// A case parsed, its reference outputs on random inputs, and its graph after
+/// the pipeline, ready to compile.
+struct Prepared {
+  MLIRContext context;
+  OwningOpRef<ModuleOp> module;
+  std::vector<reference::Tensor> inputs, expected;
+
+  explicit Prepared(DialectRegistry &registry) : context(registry) {
+    context.disableMultithreading();
+  }
+};
+
+::testing::AssertionResult prepare(const Case &c, Prepared &p) {
+  p.module = parseSourceString<ModuleOp>(std::string("module {") + c.mlir + "}", &p.context);
+  if (!p.module)
+    return ::testing::AssertionFailure() << "case does not parse";
+  auto main = p.module->lookupSymbol<func::FuncOp>("main");
+  p.inputs = randomInputs(main, 7);
+  reference::Interpreter interpreter;
+  std::string error;
+  auto expected = interpreter.run(main, p.inputs, error);
+  if (failed(expected))
+    return ::testing::AssertionFailure() << error;
+  p.expected = std::move(*expected);
+  PassManager pm(&p.context);
+  buildGraphPipeline(pm, {.fusion = "default"});
+  if (failed(pm.run(*p.module)))
+    return ::testing::AssertionFailure() << "graph pipeline failed";
+  return ::testing::AssertionSuccess();
+}
+
+/// Compiles the prepared graph into a temporary artifact and loads it; a load
+/// failure is returned in `status` (the caller decides whether it is one).
+::testing::AssertionResult compileAndLoad(Prepared &p, const codegen::CompileOptions &options,
+                                          const std::string &tag, tilec_model *&model,
+                                          tilec_status *&status) {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("tilec-conformance-" + tag + "-" + std::to_string(::getpid()) + ".tilec"))
+                         .string();
+  codegen::CompileReport report;
+  std::string error;
+  if (!codegen::compileModel(*p.module, options, path, report, error))
+    return ::testing::AssertionFailure() << error;
+  tilec_load_options load{2};
+  status = tilec_model_load(path.c_str(), &load, &model);
+  std::filesystem::remove(path);
+  return ::testing::AssertionSuccess();
+}
+
+/// Runs the model on the prepared inputs and compares every output with the
+/// reference (max |diff| / max |ref| <= 1e-4).
+::testing::AssertionResult runAndCompare(tilec_model *model, Prepared &p) {
+  std::vector<tilec_tensor> in, out;
+  for (reference::Tensor &t : p.inputs)
+    in.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
+  std::vector<reference::Tensor> got;
+  for (const reference::Tensor &e : p.expected)
+    got.emplace_back(e.shape);
+  for (reference::Tensor &t : got)
+    out.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
+  tilec_status *status = tilec_model_run(model, in.data(), in.size(), out.data(), out.size());
+  tilec_model_free(model);
+  if (status) {
+    std::string message = tilec_status_message(status);
+    tilec_status_free(status);
+    return ::testing::AssertionFailure() << message;
+  }
+  for (size_t i = 0; i < got.size(); ++i) {
+    double maxDiff = 0, maxRef = 0;
+    for (size_t j = 0; j < got[i].data.size(); ++j) {
+      maxDiff = std::max(maxDiff, double(std::fabs(got[i].data[j] - p.expected[i].data[j])));
+      maxRef = std::max(maxRef, double(std::fabs(p.expected[i].data[j])));
+    }
+    if (maxDiff > 1e-4 * std::max(maxRef, 1e-30))
+      return ::testing::AssertionFailure()
+             << "output " << i << ": max rel. error " << maxDiff / std::max(maxRef, 1e-30);
+  }
+  return ::testing::AssertionSuccess();
+}
+
 class Conformance : public ::testing::TestWithParam<std::tuple<size_t, Variant>> {};
 
 TEST_P(Conformance, MatchesReference) {
@@ -198,63 +278,19 @@ TEST_P(Conformance, MatchesReference) {
   Variant variant = std::get<1>(GetParam());
   DialectRegistry registry;
   codegen::registerCodegenDialects(registry);
-  MLIRContext context(registry);
-  context.disableMultithreading();
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(std::string("module {") + c.mlir + "}", &context);
-  ASSERT_TRUE(module) << "case does not parse";
-  auto main = module->lookupSymbol<func::FuncOp>("main");
-
-  // The reference on the graph as written.
-  std::vector<reference::Tensor> inputs = randomInputs(main, 7);
-  reference::Interpreter interpreter;
-  std::string error;
-  auto expected = interpreter.run(main, inputs, error);
-  ASSERT_TRUE(succeeded(expected)) << error;
-
-  // Graph pipeline, then the kernels under this variant's schedules.
-  PassManager pm(&context);
-  buildGraphPipeline(pm, {.fusion = "default"});
-  ASSERT_TRUE(succeeded(pm.run(*module)));
+  Prepared p(registry);
+  ASSERT_TRUE(prepare(c, p));
   codegen::CompileOptions options;
   options.target = codegen::hostTarget();
   options.scheduleFor = [&](const std::string &, const codegen::Schedule &d) {
     return std::optional<codegen::Schedule>(edit(d, variant, {}));
   };
-  std::string path = (std::filesystem::temp_directory_path() /
-                      ("tilec-conformance-" + std::string(c.name) + "-" + variantName(variant) +
-                       "-" + std::to_string(::getpid()) + ".tilec"))
-                         .string();
-  codegen::CompileReport report;
-  ASSERT_TRUE(codegen::compileModel(*module, options, path, report, error)) << error;
-
   tilec_model *model = nullptr;
-  tilec_load_options load{2};
-  tilec_status *status = tilec_model_load(path.c_str(), &load, &model);
-  std::filesystem::remove(path);
+  tilec_status *status = nullptr;
+  ASSERT_TRUE(compileAndLoad(p, options, std::string(c.name) + "-" + variantName(variant), model,
+                             status));
   ASSERT_EQ(status, nullptr) << tilec_status_message(status);
-  std::vector<tilec_tensor> in, out;
-  for (reference::Tensor &t : inputs)
-    in.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
-  std::vector<reference::Tensor> got;
-  for (const reference::Tensor &e : *expected)
-    got.emplace_back(e.shape);
-  for (reference::Tensor &t : got)
-    out.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
-  status = tilec_model_run(model, in.data(), in.size(), out.data(), out.size());
-  tilec_model_free(model);
-  ASSERT_EQ(status, nullptr) << tilec_status_message(status);
-
-  for (size_t i = 0; i < got.size(); ++i) {
-    double maxDiff = 0, maxRef = 0;
-    for (size_t j = 0; j < got[i].data.size(); ++j) {
-      maxDiff = std::max(maxDiff, double(std::fabs(got[i].data[j] - (*expected)[i].data[j])));
-      maxRef = std::max(maxRef, double(std::fabs((*expected)[i].data[j])));
-    }
-    EXPECT_LE(maxDiff / std::max(maxRef, 1e-30), 1e-4)
-        << "output " << i << " of " << c.name << " under " << variantName(variant)
-        << " (kernels: " << report.kernels.front().schedule << ")";
-  }
+  EXPECT_TRUE(runAndCompare(model, p)) << c.name << " under " << variantName(variant);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -277,31 +313,14 @@ TEST_P(GpuConformance, CompilesAndMatchesWhereRunnable) {
   std::string targetText = std::get<1>(GetParam());
   DialectRegistry registry;
   codegen::registerCodegenDialects(registry);
-  MLIRContext context(registry);
-  context.disableMultithreading();
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(std::string("module {") + c.mlir + "}", &context);
-  ASSERT_TRUE(module);
-  auto main = module->lookupSymbol<func::FuncOp>("main");
-  std::vector<reference::Tensor> inputs = randomInputs(main, 7);
-  reference::Interpreter interpreter;
+  Prepared p(registry);
+  ASSERT_TRUE(prepare(c, p));
   std::string error;
-  auto expected = interpreter.run(main, inputs, error);
-  ASSERT_TRUE(succeeded(expected)) << error;
-  PassManager pm(&context);
-  buildGraphPipeline(pm, {.fusion = "default"});
-  ASSERT_TRUE(succeeded(pm.run(*module)));
   codegen::CompileOptions options;
   options.target = *codegen::parseTarget(targetText, error);
-  std::string path = (std::filesystem::temp_directory_path() /
-                      ("tilec-gpu-conformance-" + std::string(c.name) + "-" +
-                       std::to_string(::getpid()) + ".tilec"))
-                         .string();
-  codegen::CompileReport report;
-  ASSERT_TRUE(codegen::compileModel(*module, options, path, report, error)) << error;
   tilec_model *model = nullptr;
-  tilec_status *status = tilec_model_load(path.c_str(), nullptr, &model);
-  std::filesystem::remove(path);
+  tilec_status *status = nullptr;
+  ASSERT_TRUE(compileAndLoad(p, options, std::string(c.name) + "-gpu", model, status));
   if (status) {
     tilec_status_code code = tilec_status_get_code(status);
     std::string message = tilec_status_message(status);
@@ -309,25 +328,7 @@ TEST_P(GpuConformance, CompilesAndMatchesWhereRunnable) {
     ASSERT_TRUE(code == TILEC_UNAVAILABLE || code == TILEC_WRONG_TARGET) << message;
     GTEST_SKIP() << "compiled and assembled; not run: " << message;
   }
-  std::vector<tilec_tensor> in, out;
-  for (reference::Tensor &t : inputs)
-    in.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
-  std::vector<reference::Tensor> got;
-  for (const reference::Tensor &e : *expected)
-    got.emplace_back(e.shape);
-  for (reference::Tensor &t : got)
-    out.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
-  status = tilec_model_run(model, in.data(), in.size(), out.data(), out.size());
-  tilec_model_free(model);
-  ASSERT_EQ(status, nullptr) << tilec_status_message(status);
-  for (size_t i = 0; i < got.size(); ++i) {
-    double maxDiff = 0, maxRef = 0;
-    for (size_t j = 0; j < got[i].data.size(); ++j) {
-      maxDiff = std::max(maxDiff, double(std::fabs(got[i].data[j] - (*expected)[i].data[j])));
-      maxRef = std::max(maxRef, double(std::fabs((*expected)[i].data[j])));
-    }
-    EXPECT_LE(maxDiff / std::max(maxRef, 1e-30), 1e-4) << c.name << " on " << targetText;
-  }
+  EXPECT_TRUE(runAndCompare(model, p)) << c.name << " on " << targetText;
 }
 
 INSTANTIATE_TEST_SUITE_P(
