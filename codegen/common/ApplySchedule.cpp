@@ -261,7 +261,26 @@ bool vectorizeTile(linalg::LinalgOp tile, bool windowed) {
         target = op;
     if (!target)
       return false;
-    unstrideInputs(rewriter, cast<linalg::GenericOp>(target));
+    auto windowGeneric = cast<linalg::GenericOp>(target);
+    unstrideInputs(rewriter, windowGeneric);
+    // Vectors follow loop order: the loop of the output's contiguous (last)
+    // dimension must be innermost (linalg's depthwise op has channels last).
+    AffineMap out = windowGeneric.getMatchingIndexingMap(windowGeneric.getDpsInitOperand(0));
+    auto last = dyn_cast<AffineDimExpr>(out.getResults().back());
+    unsigned loops = windowGeneric.getNumLoops();
+    if (last && last.getPosition() != loops - 1) {
+      SmallVector<unsigned> order;
+      for (unsigned i = 0; i < loops; ++i)
+        if (i != last.getPosition())
+          order.push_back(i);
+      order.push_back(last.getPosition());
+      rewriter.setInsertionPoint(windowGeneric);
+      FailureOr<linalg::GenericOp> interchanged =
+          linalg::interchangeGenericOp(rewriter, windowGeneric, order);
+      if (failed(interchanged))
+        return false;
+      target = *interchanged;
+    }
   }
   rewriter.setInsertionPoint(target);
   return succeeded(linalg::vectorize(rewriter, target)); // replaces `target`

@@ -159,12 +159,15 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
     s.registerTile = {1, target.vectorRegisters >= 32 ? 8 : 4, 2, lanes, 1, 1, 1};
     if (shape.conv1x1)
       s.conv = ConvAlgorithm::Gemm;
-  } else if ((shape.rootKind == "depthwise" || shape.rootKind == "pool") &&
-             shape.rootLoops.size() == 6) {
-    // (n, c, oh, ow, kh, kw): 4 channels x 2 rows (1 row with 16 registers)
-    // x one vector of columns, one window position per step (an elementwise
-    // multiply-add or max); every accumulator needs its own input vector.
+  } else if (shape.rootKind == "pool" && shape.rootLoops.size() == 6) {
+    // (n, c, oh, ow, kh, kw): 4 channels x 2 rows x one vector of columns,
+    // one window position per step (an elementwise max or add); every
+    // accumulator needs its own input vector.
     s.registerTile = {1, 4, 2, lanes, 1, 1};
+  } else if (shape.rootKind == "depthwise" && shape.rootLoops.size() == 6) {
+    // linalg's depthwise loops are (n, oh, ow, c, kh, kw): 2 rows x one vector
+    // of columns x 4 channels, one window position per step.
+    s.registerTile = {1, 2, lanes, 4, 1, 1};
   }
   return s;
 }
