@@ -1,0 +1,101 @@
+//===- ScheduleTest.cpp - schedule text form, defaults and legality -------===//
+
+#include "codegen/common/Schedule.h"
+
+#include <gtest/gtest.h>
+
+using namespace tilec::codegen;
+
+namespace {
+
+Target avx2() {
+  Target t;
+  t.arch = "haswell";
+  t.vectorBits = 256;
+  t.vectorRegisters = 16;
+  return t;
+}
+
+TEST(ScheduleTest, TextFormRoundTrips) {
+  Schedule s;
+  s.workgroupTile = {1, 8, 56, 56};
+  s.registerTile = {1, 4, 2, 8, 1, 1, 1};
+  s.vectorWidth = 8;
+  s.conv = ConvAlgorithm::Gemm;
+  EXPECT_EQ(s.str(), "wg=1x8x56x56 reg=1x4x2x8x1x1x1 vec=8 conv=gemm");
+  std::string error;
+  std::optional<Schedule> parsed = parseSchedule(s.str(), error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(*parsed, s);
+}
+
+TEST(ScheduleTest, MalformedTextNamesTheField) {
+  std::string error;
+  EXPECT_FALSE(parseSchedule("wg=1x8 reg=4xq", error));
+  EXPECT_NE(error.find("reg=4xq"), std::string::npos) << error;
+  EXPECT_FALSE(parseSchedule("tile=3", error));
+  EXPECT_NE(error.find("tile=3"), std::string::npos) << error;
+}
+
+TEST(ScheduleTest, VerifyGivesReasons) {
+  DispatchShape shape;
+  shape.rootKind = "matmul";
+  shape.resultShape = {197, 768};
+  shape.rootLoops = {197, 768, 3072};
+  shape.rootReduction = {false, false, true};
+  Schedule s = defaultSchedule(shape, avx2());
+  EXPECT_EQ(verifySchedule(s, shape, avx2()), "");
+
+  Schedule wrongRank = s;
+  wrongRank.workgroupTile = {1, 2, 3};
+  EXPECT_NE(verifySchedule(wrongRank, shape, avx2()).find("3 sizes for a rank-2 result"),
+            std::string::npos);
+  Schedule notDividing = s;
+  notDividing.workgroupTile = {2, 768};
+  EXPECT_NE(verifySchedule(notDividing, shape, avx2()).find("does not divide"), std::string::npos);
+  Schedule tooMany = s;
+  tooMany.registerTile = {64, 64, 1};
+  EXPECT_NE(verifySchedule(tooMany, shape, avx2()).find("accumulators"), std::string::npos);
+  Schedule gemmConv = s;
+  gemmConv.conv = ConvAlgorithm::Gemm;
+  EXPECT_NE(verifySchedule(gemmConv, shape, avx2()).find("1x1"), std::string::npos);
+}
+
+TEST(ScheduleTest, DefaultsDivideAndKeepRowsTogether) {
+  // 197 tokens has no divisor but 1 and itself: the workgroups split columns.
+  DispatchShape shape;
+  shape.rootKind = "matmul";
+  shape.resultShape = {197, 3072};
+  shape.rootLoops = {197, 3072, 768};
+  shape.rootReduction = {false, false, true};
+  Schedule s = defaultSchedule(shape, avx2());
+  ASSERT_EQ(s.workgroupTile.size(), 2u);
+  EXPECT_EQ(s.workgroupTile[0], 197);
+  EXPECT_EQ(3072 % s.workgroupTile[1], 0);
+  EXPECT_GE(3072 / s.workgroupTile[1], 8); // enough workgroups for the threads
+  EXPECT_EQ(s.registerTile, (std::vector<int64_t>{6, 16, 1}));
+
+  // Row-wise normalizations keep the normalized dimension whole.
+  DispatchShape norm;
+  norm.rootKind = "layer_norm";
+  norm.resultShape = {1, 197, 768};
+  Schedule n = defaultSchedule(norm, avx2());
+  EXPECT_EQ(n.workgroupTile.back(), 768);
+}
+
+TEST(ScheduleTest, GpuDefaultsFitABlock) {
+  Target cuda;
+  cuda.kind = TargetKind::Cuda;
+  cuda.arch = "sm_90";
+  DispatchShape shape;
+  shape.rootKind = "conv";
+  shape.resultShape = {1, 64, 56, 56};
+  Schedule s = defaultSchedule(shape, cuda);
+  int64_t threads = 1;
+  for (int64_t t : s.workgroupTile)
+    threads *= t;
+  EXPECT_LE(threads, 256);
+  EXPECT_TRUE(s.registerTile.empty());
+}
+
+} // namespace
