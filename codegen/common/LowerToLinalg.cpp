@@ -14,6 +14,8 @@
 
 #include "codegen/common/LowerToLinalg.h"
 
+#include "codegen/common/ScalarOps.h"
+
 #include "ir/ShapeUtils.h"
 #include "ir/Weights.h"
 
@@ -198,7 +200,6 @@ private:
   Value lowerConcat(ConcatOp op, IRMapping &map);
   Value lowerSlice(SliceOp op, IRMapping &map);
   Value lowerLrn(LrnOp op, IRMapping &map);
-  FailureOr<Value> lowerUnary(Operation *op, Value x);
 };
 
 Value Lowerer::lowerConv(Conv2DOp op, IRMapping &map) {
@@ -649,88 +650,6 @@ Value Lowerer::lowerLrn(LrnOp op, IRMapping &map) {
   return generic.getResult(0);
 }
 
-FailureOr<Value> Lowerer::lowerUnary(Operation *op, Value x) {
-  auto t = cast<RankedTensorType>(op->getResult(0).getType());
-  std::function<Value(OpBuilder &, Location, Value)> f;
-  auto c = [](OpBuilder &nb, Location l, double v) -> Value {
-    return nb.create<arith::ConstantOp>(l, nb.getF32FloatAttr(float(v)));
-  };
-  auto sigmoid = [c](OpBuilder &nb, Location l, Value v) -> Value {
-    Value e = nb.create<math::ExpOp>(l, nb.create<arith::NegFOp>(l, v));
-    return nb.create<arith::DivFOp>(l, c(nb, l, 1.0), nb.create<arith::AddFOp>(l, c(nb, l, 1.0), e));
-  };
-  auto clamp = [c](OpBuilder &nb, Location l, Value v, double lo, double hi) -> Value {
-    Value m = nb.create<arith::MaximumFOp>(l, v, c(nb, l, lo));
-    return nb.create<arith::MinimumFOp>(l, m, c(nb, l, hi));
-  };
-  if (isa<ReluOp>(op))
-    f = [c](OpBuilder &nb, Location l, Value v) -> Value {
-      return nb.create<arith::MaximumFOp>(l, v, c(nb, l, 0.0));
-    };
-  else if (isa<SigmoidOp>(op))
-    f = sigmoid;
-  else if (isa<TanhOp>(op))
-    f = [](OpBuilder &nb, Location l, Value v) -> Value { return nb.create<math::TanhOp>(l, v); };
-  else if (isa<SiluOp>(op))
-    f = [sigmoid](OpBuilder &nb, Location l, Value v) -> Value {
-      return nb.create<arith::MulFOp>(l, v, sigmoid(nb, l, v));
-    };
-  else if (isa<HardswishOp>(op))
-    f = [c, clamp](OpBuilder &nb, Location l, Value v) -> Value {
-      Value r = clamp(nb, l, nb.create<arith::AddFOp>(l, v, c(nb, l, 3.0)), 0.0, 6.0);
-      return nb.create<arith::MulFOp>(l, v, nb.create<arith::MulFOp>(l, r, c(nb, l, 1.0 / 6.0)));
-    };
-  else if (isa<ExpOp>(op))
-    f = [](OpBuilder &nb, Location l, Value v) -> Value { return nb.create<math::ExpOp>(l, v); };
-  else if (isa<SqrtOp>(op))
-    f = [](OpBuilder &nb, Location l, Value v) -> Value { return nb.create<math::SqrtOp>(l, v); };
-  else if (isa<ReciprocalOp>(op))
-    f = [c](OpBuilder &nb, Location l, Value v) -> Value {
-      return nb.create<arith::DivFOp>(l, c(nb, l, 1.0), v);
-    };
-  else if (isa<ErfOp>(op))
-    f = [](OpBuilder &nb, Location l, Value v) -> Value { return nb.create<math::ErfOp>(l, v); };
-  else if (isa<NegOp>(op))
-    f = [](OpBuilder &nb, Location l, Value v) -> Value { return nb.create<arith::NegFOp>(l, v); };
-  else if (auto lr = dyn_cast<LeakyReluOp>(op)) {
-    double alpha = lr.getAlpha().convertToDouble();
-    f = [c, alpha](OpBuilder &nb, Location l, Value v) -> Value {
-      Value pos = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, v, c(nb, l, 0.0));
-      return nb.create<arith::SelectOp>(l, pos, v,
-                                        nb.create<arith::MulFOp>(l, v, c(nb, l, alpha)));
-    };
-  } else if (auto cl = dyn_cast<ClipOp>(op)) {
-    double lo = cl.getMin().convertToDouble(), hi = cl.getMax().convertToDouble();
-    f = [clamp, lo, hi](OpBuilder &nb, Location l, Value v) { return clamp(nb, l, v, lo, hi); };
-  } else if (auto hs = dyn_cast<HardsigmoidOp>(op)) {
-    double alpha = hs.getAlpha().convertToDouble(), beta = hs.getBeta().convertToDouble();
-    f = [c, clamp, alpha, beta](OpBuilder &nb, Location l, Value v) -> Value {
-      Value lin = nb.create<arith::AddFOp>(l, nb.create<arith::MulFOp>(l, v, c(nb, l, alpha)),
-                                           c(nb, l, beta));
-      return clamp(nb, l, lin, 0.0, 1.0);
-    };
-  } else if (auto g = dyn_cast<GeluOp>(op)) {
-    bool tanhForm = g.getApproximate() == "tanh";
-    f = [c, tanhForm](OpBuilder &nb, Location l, Value v) -> Value {
-      Value inner;
-      if (tanhForm) {
-        Value cube = nb.create<arith::MulFOp>(l, v, nb.create<arith::MulFOp>(l, v, v));
-        Value s = nb.create<arith::AddFOp>(l, v, nb.create<arith::MulFOp>(l, cube, c(nb, l, 0.044715)));
-        inner = nb.create<math::TanhOp>(l, nb.create<arith::MulFOp>(l, s, c(nb, l, 0.7978845608028654)));
-      } else {
-        inner = nb.create<math::ErfOp>(l, nb.create<arith::MulFOp>(l, v, c(nb, l, 0.7071067811865476)));
-      }
-      Value half = nb.create<arith::MulFOp>(l, v, c(nb, l, 0.5));
-      return nb.create<arith::MulFOp>(l, half, nb.create<arith::AddFOp>(l, inner, c(nb, l, 1.0)));
-    };
-  } else {
-    return failure();
-  }
-  return elementwise(t, ValueRange{x}, [&](OpBuilder &nb, Location l, ValueRange a) {
-    return f(nb, l, a[0]);
-  });
-}
-
 LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
   SmallVector<Type> types(op->getOperandTypes());
   llvm::append_range(types, op->getResultTypes());
@@ -738,11 +657,15 @@ LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
     if (!cast<ShapedType>(type).getElementType().isF32())
       return op->emitOpError("code generation handles f32 tensors only (got ")
              << type << "); convert the model to f32";
-  auto binary = [&](auto fn) {
-    return elementwise(cast<RankedTensorType>(op->getResult(0).getType()),
-                       ValueRange{map.lookup(op->getOperand(0)), map.lookup(op->getOperand(1))},
-                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value { return fn(nb, l, a); });
-  };
+  // Elementwise ops: one generic with the op's scalar body (ScalarOps.h).
+  if (codegen::ScalarBody body = codegen::scalarBody(op)) {
+    SmallVector<Value> operands;
+    for (Value v : op->getOperands())
+      operands.push_back(map.lookup(v));
+    map.map(op->getResult(0),
+            elementwise(cast<RankedTensorType>(op->getResult(0).getType()), operands, body));
+    return success();
+  }
   Value result =
       llvm::TypeSwitch<Operation *, Value>(op)
           .Case([&](ConstantOp c) -> Value {
@@ -757,26 +680,6 @@ LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
           .Case([&](MatmulOp o) { return lowerMatmul(o, map); })
           .Case([&](LinearOp o) { return lowerLinear(o, map); })
           .Case([&](AttentionOp o) { return lowerAttention(o, map); })
-          .Case([&](AddOp) {
-            return binary([](OpBuilder &nb, Location l, ValueRange a) -> Value {
-              return nb.create<arith::AddFOp>(l, a[0], a[1]);
-            });
-          })
-          .Case([&](SubOp) {
-            return binary([](OpBuilder &nb, Location l, ValueRange a) -> Value {
-              return nb.create<arith::SubFOp>(l, a[0], a[1]);
-            });
-          })
-          .Case([&](MulOp) {
-            return binary([](OpBuilder &nb, Location l, ValueRange a) -> Value {
-              return nb.create<arith::MulFOp>(l, a[0], a[1]);
-            });
-          })
-          .Case([&](DivOp) {
-            return binary([](OpBuilder &nb, Location l, ValueRange a) -> Value {
-              return nb.create<arith::DivFOp>(l, a[0], a[1]);
-            });
-          })
           .Case([&](DropoutOp o) { return map.lookup(o.getInput()); })
           .Case([&](SoftmaxOp o) {
             Value s = lowerSoftmax(map.lookup(o.getInput()), o.getAxis());
@@ -831,10 +734,7 @@ LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
             return pad(map.lookup(o.getInput()), o.getPads().take_front(r),
                        o.getPads().drop_front(r), o.getValue().convertToDouble());
           })
-          .Default([&](Operation *o) -> Value {
-            FailureOr<Value> v = lowerUnary(o, map.lookup(o->getOperand(0)));
-            return succeeded(v) ? *v : Value();
-          });
+          .Default([](Operation *) { return Value(); });
   if (!result)
     return op->emitOpError("has no lowering to linalg in code generation yet");
   map.map(op->getResult(0), result);
