@@ -154,7 +154,7 @@ std::string variantName(Variant v) {
   return "?";
 }
 
-codegen::Schedule edit(codegen::Schedule s, Variant v, const std::vector<int64_t> &) {
+codegen::Schedule edit(codegen::Schedule s, Variant v) {
   switch (v) {
   case Variant::Default:
     break;
@@ -283,7 +283,7 @@ TEST_P(Conformance, MatchesReference) {
   codegen::CompileOptions options;
   options.target = codegen::hostTarget();
   options.scheduleFor = [&](const std::string &, const codegen::Schedule &d) {
-    return std::optional<codegen::Schedule>(edit(d, variant, {}));
+    return std::optional<codegen::Schedule>(edit(d, variant));
   };
   tilec_model *model = nullptr;
   tilec_status *status = nullptr;
