@@ -64,22 +64,6 @@ int64_t work(Operation *root) {
   return total;
 }
 
-void eraseDeadOps(func::FuncOp kernel) {
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    SmallVector<Operation *> dead;
-    kernel.walk([&](Operation *op) {
-      if (op != kernel && isOpTriviallyDead(op))
-        dead.push_back(op);
-    });
-    for (Operation *op : llvm::reverse(dead)) {
-      op->erase();
-      changed = true;
-    }
-  }
-}
-
 /// A 1x1, stride-1 convolution as a contraction generic over (n, f, h, w, c):
 /// the same loops as a GEMM, which the contraction vectorizer handles.
 LogicalResult convToGemm(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv) {
@@ -462,45 +446,70 @@ FailureOr<int64_t> tilec::codegen::outlineWorkgroups(func::FuncOp kernel) {
           shared = true;
     });
   }
-  SmallVector<SmallVector<int64_t>> bounds;
-  for (scf::ForallOp forall : foralls) {
-    bounds.emplace_back();
-    for (auto [lb, ub, step] : llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
-                                         forall.getMixedStep())) {
-      std::optional<int64_t> l = getConstantIntValue(lb), u = getConstantIntValue(ub),
-                             s = getConstantIntValue(step);
-      if (!l || !u || !s)
-        return kernel.emitError("internal error: workgroup loop has dynamic bounds");
-      bounds.back().append({*l, *s, (*u - *l + *s - 1) / *s});
-    }
-  }
+  for (scf::ForallOp forall : foralls)
+    if (!forallTripCounts(forall))
+      return kernel.emitError("internal error: workgroup loop has dynamic bounds");
   if (shared) {
     for (scf::ForallOp forall : foralls)
       if (failed(scf::forallToForLoop(rewriter, forall)))
         return kernel.emitError("internal error: cannot serialize the workgroup loop");
     return 1;
   }
-  scf::ForallOp forall = foralls.front();
+  int64_t grid = 1;
+  for (int64_t trips : *forallTripCounts(foralls.front()))
+    grid *= trips;
+  inlineForall(rewriter, foralls.front(), wg);
+  return grid;
+}
+
+std::optional<SmallVector<int64_t>> tilec::codegen::forallTripCounts(scf::ForallOp forall) {
+  SmallVector<int64_t> trips;
+  for (auto [lb, ub, step] : llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
+                                       forall.getMixedStep())) {
+    std::optional<int64_t> l = getConstantIntValue(lb), u = getConstantIntValue(ub),
+                           s = getConstantIntValue(step);
+    if (!l || !u || !s)
+      return std::nullopt;
+    trips.push_back((*u - *l + *s - 1) / *s);
+  }
+  return trips;
+}
+
+void tilec::codegen::inlineForall(RewriterBase &rewriter, scf::ForallOp forall, Value linear) {
+  Location loc = forall.getLoc();
   rewriter.setInsertionPoint(forall);
   // Delinearize row-major (the last loop varies fastest): iv = lb + step * i.
+  SmallVector<int64_t> trips = *forallTripCounts(forall);
+  auto lbs = forall.getMixedLowerBound(), steps = forall.getMixedStep();
   SmallVector<Value> ivs(forall.getRank());
-  int64_t grid = 1;
-  Value rest = wg;
+  Value rest = linear;
+  auto constant = [&](int64_t v) { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
   for (int64_t i = forall.getRank() - 1; i >= 0; --i) {
-    auto [lb, step, trips] = std::make_tuple(bounds[0][3 * i], bounds[0][3 * i + 1],
-                                             bounds[0][3 * i + 2]);
-    grid *= trips;
-    Value n = rewriter.create<arith::ConstantIndexOp>(loc, trips);
+    Value n = constant(trips[i]);
     Value index = rewriter.create<arith::RemUIOp>(loc, rest, n);
     rest = rewriter.create<arith::DivUIOp>(loc, rest, n);
-    Value scaled = rewriter.create<arith::MulIOp>(
-        loc, index, rewriter.create<arith::ConstantIndexOp>(loc, step));
-    ivs[i] = rewriter.create<arith::AddIOp>(loc, scaled,
-                                            rewriter.create<arith::ConstantIndexOp>(loc, lb));
+    Value scaled =
+        rewriter.create<arith::MulIOp>(loc, index, constant(*getConstantIntValue(steps[i])));
+    ivs[i] = rewriter.create<arith::AddIOp>(loc, scaled, constant(*getConstantIntValue(lbs[i])));
   }
   Block *body = forall.getBody();
   rewriter.eraseOp(body->getTerminator());
   rewriter.inlineBlockBefore(body, forall, ivs);
   rewriter.eraseOp(forall);
-  return grid;
+}
+
+void tilec::codegen::eraseDeadOps(func::FuncOp kernel) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    SmallVector<Operation *> dead;
+    kernel.walk([&](Operation *op) {
+      if (op != kernel && isOpTriviallyDead(op))
+        dead.push_back(op);
+    });
+    for (Operation *op : llvm::reverse(dead)) {
+      op->erase();
+      changed = true;
+    }
+  }
 }

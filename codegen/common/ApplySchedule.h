@@ -23,6 +23,10 @@
 #include "codegen/common/Schedule.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <optional>
 
 namespace tilec::codegen {
 
@@ -48,6 +52,16 @@ void movePadsIntoTiles(mlir::func::FuncOp kernel);
 /// kernel gets. Returns the grid: the forall's trip count, or 1 when the loop
 /// had to stay a sequential loop (work outside it writes shared buffers).
 mlir::FailureOr<int64_t> outlineWorkgroups(mlir::func::FuncOp kernel);
+
+/// The trip count of each dimension of `forall`; nullopt if a bound is dynamic.
+std::optional<llvm::SmallVector<int64_t>> forallTripCounts(mlir::scf::ForallOp forall);
+
+/// Replaces `forall` (static bounds) by its body, its induction variables
+/// delinearized row-major from `linear` (a workgroup or thread id).
+void inlineForall(mlir::RewriterBase &rewriter, mlir::scf::ForallOp forall, mlir::Value linear);
+
+/// Erases ops without uses or side effects until none is left.
+void eraseDeadOps(mlir::func::FuncOp kernel);
 
 } // namespace tilec::codegen
 

@@ -62,6 +62,20 @@ void tilec::codegen::dumpStage(const DumpOptions &dump, const std::string &name,
   std::ofstream(dump.directory + "/" + name) << text();
 }
 
+LogicalResult tilec::codegen::runPassPipeline(ModuleOp module, const std::string &pipeline) {
+  PassManager pm(module.getContext());
+  if (failed(parsePassPipeline(pipeline, pm)))
+    return module.emitError("internal error: bad pass pipeline: ") << pipeline;
+  return pm.run(module);
+}
+
+std::string tilec::codegen::findTool(std::initializer_list<const char *> candidates) {
+  for (const char *candidate : candidates)
+    if (auto path = llvm::sys::findProgramByName(candidate))
+      return *path;
+  return "";
+}
+
 std::string tilec::codegen::printModule(ModuleOp module) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -70,14 +84,6 @@ std::string tilec::codegen::printModule(ModuleOp module) {
 }
 
 namespace {
-
-/// Runs a textual pipeline of module-level passes, e.g. "canonicalize,cse".
-LogicalResult runPipeline(ModuleOp module, const std::string &pipeline) {
-  PassManager pm(module.getContext());
-  if (failed(parsePassPipeline(pipeline, pm)))
-    return module.emitError("internal error: bad pass pipeline: ") << pipeline;
-  return pm.run(module);
-}
 
 LogicalResult lowerVectorsAndMath(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
@@ -146,20 +152,13 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const Target &target,
                              std::nullopt, llvm::CodeGenOptLevel::Aggressive));
 }
 
-std::string findLinker() {
-  for (const char *candidate : {"/usr/lib/llvm-19/bin/ld.lld", "ld.lld-19", "ld.lld"})
-    if (auto path = llvm::sys::findProgramByName(candidate))
-      return *path;
-  return "";
-}
-
 } // namespace
 
 LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptions &dump,
                                               std::map<std::string, int64_t> &grids,
                                               bool outline, int64_t stackBytes) {
   dumpStage(dump, "1-scheduled.mlir", [&] { return printModule(kernels); });
-  if (failed(runPipeline(kernels, "func.func(canonicalize,"
+  if (failed(runPassPipeline(kernels, "func.func(canonicalize,"
                                   "loop-invariant-subset-hoisting,canonicalize,"
                                   "eliminate-empty-tensors),"
                                   "one-shot-bufferize{bufferize-function-boundaries=false},"
@@ -200,7 +199,7 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
   // 1-3. Bufferize, lower vectors and math, convert to the LLVM dialect.
   std::map<std::string, int64_t> implGrids;
   if (failed(bufferizeKernels(kernels, dump, implGrids)) || failed(lowerVectorsAndMath(kernels)) ||
-      failed(runPipeline(kernels, "convert-linalg-to-loops,"
+      failed(runPassPipeline(kernels, "convert-linalg-to-loops,"
                                   "convert-vector-to-scf{full-unroll=true},lower-affine,"
                                   "convert-scf-to-cf,arith-expand,expand-strided-metadata,lower-affine,"
                                   "convert-vector-to-llvm{enable-x86vector=false},"
@@ -271,7 +270,7 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
     pm.run(*module);
   }
   // 5. Link.
-  std::string linker = findLinker();
+  std::string linker = findTool({"/usr/lib/llvm-19/bin/ld.lld", "ld.lld-19", "ld.lld"});
   if (linker.empty()) {
     error = "ld.lld not found; install lld-19 (scripts/setup.sh does)";
     return false;

@@ -23,6 +23,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <string>
 
@@ -53,6 +54,12 @@ mlir::LogicalResult bufferizeKernels(mlir::ModuleOp kernels, const DumpOptions &
 /// (`text` is only evaluated when dumping: printing a large module is slow.)
 void dumpStage(const DumpOptions &dump, const std::string &name,
                const std::function<std::string()> &text);
+
+/// Runs a textual pipeline of module-level passes, e.g. "canonicalize,cse".
+mlir::LogicalResult runPassPipeline(mlir::ModuleOp module, const std::string &pipeline);
+
+/// The first of `candidates` (names or paths) found as a program; "" if none.
+std::string findTool(std::initializer_list<const char *> candidates);
 
 /// The module printed as MLIR text (for dumps).
 std::string printModule(mlir::ModuleOp module);

@@ -34,8 +34,6 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -95,16 +93,7 @@ bool tileThreads(func::FuncOp kernel, bool keepInner) {
       rewriter.replaceAllUsesWith(original, replacement);
     Operation *threadLoop = result->loops.front().getOperation();
     // Every linalg op must now be inside the thread loop (dead ones aside).
-    for (bool erased = true; erased;) {
-      SmallVector<Operation *> dead;
-      kernel.walk([&](Operation *op) {
-        if (op != kernel && isOpTriviallyDead(op))
-          dead.push_back(op);
-      });
-      for (Operation *op : llvm::reverse(dead))
-        op->erase();
-      erased = !dead.empty();
-    }
+    eraseDeadOps(kernel);
     kernel.walk([&](linalg::LinalgOp op) {
       if (!threadLoop->isProperAncestor(op))
         ok = false;
@@ -114,42 +103,6 @@ bool tileThreads(func::FuncOp kernel, bool keepInner) {
     kernel.getBody().takeBody(backup.getBody());
   backup.erase();
   return ok;
-}
-
-/// Trip counts of a normalized-or-not forall (static bounds required).
-std::optional<SmallVector<int64_t, 3>> tripCounts(scf::ForallOp forall) {
-  SmallVector<int64_t, 3> trips;
-  for (auto [lb, ub, step] : llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
-                                       forall.getMixedStep())) {
-    auto l = getConstantIntValue(lb), u = getConstantIntValue(ub), s = getConstantIntValue(step);
-    if (!l || !u || !s)
-      return std::nullopt;
-    trips.push_back((*u - *l + *s - 1) / *s);
-  }
-  return trips;
-}
-
-/// Replaces `forall` by its body indexed by `linear` (delinearized).
-void inlineForall(RewriterBase &rewriter, scf::ForallOp forall, Value linear) {
-  Location loc = forall.getLoc();
-  rewriter.setInsertionPoint(forall);
-  SmallVector<Value> ivs(forall.getRank());
-  Value rest = linear;
-  auto lbs = forall.getMixedLowerBound(), steps = forall.getMixedStep();
-  SmallVector<int64_t, 3> trips = *tripCounts(forall);
-  for (int64_t i = forall.getRank() - 1; i >= 0; --i) {
-    Value n = rewriter.create<arith::ConstantIndexOp>(loc, trips[i]);
-    Value index = rewriter.create<arith::RemUIOp>(loc, rest, n);
-    rest = rewriter.create<arith::DivUIOp>(loc, rest, n);
-    Value step = rewriter.create<arith::ConstantIndexOp>(loc, *getConstantIntValue(steps[i]));
-    Value lb = rewriter.create<arith::ConstantIndexOp>(loc, *getConstantIntValue(lbs[i]));
-    ivs[i] = rewriter.create<arith::AddIOp>(loc, rewriter.create<arith::MulIOp>(loc, index, step),
-                                            lb);
-  }
-  Block *body = forall.getBody();
-  rewriter.eraseOp(body->getTerminator());
-  rewriter.inlineBlockBefore(body, forall, ivs);
-  rewriter.eraseOp(forall);
 }
 
 /// Step 3: `func.func @k` (bufferized) -> `gpu.module @k_module { gpu.func @k }`.
@@ -189,14 +142,14 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
       else if (!isMemoryEffectFree(&op) && !isa<scf::InParallelOp>(op))
         sharedWork = true;
     }
-    auto blockTrips = tripCounts(blockLoop);
+    auto blockTrips = forallTripCounts(blockLoop);
     if (!blockTrips)
       return failure();
     launch.grid = 1;
     for (int64_t t : *blockTrips)
       launch.grid *= t;
     if (threadLoops.size() == 1 && !sharedWork) {
-      auto threadTrips = tripCounts(threadLoops.front());
+      auto threadTrips = forallTripCounts(threadLoops.front());
       if (!threadTrips)
         return failure();
       int64_t threads = 1;
@@ -245,24 +198,10 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
   return launch;
 }
 
-LogicalResult runPipeline(ModuleOp module, const std::string &pipeline) {
-  PassManager pm(module.getContext());
-  if (failed(parsePassPipeline(pipeline, pm)))
-    return module.emitError("internal error: bad pass pipeline: ") << pipeline;
-  return pm.run(module);
-}
-
-std::string findProgram(std::initializer_list<const char *> candidates) {
-  for (const char *c : candidates)
-    if (auto path = llvm::sys::findProgramByName(c))
-      return *path;
-  return "";
-}
-
 /// ptxas: PTX text -> cubin bytes.
 bool assemblePtx(const std::string &ptx, const std::string &arch, const std::string &work,
                  std::string &cubin, std::string &error) {
-  std::string ptxas = findProgram({"ptxas", "/usr/local/cuda/bin/ptxas"});
+  std::string ptxas = findTool({"ptxas", "/usr/local/cuda/bin/ptxas"});
   if (ptxas.empty())
     return error = "ptxas not found; install the CUDA toolkit (/usr/local/cuda/bin)", false;
   std::string in = work + ".ptx", out = work + ".cubin";
@@ -287,7 +226,7 @@ std::string rocmToolkit(std::string &error) {
   llvm::sys::path::system_temp_directory(true, dir);
   llvm::sys::path::append(dir, "tilec-rocm-toolkit-" + std::to_string(::getpid()));
   std::string root = dir.str().str();
-  std::string lld = findProgram({"/usr/lib/llvm-19/bin/ld.lld", "ld.lld-19", "ld.lld"});
+  std::string lld = findTool({"/usr/lib/llvm-19/bin/ld.lld", "ld.lld-19", "ld.lld"});
   std::string bitcode = "/usr/lib/x86_64-linux-gnu/amdgcn/bitcode";
   if (lld.empty() || !llvm::sys::fs::exists(bitcode + "/ocml.bc")) {
     error = "ROCm code generation needs ld.lld and the ROCm device libraries "
@@ -352,7 +291,7 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
                          attach + ",gpu.module(" + convert + ",reconcile-unrealized-casts)," +
                          "gpu-module-to-binary{format=" + (cuda ? "isa" : "bin") +
                          " toolkit=" + toolkit + "}";
-  LogicalResult lowered = runPipeline(kernels, pipeline);
+  LogicalResult lowered = runPassPipeline(kernels, pipeline);
   if (!cuda)
     llvm::sys::fs::remove_directories(toolkit);
   if (failed(lowered))
