@@ -27,6 +27,12 @@
 
 namespace tilec::codegen {
 
+/// What a schedule means to this code generator. Tuning records carry it and are
+/// only used by a code generator of the same version: bump it whenever the same
+/// schedule text would produce a different kernel (a new loop order, a
+/// different meaning of a tile size).
+inline constexpr const char *kCodegenVersion = "cg1";
+
 /// How a convolution root is computed. `direct` keeps the convolution's window
 /// loops; `gemm` computes a 1x1, stride-1, unpadded convolution as a matrix
 /// product (the same loops a GEMM dispatch gets).

@@ -19,6 +19,10 @@ int exportCommand(const std::vector<std::string> &args);
 int optimizeCommand(const std::vector<std::string> &args);
 int compileCommand(const std::vector<std::string> &args);
 int benchCommand(const std::vector<std::string> &args);
+int tuneCommand(const std::vector<std::string> &args);
+/// The measurement worker `tilec tune` starts (not listed in --help).
+int tuneWorkerCommand(const std::vector<std::string> &args);
+int dbCommand(const std::vector<std::string> &args);
 /// `tilec run` on a compiled artifact (runCommand forwards here).
 int runArtifactCommand(const std::vector<std::string> &args);
 /// True if the file starts with the artifact magic bytes.

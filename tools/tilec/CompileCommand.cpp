@@ -1,5 +1,7 @@
 //===- CompileCommand.cpp - `tilec compile`: a model to one artifact ------===//
 
+#include "autotune/Database.h"
+#include "autotune/Fingerprint.h"
 #include "codegen/Compiler.h"
 #include "codegen/common/LowerToLinalg.h"
 #include "passes/Pipeline.h"
@@ -29,6 +31,11 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
                 "use schedule SCHED for dispatches whose signature contains SIG "
                 "(e.g. 'conv2d(1x64x56x56=wg=1x8x56x56 reg=1x8x1x16x1x1x0')",
                 std::nullopt, /*repeatable=*/true);
+  parser.option("db", "file",
+                "tuning database (`tilec tune`): use its best schedule for every dispatch it "
+                "has a record for on this machine, defaults for the rest");
+  parser.option("threads", "N",
+                "with --db: the thread count the records were tuned for (0: all cores)", "0");
   parser.flag("print-pipeline", "print the graph pipeline with the reason for its order and exit");
   parser.flag("verbose", "print one line per kernel: schedule, workgroups, vectorized, notes");
   addModelOptions(parser);
@@ -65,6 +72,32 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
     overrides.emplace_back(spec.substr(0, eq), *s);
   }
 
+  // Tuned schedules: only records of this machine class and code generator.
+  std::unique_ptr<autotune::Database> db;
+  std::string fingerprint;
+  if (parser.has("db")) {
+    std::optional<int64_t> threads = parser.getInt("threads", 0, 1024);
+    if (!threads)
+      return 2;
+    std::string error;
+    fingerprint = autotune::fingerprint(*target, int(*threads), error);
+    if (fingerprint.empty()) {
+      parser.error("--db: " + error);
+      return 2;
+    }
+    if (!std::filesystem::exists(parser.get("db"))) {
+      parser.error("--db: no tuning database at '" + parser.get("db") +
+                   "' (create one with `tilec tune`)");
+      return 1;
+    }
+    db = autotune::Database::open(parser.get("db"), error);
+    if (!db) {
+      parser.error(error);
+      return 1;
+    }
+  }
+  int tuned = 0, lookedUp = 0;
+
   DialectRegistry registry;
   codegen::registerCodegenDialects(registry);
   MLIRContext context(registry);
@@ -99,7 +132,16 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
     for (const auto &[pattern, schedule] : overrides)
       if (signature.find(pattern) != std::string::npos)
         return schedule;
-    return std::nullopt;
+    if (!db)
+      return std::nullopt;
+    ++lookedUp;
+    std::optional<autotune::Record> best =
+        db->best({fingerprint, signature, codegen::kCodegenVersion});
+    std::string ignored;
+    std::optional<codegen::Schedule> s =
+        best ? codegen::parseSchedule(best->schedule, ignored) : std::nullopt;
+    tuned += s.has_value();
+    return s;
   };
   bool verbose = parser.has("verbose");
   options.progress = [&](const std::string &line) {
@@ -127,6 +169,9 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
   std::printf("kernels    %zu for %d dispatches (%d with explicit vector code, %d with >1 "
               "workgroup)\n",
               report.kernels.size(), dispatches, vectorized, multi);
+  if (db)
+    std::printf("tuned      %d of %d kernels from %s (the rest: default schedules)\n", tuned,
+                lookedUp, parser.get("db").c_str());
   std::printf("artifact   %s: code %.1f KB, weights %.1f MB, arena %.2f MB\n", out.c_str(),
               report.codeBytes / 1024.0, report.weightBytes / 1e6, report.arenaBytes / 1e6);
   return 0;

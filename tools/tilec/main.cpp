@@ -36,6 +36,9 @@ const Command kCommands[] = {
      tilec::cli::compileCommand},
     {"bench", "measure a compiled artifact: median and p90 latency, throughput",
      tilec::cli::benchCommand},
+    {"tune", "tune a model's kernels on this machine into a tuning database",
+     tilec::cli::tuneCommand},
+    {"db", "inspect, merge, export, import and prune tuning databases", tilec::cli::dbCommand},
     {"optimize", "run the graph pipeline (BN folding, fusion, memory plan) and report it",
      tilec::cli::optimizeCommand},
 };
@@ -69,6 +72,8 @@ int main(int argc, char **argv) {
   for (const Command &c : kCommands)
     if (name == c.name)
       return c.run(args);
+  if (name == "tune-worker")
+    return tilec::cli::tuneWorkerCommand(args);
   std::fprintf(stderr, "tilec: error: unknown command '%s'\n\n", name.c_str());
   printUsage(stderr);
   return 2;

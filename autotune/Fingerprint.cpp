@@ -1,0 +1,44 @@
+//===- Fingerprint.cpp - machine class of a tuning record -----------------===//
+
+#include "autotune/Fingerprint.h"
+
+#include <fstream>
+#include <thread>
+
+using namespace tilec;
+
+namespace {
+
+std::string cpuModelName() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("model name", 0) == 0) {
+      size_t colon = line.find(':');
+      std::string name = colon == std::string::npos ? "" : line.substr(colon + 1);
+      size_t first = name.find_first_not_of(' ');
+      return first == std::string::npos ? "unknown" : name.substr(first);
+    }
+  return "unknown";
+}
+
+} // namespace
+
+std::string tilec::autotune::fingerprint(const codegen::Target &target, int threads,
+                                         std::string &error) {
+  if (target.kind != codegen::TargetKind::Cpu) {
+    error = "tuning " + target.str() +
+            " is not supported yet: measuring GPU kernels needs the GPU tuning work of issue 7; "
+            "compile with default schedules instead";
+    return "";
+  }
+  std::string isa;
+  for (const char *feature : {"avx512f", "avx512bf16", "avx512vnni", "avx2", "fma"})
+    if (("," + target.features + ",").find(std::string(",+") + feature + ",") !=
+        std::string::npos)
+      isa += (isa.empty() ? "" : ",") + std::string(feature);
+  if (threads <= 0)
+    threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  return target.str() + "|" + cpuModelName() + "|" + (isa.empty() ? "scalar" : isa) + "|t" +
+         std::to_string(threads);
+}

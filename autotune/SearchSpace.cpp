@@ -1,0 +1,321 @@
+//===- SearchSpace.cpp - knob choices, sampling, mutation, features -------===//
+
+#include "autotune/SearchSpace.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+using namespace tilec;
+using namespace tilec::autotune;
+using codegen::ConvAlgorithm;
+using codegen::Schedule;
+using codegen::TargetKind;
+
+namespace {
+
+/// Divisors of `n`, thinned to at most `most` spread evenly on a log scale
+/// (1 and n always kept).
+std::vector<int64_t> divisors(int64_t n, size_t most) {
+  std::vector<int64_t> all;
+  for (int64_t d = 1; d <= n; ++d)
+    if (n % d == 0)
+      all.push_back(d);
+  if (all.size() <= most)
+    return all;
+  std::vector<int64_t> picked;
+  for (size_t i = 0; i < most; ++i)
+    picked.push_back(all[(i * (all.size() - 1) + (most - 1) / 2) / (most - 1)]);
+  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+  return picked;
+}
+
+int64_t product(const std::vector<int64_t> &v) {
+  return std::accumulate(v.begin(), v.end(), int64_t(1), std::multiplies<>());
+}
+
+bool keepsInnerWhole(const std::string &kind) {
+  return kind == "softmax" || kind == "layer_norm" || kind == "reduce";
+}
+
+template <typename T> const T &pick(const std::vector<T> &choices, std::mt19937 &rng) {
+  return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)];
+}
+
+} // namespace
+
+SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
+    : shape_(std::move(shape)), target(std::move(target)) {
+  fallback = codegen::defaultSchedule(shape_, this->target);
+  const std::vector<int64_t> &dims = shape_.resultShape;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    bool whole = keepsInnerWhole(shape_.rootKind) && i + 1 == dims.size();
+    wgChoices.push_back(whole ? std::vector<int64_t>{dims[i]} : divisors(dims[i], 8));
+  }
+  convChoices = {ConvAlgorithm::Direct};
+  if (shape_.conv1x1)
+    convChoices.push_back(ConvAlgorithm::Gemm);
+  if (this->target.kind != TargetKind::Cpu)
+    return;
+  // Register tiles: the families the default heuristic draws from, widened.
+  int64_t lanes = this->target.vectorLanesF32();
+  const std::string &kind = shape_.rootKind;
+  size_t r = shape_.rootLoops.size();
+  if ((kind == "matmul" || kind == "attention") && r >= 3) {
+    regChoices.assign(r, {1});
+    regChoices[r - 3] = {1, 2, 3, 4, 6, 8, 12, 16};
+    regChoices[r - 2] = {lanes, 2 * lanes, 3 * lanes, 4 * lanes};
+    regChoices[r - 1] = {1, 2, 4};
+  } else if (kind == "conv" && r == 7) {
+    regChoices = {{1}, {1, 2, 4, 6, 8, 12, 16}, {1, 2, 4}, {lanes / 2, lanes, 2 * lanes},
+                  {1}, {1}, {1}};
+  } else if (kind == "depthwise" && r == 6) {
+    regChoices = {{1}, {1, 2, 4}, {lanes, 2 * lanes}, {1, 2, 4, 8}, {1}, {1}};
+  } else if (kind == "pool" && r == 6) {
+    regChoices = {{1}, {1, 2, 4, 8}, {1, 2, 4}, {lanes, 2 * lanes}, {1}, {1}};
+  }
+}
+
+double SearchSpace::cardinality() const {
+  double n = double(convChoices.size());
+  for (const auto &c : wgChoices)
+    n *= double(c.size());
+  double reg = 1;
+  for (const auto &c : regChoices)
+    reg *= double(c.size());
+  return n * (regChoices.empty() ? 1 : reg + 1);
+}
+
+std::string SearchSpace::check(const Schedule &s) const {
+  std::string why = codegen::verifySchedule(s, shape_, target);
+  if (!why.empty())
+    return why;
+  const std::vector<int64_t> &dims = shape_.resultShape;
+  if (!s.workgroupTile.empty() && keepsInnerWhole(shape_.rootKind) && !dims.empty() &&
+      s.workgroupTile.back() != 0 && s.workgroupTile.back() != dims.back())
+    return "the innermost dimension is reduced over and must stay whole";
+  std::vector<int64_t> tile = s.workgroupTile;
+  for (size_t i = 0; i < tile.size(); ++i)
+    if (tile[i] == 0)
+      tile[i] = dims[i];
+  if (target.kind != TargetKind::Cpu) {
+    if (product(tile) > 1024)
+      return "a block of " + std::to_string(product(tile)) + " threads exceeds 1024";
+    return "";
+  }
+  // Thousands of tiny workgroups cost more to hand out than they compute.
+  if (!tile.empty() && product(dims) / product(tile) > 4096)
+    return "more than 4096 workgroups";
+  if (!s.registerTile.empty()) {
+    int64_t accumulators = 1;
+    for (size_t i = 0; i < s.registerTile.size(); ++i)
+      if (!shape_.rootReduction[i])
+        accumulators *= s.registerTile[i];
+    // Accumulators in vector registers, with two left for operands.
+    int64_t vectors = (accumulators + target.vectorLanesF32() - 1) / target.vectorLanesF32();
+    if (vectors > target.vectorRegisters - 2)
+      return "the register tile needs " + std::to_string(vectors) + " accumulator registers";
+  }
+  return "";
+}
+
+Schedule SearchSpace::sample(std::mt19937 &rng) const {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    Schedule s = fallback;
+    s.workgroupTile.clear();
+    for (const auto &c : wgChoices)
+      s.workgroupTile.push_back(pick(c, rng));
+    s.registerTile.clear();
+    // One draw in eight leaves vectorization to LLVM.
+    if (!regChoices.empty() && std::uniform_int_distribution<int>(0, 7)(rng) != 0)
+      for (const auto &c : regChoices)
+        s.registerTile.push_back(pick(c, rng));
+    s.conv = pick(convChoices, rng);
+    if (check(s).empty())
+      return s;
+  }
+  return fallback;
+}
+
+Schedule SearchSpace::mutate(const Schedule &base, std::mt19937 &rng) const {
+  size_t knobs = wgChoices.size() + regChoices.size() + 2;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    Schedule s = base;
+    int changes = std::uniform_int_distribution<int>(1, 2)(rng);
+    for (int c = 0; c < changes; ++c) {
+      size_t k = std::uniform_int_distribution<size_t>(0, knobs - 1)(rng);
+      if (k < wgChoices.size()) {
+        if (s.workgroupTile.size() == wgChoices.size())
+          s.workgroupTile[k] = pick(wgChoices[k], rng);
+      } else if (k < wgChoices.size() + regChoices.size()) {
+        size_t i = k - wgChoices.size();
+        if (s.registerTile.size() != regChoices.size())
+          for (const auto &choices : regChoices)
+            s.registerTile.push_back(pick(choices, rng));
+        s.registerTile[i] = pick(regChoices[i], rng);
+      } else if (k == knobs - 2) {
+        s.conv = pick(convChoices, rng);
+      } else if (!regChoices.empty()) {
+        // Toggle explicit register tiling.
+        s.registerTile.clear();
+        if (base.registerTile.empty())
+          for (const auto &choices : regChoices)
+            s.registerTile.push_back(pick(choices, rng));
+      }
+    }
+    if (!(s == base) && check(s).empty())
+      return s;
+  }
+  return sample(rng);
+}
+
+std::optional<Schedule> SearchSpace::crossover(const Schedule &a, const Schedule &b,
+                                               std::mt19937 &rng) const {
+  std::bernoulli_distribution coin(0.5);
+  Schedule s = a;
+  if (a.workgroupTile.size() == b.workgroupTile.size())
+    for (size_t i = 0; i < s.workgroupTile.size(); ++i)
+      if (coin(rng))
+        s.workgroupTile[i] = b.workgroupTile[i];
+  // A register tile is one decision (its sizes only make sense together).
+  if (coin(rng))
+    s.registerTile = b.registerTile;
+  if (coin(rng))
+    s.conv = b.conv;
+  if (!check(s).empty())
+    return std::nullopt;
+  return s;
+}
+
+std::optional<Schedule> SearchSpace::adapt(const Schedule &other) const {
+  Schedule s = other;
+  const std::vector<int64_t> &dims = shape_.resultShape;
+  if (s.workgroupTile.size() != dims.size())
+    return std::nullopt;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    int64_t want = s.workgroupTile[i] == 0 ? dims[i] : std::min(s.workgroupTile[i], dims[i]);
+    int64_t d = want;
+    while (dims[i] % d != 0)
+      --d;
+    s.workgroupTile[i] = d;
+  }
+  if (!s.registerTile.empty() && s.registerTile.size() != shape_.rootLoops.size())
+    s.registerTile = fallback.registerTile;
+  if (s.conv == ConvAlgorithm::Gemm && !shape_.conv1x1)
+    s.conv = ConvAlgorithm::Direct;
+  if (!check(s).empty())
+    return std::nullopt;
+  return s;
+}
+
+//===----------------------------------------------------------------------===//
+// Features
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+constexpr const char *kKinds[] = {"matmul",  "conv",       "depthwise", "pool",
+                                  "attention", "softmax", "layer_norm", "reduce"};
+constexpr size_t kLoopSlots = 7;
+
+float log2p(double v) { return float(std::log2(1.0 + std::max(v, 0.0))); }
+
+} // namespace
+
+const std::vector<std::string> &tilec::autotune::featureNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const char *k : kKinds)
+      n.push_back(std::string("kind_") + k);
+    n.push_back("kind_other");
+    for (const char *group : {"log_loop", "log_reg", "peeled_fraction"})
+      for (size_t i = 0; i < kLoopSlots; ++i)
+        n.push_back(std::string(group) + std::to_string(i));
+    for (const char *f :
+         {"log_work", "log_result", "has_reg_tile", "log_accumulators", "register_pressure",
+          "reg_inner_vectors", "log_wg_elements", "log_grid", "thread_imbalance",
+          "wg_bytes_over_l2", "wg_bytes_over_l1", "conv_gemm", "wg_frac0", "wg_frac1",
+          "wg_frac2", "wg_frac3"})
+      n.push_back(f);
+    return n;
+  }();
+  return names;
+}
+
+std::vector<float> tilec::autotune::features(const codegen::DispatchShape &shape,
+                                             const Schedule &s, const codegen::Target &target,
+                                             int threads) {
+  std::vector<float> f;
+  f.reserve(featureNames().size());
+  size_t kindIndex = std::size(kKinds);
+  for (size_t i = 0; i < std::size(kKinds); ++i)
+    if (shape.rootKind == kKinds[i])
+      kindIndex = i;
+  for (size_t i = 0; i <= std::size(kKinds); ++i)
+    f.push_back(i == kindIndex ? 1.f : 0.f);
+  // Loops right-aligned: the innermost (most telling) loops share slots across kinds.
+  const std::vector<int64_t> &loops = shape.rootLoops;
+  auto slot = [&](size_t j) -> std::optional<size_t> {
+    size_t offset = kLoopSlots - std::min(loops.size(), kLoopSlots);
+    if (j < offset)
+      return std::nullopt;
+    return loops.size() - (kLoopSlots - j);
+  };
+  for (size_t j = 0; j < kLoopSlots; ++j)
+    f.push_back(slot(j) ? log2p(double(loops[*slot(j)])) : 0.f);
+  bool hasReg = s.registerTile.size() == loops.size() && !loops.empty();
+  for (size_t j = 0; j < kLoopSlots; ++j)
+    f.push_back(hasReg && slot(j) ? log2p(double(s.registerTile[*slot(j)])) : 0.f);
+  for (size_t j = 0; j < kLoopSlots; ++j) {
+    float peeled = 0;
+    if (hasReg && slot(j) && s.registerTile[*slot(j)] > 0)
+      peeled = float(loops[*slot(j)] % s.registerTile[*slot(j)]) / float(loops[*slot(j)]);
+    f.push_back(peeled);
+  }
+  double work = 1, result = 1;
+  for (int64_t l : loops)
+    work *= double(l);
+  for (int64_t d : shape.resultShape)
+    result *= double(d);
+  f.push_back(log2p(loops.empty() ? result : work));
+  f.push_back(log2p(result));
+  f.push_back(hasReg ? 1.f : 0.f);
+  double accumulators = 1;
+  if (hasReg)
+    for (size_t i = 0; i < loops.size(); ++i)
+      if (!shape.rootReduction[i])
+        accumulators *= double(s.registerTile[i]);
+  double lanes = double(target.vectorLanesF32());
+  f.push_back(hasReg ? log2p(accumulators) : 0.f);
+  f.push_back(hasReg ? float(accumulators / lanes / double(target.vectorRegisters)) : 0.f);
+  // The innermost parallel register size, in vectors (the vectorized dimension).
+  double inner = 0;
+  if (hasReg)
+    for (size_t i = 0; i < loops.size(); ++i)
+      if (!shape.rootReduction[i])
+        inner = double(s.registerTile[i]);
+  f.push_back(float(inner / lanes));
+  double tile = 1;
+  std::vector<float> fractions;
+  for (size_t i = 0; i < shape.resultShape.size(); ++i) {
+    double dim = double(shape.resultShape[i]);
+    double t = i < s.workgroupTile.size() && s.workgroupTile[i] > 0 ? double(s.workgroupTile[i])
+                                                                     : dim;
+    tile *= t;
+    fractions.push_back(float(t / dim));
+  }
+  double grid = result / std::max(tile, 1.0);
+  f.push_back(log2p(tile));
+  f.push_back(log2p(grid));
+  double rounds = std::ceil(grid / double(std::max(threads, 1)));
+  f.push_back(float(1.0 - grid / (rounds * double(std::max(threads, 1)))));
+  f.push_back(float(tile * 4 / double(target.l2Bytes)));
+  f.push_back(float(tile * 4 / double(target.l1Bytes)));
+  f.push_back(s.conv == ConvAlgorithm::Gemm ? 1.f : 0.f);
+  // The innermost four result dimensions' tile fractions, right-aligned.
+  for (size_t j = 0; j < 4; ++j) {
+    size_t n = fractions.size();
+    f.push_back(n + j >= 4 ? fractions[n + j - 4] : 1.f);
+  }
+  return f;
+}
