@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
@@ -221,8 +222,14 @@ MeasureResult LocalMeasurer::measureOne(const MeasureRequest &request) {
   // The worker is gone or stuck: classify, then start afresh next time.
   if (got == 0) {
     kill(pid, SIGKILL);
+    double waited = options.timeoutS + std::chrono::duration<double>(
+                                           std::chrono::steady_clock::now() - deadline)
+                                           .count();
+    char text[96];
+    std::snprintf(text, sizeof text, "no result within %g s (waited %.1f s); worker killed",
+                  options.timeoutS, waited);
     result.status = "timeout";
-    result.error = "no result within " + std::to_string(int(options.timeoutS)) + " s; killed";
+    result.error = text;
   }
   int status = 0;
   waitpid(pid, &status, 0);

@@ -10,6 +10,8 @@
 #ifndef TILEC_BENCH_BENCHUTIL_H
 #define TILEC_BENCH_BENCHUTIL_H
 
+#include "autotune/Database.h"
+#include "autotune/Fingerprint.h"
 #include "codegen/Compiler.h"
 #include "codegen/common/LowerToLinalg.h"
 #include "passes/Pipeline.h"
@@ -21,6 +23,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -29,6 +33,8 @@ namespace tilec::bench {
 
 /// Compiles `text` (a module with func @main) for the host CPU and loads it with
 /// `threads` threads (0: all cores); null after printing why on failure.
+/// With TILEC_BENCH_DB=<tuning.db> set, dispatches with a record for this
+/// machine and thread count get their tuned schedule (docs/knobs.md).
 inline tilec_model *compileGraph(const std::string &text, const std::string &tag, int threads) {
   mlir::DialectRegistry registry;
   codegen::registerCodegenDialects(registry);
@@ -41,6 +47,23 @@ inline tilec_model *compileGraph(const std::string &text, const std::string &tag
     return nullptr;
   codegen::CompileOptions options;
   options.target = codegen::hostTarget();
+  std::unique_ptr<autotune::Database> db;
+  std::string fingerprint, why;
+  if (const char *path = std::getenv("TILEC_BENCH_DB"); path && *path) {
+    db = autotune::Database::open(path, why);
+    fingerprint = autotune::fingerprint(options.target, threads, why);
+    if (!db || fingerprint.empty()) {
+      std::fprintf(stderr, "TILEC_BENCH_DB: %s\n", why.c_str());
+      return nullptr;
+    }
+    options.scheduleFor = [&](const std::string &signature, const codegen::Schedule &)
+        -> std::optional<codegen::Schedule> {
+      std::optional<autotune::Record> best =
+          db->best({fingerprint, signature, codegen::kCodegenVersion});
+      std::string ignored;
+      return best ? codegen::parseSchedule(best->schedule, ignored) : std::nullopt;
+    };
+  }
   std::string path =
       (std::filesystem::temp_directory_path() / ("tilec-bench-" + tag + ".tilec")).string();
   codegen::CompileReport report;

@@ -6,8 +6,10 @@ For each model: `tilec export` writes the zoo model (same weights) as ONNX,
 (all graph optimizations, the same intra-op thread count) runs the exported
 file on the same input. Both outputs are compared first. Prints one row per
 model: median latencies and tilec / ORT (below 1.0: tilec is faster).
+With --db, a second artifact is compiled from the tuning database (`tilec
+tune`) and measured in the same run: default schedules, tuned, ORT side by side.
 
-  .venv/bin/python bench/model_latency.py build/bin/tilec [--threads 2] [models...]
+  .venv/bin/python bench/model_latency.py build/bin/tilec [--threads 2] [--db tuning.db] [models...]
 """
 import argparse
 import os
@@ -52,6 +54,7 @@ def main():
     parser.add_argument("tilec")
     parser.add_argument("models", nargs="*", default=DEFAULT_MODELS)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--db", help="also measure an artifact compiled with this tuning database")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as work:
@@ -77,16 +80,36 @@ def main():
             theirs, y_ort = ort_latency(onnx_path, x, args.threads)
             y = np.load(y_path)
             err = float(np.max(np.abs(y - y_ort)) / max(np.max(np.abs(y_ort)), 1e-30))
-            rows.append((model, compile_s, ours, theirs, err))
+            tuned = None
+            if args.db:
+                tuned_artifact = os.path.join(work, model + ".tuned.tilec")
+                subprocess.run([args.tilec, "compile", model, "--db", args.db, "--threads",
+                                str(args.threads), "-o", tuned_artifact], check=True,
+                               capture_output=True)
+                subprocess.run([args.tilec, "run", tuned_artifact, "--input", x_path, "--output",
+                                y_path], check=True, capture_output=True)
+                y = np.load(y_path)
+                err = max(err, float(np.max(np.abs(y - y_ort)) / max(np.max(np.abs(y_ort)), 1e-30)))
+                tuned = tilec_latency(args.tilec, tuned_artifact, args.threads)
+            rows.append((model, compile_s, ours, tuned, theirs, err))
             print(f"{model:18s} compile {compile_s:5.1f} s  tilec {ours:8.2f} ms  "
-                  f"ORT {theirs:8.2f} ms  ratio {ours / theirs:5.2f}  rel.err {err:.1e}",
+                  + (f"tuned {tuned:8.2f} ms  " if tuned else "")
+                  + f"ORT {theirs:8.2f} ms  ratio {(tuned or ours) / theirs:5.2f}  rel.err {err:.1e}",
                   flush=True)
-    print(f"\n| model | tilec (ms) | ONNX Runtime (ms) | tilec / ORT | rel. error | compile (s) |")
-    print("|---|---|---|---|---|---|")
-    for model, compile_s, ours, theirs, err in rows:
-        print(f"| {model} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} | {err:.1e} | "
-              f"{compile_s:.1f} |")
-    return 0 if all(err <= 1e-4 for *_, err in rows) else 1
+    if args.db:
+        print(f"\n| model | tilec default (ms) | tilec tuned (ms) | ONNX Runtime (ms) | tuned / ORT "
+              f"| default / tuned | rel. error |")
+        print("|---|---|---|---|---|---|---|")
+        for model, compile_s, ours, tuned, theirs, err in rows:
+            print(f"| {model} | {ours:.1f} | {tuned:.1f} | {theirs:.1f} | {tuned / theirs:.2f} | "
+                  f"{ours / tuned:.2f} | {err:.1e} |")
+    else:
+        print(f"\n| model | tilec (ms) | ONNX Runtime (ms) | tilec / ORT | rel. error | compile (s) |")
+        print("|---|---|---|---|---|---|")
+        for model, compile_s, ours, _, theirs, err in rows:
+            print(f"| {model} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} | {err:.1e} | "
+                  f"{compile_s:.1f} |")
+    return 0 if all(row[-1] <= 1e-4 for row in rows) else 1
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ packages=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   # codegen: linking CPU kernels into a shared object; ROCm device libraries
   lld-19 rocm-device-libs
+  # the auto-tuner: tuning database, cost model, scale-out over MPI ranks
+  libsqlite3-dev libxgboost-dev libopenmpi-dev openmpi-bin
   # unit tests and benchmarks (baselines: OpenBLAS for GEMM, oneDNN for convolution)
   libgtest-dev libbenchmark-dev libopenblas-dev libdnnl-dev
   # ONNX import/export (protobuf classes of the ONNX format)

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# tilec tune -> database -> tilec compile --db -> tilec run --check, record reuse,
+# and every `tilec db` action, on LeNet-5 (seconds, not minutes).
+# Usage: tests/autotune/tune_end_to_end.sh path/to/tilec
+set -euo pipefail
+tilec=$(realpath "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$tilec" tune lenet5 --db t.db --trials 24 > tune.out 2> tune.err || { cat tune.err; fail "tune"; }
+cat tune.out
+grep -q "sum of kernel times" tune.out || fail "no summary table"
+grep -q "24 trials" tune.out || fail "trial budget not honoured"
+"$tilec" db check t.db | grep -q ": ok" || fail "integrity"
+
+"$tilec" compile lenet5 --db t.db -o tuned.tilec > compile.out
+grep -q "tuned      7 of 7 kernels" compile.out || { cat compile.out; fail "records not used"; }
+"$tilec" run tuned.tilec --check | grep -q "PASS" || fail "tuned artifact disagrees with the reference"
+
+# A second run reuses every record instead of measuring again.
+"$tilec" tune lenet5 --db t.db --trials 8 > again.out 2>/dev/null
+grep -q "7 of 7 dispatches reused" again.out || { cat again.out; fail "no reuse"; }
+grep -q "^0 trials" again.out || fail "reused dispatches were measured again"
+
+# Records of another machine class (here: another thread count) are never used.
+"$tilec" compile lenet5 --db t.db --threads 1 -o one.tilec | grep -q "tuned      0 of 7" ||
+  fail "records of another fingerprint were used"
+
+# export / import (idempotent) / merge / prune / stats
+"$tilec" db export t.db -o t.jsonl 2>/dev/null
+n=$(wc -l < t.jsonl)
+[ "$n" -ge 24 ] || fail "export wrote $n records"
+"$tilec" db import u.db t.jsonl | grep -q "imported $n records (0 already present)" || fail "import"
+"$tilec" db import u.db t.jsonl | grep -q "imported 0 records ($n already present)" ||
+  fail "import twice duplicated records"
+"$tilec" db merge m.db t.db | grep -q "7 better records added" || fail "merge into empty"
+"$tilec" db merge m.db t.db | grep -q "0 better records added" || fail "merge not idempotent"
+"$tilec" db prune u.db --keep 1 | grep -q "pruned" || fail "prune"
+"$tilec" db stats u.db | grep -q "records 7 (7 valid) for 7 keys" || fail "prune kept the wrong rows"
+"$tilec" compile lenet5 --db m.db -o merged.tilec | grep -q "tuned      7 of 7" || fail "merged db"
+
+# Bad input: clear errors, no crash.
+! "$tilec" tune lenet5 --db t.db --strategy bogus 2> err || fail "bad strategy accepted"
+grep -q "strategy" err || fail "bad strategy message"
+! "$tilec" compile lenet5 --db missing.db -o x.tilec 2> err || fail "missing db accepted"
+grep -q "no tuning database" err || fail "missing db message"
+! "$tilec" tune lenet5 --target cuda:sm_90 --db t.db 2> err || fail "GPU tuning accepted"
+grep -q "not supported yet" err || fail "GPU tuning message"
+echo "garbage" > bad.jsonl
+! "$tilec" db import u.db bad.jsonl 2> err || fail "bad jsonl accepted"
+grep -q "bad.jsonl:1" err || fail "bad jsonl message"
+echo "this is not an sqlite database, just text long enough to fill a header page......" > junk.db
+! "$tilec" db stats junk.db 2> err || fail "junk db accepted"
+echo "PASS"
