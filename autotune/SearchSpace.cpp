@@ -74,6 +74,23 @@ SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
   } else if (kind == "pool" && r == 6) {
     regChoices = {{1}, {1, 2, 4, 8}, {1, 2, 4}, {lanes, 2 * lanes}, {1}, {1}};
   }
+  // Cache blocks of the contraction's reduction: K (matmul's last loop), input
+  // channels (the convolution's fifth).
+  std::optional<size_t> blocked;
+  if ((kind == "matmul" || kind == "attention") && r >= 3)
+    blocked = r - 1;
+  else if (kind == "conv" && r == 7)
+    blocked = 4;
+  if (blocked && shape_.rootReduction[*blocked]) {
+    std::vector<int64_t> sizes = {0};
+    for (int64_t b : {16, 32, 64, 128, 256, 512})
+      if (b < shape_.rootLoops[*blocked] && shape_.rootLoops[*blocked] % b == 0)
+        sizes.push_back(b);
+    if (sizes.size() > 1) {
+      cacheChoices.assign(r, {0});
+      cacheChoices[*blocked] = sizes;
+    }
+  }
 }
 
 double SearchSpace::cardinality() const {
@@ -83,6 +100,8 @@ double SearchSpace::cardinality() const {
   double reg = 1;
   for (const auto &c : regChoices)
     reg *= double(c.size());
+  for (const auto &c : cacheChoices)
+    n *= double(c.size());
   return n * (regChoices.empty() ? 1 : reg + 1);
 }
 
@@ -131,6 +150,10 @@ Schedule SearchSpace::sample(std::mt19937 &rng) const {
       for (const auto &c : regChoices)
         s.registerTile.push_back(pick(c, rng));
     s.conv = pick(convChoices, rng);
+    s.cacheTile.clear();
+    if (!cacheChoices.empty() && std::bernoulli_distribution(0.5)(rng))
+      for (const auto &c : cacheChoices)
+        s.cacheTile.push_back(pick(c, rng));
     if (check(s).empty())
       return s;
   }
@@ -138,7 +161,7 @@ Schedule SearchSpace::sample(std::mt19937 &rng) const {
 }
 
 Schedule SearchSpace::mutate(const Schedule &base, std::mt19937 &rng) const {
-  size_t knobs = wgChoices.size() + regChoices.size() + 2;
+  size_t knobs = wgChoices.size() + regChoices.size() + 3;
   for (int attempt = 0; attempt < 50; ++attempt) {
     Schedule s = base;
     int changes = std::uniform_int_distribution<int>(1, 2)(rng);
@@ -153,6 +176,11 @@ Schedule SearchSpace::mutate(const Schedule &base, std::mt19937 &rng) const {
           for (const auto &choices : regChoices)
             s.registerTile.push_back(pick(choices, rng));
         s.registerTile[i] = pick(regChoices[i], rng);
+      } else if (k == knobs - 3) {
+        s.cacheTile.clear();
+        if (!cacheChoices.empty())
+          for (const auto &choices : cacheChoices)
+            s.cacheTile.push_back(pick(choices, rng));
       } else if (k == knobs - 2) {
         s.conv = pick(convChoices, rng);
       } else if (!regChoices.empty()) {
@@ -182,6 +210,8 @@ std::optional<Schedule> SearchSpace::crossover(const Schedule &a, const Schedule
     s.registerTile = b.registerTile;
   if (coin(rng))
     s.conv = b.conv;
+  if (coin(rng))
+    s.cacheTile = b.cacheTile;
   if (!check(s).empty())
     return std::nullopt;
   return s;
@@ -203,6 +233,8 @@ std::optional<Schedule> SearchSpace::adapt(const Schedule &other) const {
     s.registerTile = fallback.registerTile;
   if (s.conv == ConvAlgorithm::Gemm && !shape_.conv1x1)
     s.conv = ConvAlgorithm::Direct;
+  if (!check(s).empty())
+    s.cacheTile.clear(); // a block size that does not divide this shape's loop
   if (!check(s).empty())
     return std::nullopt;
   return s;
@@ -228,7 +260,7 @@ const std::vector<std::string> &tilec::autotune::featureNames() {
     for (const char *k : kKinds)
       n.push_back(std::string("kind_") + k);
     n.push_back("kind_other");
-    for (const char *group : {"log_loop", "log_reg", "peeled_fraction"})
+    for (const char *group : {"log_loop", "log_reg", "peeled_fraction", "cache_fraction"})
       for (size_t i = 0; i < kLoopSlots; ++i)
         n.push_back(std::string(group) + std::to_string(i));
     for (const char *f :
@@ -271,6 +303,13 @@ std::vector<float> tilec::autotune::features(const codegen::DispatchShape &shape
     if (hasReg && slot(j) && s.registerTile[*slot(j)] > 0)
       peeled = float(loops[*slot(j)] % s.registerTile[*slot(j)]) / float(loops[*slot(j)]);
     f.push_back(peeled);
+  }
+  bool hasCache = s.cacheTile.size() == loops.size() && !loops.empty();
+  for (size_t j = 0; j < kLoopSlots; ++j) {
+    float fraction = 1;
+    if (hasCache && slot(j) && s.cacheTile[*slot(j)] > 0)
+      fraction = float(s.cacheTile[*slot(j)]) / float(loops[*slot(j)]);
+    f.push_back(slot(j) ? fraction : 0.f);
   }
   double work = 1, result = 1;
   for (int64_t l : loops)

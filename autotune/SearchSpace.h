@@ -10,6 +10,9 @@
 //         rows x columns for depthwise and pooling; or none (LLVM's loop
 //         vectorizer alone)
 //   conv  direct, or gemm for 1x1 stride-1 unpadded convolutions
+//   cache (CPU) blocks of the reduction walked outermost: a GEMM's K, a
+//         convolution's input channels, in {16, 32, ..., 512} dividing the
+//         loop; or none
 // Candidates are drawn from these choices and kept only when verifySchedule
 // accepts them and they fit the register file, so nothing illegal is ever
 // measured. `features` turns a (shape, schedule) pair into the cost model's
@@ -62,6 +65,7 @@ private:
   codegen::Target target;
   std::vector<std::vector<int64_t>> wgChoices;   ///< per result dimension
   std::vector<std::vector<int64_t>> regChoices;  ///< per root loop; empty: no reg tiles
+  std::vector<std::vector<int64_t>> cacheChoices; ///< per root loop; empty: no cache tiles
   std::vector<codegen::ConvAlgorithm> convChoices;
   codegen::Schedule fallback;
 };

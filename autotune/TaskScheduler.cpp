@@ -59,6 +59,7 @@ private:
   std::vector<bool> exhausted;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   int budget = 0;
+  bool baselinesDone = false;
 
   double elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -147,7 +148,9 @@ bool Scheduler::measure(const std::vector<std::pair<size_t, Schedule>> &batch,
   std::string why;
   if (!model.train(why))
     summary.costModelNote = why;
-  summary.curve.emplace_back(elapsed(), modelTime(false));
+  // The estimate means something once every task has its baseline.
+  if (baselinesDone)
+    summary.curve.emplace_back(elapsed(), modelTime(false));
   return true;
 }
 
@@ -170,7 +173,11 @@ size_t Scheduler::pickTask() const {
       continue;
     const TaskOutcome &o = summary.tasks[t];
     double time = std::isfinite(o.bestUs) ? o.bestUs : 1e6;
-    double score = tasks[t].count * time * (gain[t] + 0.05);
+    // Recent gain, plus optimism that fades with the task's trials: once
+    // every gain has decayed, time still spreads over tasks instead of
+    // pouring into the one with the largest share.
+    double optimism = 0.5 / (1.0 + o.trials / 8.0);
+    double score = tasks[t].count * time * (gain[t] + optimism);
     if (score > bestScore) {
       bestScore = score;
       best = t;
@@ -237,6 +244,8 @@ bool Scheduler::run(std::string &error) {
       return false;
     report(part.back().first);
   }
+  baselinesDone = true;
+  summary.curve.emplace_back(elapsed(), modelTime(false));
   // 3-4. Batches to the task that promises the most.
   while (summary.trials < budget &&
          (options.timeBudgetS <= 0 || elapsed() < options.timeBudgetS)) {

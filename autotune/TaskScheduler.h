@@ -9,9 +9,9 @@
 //      every speed-up is against), and the schedules tuned for the nearest
 //      shapes of the same kind are queued as its first candidates;
 //   3. then, batch by batch, the task with the largest
-//        dispatch count x best time x (recent relative gain + 0.05)
+//        dispatch count x best time x (recent relative gain + 0.5 / (1 + trials / 8))
 //      gets the next batch: time goes where the model spends its time and
-//      where tuning still pays;
+//      where tuning still pays, and no task is starved once gains level off;
 //   4. every result is stored at once; the cost model retrains after each
 //      batch on all valid records of this machine (earlier runs included).
 // It stops at the trial budget, the time budget, or when every task's space

@@ -183,7 +183,8 @@ MeasureResult Worker::measure(const MeasureRequest &request) {
   OwningOpRef<ModuleOp> module = t->module->clone();
   codegen::CompileOptions compile;
   compile.target = target;
-  compile.scheduleFor = [&](const std::string &, const codegen::Schedule &) { return schedule; };
+  compile.scheduleFor = [&](const std::string &, const codegen::Schedule &,
+                            const codegen::DispatchShape &) { return schedule; };
   codegen::CompileReport report;
   std::string path = scratch + "/candidate.tilec";
   if (!codegen::compileModel(*module, compile, path, report, error))

@@ -56,7 +56,8 @@ inline tilec_model *compileGraph(const std::string &text, const std::string &tag
       std::fprintf(stderr, "TILEC_BENCH_DB: %s\n", why.c_str());
       return nullptr;
     }
-    options.scheduleFor = [&](const std::string &signature, const codegen::Schedule &)
+    options.scheduleFor = [&](const std::string &signature, const codegen::Schedule &,
+                              const codegen::DispatchShape &)
         -> std::optional<codegen::Schedule> {
       std::optional<autotune::Record> best =
           db->best({fingerprint, signature, codegen::kCodegenVersion});

@@ -55,7 +55,7 @@ def main():
     parser.add_argument("models", nargs="*", default=DEFAULT_MODELS)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--db", help="also measure an artifact compiled with this tuning database")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for model in args.models:

@@ -158,7 +158,7 @@ Schedule chooseSchedule(func::FuncOp kernel, const std::string &signature,
   DispatchShape shape = describeKernel(kernel);
   Schedule fallback = defaultSchedule(shape, options.target);
   if (options.scheduleFor)
-    if (std::optional<Schedule> s = options.scheduleFor(signature, fallback)) {
+    if (std::optional<Schedule> s = options.scheduleFor(signature, fallback, shape)) {
       std::string why = verifySchedule(*s, shape, options.target);
       if (why.empty())
         return *s;

@@ -27,10 +27,11 @@ struct CompileOptions {
   Target target;
   DumpOptions dump;
   /// A schedule for a dispatch signature (e.g. from the tuning database),
-  /// given the heuristic default; nullopt: use the default. Illegal ones fall
-  /// back to the default with a note in the report.
+  /// given the heuristic default and the kernel's shape; nullopt: use the
+  /// default. Illegal ones fall back to the default with a note in the report.
   std::function<std::optional<Schedule>(const std::string &signature,
-                                        const Schedule &defaultSchedule)>
+                                        const Schedule &defaultSchedule,
+                                        const DispatchShape &shape)>
       scheduleFor;
   /// Recorded in the artifact for `tilec run --check` (see Plan::source).
   std::string source;

@@ -270,23 +270,61 @@ bool vectorizeTile(linalg::LinalgOp tile, bool windowed) {
   return succeeded(linalg::vectorize(rewriter, target)); // replaces `target`
 }
 
+/// Step 2a: the schedule's cache tiles of reduction loops become an scf.for
+/// over reduction blocks around the root (outermost, so one block of each
+/// operand is reused by every register tile inside); returns the root's copy
+/// inside the loop, or the root itself when nothing is tiled.
+FailureOr<linalg::LinalgOp> tileReductions(linalg::LinalgOp root, ArrayRef<int64_t> cache) {
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  SmallVector<int64_t> tiles;
+  bool any = false;
+  for (auto [range, size] : llvm::zip(ranges, cache)) {
+    // Only whole blocks: a size that does not divide the loop is left alone
+    // (verifySchedule rejects it on the full loop).
+    bool use = size > 0 && !ShapedType::isDynamic(range) && size < range && range % size == 0;
+    tiles.push_back(use ? size : 0);
+    any |= use;
+  }
+  if (!any)
+    return root;
+  IRRewriter rewriter(root->getContext());
+  rewriter.setInsertionPoint(root);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(root->getContext(), tiles));
+  auto tiled = scf::tileUsingSCF(rewriter, cast<TilingInterface>(root.getOperation()), options);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(root, tiled->replacements);
+  return cast<linalg::LinalgOp>(tiled->tiledOps.front());
+}
+
 /// Step 2 for one root op: register tiles from the schedule (a tile that does
 /// not divide its loop gets a peeled, smaller last tile, so every tile is
 /// static), then each tile copy is vectorized.
 bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes) {
   SmallVector<int64_t> ranges = root.getStaticLoopRanges();
-  std::vector<int64_t> caps = s.registerTile;
+  std::vector<int64_t> caps = s.registerTile, cache = s.cacheTile;
   bool windowed = isa<linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp,
                       linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(root.getOperation());
   if (!windowed && !linalg::isaContractionOpInterface(root)) {
     notes += "root not vectorized explicitly (loops left to LLVM); ";
     return false;
   }
-  if (caps.size() != ranges.size()) {
-    if (caps.size() == 7 && ranges.size() == 5) // conv schedule on a 1x1 conv as GEMM
-      caps = {caps[0], caps[1], caps[2], caps[3], caps[4]};
-    else
+  // A conv schedule on a 1x1 conv computed as a GEMM: (n, f, oh, ow, c) of
+  // (n, f, oh, ow, c, kh, kw).
+  for (std::vector<int64_t> *sizes : {&caps, &cache})
+    if (sizes->size() == 7 && ranges.size() == 5)
+      sizes->resize(5);
+  if (caps.size() != ranges.size())
+    return false;
+  if (cache.size() == ranges.size()) {
+    FailureOr<linalg::LinalgOp> blocked = tileReductions(root, cache);
+    if (failed(blocked)) {
+      notes += "cache tiling of the reduction failed; ";
       return false;
+    }
+    root = *blocked;
+    ranges = root.getStaticLoopRanges();
   }
   SmallVector<int64_t> tiles;
   bool partial = false;

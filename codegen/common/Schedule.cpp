@@ -78,7 +78,8 @@ Schedule defaultGpuSchedule(const DispatchShape &shape) {
 std::string Schedule::str() const {
   return "wg=" + joinSizes(workgroupTile) + " reg=" + joinSizes(registerTile) +
          " vec=" + std::to_string(vectorWidth) +
-         " conv=" + (conv == ConvAlgorithm::Gemm ? "gemm" : "direct");
+         " conv=" + (conv == ConvAlgorithm::Gemm ? "gemm" : "direct") +
+         (cacheTile.empty() ? "" : " cache=" + joinSizes(cacheTile));
 }
 
 std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
@@ -93,6 +94,8 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
       ok = parseSizes(value, s.workgroupTile);
     else if (key == "reg")
       ok = parseSizes(value, s.registerTile);
+    else if (key == "cache")
+      ok = parseSizes(value, s.cacheTile);
     else if (key == "vec")
       ok = !value.getAsInteger(10, s.vectorWidth) && s.vectorWidth > 0;
     else if (key == "conv" && (value == "direct" || value == "gemm"))
@@ -101,7 +104,7 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
       ok = false;
     if (!ok) {
       error = "bad schedule field '" + field.str() +
-              "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm";
+              "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm [cache=AxB..]";
       return std::nullopt;
     }
   }
@@ -199,6 +202,21 @@ std::string tilec::codegen::verifySchedule(const Schedule &s, const DispatchShap
     if (accumulators > limit)
       return "reg tile keeps " + std::to_string(accumulators) + " accumulators live; the target " +
              "has room for " + std::to_string(limit) + " f32 in registers";
+  }
+  if (!s.cacheTile.empty()) {
+    if (s.cacheTile.size() != shape.rootLoops.size())
+      return "cache has " + std::to_string(s.cacheTile.size()) + " sizes for a root with " +
+             std::to_string(shape.rootLoops.size()) + " loops";
+    for (size_t i = 0; i < s.cacheTile.size(); ++i) {
+      if (s.cacheTile[i] == 0)
+        continue;
+      if (shape.rootReduction.size() != s.cacheTile.size() || !shape.rootReduction[i])
+        return "cache size " + std::to_string(s.cacheTile[i]) + " on root loop " +
+               std::to_string(i) + ", which is not a reduction (parallel loops are tiled by wg)";
+      if (shape.rootLoops[i] % s.cacheTile[i] != 0)
+        return "cache size " + std::to_string(s.cacheTile[i]) + " does not divide root loop " +
+               std::to_string(i) + " (" + std::to_string(shape.rootLoops[i]) + ")";
+    }
   }
   if (s.conv == ConvAlgorithm::Gemm && !shape.conv1x1)
     return "conv=gemm needs a 1x1, stride-1, unpadded convolution";

@@ -8,6 +8,7 @@
 // form, for example
 //
 //   wg=1x16x8x56 reg=8x16x4 vec=16 conv=direct
+//   wg=16x256 reg=6x16x1 vec=8 conv=direct cache=0x0x256   (with K blocking)
 //
 // `defaultSchedule` picks one from the target's cache and register budgets, so
 // compiling never needs tuning. `verifySchedule` rejects illegal ones with a
@@ -47,6 +48,12 @@ struct Schedule {
   /// kw). Empty: the root is not vectorized explicitly (LLVM's loop vectorizer
   /// still runs).
   std::vector<int64_t> registerTile;
+  /// Cache tile of the root's reduction loops, in the root's loop order (0 or
+  /// absent: the whole loop): the reduction is walked block by block,
+  /// outermost, so that one block of each operand stays in cache while every
+  /// register tile of the workgroup passes over it (a GEMM's K blocking, a
+  /// convolution's input-channel blocking). Must divide the loop. Empty: none.
+  std::vector<int64_t> cacheTile;
   /// SIMD width in f32 lanes the register tile's innermost size must divide.
   int64_t vectorWidth = 16;
   ConvAlgorithm conv = ConvAlgorithm::Direct;

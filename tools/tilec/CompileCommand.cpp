@@ -127,8 +127,8 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
     if (parser.has(name))
       recorded += std::string("--") + name + "=" + parser.get(name) + "\n";
   options.source = recorded;
-  options.scheduleFor = [&](const std::string &signature,
-                            const codegen::Schedule &) -> std::optional<codegen::Schedule> {
+  options.scheduleFor = [&](const std::string &signature, const codegen::Schedule &,
+                            const codegen::DispatchShape &) -> std::optional<codegen::Schedule> {
     for (const auto &[pattern, schedule] : overrides)
       if (signature.find(pattern) != std::string::npos)
         return schedule;
