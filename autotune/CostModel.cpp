@@ -65,9 +65,12 @@ bool CostModel::train(std::string &error, size_t minRows, int rounds) {
   bool ok = XGBoosterCreate(&train, 1, &fresh) == 0;
   // Small trees, a modest learning rate: a few hundred noisy rows must not be
   // memorized. One thread: the machine's cores are busy measuring.
-  const char *params[][2] = {{"objective", "reg:squarederror"}, {"max_depth", "6"},
-                             {"eta", "0.2"},  {"min_child_weight", "2"},
-                             {"subsample", "0.9"}, {"nthread", "1"},
+  const char *params[][2] = {{"objective", "reg:squarederror"},
+                             {"max_depth", "6"},
+                             {"eta", "0.2"},
+                             {"min_child_weight", "2"},
+                             {"subsample", "0.9"},
+                             {"nthread", "1"},
                              {"verbosity", "0"}};
   for (auto &p : params)
     ok = ok && XGBoosterSetParam(fresh, p[0], p[1]) == 0;
@@ -109,8 +112,10 @@ double tilec::autotune::topKRecall(const std::vector<double> &timesUs,
   std::vector<size_t> byTime(n), byScore(n);
   std::iota(byTime.begin(), byTime.end(), 0);
   std::iota(byScore.begin(), byScore.end(), 0);
-  std::sort(byTime.begin(), byTime.end(), [&](size_t a, size_t b) { return timesUs[a] < timesUs[b]; });
-  std::sort(byScore.begin(), byScore.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  std::sort(byTime.begin(), byTime.end(),
+            [&](size_t a, size_t b) { return timesUs[a] < timesUs[b]; });
+  std::sort(byScore.begin(), byScore.end(),
+            [&](size_t a, size_t b) { return scores[a] > scores[b]; });
   size_t hits = 0;
   for (size_t i = 0; i < k; ++i)
     hits += std::find(byScore.begin(), byScore.begin() + k, byTime[i]) != byScore.begin() + k;

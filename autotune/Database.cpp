@@ -96,10 +96,10 @@ std::string tilec::autotune::machineDescription() {
 
 std::unique_ptr<Database> Database::open(const std::string &path, std::string &error) {
   sqlite3 *handle = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                      nullptr) != SQLITE_OK) {
-    error = "cannot open tuning database '" + path + "': " +
-            (handle ? sqlite3_errmsg(handle) : "out of memory");
+  if (sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    error = "cannot open tuning database '" + path +
+            "': " + (handle ? sqlite3_errmsg(handle) : "out of memory");
     sqlite3_close(handle);
     return nullptr;
   }
@@ -111,8 +111,7 @@ std::unique_ptr<Database> Database::open(const std::string &path, std::string &e
   // WAL: a commit is one append to the log, readers never block the writer,
   // and a killed writer leaves the last committed state intact. synchronous=FULL
   // makes each commit durable (a machine crash keeps it too).
-  if (!db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", why) ||
-      !db->migrate(why)) {
+  if (!db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", why) || !db->migrate(why)) {
     error = "tuning database '" + path + "': " + why;
     return nullptr;
   }
@@ -271,8 +270,8 @@ Database::Stats Database::stats() {
   auto counts = [&](const char *field) {
     std::vector<std::pair<std::string, int64_t>> out;
     sqlite3_stmt *stmt = nullptr;
-    std::string sql = std::string("SELECT ") + field + ", COUNT(*) FROM records GROUP BY " +
-                      field + " ORDER BY COUNT(*) DESC";
+    std::string sql = std::string("SELECT ") + field + ", COUNT(*) FROM records GROUP BY " + field +
+                      " ORDER BY COUNT(*) DESC";
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK)
       while (sqlite3_step(stmt) == SQLITE_ROW)
         out.emplace_back(column(stmt, 0), sqlite3_column_int64(stmt, 1));
@@ -401,14 +400,16 @@ std::optional<Record> Database::fromJson(const std::string &line, std::string &e
       error = std::string("missing string field '") + name + "'";
     return !required;
   };
-  if (!text("fingerprint", r.key.fingerprint, true) ||
-      !text("signature", r.key.signature, true) ||
-      !text("codegen_version", r.key.codegenVersion, true) ||
-      !text("schedule", r.schedule, true) || !text("status", r.status, true))
+  if (!text("fingerprint", r.key.fingerprint, true) || !text("signature", r.key.signature, true) ||
+      !text("codegen_version", r.key.codegenVersion, true) || !text("schedule", r.schedule, true) ||
+      !text("status", r.status, true))
     return std::nullopt;
-  for (auto [name, out] :
-       {std::pair{"error", &r.error}, {"root_kind", &r.rootKind}, {"loops", &r.loops},
-        {"created_at", &r.createdAt}, {"machine", &r.machine}, {"tilec_commit", &r.commit}})
+  for (auto [name, out] : {std::pair{"error", &r.error},
+                           {"root_kind", &r.rootKind},
+                           {"loops", &r.loops},
+                           {"created_at", &r.createdAt},
+                           {"machine", &r.machine},
+                           {"tilec_commit", &r.commit}})
     text(name, *out, false);
   if (const llvm::json::Array *a = o->getArray("times_us"))
     for (const llvm::json::Value &t : *a)

@@ -56,11 +56,11 @@ struct Record {
   int64_t id = 0; ///< set by the database
   RecordKey key;
   std::string schedule;
-  std::string status = "ok";     ///< ok | wrong | crash | timeout | compile_error
-  double medianUs = 0;           ///< meaningful when status is ok
-  std::vector<double> timesUs;   ///< every timed run
-  std::string error;             ///< why it failed (empty when ok)
-  std::string rootKind, loops;   ///< e.g. "conv", "1x64x56x56x64x3x3"
+  std::string status = "ok";   ///< ok | wrong | crash | timeout | compile_error
+  double medianUs = 0;         ///< meaningful when status is ok
+  std::vector<double> timesUs; ///< every timed run
+  std::string error;           ///< why it failed (empty when ok)
+  std::string rootKind, loops; ///< e.g. "conv", "1x64x56x56x64x3x3"
   std::string createdAt, machine, commit;
 
   bool valid() const { return status == "ok"; }
@@ -84,8 +84,7 @@ public:
   std::vector<Record> records(const RecordKey &key);
   /// The fastest valid record of every key measured on `fingerprint` with
   /// `codegenVersion` (for seeding new shapes and training the cost model).
-  std::vector<Record> bestPerKey(const std::string &fingerprint,
-                                 const std::string &codegenVersion);
+  std::vector<Record> bestPerKey(const std::string &fingerprint, const std::string &codegenVersion);
   /// Every valid record of `fingerprint` and `codegenVersion`.
   std::vector<Record> validRecords(const std::string &fingerprint,
                                    const std::string &codegenVersion);

@@ -34,8 +34,7 @@ std::string tilec::autotune::fingerprint(const codegen::Target &target, int thre
   }
   std::string isa;
   for (const char *feature : {"avx512f", "avx512bf16", "avx512vnni", "avx2", "fma"})
-    if (("," + target.features + ",").find(std::string(",+") + feature + ",") !=
-        std::string::npos)
+    if (("," + target.features + ",").find(std::string(",+") + feature + ",") != std::string::npos)
       isa += (isa.empty() ? "" : ",") + std::string(feature);
   if (threads <= 0)
     threads = int(std::max(1u, std::thread::hardware_concurrency()));

@@ -21,8 +21,9 @@ using namespace tilec::autotune;
 //===----------------------------------------------------------------------===//
 
 std::string tilec::autotune::encodeRequest(const MeasureRequest &r) {
-  return "M " + std::to_string(r.taskId.size()) + " " + std::to_string(r.moduleText.size()) +
-         " " + std::to_string(r.schedule.size()) + "\n" + r.taskId + r.moduleText + r.schedule;
+  return "M " + std::to_string(r.taskId.size()) + " " + std::to_string(r.moduleText.size()) + " " +
+         std::to_string(r.schedule.size()) + " " + std::to_string(r.cutoffUs) + "\n" + r.taskId +
+         r.moduleText + r.schedule;
 }
 
 bool tilec::autotune::decodeRequest(const std::string &bytes, MeasureRequest &r) {
@@ -32,8 +33,11 @@ bool tilec::autotune::decodeRequest(const std::string &bytes, MeasureRequest &r)
   std::istringstream header(bytes.substr(0, newline));
   std::string tag;
   size_t a = 0, b = 0, c = 0;
-  if (!(header >> tag >> a >> b >> c) || tag != "M" || bytes.size() != newline + 1 + a + b + c)
+  double cutoff = 0;
+  if (!(header >> tag >> a >> b >> c >> cutoff) || tag != "M" ||
+      bytes.size() != newline + 1 + a + b + c)
     return false;
+  r.cutoffUs = cutoff;
   r.taskId = bytes.substr(newline + 1, a);
   r.moduleText = bytes.substr(newline + 1 + a, b);
   r.schedule = bytes.substr(newline + 1 + a + b, c);
@@ -92,11 +96,10 @@ public:
   }
   ~LocalMeasurer() override { stop(); }
 
-  std::vector<MeasureResult> measure(const std::vector<MeasureRequest> &batch) override {
-    std::vector<MeasureResult> results;
-    for (const MeasureRequest &r : batch)
-      results.push_back(measureOne(r));
-    return results;
+  using Measurer::measure;
+  void measure(const std::vector<MeasureRequest> &batch, const OnResult &onResult) override {
+    for (size_t i = 0; i < batch.size(); ++i)
+      onResult(i, measureOne(batch[i]));
   }
 
 private:
@@ -222,9 +225,9 @@ MeasureResult LocalMeasurer::measureOne(const MeasureRequest &request) {
   // The worker is gone or stuck: classify, then start afresh next time.
   if (got == 0) {
     kill(pid, SIGKILL);
-    double waited = options.timeoutS + std::chrono::duration<double>(
-                                           std::chrono::steady_clock::now() - deadline)
-                                           .count();
+    double waited =
+        options.timeoutS +
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - deadline).count();
     char text[96];
     std::snprintf(text, sizeof text, "no result within %g s (waited %.1f s); worker killed",
                   options.timeoutS, waited);

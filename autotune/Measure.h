@@ -11,6 +11,9 @@
 //                                             warm up, time >= 5 runs, median
 //     <- ok median times | wrong | compile_error  (one line)
 //
+// A request may carry a cutoff (5x the task's best time so far): a candidate
+// slower than that in its checked run is timed by that run alone.
+//
 // The tuner waits at most `timeoutS` per candidate; on a timeout it kills the
 // worker (SIGKILL), on EOF it collects the signal, records `timeout` / `crash`
 // with the reason, and starts a fresh worker for the next candidate.
@@ -26,6 +29,7 @@
 #ifndef TILEC_AUTOTUNE_MEASURE_H
 #define TILEC_AUTOTUNE_MEASURE_H
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,9 +37,13 @@
 namespace tilec::autotune {
 
 struct MeasureRequest {
-  std::string taskId;      ///< stable per task (the signature's hash)
-  std::string moduleText;  ///< Task::moduleText
-  std::string schedule;    ///< Schedule::str()
+  std::string taskId;     ///< stable per task (the signature's hash)
+  std::string moduleText; ///< Task::moduleText
+  std::string schedule;   ///< Schedule::str()
+  /// A candidate whose checked run takes longer than this is timed by that
+  /// run alone (0: always time fully): a schedule 10x slower than the best
+  /// known needs no median to be rejected, and costs seconds per repeat.
+  double cutoffUs = 0;
 };
 
 struct MeasureResult {
@@ -49,26 +57,35 @@ struct MeasureResult {
 /// Measures batches of candidates; implementations differ in where.
 class Measurer {
 public:
+  using OnResult = std::function<void(size_t index, const MeasureResult &result)>;
   virtual ~Measurer() = default;
-  virtual std::vector<MeasureResult> measure(const std::vector<MeasureRequest> &batch) = 0;
+  /// Measures every request of `batch`, calling `onResult` as each result
+  /// arrives (in any order), so the caller can store it at once.
+  virtual void measure(const std::vector<MeasureRequest> &batch, const OnResult &onResult) = 0;
+  /// The same, collecting the results in order.
+  std::vector<MeasureResult> measure(const std::vector<MeasureRequest> &batch) {
+    std::vector<MeasureResult> results(batch.size());
+    measure(batch, [&](size_t i, const MeasureResult &r) { results[i] = r; });
+    return results;
+  }
   /// How many candidates it measures at once (a batch should hold at least that many).
   virtual int parallelism() const { return 1; }
 };
 
 struct WorkerOptions {
   std::string target = "cpu";
-  int threads = 0;           ///< runtime threads per measurement (0: all cores)
-  int minRepeats = 5;        ///< timed runs at least ...
-  double minSeconds = 0.05;  ///< ... and at least this long in total
-  std::string faults;        ///< "crash=P,hang=P,wrong=P,seed=S" (tests only)
+  int threads = 0;          ///< runtime threads per measurement (0: all cores)
+  int minRepeats = 5;       ///< timed runs at least ...
+  double minSeconds = 0.05; ///< ... and at least this long in total
+  std::string faults;       ///< "crash=P,hang=P,wrong=P,seed=S" (tests only)
 };
 
 struct MeasureOptions {
   WorkerOptions worker;
-  double timeoutS = 30;      ///< per candidate, compile + verify + time
-  std::string executable;    ///< the tilec binary (default: /proc/self/exe)
-  std::vector<int> cpus;     ///< pin the worker to these cores (empty: no pinning)
-  bool quiet = true;         ///< worker diagnostics to /dev/null (else stderr)
+  double timeoutS = 30;   ///< per candidate, compile + verify + time
+  std::string executable; ///< the tilec binary (default: /proc/self/exe)
+  std::vector<int> cpus;  ///< pin the worker to these cores (empty: no pinning)
+  bool quiet = true;      ///< worker diagnostics to /dev/null (else stderr)
 };
 
 /// One worker process on this machine, restarted whenever it dies.

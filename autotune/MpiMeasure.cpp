@@ -40,10 +40,10 @@ public:
   }
   int parallelism() const override { return std::max(1, size - 1); }
 
-  std::vector<MeasureResult> measure(const std::vector<MeasureRequest> &batch) override {
+  using Measurer::measure;
+  void measure(const std::vector<MeasureRequest> &batch, const OnResult &onResult) override {
     if (size == 1)
-      return local->measure(batch);
-    std::vector<MeasureResult> results(batch.size());
+      return local->measure(batch, onResult);
     std::vector<size_t> job(size_t(size), 0);
     size_t next = 0, inFlight = 0;
     for (int r = 1; r < size && next < batch.size(); ++r, ++next, ++inFlight) {
@@ -53,7 +53,7 @@ public:
     while (inFlight > 0) {
       int from = 0;
       std::string line = receive(MPI_ANY_SOURCE, kResult, from);
-      results[job[size_t(from)]] = decodeResult(line);
+      onResult(job[size_t(from)], decodeResult(line));
       --inFlight;
       if (next < batch.size()) {
         job[size_t(from)] = next;
@@ -61,7 +61,6 @@ public:
         ++inFlight;
       }
     }
-    return results;
   }
 
 private:
@@ -84,7 +83,7 @@ bool tilec::autotune::mpiInit(int &rank, int &size, std::string &error) {
 void tilec::autotune::mpiFinalize() { MPI_Finalize(); }
 
 std::unique_ptr<Measurer> tilec::autotune::makeMpiMeasurer(int size,
-                                                          std::unique_ptr<Measurer> local) {
+                                                           std::unique_ptr<Measurer> local) {
   return std::make_unique<MpiMeasurer>(size, std::move(local));
 }
 

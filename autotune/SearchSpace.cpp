@@ -67,8 +67,8 @@ SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
     regChoices[r - 2] = {lanes, 2 * lanes, 3 * lanes, 4 * lanes};
     regChoices[r - 1] = {1, 2, 4};
   } else if (kind == "conv" && r == 7) {
-    regChoices = {{1}, {1, 2, 4, 6, 8, 12, 16}, {1, 2, 4}, {lanes / 2, lanes, 2 * lanes},
-                  {1}, {1}, {1}};
+    regChoices = {{1}, {1, 2, 4, 6, 8, 12, 16}, {1, 2, 4}, {lanes / 2, lanes, 2 * lanes}, {1}, {1},
+                  {1}};
   } else if (kind == "depthwise" && r == 6) {
     regChoices = {{1}, {1, 2, 4}, {lanes, 2 * lanes}, {1, 2, 4, 8}, {1}, {1}};
   } else if (kind == "pool" && r == 6) {
@@ -246,7 +246,7 @@ std::optional<Schedule> SearchSpace::adapt(const Schedule &other) const {
 
 namespace {
 
-constexpr const char *kKinds[] = {"matmul",  "conv",       "depthwise", "pool",
+constexpr const char *kKinds[] = {"matmul",    "conv",    "depthwise",  "pool",
                                   "attention", "softmax", "layer_norm", "reduce"};
 constexpr size_t kLoopSlots = 7;
 
@@ -263,20 +263,18 @@ const std::vector<std::string> &tilec::autotune::featureNames() {
     for (const char *group : {"log_loop", "log_reg", "peeled_fraction", "cache_fraction"})
       for (size_t i = 0; i < kLoopSlots; ++i)
         n.push_back(std::string(group) + std::to_string(i));
-    for (const char *f :
-         {"log_work", "log_result", "has_reg_tile", "log_accumulators", "register_pressure",
-          "reg_inner_vectors", "log_wg_elements", "log_grid", "thread_imbalance",
-          "wg_bytes_over_l2", "wg_bytes_over_l1", "conv_gemm", "wg_frac0", "wg_frac1",
-          "wg_frac2", "wg_frac3"})
+    for (const char *f : {"log_work", "log_result", "has_reg_tile", "log_accumulators",
+                          "register_pressure", "reg_inner_vectors", "log_wg_elements", "log_grid",
+                          "thread_imbalance", "wg_bytes_over_l2", "wg_bytes_over_l1", "conv_gemm",
+                          "wg_frac0", "wg_frac1", "wg_frac2", "wg_frac3"})
       n.push_back(f);
     return n;
   }();
   return names;
 }
 
-std::vector<float> tilec::autotune::features(const codegen::DispatchShape &shape,
-                                             const Schedule &s, const codegen::Target &target,
-                                             int threads) {
+std::vector<float> tilec::autotune::features(const codegen::DispatchShape &shape, const Schedule &s,
+                                             const codegen::Target &target, int threads) {
   std::vector<float> f;
   f.reserve(featureNames().size());
   size_t kindIndex = std::size(kKinds);
@@ -338,8 +336,8 @@ std::vector<float> tilec::autotune::features(const codegen::DispatchShape &shape
   std::vector<float> fractions;
   for (size_t i = 0; i < shape.resultShape.size(); ++i) {
     double dim = double(shape.resultShape[i]);
-    double t = i < s.workgroupTile.size() && s.workgroupTile[i] > 0 ? double(s.workgroupTile[i])
-                                                                     : dim;
+    double t =
+        i < s.workgroupTile.size() && s.workgroupTile[i] > 0 ? double(s.workgroupTile[i]) : dim;
     tile *= t;
     fractions.push_back(float(t / dim));
   }

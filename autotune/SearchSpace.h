@@ -49,8 +49,7 @@ public:
   /// `s` with one or two knobs redrawn, legal.
   codegen::Schedule mutate(const codegen::Schedule &s, std::mt19937 &rng) const;
   /// Each knob from `a` or `b`; nullopt if the mix is illegal.
-  std::optional<codegen::Schedule> crossover(const codegen::Schedule &a,
-                                             const codegen::Schedule &b,
+  std::optional<codegen::Schedule> crossover(const codegen::Schedule &a, const codegen::Schedule &b,
                                              std::mt19937 &rng) const;
   /// A schedule tuned for another shape of the same kind, fitted to this one
   /// (tile sizes moved to the nearest divisor); nullopt if it does not fit.
@@ -63,8 +62,8 @@ public:
 private:
   codegen::DispatchShape shape_;
   codegen::Target target;
-  std::vector<std::vector<int64_t>> wgChoices;   ///< per result dimension
-  std::vector<std::vector<int64_t>> regChoices;  ///< per root loop; empty: no reg tiles
+  std::vector<std::vector<int64_t>> wgChoices;    ///< per result dimension
+  std::vector<std::vector<int64_t>> regChoices;   ///< per root loop; empty: no reg tiles
   std::vector<std::vector<int64_t>> cacheChoices; ///< per root loop; empty: no cache tiles
   std::vector<codegen::ConvAlgorithm> convChoices;
   codegen::Schedule fallback;

@@ -129,7 +129,8 @@ private:
     std::vector<float> scores = model.predict(rows);
     std::vector<size_t> order(candidates.size());
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return scores[a] > scores[b]; });
     std::vector<Schedule> sorted;
     for (size_t i : order)
       sorted.push_back(candidates[i]);

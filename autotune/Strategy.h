@@ -32,9 +32,9 @@ struct TaskSearchState {
       : task(&task), space(task.shape, target) {}
   const Task *task;
   SearchSpace space;
-  std::set<std::string> measured;  ///< schedules tried (valid or not)
+  std::set<std::string> measured;                          ///< schedules tried (valid or not)
   std::vector<std::pair<codegen::Schedule, double>> valid; ///< with their median times
-  std::vector<codegen::Schedule> seeds; ///< to try before anything else
+  std::vector<codegen::Schedule> seeds;                    ///< to try before anything else
 };
 
 class Strategy {

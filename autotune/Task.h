@@ -27,18 +27,18 @@ namespace tilec::autotune {
 
 struct Task {
   std::string signature;
-  std::string kind;        ///< the dispatch kind ("conv2d", "matmul", ...)
-  int count = 0;           ///< how many dispatches of the model run this kernel
-  std::string moduleText;  ///< the standalone module (MLIR text)
+  std::string kind;       ///< the dispatch kind ("conv2d", "matmul", ...)
+  int count = 0;          ///< how many dispatches of the model run this kernel
+  std::string moduleText; ///< the standalone module (MLIR text)
   codegen::DispatchShape shape;
   codegen::Schedule defaultSchedule;
-  double flops = 0;        ///< 2 x the root's loop volume (an estimate for GFLOP/s)
+  double flops = 0; ///< 2 x the root's loop volume (an estimate for GFLOP/s)
 };
 
 /// The tasks of `module`'s @main, in the order their first dispatch runs.
 /// Fails with `error` set if a dispatch cannot be lowered.
-bool extractTasks(mlir::ModuleOp module, const codegen::Target &target,
-                  std::vector<Task> &tasks, std::string &error);
+bool extractTasks(mlir::ModuleOp module, const codegen::Target &target, std::vector<Task> &tasks,
+                  std::string &error);
 
 /// The workload part of a record: "kind result=AxB loops=AxBxC red=0011 1x1=0",
 /// stored with each record so that nearby shapes can be found and the cost

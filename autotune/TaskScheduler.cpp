@@ -42,6 +42,8 @@ private:
   void seedFromNearestShapes(TaskSearchState &state);
   /// Measures `schedules` of the given tasks, stores and accounts for them.
   bool measure(const std::vector<std::pair<size_t, Schedule>> &batch, std::string &error);
+  /// Stores one result and accounts for it.
+  bool record(size_t task, const Schedule &s, const MeasureResult &m, std::string &error);
   size_t pickTask() const;
   double modelTime(bool defaults) const;
   void report(size_t task);
@@ -55,7 +57,7 @@ private:
   std::mt19937 rng;
   CostModel model;
   std::vector<TaskSearchState> states;
-  std::vector<double> gain;       ///< recent relative improvement per task
+  std::vector<double> gain; ///< recent relative improvement per task
   std::vector<bool> exhausted;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   int budget = 0;
@@ -74,8 +76,7 @@ void Scheduler::loadHistory() {
     std::string ignored;
     std::optional<Schedule> s = codegen::parseSchedule(r.schedule, ignored);
     if (shape && s)
-      model.add(r.key.signature, features(*shape, *s, options.target, options.threads),
-                r.medianUs);
+      model.add(r.key.signature, features(*shape, *s, options.target, options.threads), r.medianUs);
   }
 }
 
@@ -86,7 +87,8 @@ void Scheduler::seedFromNearestShapes(TaskSearchState &state) {
     std::optional<codegen::DispatchShape> other = decodeShape(r.loops);
     if (!other || other->rootKind != shape.rootKind ||
         other->resultShape.size() != shape.resultShape.size() ||
-        other->rootLoops.size() != shape.rootLoops.size() || r.key.signature == state.task->signature)
+        other->rootLoops.size() != shape.rootLoops.size() ||
+        r.key.signature == state.task->signature)
       continue;
     double distance = 0;
     for (size_t i = 0; i < shape.rootLoops.size(); ++i)
@@ -105,52 +107,63 @@ void Scheduler::seedFromNearestShapes(TaskSearchState &state) {
       state.seeds.push_back(*fitted);
 }
 
-bool Scheduler::measure(const std::vector<std::pair<size_t, Schedule>> &batch,
-                        std::string &error) {
+bool Scheduler::measure(const std::vector<std::pair<size_t, Schedule>> &batch, std::string &error) {
   std::vector<MeasureRequest> requests;
   for (const auto &[t, s] : batch) {
-    requests.push_back({taskId(tasks[t]), tasks[t].moduleText, s.str()});
+    // Far slower than the best known (5x: the checked run is a cold one): one
+    // run says enough.
+    double best = summary.tasks[t].bestUs;
+    requests.push_back(
+        {taskId(tasks[t]), tasks[t].moduleText, s.str(), std::isfinite(best) ? 5 * best : 0.0});
     states[t].measured.insert(s.str());
   }
-  std::vector<MeasureResult> results = measurer.measure(requests);
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const auto &[t, s] = batch[i];
-    const MeasureResult &m = results[i];
-    Record r;
-    r.key = keyOf(tasks[t]);
-    r.schedule = s.str();
-    r.status = m.status;
-    r.medianUs = m.medianUs;
-    r.timesUs = m.timesUs;
-    r.error = m.error;
-    r.rootKind = tasks[t].shape.rootKind;
-    r.loops = encodeShape(tasks[t].shape);
-    if (!db.insert(r, error))
-      return false;
-    TaskOutcome &o = summary.tasks[t];
-    ++o.trials;
-    ++summary.trials;
-    if (!m.valid()) {
-      ++o.failures;
-      ++summary.failures;
-      continue;
-    }
-    states[t].valid.emplace_back(s, m.medianUs);
-    model.add(tasks[t].signature, features(tasks[t].shape, s, options.target, options.threads),
-              m.medianUs);
-    if (s == tasks[t].defaultSchedule)
-      o.defaultUs = m.medianUs;
-    if (m.medianUs < o.bestUs) {
-      o.bestUs = m.medianUs;
-      o.bestSchedule = s.str();
-    }
-  }
+  // Each result is stored the moment it arrives: a killed tuner loses at most
+  // the measurements still in flight.
+  bool stored = true;
+  measurer.measure(requests, [&](size_t i, const MeasureResult &m) {
+    if (stored)
+      stored = record(batch[i].first, batch[i].second, m, error);
+  });
+  if (!stored)
+    return false;
   std::string why;
   if (!model.train(why))
     summary.costModelNote = why;
   // The estimate means something once every task has its baseline.
   if (baselinesDone)
     summary.curve.emplace_back(elapsed(), modelTime(false));
+  return true;
+}
+
+bool Scheduler::record(size_t t, const Schedule &s, const MeasureResult &m, std::string &error) {
+  Record r;
+  r.key = keyOf(tasks[t]);
+  r.schedule = s.str();
+  r.status = m.status;
+  r.medianUs = m.medianUs;
+  r.timesUs = m.timesUs;
+  r.error = m.error;
+  r.rootKind = tasks[t].shape.rootKind;
+  r.loops = encodeShape(tasks[t].shape);
+  if (!db.insert(r, error))
+    return false;
+  TaskOutcome &o = summary.tasks[t];
+  ++o.trials;
+  ++summary.trials;
+  if (!m.valid()) {
+    ++o.failures;
+    ++summary.failures;
+    return true;
+  }
+  states[t].valid.emplace_back(s, m.medianUs);
+  model.add(tasks[t].signature, features(tasks[t].shape, s, options.target, options.threads),
+            m.medianUs);
+  if (s == tasks[t].defaultSchedule)
+    o.defaultUs = m.medianUs;
+  if (m.medianUs < o.bestUs) {
+    o.bestUs = m.medianUs;
+    o.bestSchedule = s.str();
+  }
   return true;
 }
 
@@ -247,8 +260,7 @@ bool Scheduler::run(std::string &error) {
   baselinesDone = true;
   summary.curve.emplace_back(elapsed(), modelTime(false));
   // 3-4. Batches to the task that promises the most.
-  while (summary.trials < budget &&
-         (options.timeBudgetS <= 0 || elapsed() < options.timeBudgetS)) {
+  while (summary.trials < budget && (options.timeBudgetS <= 0 || elapsed() < options.timeBudgetS)) {
     size_t t = pickTask();
     if (t == tasks.size())
       break;
@@ -265,8 +277,8 @@ bool Scheduler::run(std::string &error) {
     if (!measure(batch, error))
       return false;
     double after = summary.tasks[t].bestUs;
-    double roundGain = std::isfinite(before) && std::isfinite(after) ? (before - after) / before
-                                                                       : 0.0;
+    double roundGain =
+        std::isfinite(before) && std::isfinite(after) ? (before - after) / before : 0.0;
     gain[t] = 0.5 * gain[t] + 0.5 * roundGain;
     report(t);
   }

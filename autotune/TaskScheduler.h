@@ -54,14 +54,14 @@ struct TaskOutcome {
 };
 
 struct Progress {
-  size_t task = 0;          ///< index of the task being tuned
+  size_t task = 0; ///< index of the task being tuned
   int trials = 0, budget = 0;
   double elapsedS = 0, etaS = 0;
   double modelUs = 0, defaultModelUs = 0; ///< sum over tasks of count x time
 };
 
 struct TuneSummary {
-  std::vector<TaskOutcome> tasks;   ///< parallel to the task list
+  std::vector<TaskOutcome> tasks; ///< parallel to the task list
   int trials = 0, failures = 0;
   double seconds = 0;
   /// (elapsed seconds, estimated model time in us) after each batch.

@@ -10,7 +10,8 @@
 //   3. load through the runtime, run once, compare with the reference
 //      (max |diff| <= 1e-4 max |ref|, as the conformance suite);
 //   4. two warm-up runs, then timed runs until minRepeats and minSeconds are
-//      both reached; the median is the result.
+//      both reached; the median is the result. A candidate whose checked run
+//      exceeds the request's cutoff is timed by that run alone.
 //
 //===----------------------------------------------------------------------===//
 
@@ -224,20 +225,32 @@ MeasureResult Worker::measure(const MeasureRequest &request) {
     }
     return s == nullptr;
   };
+  auto checkedStart = std::chrono::steady_clock::now();
   bool ok = run();
+  double checkedUs =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - checkedStart)
+          .count();
   if (ok && corrupt && !outputs.empty() && !outputs[0].data.empty())
     outputs[0].data[0] += 1.f + std::abs(outputs[0].data[0]);
   if (ok && !check(outputs, *t, error)) {
     tilec_model_free(model);
     return fail("wrong", error);
   }
-  // 4. Time.
+  // 4. Time (a candidate far slower than the best known: its checked run).
+  if (ok && request.cutoffUs > 0 && checkedUs > request.cutoffUs) {
+    tilec_model_free(model);
+    std::filesystem::remove(path);
+    result.timesUs = {checkedUs};
+    result.medianUs = checkedUs;
+    return result;
+  }
   using clock = std::chrono::steady_clock;
   for (int i = 0; ok && i < 2; ++i)
     ok = run();
   auto start = clock::now();
-  while (ok && (int(result.timesUs.size()) < options.minRepeats ||
-                std::chrono::duration<double>(clock::now() - start).count() < options.minSeconds) &&
+  while (ok &&
+         (int(result.timesUs.size()) < options.minRepeats ||
+          std::chrono::duration<double>(clock::now() - start).count() < options.minSeconds) &&
          result.timesUs.size() < 1000) {
     auto t0 = clock::now();
     ok = run();
@@ -269,8 +282,9 @@ int tilec::autotune::runWorker(const WorkerOptions &options) {
     std::istringstream fields(header);
     std::string tag;
     size_t a = 0, b = 0, c = 0;
+    double cutoff = 0;
     std::string payload;
-    if (!(fields >> tag >> a >> b >> c) || tag != "M" || !readBytes(a + b + c, payload)) {
+    if (!(fields >> tag >> a >> b >> c >> cutoff) || tag != "M" || !readBytes(a + b + c, payload)) {
       std::fprintf(stderr, "tilec tune-worker: malformed request '%s'\n", header.c_str());
       return 2;
     }

@@ -56,8 +56,7 @@ int main(int argc, char **argv) {
     if (shape && s)
       byTask[r.key.signature].push_back({features(*shape, *s, target, threads), r.medianUs});
   }
-  std::printf("%s: %zu dispatches measured on %s\n\n", argv[1], byTask.size(),
-              fingerprint.c_str());
+  std::printf("%s: %zu dispatches measured on %s\n\n", argv[1], byTask.size(), fingerprint.c_str());
   std::printf("%-50s %7s %12s %12s\n", "held-out dispatch", "records",
               ("top-" + std::to_string(k) + " recall").c_str(), "random");
   double sumRecall = 0, sumRandom = 0;

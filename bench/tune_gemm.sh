@@ -19,6 +19,6 @@ echo "== tuning gemm 1024^3 for $threads threads ($budget)"
 "$build/bin/tilec" tune "$work/gemm1024.mlir" --db "$work/gemm.db" --threads "$threads" \
   --time-budget "$budget" --trials 100000
 echo "== default schedule, tuned schedule, OpenBLAS (tilec-gemm-bench)"
-"$build/bin/tilec-gemm-bench" --benchmark_filter="square_1024.*/$threads/" 2>&1 | grep -E "square|ratio|GF/s" | sed 's/^/default  /'
+"$build/bin/tilec-gemm-bench" --benchmark_filter="square_1024.*/$threads/" 2>&1 | grep -E "^square_1024 +$threads |real_time" | sed 's/^/default  /'
 TILEC_BENCH_DB="$work/gemm.db" "$build/bin/tilec-gemm-bench" \
-  --benchmark_filter="square_1024.*/$threads/" 2>&1 | grep -E "square|ratio|GF/s" | sed 's/^/tuned    /'
+  --benchmark_filter="square_1024.*/$threads/" 2>&1 | grep -E "^square_1024 +$threads |real_time" | sed 's/^/tuned    /'

@@ -58,8 +58,8 @@ TEST_F(DatabaseTest, BestIsTheFastestValidRecordOfExactlyThisKey) {
   ASSERT_TRUE(db->insert(record("conv", "wg=1 reg=- vec=8 conv=direct", 50), error));
   ASSERT_TRUE(db->insert(record("conv", "wg=2 reg=- vec=8 conv=direct", 40), error));
   ASSERT_TRUE(db->insert(record("conv", "wg=4 reg=- vec=8 conv=direct", 0, "wrong"), error));
-  ASSERT_TRUE(db->insert(record("conv", "wg=8 reg=- vec=8 conv=direct", 1, "ok", "cpu:b|t2"),
-                         error));
+  ASSERT_TRUE(
+      db->insert(record("conv", "wg=8 reg=- vec=8 conv=direct", 1, "ok", "cpu:b|t2"), error));
   std::optional<Record> best = db->best({"cpu:a|t2", "conv", "cg1"});
   ASSERT_TRUE(best);
   EXPECT_EQ(best->schedule, "wg=2 reg=- vec=8 conv=direct");
@@ -177,21 +177,33 @@ codegen::Target avx2() {
 
 codegen::DispatchShape convShape() {
   // 1x64x56x56 output, 64 input channels, 3x3 window: (n, f, oh, ow, c, kh, kw).
-  return {"conv", {1, 64, 56, 56}, {1, 64, 56, 56, 64, 3, 3},
-          {false, false, false, false, true, true, true}, false};
+  return {"conv",
+          {1, 64, 56, 56},
+          {1, 64, 56, 56, 64, 3, 3},
+          {false, false, false, false, true, true, true},
+          false};
 }
 
 TEST(SearchSpaceTest, SamplesAndMutationsAreLegal) {
   std::vector<codegen::DispatchShape> shapes = {
       convShape(),
       {"matmul", {1, 197, 768}, {1, 197, 768, 768}, {false, false, false, true}, false},
-      {"depthwise", {1, 96, 113, 113}, {1, 113, 113, 96, 3, 3},
-       {false, false, false, false, true, true}, false},
-      {"pool", {1, 64, 28, 28}, {1, 64, 28, 28, 3, 3}, {false, false, false, false, true, true},
+      {"depthwise",
+       {1, 96, 113, 113},
+       {1, 113, 113, 96, 3, 3},
+       {false, false, false, false, true, true},
+       false},
+      {"pool",
+       {1, 64, 28, 28},
+       {1, 64, 28, 28, 3, 3},
+       {false, false, false, false, true, true},
        false},
       {"softmax", {1, 12, 197, 197}, {}, {}, false},
-      {"conv", {1, 256, 14, 14}, {1, 256, 14, 14, 1024, 1, 1},
-       {false, false, false, false, true, true, true}, true},
+      {"conv",
+       {1, 256, 14, 14},
+       {1, 256, 14, 14, 1024, 1, 1},
+       {false, false, false, false, true, true, true},
+       true},
   };
   std::mt19937 rng(1);
   for (const codegen::DispatchShape &shape : shapes) {
@@ -274,8 +286,11 @@ TEST(CostModelTest, LearnsARankingThatTransfersToUnseenShapes) {
   std::vector<codegen::DispatchShape> shapes;
   for (int64_t c : {32, 64, 128, 256})
     for (int64_t hw : {7, 14, 28, 56})
-      shapes.push_back({"conv", {1, c, hw, hw}, {1, c, hw, hw, c, 3, 3},
-                        {false, false, false, false, true, true, true}, false});
+      shapes.push_back({"conv",
+                        {1, c, hw, hw},
+                        {1, c, hw, hw, c, 3, 3},
+                        {false, false, false, false, true, true, true},
+                        false});
   std::mt19937 rng(3);
   CostModel model;
   codegen::DispatchShape heldOut = shapes[6]; // 1x64x28x28
@@ -304,11 +319,12 @@ TEST(CostModelTest, LearnsARankingThatTransfersToUnseenShapes) {
 }
 
 TEST(MeasureTest, WireFormatRoundTrips) {
-  MeasureRequest r{"abc", "module {\n}\n", "wg=1 reg=- vec=8 conv=direct"};
+  MeasureRequest r{"abc", "module {\n}\n", "wg=1 reg=- vec=8 conv=direct", 250.5};
   MeasureRequest back;
   ASSERT_TRUE(decodeRequest(encodeRequest(r), back));
   EXPECT_EQ(back.moduleText, r.moduleText);
   EXPECT_EQ(back.schedule, r.schedule);
+  EXPECT_DOUBLE_EQ(back.cutoffUs, 250.5);
   EXPECT_FALSE(decodeRequest("M 1 2 3\nab", back));
   MeasureResult m{"wrong", 0, {}, "output 0 differs\n\tbadly"};
   MeasureResult mb = decodeResult(encodeResult(m));

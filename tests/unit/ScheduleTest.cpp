@@ -99,3 +99,26 @@ TEST(ScheduleTest, GpuDefaultsFitABlock) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ScheduleTest, CacheTilesOnlyOnDividedReductions) {
+  DispatchShape gemm{"matmul", {64, 128}, {64, 128, 96}, {false, false, true}, false};
+  Schedule s = defaultSchedule(gemm, avx2());
+  EXPECT_TRUE(s.cacheTile.empty()) << "the default leaves K whole";
+  EXPECT_EQ(s.str().find("cache"), std::string::npos) << "empty cache is not printed";
+  s.cacheTile = {0, 0, 32};
+  EXPECT_EQ(verifySchedule(s, gemm, avx2()), "");
+  std::string error;
+  std::optional<Schedule> parsed = parseSchedule(s.str(), error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->cacheTile, s.cacheTile);
+  s.cacheTile = {0, 0, 40};
+  EXPECT_NE(verifySchedule(s, gemm, avx2()).find("does not divide"), std::string::npos);
+  s.cacheTile = {0, 16, 0};
+  EXPECT_NE(verifySchedule(s, gemm, avx2()).find("not a reduction"), std::string::npos);
+  s.cacheTile = {0, 32};
+  EXPECT_NE(verifySchedule(s, gemm, avx2()).find("cache has 2 sizes"), std::string::npos);
+}
+
+} // namespace

@@ -2,8 +2,8 @@
 
 #include "autotune/Database.h"
 #include "codegen/common/Schedule.h"
-#include "tools/tilec/Commands.h"
 #include "tools/tilec/Cli.h"
+#include "tools/tilec/Commands.h"
 
 #include <cstdio>
 #include <fstream>
@@ -55,12 +55,12 @@ int importFile(Database &db, const std::string &file) {
     return 1;
   }
   // Importing the same export twice must not duplicate records.
-  using Identity = std::tuple<std::string, std::string, std::string, std::string, std::string,
-                              std::string>;
+  using Identity =
+      std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>;
   std::set<Identity> present;
   auto identity = [](const Record &r) {
-    return Identity{r.key.fingerprint, r.key.signature, r.key.codegenVersion, r.schedule,
-                    r.status, r.createdAt};
+    return Identity{r.key.fingerprint, r.key.signature, r.key.codegenVersion,
+                    r.schedule,        r.status,        r.createdAt};
   };
   for (const Record &r : db.all())
     present.insert(identity(r));
@@ -114,7 +114,7 @@ int tilec::cli::dbCommand(const std::vector<std::string> &args) {
     return 2;
   }
   const std::string &action = pos[0], &path = pos[1];
-  static const std::set<std::string> actions = {"stats", "check", "export",
+  static const std::set<std::string> actions = {"stats",  "check", "export",
                                                 "import", "merge", "prune"};
   if (!actions.count(action)) {
     parser.error("unknown action '" + action + "'");
@@ -169,8 +169,8 @@ int tilec::cli::dbCommand(const std::vector<std::string> &args) {
   std::optional<int64_t> keep = parser.getInt("keep", 1, 1000000);
   if (!keep)
     return 2;
-  int64_t deleted = db->prune(int(*keep), parser.has("drop-other-versions"),
-                              codegen::kCodegenVersion, error);
+  int64_t deleted =
+      db->prune(int(*keep), parser.has("drop-other-versions"), codegen::kCodegenVersion, error);
   if (deleted < 0) {
     std::fprintf(stderr, "tilec db prune: error: %s\n", error.c_str());
     return 1;

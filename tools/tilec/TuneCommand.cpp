@@ -87,8 +87,8 @@ void printTable(const std::vector<autotune::Task> &tasks, const autotune::TuneSu
                               ? std::to_string(o.defaultUs / best).substr(0, 4) + "x"
                               : "-";
     std::printf(" %-3zu %-44s %5d %11s %10s %8s %7s\n", i + 1,
-                shortSignature(tasks[i].signature).c_str(), tasks[i].count,
-                ms(o.defaultUs).c_str(), ms(best).c_str(), speedup.c_str(),
+                shortSignature(tasks[i].signature).c_str(), tasks[i].count, ms(o.defaultUs).c_str(),
+                ms(best).c_str(), speedup.c_str(),
                 o.reused ? "reused" : std::to_string(o.trials).c_str());
     reused += o.reused;
     if (std::isfinite(o.defaultUs) && std::isfinite(best)) {
@@ -98,9 +98,8 @@ void printTable(const std::vector<autotune::Task> &tasks, const autotune::TuneSu
   }
   std::printf("\nsum of kernel times: default %.3f ms -> tuned %.3f ms (%.2fx)\n", before / 1000,
               after / 1000, after > 0 ? before / after : 0.0);
-  std::printf("%d trials (%d failed) in %s; within 5%% of the final estimate after %s\n",
-              s.trials, s.failures, clock(s.seconds).c_str(),
-              clock(s.secondsToWithin5Percent).c_str());
+  std::printf("%d trials (%d failed) in %s; within 5%% of the final estimate after %s\n", s.trials,
+              s.failures, clock(s.seconds).c_str(), clock(s.secondsToWithin5Percent).c_str());
   if (reused)
     std::printf("%d of %zu dispatches reused from the database (--retune measures them again)\n",
                 reused, tasks.size());
@@ -221,8 +220,8 @@ int tilec::cli::tuneCommand(const std::vector<std::string> &args) {
   MLIRContext context(registry);
   context.disableMultithreading();
   int exitCode = 1;
-  auto module = loadModel(context, parser.positionals()[0], parser, models::WeightInit::Seeded,
-                          exitCode);
+  auto module =
+      loadModel(context, parser.positionals()[0], parser, models::WeightInit::Seeded, exitCode);
   if (failed(module))
     return finish(exitCode);
   if (failed(runGraphPipeline(module->get(), parser.get("fusion"), error))) {
