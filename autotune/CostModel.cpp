@@ -48,14 +48,27 @@ bool CostModel::train(std::string &error, size_t minRows, int rounds) {
     if (!fresh)
       it->second = std::min(it->second, r.timeUs);
   }
+  // Rows grouped by task: the pairwise ranking objective compares schedules
+  // of the same task only (their order is what the search needs).
+  std::vector<size_t> order(rows.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return rows[a].task < rows[b].task; });
   std::vector<std::vector<float>> x;
   std::vector<float> y;
-  for (const Row &r : rows) {
+  std::vector<unsigned> groups;
+  for (size_t k = 0; k < order.size(); ++k) {
+    const Row &r = rows[order[k]];
     x.push_back(r.x);
     y.push_back(float(std::log2(best[r.task] / r.timeUs)));
+    if (k == 0 || rows[order[k - 1]].task != r.task)
+      groups.push_back(0);
+    ++groups.back();
   }
+  bool ranking = objective == "rank:pairwise";
   DMatrixHandle train = matrix(x);
-  if (!train || XGDMatrixSetFloatInfo(train, "label", y.data(), y.size()) != 0) {
+  if (!train || XGDMatrixSetFloatInfo(train, "label", y.data(), y.size()) != 0 ||
+      (ranking && XGDMatrixSetUIntInfo(train, "group", groups.data(), groups.size()) != 0)) {
     error = std::string("cost model: ") + XGBGetLastError();
     if (train)
       XGDMatrixFree(train);
@@ -65,7 +78,7 @@ bool CostModel::train(std::string &error, size_t minRows, int rounds) {
   bool ok = XGBoosterCreate(&train, 1, &fresh) == 0;
   // Small trees, a modest learning rate: a few hundred noisy rows must not be
   // memorized. One thread: the machine's cores are busy measuring.
-  const char *params[][2] = {{"objective", "reg:squarederror"},
+  const char *params[][2] = {{"objective", objective.c_str()},
                              {"max_depth", "6"},
                              {"eta", "0.2"},
                              {"min_child_weight", "2"},

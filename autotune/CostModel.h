@@ -4,17 +4,21 @@
 // dispatch's loop sizes and the schedule's tiles; SearchSpace.h), so the
 // search measures only candidates the model ranks high. XGBoost through its C
 // API (Debian's libxgboost-dev), trained from scratch on every valid record of
-// the target whenever new measurements arrive: a few thousand rows train in
-// milliseconds, and records of other shapes and models teach it from the start.
+// the target whenever new measurements arrive; records of other shapes and
+// models teach it from the start.
 //
 // The label is a relative score: log2(task's best time / this time), so 0 is
 // the best schedule of its task and -1 is twice as slow. Scores from different
-// shapes are then comparable, which is what lets the model transfer.
+// shapes are then comparable, which is what lets the model transfer. The
+// default objective ranks pairwise within each task (one query group each).
+//
+// Training takes a few thousand rows in tens of milliseconds, so the model is
+// simply retrained after every round rather than updated.
 //
 // Example:
 //   CostModel model;
-//   model.add(shape, schedule, timeUs);   // for every measurement
-//   model.train();
+//   model.add(signature, features(shape, schedule, target, threads), timeUs);
+//   model.train(error);
 //   std::vector<float> s = model.predict(rows); // higher is better
 //
 //===----------------------------------------------------------------------===//
@@ -44,6 +48,9 @@ public:
   /// predict() returns zeros (the search then samples at random).
   bool train(std::string &error, size_t minRows = 16, int rounds = 60);
   bool trained() const { return booster != nullptr; }
+  /// XGBoost's objective: "rank:pairwise" (default: only the order within a
+  /// task matters to the search) or "reg:squarederror" on the same labels.
+  std::string objective = "rank:pairwise";
 
   /// Scores for feature rows (higher is better).
   std::vector<float> predict(const std::vector<std::vector<float>> &rows) const;

@@ -4,7 +4,10 @@
 // valid measurements, train the cost model on every *other* dispatch's records
 // (as the tuner would when it meets a new shape), predict this dispatch's
 // schedules, and report top-k recall (the share of the k truly fastest among
-// the k predicted fastest) next to what a random ranking gets (k/n).
+// the k predicted fastest) next to what a random ranking gets (k/n), and the
+// regret: the best time among the k predicted fastest over the true best (what
+// measuring the model's top k would find), next to a random k's expectation.
+// TILEC_COSTMODEL_OBJECTIVE=rank:pairwise evaluates the ranking objective.
 //
 // Usage: tilec-costmodel-eval tuning.db [k=5] [min-records=20]
 //
@@ -18,7 +21,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <map>
+#include <numeric>
 
 using namespace tilec;
 using namespace tilec::autotune;
@@ -57,14 +62,16 @@ int main(int argc, char **argv) {
       byTask[r.key.signature].push_back({features(*shape, *s, target, threads), r.medianUs});
   }
   std::printf("%s: %zu dispatches measured on %s\n\n", argv[1], byTask.size(), fingerprint.c_str());
-  std::printf("%-50s %7s %12s %12s\n", "held-out dispatch", "records",
-              ("top-" + std::to_string(k) + " recall").c_str(), "random");
-  double sumRecall = 0, sumRandom = 0;
+  std::printf("%-50s %7s %12s %12s %10s %10s\n", "held-out dispatch", "records",
+              ("top-" + std::to_string(k) + " recall").c_str(), "random", "regret", "random");
+  double sumRecall = 0, sumRandom = 0, sumRegret = 0, sumRandomRegret = 0;
   int evaluated = 0;
   for (const auto &[heldOut, rows] : byTask) {
     if (rows.size() < minRecords)
       continue;
     CostModel model;
+    if (const char *objective = std::getenv("TILEC_COSTMODEL_OBJECTIVE"))
+      model.objective = objective;
     for (const auto &[task, others] : byTask)
       if (task != heldOut)
         for (const Row &row : others)
@@ -77,19 +84,44 @@ int main(int argc, char **argv) {
       x.push_back(row.x);
       times.push_back(row.us);
     }
-    double recall = topKRecall(times, model.predict(x), k);
+    std::vector<float> scores = model.predict(x);
+    double recall = topKRecall(times, scores, k);
+    // Regret: how far the best of the model's top k is from the true best.
+    std::vector<size_t> order(times.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+    double picked = times[order[0]];
+    for (size_t i = 1; i < std::min(k, order.size()); ++i)
+      picked = std::min(picked, times[order[i]]);
+    double regret = picked / *std::min_element(times.begin(), times.end());
+    // What a random pick of k gets on average: E[min of k of n] by ranks.
+    std::vector<double> sorted = times;
+    std::sort(sorted.begin(), sorted.end());
+    double randomPick = 0, n = double(sorted.size());
+    for (size_t r = 0; r < sorted.size(); ++r) {
+      // P(the best of a random k-subset has rank r) = C(n-r-1, k-1) / C(n, k).
+      double p = double(std::min(k, sorted.size())) / (n - double(r));
+      for (size_t j = 0; j < r; ++j)
+        p *= (n - double(j) - double(std::min(k, sorted.size()))) / (n - double(j));
+      randomPick += p * sorted[r];
+    }
+    double randomRegret = randomPick / sorted.front();
     double chance = double(std::min(k, rows.size())) / double(rows.size());
-    std::printf("%-50s %7zu %12.2f %12.2f\n", heldOut.substr(0, 50).c_str(), rows.size(), recall,
-                chance);
+    std::printf("%-50s %7zu %12.2f %12.2f %10.3f %10.3f\n", heldOut.substr(0, 50).c_str(),
+                rows.size(), recall, chance, regret, randomRegret);
     sumRecall += recall;
     sumRandom += chance;
+    sumRegret += regret;
+    sumRandomRegret += randomRegret;
     ++evaluated;
   }
   if (evaluated == 0) {
     std::printf("no dispatch has %zu valid records; tune longer\n", minRecords);
     return 1;
   }
-  std::printf("\nmean over %d held-out dispatches: top-%zu recall %.2f (random ranking %.2f)\n",
-              evaluated, k, sumRecall / evaluated, sumRandom / evaluated);
+  std::printf("\nmean over %d held-out dispatches: top-%zu recall %.2f (random ranking %.2f); "
+              "best of the top %zu / true best %.3f (random %zu: %.3f)\n",
+              evaluated, k, sumRecall / evaluated, sumRandom / evaluated, k,
+              sumRegret / evaluated, k, sumRandomRegret / evaluated);
   return 0;
 }
