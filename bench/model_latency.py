@@ -9,7 +9,10 @@ model: median latencies and tilec / ORT (below 1.0: tilec is faster).
 With --db, a second artifact is compiled from the tuning database (`tilec
 tune`) and measured in the same run: default schedules, tuned, ORT side by side.
 
-  .venv/bin/python bench/model_latency.py build/bin/tilec [--threads 2] [--db tuning.db] [models...]
+With --fusion-compare, the model compiled with --fusion none is measured too.
+
+  .venv/bin/python bench/model_latency.py build/bin/tilec [--threads 2] [--db tuning.db]
+      [--fusion-compare] [models...]
 """
 import argparse
 import os
@@ -55,8 +58,11 @@ def main():
     parser.add_argument("models", nargs="*", default=DEFAULT_MODELS)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--db", help="also measure an artifact compiled with this tuning database")
+    parser.add_argument("--fusion-compare", action="store_true",
+                        help="also measure the model compiled with --fusion none (one op per "
+                             "dispatch): fused against unfused in the same run")
     args = parser.parse_intermixed_args()
-    rows = []
+    rows, unfused_rows = [], []
     with tempfile.TemporaryDirectory() as work:
         for model in args.models:
             onnx_path = os.path.join(work, model + ".onnx")
@@ -91,6 +97,18 @@ def main():
                 y = np.load(y_path)
                 err = max(err, float(np.max(np.abs(y - y_ort)) / max(np.max(np.abs(y_ort)), 1e-30)))
                 tuned = tilec_latency(args.tilec, tuned_artifact, args.threads)
+            if args.fusion_compare:
+                unfused_artifact = os.path.join(work, model + ".unfused.tilec")
+                subprocess.run([args.tilec, "compile", model, "--fusion", "none", "-o",
+                                unfused_artifact], check=True, capture_output=True)
+                subprocess.run([args.tilec, "run", unfused_artifact, "--input", x_path, "--output",
+                                y_path], check=True, capture_output=True)
+                y = np.load(y_path)
+                err = max(err, float(np.max(np.abs(y - y_ort)) / max(np.max(np.abs(y_ort)), 1e-30)))
+                unfused = tilec_latency(args.tilec, unfused_artifact, args.threads)
+                unfused_rows.append((model, unfused, ours))
+                print(f"{model:18s} unfused {unfused:8.2f} ms  fused {ours:8.2f} ms  "
+                      f"fusion speed-up {unfused / ours:4.2f}x", flush=True)
             rows.append((model, compile_s, ours, tuned, theirs, err))
             print(f"{model:18s} compile {compile_s:5.1f} s  tilec {ours:8.2f} ms  "
                   + (f"tuned {tuned:8.2f} ms  " if tuned else "")
@@ -109,6 +127,11 @@ def main():
         for model, compile_s, ours, _, theirs, err in rows:
             print(f"| {model} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} | {err:.1e} | "
                   f"{compile_s:.1f} |")
+    if unfused_rows:
+        print("\n| model | fusion=none (ms) | fusion=default (ms) | speed-up from fusion |")
+        print("|---|---|---|---|")
+        for model, unfused, fused in unfused_rows:
+            print(f"| {model} | {unfused:.1f} | {fused:.1f} | {unfused / fused:.2f}x |")
     return 0 if all(row[-1] <= 1e-4 for row in rows) else 1
 
 
