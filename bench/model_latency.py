@@ -9,7 +9,8 @@ model: median latencies and tilec / ORT (below 1.0: tilec is faster).
 With --db, a second artifact is compiled from the tuning database (`tilec
 tune`) and measured in the same run: default schedules, tuned, ORT side by side.
 
-With --fusion-compare, the model compiled with --fusion none is measured too.
+With --fusion-compare, the model compiled with --fusion none is measured too
+(alternating with the fused one, three times each: the median of the medians).
 
   .venv/bin/python bench/model_latency.py build/bin/tilec [--threads 2] [--db tuning.db]
       [--fusion-compare] [models...]
@@ -105,10 +106,17 @@ def main():
                                 y_path], check=True, capture_output=True)
                 y = np.load(y_path)
                 err = max(err, float(np.max(np.abs(y - y_ort)) / max(np.max(np.abs(y_ort)), 1e-30)))
-                unfused = tilec_latency(args.tilec, unfused_artifact, args.threads)
-                unfused_rows.append((model, unfused, ours))
-                print(f"{model:18s} unfused {unfused:8.2f} ms  fused {ours:8.2f} ms  "
-                      f"fusion speed-up {unfused / ours:4.2f}x", flush=True)
+                # Two artifacts of similar speed on a noisy machine: alternate
+                # them, three medians each, and keep the median of those.
+                fused_runs, unfused_runs = [], []
+                for _ in range(3):
+                    unfused_runs.append(tilec_latency(args.tilec, unfused_artifact, args.threads))
+                    fused_runs.append(tilec_latency(args.tilec, artifact, args.threads))
+                unfused = statistics.median(unfused_runs)
+                fused = statistics.median(fused_runs)
+                unfused_rows.append((model, unfused, fused))
+                print(f"{model:18s} unfused {unfused:8.2f} ms  fused {fused:8.2f} ms  "
+                      f"fusion speed-up {unfused / fused:4.2f}x", flush=True)
             rows.append((model, compile_s, ours, tuned, theirs, err))
             print(f"{model:18s} compile {compile_s:5.1f} s  tilec {ours:8.2f} ms  "
                   + (f"tuned {tuned:8.2f} ms  " if tuned else "")

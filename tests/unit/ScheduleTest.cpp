@@ -122,3 +122,26 @@ TEST(ScheduleTest, CacheTilesOnlyOnDividedReductions) {
 }
 
 } // namespace
+
+namespace {
+
+DispatchShape pointwiseConv(int64_t c, int64_t f, int64_t hw) {
+  return {"conv", {1, f, hw, hw}, {1, f, hw, hw, c, 1, 1},
+          {false, false, false, false, true, true, true}, true};
+}
+
+TEST(ScheduleTest, PointwiseConvolutionDefaultsFollowTheTunersFindings) {
+  // GEMM form only where a row is whole vectors (56 = 7 x 8 lanes, not 28 or 7).
+  EXPECT_EQ(defaultSchedule(pointwiseConv(64, 256, 56), avx2()).conv, ConvAlgorithm::Gemm);
+  EXPECT_EQ(defaultSchedule(pointwiseConv(128, 512, 28), avx2()).conv, ConvAlgorithm::Direct);
+  EXPECT_EQ(defaultSchedule(pointwiseConv(512, 2048, 7), avx2()).conv, ConvAlgorithm::Direct);
+  // Input channels in blocks of 64 from 256 channels on, never below.
+  EXPECT_EQ(defaultSchedule(pointwiseConv(1024, 256, 14), avx2()).cacheTile,
+            (std::vector<int64_t>{0, 0, 0, 0, 64, 0, 0}));
+  EXPECT_TRUE(defaultSchedule(pointwiseConv(64, 256, 56), avx2()).cacheTile.empty());
+  for (DispatchShape shape : {pointwiseConv(1024, 256, 14), pointwiseConv(64, 256, 56),
+                              pointwiseConv(512, 2048, 7)})
+    EXPECT_EQ(verifySchedule(defaultSchedule(shape, avx2()), shape, avx2()), "");
+}
+
+} // namespace
