@@ -74,6 +74,19 @@ SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
   } else if (kind == "pool" && r == 6) {
     regChoices = {{1}, {1, 2, 4, 8}, {1, 2, 4}, {lanes, 2 * lanes}, {1}, {1}};
   }
+  // Register-tile loop orders: the code generator's ({}) and one alternative.
+  orderChoices = {{}};
+  if ((kind == "matmul" || kind == "attention") && r >= 3) {
+    std::vector<int64_t> rowsOuter(r);
+    std::iota(rowsOuter.begin(), rowsOuter.end(), 0);
+    orderChoices.push_back(rowsOuter);
+  } else if (kind == "conv" && r == 7) {
+    orderChoices.push_back({0, 2, 3, 1, 4, 5, 6});
+  } else if (kind == "depthwise" && r == 6) {
+    orderChoices.push_back({0, 3, 1, 2, 4, 5});
+  } else if (kind == "pool" && r == 6) {
+    orderChoices.push_back({0, 2, 3, 1, 4, 5});
+  }
   // Cache blocks of the contraction's reduction: K (matmul's last loop), input
   // channels (the convolution's fifth).
   std::optional<size_t> blocked;
@@ -102,6 +115,7 @@ double SearchSpace::cardinality() const {
     reg *= double(c.size());
   for (const auto &c : cacheChoices)
     n *= double(c.size());
+  n *= double(std::max<size_t>(1, orderChoices.size()));
   return n * (regChoices.empty() ? 1 : reg + 1);
 }
 
@@ -154,6 +168,7 @@ Schedule SearchSpace::sample(std::mt19937 &rng) const {
     if (!cacheChoices.empty() && std::bernoulli_distribution(0.5)(rng))
       for (const auto &c : cacheChoices)
         s.cacheTile.push_back(pick(c, rng));
+    s.loopOrder = s.registerTile.empty() ? std::vector<int64_t>{} : pick(orderChoices, rng);
     if (check(s).empty())
       return s;
   }
@@ -161,7 +176,7 @@ Schedule SearchSpace::sample(std::mt19937 &rng) const {
 }
 
 Schedule SearchSpace::mutate(const Schedule &base, std::mt19937 &rng) const {
-  size_t knobs = wgChoices.size() + regChoices.size() + 3;
+  size_t knobs = wgChoices.size() + regChoices.size() + 4;
   for (int attempt = 0; attempt < 50; ++attempt) {
     Schedule s = base;
     int changes = std::uniform_int_distribution<int>(1, 2)(rng);
@@ -176,6 +191,8 @@ Schedule SearchSpace::mutate(const Schedule &base, std::mt19937 &rng) const {
           for (const auto &choices : regChoices)
             s.registerTile.push_back(pick(choices, rng));
         s.registerTile[i] = pick(regChoices[i], rng);
+      } else if (k == knobs - 4) {
+        s.loopOrder = pick(orderChoices, rng);
       } else if (k == knobs - 3) {
         s.cacheTile.clear();
         if (!cacheChoices.empty())
@@ -212,6 +229,8 @@ std::optional<Schedule> SearchSpace::crossover(const Schedule &a, const Schedule
     s.conv = b.conv;
   if (coin(rng))
     s.cacheTile = b.cacheTile;
+  if (coin(rng))
+    s.loopOrder = b.loopOrder;
   if (!check(s).empty())
     return std::nullopt;
   return s;
@@ -231,6 +250,8 @@ std::optional<Schedule> SearchSpace::adapt(const Schedule &other) const {
   }
   if (!s.registerTile.empty() && s.registerTile.size() != shape_.rootLoops.size())
     s.registerTile = fallback.registerTile;
+  if (!s.loopOrder.empty() && s.loopOrder.size() != shape_.rootLoops.size())
+    s.loopOrder.clear();
   if (s.conv == ConvAlgorithm::Gemm && !shape_.conv1x1)
     s.conv = ConvAlgorithm::Direct;
   if (!check(s).empty())
@@ -266,7 +287,7 @@ const std::vector<std::string> &tilec::autotune::featureNames() {
     for (const char *f : {"log_work", "log_result", "has_reg_tile", "log_accumulators",
                           "register_pressure", "reg_inner_vectors", "log_wg_elements", "log_grid",
                           "thread_imbalance", "wg_bytes_over_l2", "wg_bytes_over_l1", "conv_gemm",
-                          "wg_frac0", "wg_frac1", "wg_frac2", "wg_frac3"})
+                          "custom_order", "order_outer_loop", "wg_frac0", "wg_frac1", "wg_frac2", "wg_frac3"})
       n.push_back(f);
     return n;
   }();
@@ -349,6 +370,10 @@ std::vector<float> tilec::autotune::features(const codegen::DispatchShape &shape
   f.push_back(float(tile * 4 / double(target.l2Bytes)));
   f.push_back(float(tile * 4 / double(target.l1Bytes)));
   f.push_back(s.conv == ConvAlgorithm::Gemm ? 1.f : 0.f);
+  // Which root loop the register tiles walk outermost after the batch loop.
+  bool customOrder = s.loopOrder.size() == loops.size() && loops.size() > 1;
+  f.push_back(customOrder ? 1.f : 0.f);
+  f.push_back(customOrder ? float(s.loopOrder[1]) / float(loops.size()) : 0.f);
   // The innermost four result dimensions' tile fractions, right-aligned.
   for (size_t j = 0; j < 4; ++j) {
     size_t n = fractions.size();

@@ -13,6 +13,10 @@
 //   cache (CPU) blocks of the reduction walked outermost: a GEMM's K, a
 //         convolution's input channels, in {16, 32, ..., 512} dividing the
 //         loop; or none
+//   order (CPU) the register-tile loop order: the code generator's, or the
+//         alternative per kind (row blocks outermost for contractions; pixels
+//         before filters for convolutions; channels outermost for depthwise;
+//         pixels before channels for pooling)
 // Candidates are drawn from these choices and kept only when verifySchedule
 // accepts them and they fit the register file, so nothing illegal is ever
 // measured. `features` turns a (shape, schedule) pair into the cost model's
@@ -65,6 +69,7 @@ private:
   std::vector<std::vector<int64_t>> wgChoices;    ///< per result dimension
   std::vector<std::vector<int64_t>> regChoices;   ///< per root loop; empty: no reg tiles
   std::vector<std::vector<int64_t>> cacheChoices; ///< per root loop; empty: no cache tiles
+  std::vector<std::vector<int64_t>> orderChoices; ///< whole orders; {} is the default
   std::vector<codegen::ConvAlgorithm> convChoices;
   codegen::Schedule fallback;
 };

@@ -339,7 +339,15 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(root->getContext(), tiles));
   SmallVector<int64_t> order = llvm::to_vector(llvm::seq<int64_t>(0, ranges.size()));
-  if (!windowed && ranges.size() >= 3) {
+  if (!s.loopOrder.empty()) {
+    // The schedule's order; on a 1x1 convolution computed as a GEMM the
+    // window loops (5, 6) are gone.
+    order.clear();
+    for (int64_t i : s.loopOrder)
+      if (i < int64_t(ranges.size()))
+        order.push_back(i);
+    options.setInterchange(order);
+  } else if (!windowed && ranges.size() >= 3) {
     // Column panels outermost: one [K x n_r] panel of B stays in cache while
     // every row block of A streams past it (rows outermost would stream all
     // of B once per row block).

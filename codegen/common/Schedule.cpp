@@ -79,7 +79,8 @@ std::string Schedule::str() const {
   return "wg=" + joinSizes(workgroupTile) + " reg=" + joinSizes(registerTile) +
          " vec=" + std::to_string(vectorWidth) +
          " conv=" + (conv == ConvAlgorithm::Gemm ? "gemm" : "direct") +
-         (cacheTile.empty() ? "" : " cache=" + joinSizes(cacheTile));
+         (cacheTile.empty() ? "" : " cache=" + joinSizes(cacheTile)) +
+         (loopOrder.empty() ? "" : " order=" + joinSizes(loopOrder));
 }
 
 std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
@@ -96,6 +97,8 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
       ok = parseSizes(value, s.registerTile);
     else if (key == "cache")
       ok = parseSizes(value, s.cacheTile);
+    else if (key == "order")
+      ok = parseSizes(value, s.loopOrder);
     else if (key == "vec")
       ok = !value.getAsInteger(10, s.vectorWidth) && s.vectorWidth > 0;
     else if (key == "conv" && (value == "direct" || value == "gemm"))
@@ -104,7 +107,7 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
       ok = false;
     if (!ok) {
       error = "bad schedule field '" + field.str() +
-              "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm [cache=AxB..]";
+              "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm [cache=AxB..] [order=AxB..]";
       return std::nullopt;
     }
   }
@@ -229,6 +232,24 @@ std::string tilec::codegen::verifySchedule(const Schedule &s, const DispatchShap
       if (shape.rootLoops[i] % s.cacheTile[i] != 0)
         return "cache size " + std::to_string(s.cacheTile[i]) + " does not divide root loop " +
                std::to_string(i) + " (" + std::to_string(shape.rootLoops[i]) + ")";
+    }
+  }
+  if (!s.loopOrder.empty()) {
+    size_t r = shape.rootLoops.size();
+    std::vector<bool> seen(r, false);
+    bool reductionSeen = false;
+    if (s.loopOrder.size() != r)
+      return "order has " + std::to_string(s.loopOrder.size()) + " loops for a root with " +
+             std::to_string(r);
+    for (int64_t i : s.loopOrder) {
+      if (i < 0 || i >= int64_t(r) || seen[i])
+        return "order is not a permutation of the root's " + std::to_string(r) + " loops";
+      seen[i] = true;
+      bool reduction = shape.rootReduction.size() == r && shape.rootReduction[i];
+      if (reductionSeen && !reduction)
+        return "order puts parallel loop " + std::to_string(i) +
+               " inside a reduction loop (the accumulators would leave the registers)";
+      reductionSeen |= reduction;
     }
   }
   if (s.conv == ConvAlgorithm::Gemm && !shape.conv1x1)

@@ -9,6 +9,7 @@
 //
 //   wg=1x16x8x56 reg=8x16x4 vec=16 conv=direct
 //   wg=16x256 reg=6x16x1 vec=8 conv=direct cache=0x0x256   (with K blocking)
+//   wg=16x256 reg=6x16x1 vec=8 conv=direct order=0x1x2     (row blocks outermost)
 //
 // `defaultSchedule` picks one from the target's cache and register budgets, so
 // compiling never needs tuning. `verifySchedule` rejects illegal ones with a
@@ -54,6 +55,11 @@ struct Schedule {
   /// register tile of the workgroup passes over it (a GEMM's K blocking, a
   /// convolution's input-channel blocking). Must divide the loop. Empty: none.
   std::vector<int64_t> cacheTile;
+  /// Order of the register-tile loops, outermost first, as root loop indices
+  /// (a permutation; reduction loops after every parallel one, so that the
+  /// accumulators stay in registers across them). Empty: the code generator's
+  /// order (contractions: column panels outermost; windowed ops: the op's own).
+  std::vector<int64_t> loopOrder;
   /// SIMD width in f32 lanes the register tile's innermost size must divide.
   int64_t vectorWidth = 16;
   ConvAlgorithm conv = ConvAlgorithm::Direct;

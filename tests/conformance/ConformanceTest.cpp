@@ -136,9 +136,17 @@ const Case kCases[] = {
 // clang-format on
 
 /// Schedule variants tried on every case, as edits of the default.
-enum class Variant { Default, OneWorkgroup, NoVectorCode, SmallOddTiles, ReductionBlocks };
-const Variant kVariants[] = {Variant::Default, Variant::OneWorkgroup, Variant::NoVectorCode,
-                             Variant::SmallOddTiles, Variant::ReductionBlocks};
+enum class Variant {
+  Default,
+  OneWorkgroup,
+  NoVectorCode,
+  SmallOddTiles,
+  ReductionBlocks,
+  OtherLoopOrder
+};
+const Variant kVariants[] = {Variant::Default,       Variant::OneWorkgroup,
+                             Variant::NoVectorCode,  Variant::SmallOddTiles,
+                             Variant::ReductionBlocks, Variant::OtherLoopOrder};
 
 std::string variantName(Variant v) {
   switch (v) {
@@ -152,12 +160,30 @@ std::string variantName(Variant v) {
     return "small_odd_tiles";
   case Variant::ReductionBlocks:
     return "reduction_blocks";
+  case Variant::OtherLoopOrder:
+    return "other_loop_order";
   }
   return "?";
 }
 
 codegen::Schedule edit(codegen::Schedule s, Variant v, const codegen::DispatchShape &shape) {
   switch (v) {
+  case Variant::OtherLoopOrder: {
+    // The register-tile loop order the tuner may pick instead of the default:
+    // rows outermost (contractions), pixels before filters or channels.
+    const std::string &kind = shape.rootKind;
+    size_t r = shape.rootLoops.size();
+    if ((kind == "matmul" || kind == "attention") && r >= 3)
+      for (size_t i = 0; i < r; ++i)
+        s.loopOrder.push_back(int64_t(i));
+    else if (kind == "conv" && r == 7)
+      s.loopOrder = {0, 2, 3, 1, 4, 5, 6};
+    else if (kind == "depthwise" && r == 6)
+      s.loopOrder = {0, 3, 1, 2, 4, 5};
+    else if (kind == "pool" && r == 6)
+      s.loopOrder = {0, 2, 3, 1, 4, 5};
+    break;
+  }
   case Variant::ReductionBlocks:
     // Every reduction loop walked in blocks of its smallest divisor > 1 (so
     // 3x3 windows become 3 blocks of 1 row, 64 channels 32 blocks of 2).

@@ -145,3 +145,24 @@ TEST(ScheduleTest, PointwiseConvolutionDefaultsFollowTheTunersFindings) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ScheduleTest, LoopOrderIsAPermutationWithReductionsInside) {
+  DispatchShape gemm{"matmul", {64, 128}, {64, 128, 96}, {false, false, true}, false};
+  Schedule s = defaultSchedule(gemm, avx2());
+  s.loopOrder = {0, 1, 2};
+  EXPECT_EQ(verifySchedule(s, gemm, avx2()), "");
+  std::string error;
+  std::optional<Schedule> parsed = parseSchedule(s.str(), error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->loopOrder, s.loopOrder);
+  s.loopOrder = {0, 2, 1};
+  EXPECT_NE(verifySchedule(s, gemm, avx2()).find("inside a reduction"), std::string::npos);
+  s.loopOrder = {0, 0, 2};
+  EXPECT_NE(verifySchedule(s, gemm, avx2()).find("not a permutation"), std::string::npos);
+  s.loopOrder = {1, 0};
+  EXPECT_NE(verifySchedule(s, gemm, avx2()).find("order has 2 loops"), std::string::npos);
+}
+
+} // namespace
