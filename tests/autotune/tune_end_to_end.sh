@@ -48,6 +48,12 @@ grep -q "strategy" err || fail "bad strategy message"
 grep -q "no tuning database" err || fail "missing db message"
 ! "$tilec" tune lenet5 --target cuda:sm_90 --db t.db 2> err || fail "GPU tuning accepted"
 grep -q "not supported yet" err || fail "GPU tuning message"
+other=cpu:sapphirerapids
+grep -q "cpu:sapphirerapids" compile.out && other=cpu:znver3
+! "$tilec" tune lenet5 --target $other --db t.db 2> err || fail "another CPU accepted"
+grep -q "tune on a machine of that kind" err || fail "another CPU message"
+[ "$("$tilec" db stats t.db | grep -c "$other")" -eq 0 ] || fail "records for another CPU"
+
 echo "garbage" > bad.jsonl
 ! "$tilec" db import u.db bad.jsonl 2> err || fail "bad jsonl accepted"
 grep -q "bad.jsonl:1" err || fail "bad jsonl message"
