@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <poll.h>
 #include <sched.h>
 #include <sstream>
@@ -93,8 +94,19 @@ public:
   explicit LocalMeasurer(MeasureOptions options) : options(std::move(options)) {
     // A worker that dies mid-write must not kill the tuner.
     std::signal(SIGPIPE, SIG_IGN);
+    // The workers' candidate artifacts live here; the tuner removes it, so a
+    // killed worker leaves nothing behind.
+    char dir[] = "/tmp/tilec-tune-XXXXXX";
+    if (this->options.worker.scratch.empty() && mkdtemp(dir)) {
+      scratch = dir;
+      this->options.worker.scratch = dir;
+    }
   }
-  ~LocalMeasurer() override { stop(); }
+  ~LocalMeasurer() override {
+    stop();
+    if (!scratch.empty())
+      std::filesystem::remove_all(scratch);
+  }
 
   using Measurer::measure;
   void measure(const std::vector<MeasureRequest> &batch, const OnResult &onResult) override {
@@ -113,6 +125,7 @@ private:
   pid_t pid = -1;
   int toWorker = -1, fromWorker = -1;
   std::string pending; ///< bytes read past the last line
+  std::string scratch; ///< made (and removed) here
 };
 
 bool LocalMeasurer::start(std::string &error) {
@@ -129,6 +142,8 @@ bool LocalMeasurer::start(std::string &error) {
                                    "--min-seconds=" + std::to_string(w.minSeconds)};
   if (!w.faults.empty())
     args.push_back("--faults=" + w.faults);
+  if (!w.scratch.empty())
+    args.push_back("--scratch=" + w.scratch);
   // Everything the child needs is built before fork: only async-signal-safe
   // calls may run between fork and exec in a process with threads.
   std::vector<char *> argv;

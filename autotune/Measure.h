@@ -78,6 +78,9 @@ struct WorkerOptions {
   int minRepeats = 5;       ///< timed runs at least ...
   double minSeconds = 0.05; ///< ... and at least this long in total
   std::string faults;       ///< "crash=P,hang=P,wrong=P,seed=S" (tests only)
+  /// Where candidate artifacts are written (the tuner's, which removes it even
+  /// when the worker is killed); empty: the worker makes and removes its own.
+  std::string scratch;
 };
 
 struct MeasureOptions {

@@ -244,6 +244,11 @@ bool Scheduler::run(std::string &error) {
       exhausted[t] = true;
       continue;
     }
+    // Retuning starts from the best known schedule of this very dispatch.
+    std::string ignored;
+    if (known)
+      if (std::optional<Schedule> s = codegen::parseSchedule(known->schedule, ignored))
+        states[t].seeds.push_back(*s);
     seedFromNearestShapes(states[t]);
     defaults.emplace_back(t, tasks[t].defaultSchedule);
   }

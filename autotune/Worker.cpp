@@ -85,7 +85,10 @@ uint64_t fnv1a(const std::string &text, uint64_t seed) {
 class Worker {
 public:
   explicit Worker(const WorkerOptions &options);
-  ~Worker() { std::filesystem::remove_all(scratch); }
+  ~Worker() {
+    if (ownsScratch)
+      std::filesystem::remove_all(scratch);
+  }
   MeasureResult measure(const MeasureRequest &request);
 
 private:
@@ -99,6 +102,7 @@ private:
   codegen::Target target;
   std::map<std::string, TaskState> tasks;
   std::string scratch, diagnostics;
+  bool ownsScratch = false;
 };
 
 Worker::Worker(const WorkerOptions &options) : options(options) {
@@ -112,8 +116,12 @@ Worker::Worker(const WorkerOptions &options) : options(options) {
   });
   std::string error;
   target = codegen::parseTarget(options.target, error).value_or(codegen::hostTarget());
-  char dir[] = "/tmp/tilec-tune-XXXXXX";
-  scratch = mkdtemp(dir) ? dir : "/tmp";
+  scratch = options.scratch;
+  if (scratch.empty()) {
+    char dir[] = "/tmp/tilec-tune-XXXXXX";
+    ownsScratch = mkdtemp(dir) != nullptr;
+    scratch = ownsScratch ? dir : "/tmp";
+  }
 }
 
 TaskState *Worker::task(const MeasureRequest &request, std::string &error) {
@@ -204,9 +212,11 @@ MeasureResult Worker::measure(const MeasureRequest &request) {
   // 3. Load, run, compare.
   tilec_model *model = nullptr;
   tilec_load_options load{options.threads};
-  if (tilec_status *s = tilec_model_load(path.c_str(), &load, &model)) {
-    std::string why = tilec_status_message(s);
-    tilec_status_free(s);
+  tilec_status *loaded = tilec_model_load(path.c_str(), &load, &model);
+  std::filesystem::remove(path); // the runtime holds what it needs
+  if (loaded) {
+    std::string why = tilec_status_message(loaded);
+    tilec_status_free(loaded);
     return fail("compile_error", "the runtime refused the kernel: " + why);
   }
   std::vector<reference::Tensor> outputs;
@@ -239,7 +249,6 @@ MeasureResult Worker::measure(const MeasureRequest &request) {
   // 4. Time (a candidate far slower than the best known: its checked run).
   if (ok && request.cutoffUs > 0 && checkedUs > request.cutoffUs) {
     tilec_model_free(model);
-    std::filesystem::remove(path);
     result.timesUs = {checkedUs};
     result.medianUs = checkedUs;
     return result;
@@ -257,7 +266,6 @@ MeasureResult Worker::measure(const MeasureRequest &request) {
     result.timesUs.push_back(std::chrono::duration<double, std::micro>(clock::now() - t0).count());
   }
   tilec_model_free(model);
-  std::filesystem::remove(path);
   if (!ok)
     return fail("crash", "the runtime failed to run the kernel: " + error);
   std::vector<double> sorted = result.timesUs;

@@ -115,6 +115,8 @@ int tilec::cli::tuneWorkerCommand(const std::vector<std::string> &args) {
   parser.option("min-repeats", "N", "timed runs at least", "5");
   parser.option("min-seconds", "S", "timed for at least", "0.05");
   parser.option("faults", "SPEC", "fault injection (tests)", "");
+  parser.option("scratch", "DIR", "where candidate artifacts go (default: a new temporary one)",
+                "");
   if (!parser.parse(args))
     return parser.exitCode();
   autotune::WorkerOptions w;
@@ -123,6 +125,7 @@ int tilec::cli::tuneWorkerCommand(const std::vector<std::string> &args) {
   w.minRepeats = std::max(1, std::atoi(parser.get("min-repeats").c_str()));
   w.minSeconds = std::strtod(parser.get("min-seconds").c_str(), nullptr);
   w.faults = parser.get("faults");
+  w.scratch = parser.get("scratch");
   return autotune::runWorker(w);
 }
 
