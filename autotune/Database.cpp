@@ -87,6 +87,14 @@ std::string tilec::autotune::utcNow() {
   return buffer;
 }
 
+std::optional<tilec::codegen::Schedule>
+tilec::autotune::tunedSchedule(Database &db, const std::string &fingerprint,
+                               const std::string &signature) {
+  std::optional<Record> best = db.best({fingerprint, signature, codegen::kCodegenVersion});
+  std::string ignored;
+  return best ? codegen::parseSchedule(best->schedule, ignored) : std::nullopt;
+}
+
 std::string tilec::autotune::machineDescription() {
   utsname u{};
   if (uname(&u) != 0)

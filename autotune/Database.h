@@ -28,6 +28,8 @@
 #ifndef TILEC_AUTOTUNE_DATABASE_H
 #define TILEC_AUTOTUNE_DATABASE_H
 
+#include "codegen/common/Schedule.h"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -122,6 +124,12 @@ private:
 
   sqlite3 *db;
 };
+
+/// The schedule of the fastest valid record for `signature` measured on
+/// `fingerprint` by this code generator (kCodegenVersion); what `tilec compile
+/// --db` and the benchmarks use.
+std::optional<codegen::Schedule> tunedSchedule(Database &db, const std::string &fingerprint,
+                                               const std::string &signature);
 
 /// A short description of this machine for provenance ("host / kernel").
 std::string machineDescription();

@@ -27,18 +27,41 @@ std::string tilec::autotune::encodeRequest(const MeasureRequest &r) {
          r.moduleText + r.schedule;
 }
 
+namespace {
+
+/// "M <id bytes> <module bytes> <schedule bytes> <cutoff us>".
+struct RequestHeader {
+  size_t id = 0, module = 0, schedule = 0;
+  double cutoffUs = 0;
+};
+
+std::optional<RequestHeader> parseHeader(const std::string &line) {
+  std::istringstream in(line);
+  std::string tag;
+  RequestHeader h;
+  if (!(in >> tag >> h.id >> h.module >> h.schedule >> h.cutoffUs) || tag != "M")
+    return std::nullopt;
+  return h;
+}
+
+} // namespace
+
+std::optional<size_t> tilec::autotune::requestPayloadBytes(const std::string &headerLine) {
+  std::optional<RequestHeader> h = parseHeader(headerLine);
+  if (!h)
+    return std::nullopt;
+  return h->id + h->module + h->schedule;
+}
+
 bool tilec::autotune::decodeRequest(const std::string &bytes, MeasureRequest &r) {
   size_t newline = bytes.find('\n');
   if (newline == std::string::npos)
     return false;
-  std::istringstream header(bytes.substr(0, newline));
-  std::string tag;
-  size_t a = 0, b = 0, c = 0;
-  double cutoff = 0;
-  if (!(header >> tag >> a >> b >> c >> cutoff) || tag != "M" ||
-      bytes.size() != newline + 1 + a + b + c)
+  std::optional<RequestHeader> h = parseHeader(bytes.substr(0, newline));
+  if (!h || bytes.size() != newline + 1 + h->id + h->module + h->schedule)
     return false;
-  r.cutoffUs = cutoff;
+  size_t a = h->id, b = h->module, c = h->schedule;
+  r.cutoffUs = h->cutoffUs;
   r.taskId = bytes.substr(newline + 1, a);
   r.moduleText = bytes.substr(newline + 1 + a, b);
   r.schedule = bytes.substr(newline + 1 + a + b, c);

@@ -31,6 +31,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,9 @@ int runWorker(const WorkerOptions &options);
 
 /// The request and result wire format (shared with the MPI measurer).
 std::string encodeRequest(const MeasureRequest &request);
+/// The payload bytes that follow a request's header line (without its
+/// newline); nullopt if the line is not a request header.
+std::optional<size_t> requestPayloadBytes(const std::string &headerLine);
 bool decodeRequest(const std::string &bytes, MeasureRequest &request);
 std::string encodeResult(const MeasureResult &result);
 MeasureResult decodeResult(const std::string &line);

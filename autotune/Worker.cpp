@@ -287,17 +287,13 @@ int tilec::autotune::runWorker(const WorkerOptions &options) {
   Worker worker(options);
   std::string header;
   while (std::getline(std::cin, header)) {
-    std::istringstream fields(header);
-    std::string tag;
-    size_t a = 0, b = 0, c = 0;
-    double cutoff = 0;
+    std::optional<size_t> bytes = requestPayloadBytes(header);
     std::string payload;
-    if (!(fields >> tag >> a >> b >> c >> cutoff) || tag != "M" || !readBytes(a + b + c, payload)) {
+    MeasureRequest request;
+    if (!bytes || !readBytes(*bytes, payload) || !decodeRequest(header + "\n" + payload, request)) {
       std::fprintf(stderr, "tilec tune-worker: malformed request '%s'\n", header.c_str());
       return 2;
     }
-    MeasureRequest request;
-    decodeRequest(header + "\n" + payload, request);
     std::string line = encodeResult(worker.measure(request));
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);

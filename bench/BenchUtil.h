@@ -24,9 +24,9 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace tilec::bench {
@@ -40,7 +40,8 @@ inline tilec_model *compileGraph(const std::string &text, const std::string &tag
   codegen::registerCodegenDialects(registry);
   mlir::MLIRContext context(registry);
   context.disableMultithreading();
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(text, &context);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(text, &context);
   mlir::PassManager pm(&context);
   buildGraphPipeline(pm, {.fusion = "default"});
   if (!module || mlir::failed(pm.run(*module)))
@@ -57,12 +58,8 @@ inline tilec_model *compileGraph(const std::string &text, const std::string &tag
       return nullptr;
     }
     options.scheduleFor = [&](const std::string &signature, const codegen::Schedule &,
-                              const codegen::DispatchShape &)
-        -> std::optional<codegen::Schedule> {
-      std::optional<autotune::Record> best =
-          db->best({fingerprint, signature, codegen::kCodegenVersion});
-      std::string ignored;
-      return best ? codegen::parseSchedule(best->schedule, ignored) : std::nullopt;
+                              const codegen::DispatchShape &) -> std::optional<codegen::Schedule> {
+      return autotune::tunedSchedule(*db, fingerprint, signature);
     };
   }
   std::string path =

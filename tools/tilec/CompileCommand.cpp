@@ -65,8 +65,8 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
     std::optional<codegen::Schedule> s =
         eq == std::string::npos ? std::nullopt : codegen::parseSchedule(spec.substr(eq + 1), error);
     if (!s) {
-      parser.error("--schedule '" + spec + "': " +
-                   (error.empty() ? "expected SIGNATURE-SUBSTRING=SCHEDULE" : error));
+      parser.error("--schedule '" + spec +
+                   "': " + (error.empty() ? "expected SIGNATURE-SUBSTRING=SCHEDULE" : error));
       return 2;
     }
     overrides.emplace_back(spec.substr(0, eq), *s);
@@ -135,11 +135,7 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
     if (!db)
       return std::nullopt;
     ++lookedUp;
-    std::optional<autotune::Record> best =
-        db->best({fingerprint, signature, codegen::kCodegenVersion});
-    std::string ignored;
-    std::optional<codegen::Schedule> s =
-        best ? codegen::parseSchedule(best->schedule, ignored) : std::nullopt;
+    std::optional<codegen::Schedule> s = autotune::tunedSchedule(*db, fingerprint, signature);
     tuned += s.has_value();
     return s;
   };
