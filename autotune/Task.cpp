@@ -127,6 +127,8 @@ bool tilec::autotune::extractTasks(ModuleOp module, const codegen::Target &targe
   std::map<std::string, size_t> bySignature;
   OwningOpRef<ModuleOp> scratch = ModuleOp::create(module.getLoc());
   for (DispatchOp d : main.getBody().front().getOps<DispatchOp>()) {
+    if (d->hasAttr("in_place")) // no kernel: plan-memory placed its operands
+      continue;
     std::string signature = d.getSignature().str();
     auto [it, fresh] = bySignature.try_emplace(signature, tasks.size());
     if (!fresh) {

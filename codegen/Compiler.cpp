@@ -196,6 +196,12 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
     if (auto d = dyn_cast<DispatchOp>(op)) {
       if (failed(planner.bindDispatchResults(d)))
         return error = "dispatch without a memory plan", false;
+      // An in-place concat's operands were written into its slices by their
+      // producers (plan-memory): it runs no kernel.
+      if (d->hasAttr("in_place")) {
+        ++report.inPlaceDispatches;
+        continue;
+      }
       dispatches.push_back(d);
     } else if (isa<ReshapeOp, FlattenOp>(op)) {
       planner.alias(op.getResult(0), op.getOperand(0));

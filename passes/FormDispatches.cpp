@@ -14,7 +14,11 @@
 //   3. any other operand is defined before the root and is no larger than the
 //      result (a residual or a per-channel vector: bytes read stay bounded).
 // Each fused consumer saves writing and re-reading one intermediate tensor.
-// The chain continues from the consumer.
+// The chain continues from the consumer. A concat whose operands are
+// contiguous slices of its result (all dims before the axis are 1, as at
+// batch 1 in NCHW) takes no consumers: plan-memory then writes its operands in
+// place and the concat runs no kernel (an elementwise consumer costs the same
+// traffic as its own dispatch as it would fused into a copying concat).
 //
 // Squeeze-and-excitation (MobileNet v3, EfficientNet) is one dispatch: a global
 // average pool, the 1x1 convolutions and activations on its [N, C, 1, 1] result,
@@ -109,6 +113,23 @@ std::optional<SmallVector<Operation *>> squeezeExciteGroup(Operation *root) {
   return std::nullopt;
 }
 
+/// A concat whose operands are contiguous slices of its result (every dim
+/// before the axis is 1): plan-memory can place the operands in the result so
+/// that the concat costs nothing, as long as no consumer is fused into it.
+bool concatInPlaceCandidate(Operation *op) {
+  auto concat = dyn_cast<ConcatOp>(op);
+  if (!concat)
+    return false;
+  auto type = cast<ShapedType>(concat.getType());
+  int64_t axis = concat.getAxis() < 0 ? concat.getAxis() + type.getRank() : concat.getAxis();
+  if (!type.hasStaticShape())
+    return false;
+  for (int64_t d = 0; d < axis; ++d)
+    if (type.getDimSize(d) != 1)
+      return false;
+  return true;
+}
+
 /// Stable key of a group: each op's name, operand shapes and attributes.
 std::string signatureOf(ArrayRef<Operation *> group) {
   std::string text;
@@ -154,7 +175,8 @@ struct FormDispatchesPass
       if (fusion == "default")
         if (auto se = squeezeExciteGroup(root))
           group = *se;
-      while (fusion == "default" && group.back()->getNumResults() == 1) {
+      while (fusion == "default" && !concatInPlaceCandidate(root) &&
+             group.back()->getNumResults() == 1) {
         Value last = group.back()->getResult(0);
         Operation *user = last.hasOneUse() ? *last.getUsers().begin() : nullptr;
         if (!user || !canFuseConsumer(root, last, user))

@@ -41,8 +41,10 @@ GraphStats tilec::computeGraphStats(func::FuncOp function) {
   for (Operation &op : function.getBody().front().without_terminator()) {
     if (isa<ConstantOp>(op) || isView(&op))
       continue;
-    stats.kernels++;
-    stats.trafficBytes += kernelTraffic(&op);
+    if (!op.hasAttr("in_place")) { // an in-place concat runs no kernel, moves no bytes
+      stats.kernels++;
+      stats.trafficBytes += kernelTraffic(&op);
+    }
     if (auto dispatch = dyn_cast<DispatchOp>(op)) {
       for (Operation &inner : dispatch.getBody().front().without_terminator())
         stats.computeOps += !isa<ConstantOp>(inner) && !isView(&inner);

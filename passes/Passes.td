@@ -149,6 +149,12 @@ def PlanMemoryPass : Pass<"tilec-plan-memory", "mlir::func::FuncOp"> {
     overlap a buffer live at the same time. Each dispatch gets `arena_offsets`
     (one per result); the function gets `tilec.arena_bytes` and, for
     comparison, `tilec.naive_activation_bytes` (every buffer separately).
+
+    Concat in place: a dispatch that is only a concat of dispatch results whose
+    slices are contiguous (all dims before the axis are 1) gets `in_place`; its
+    operands are placed inside it and it runs no kernel. In-place reuse: an
+    elementwise-only dispatch writes over a same-typed operand that dies there
+    and is read once, by its first op (`in_place_operand = i`).
   }];
 }
 

@@ -2,11 +2,30 @@
 //
 // Assumes: every compute op is in a tilec.dispatch (form-dispatches ran); views
 // (reshape, flatten) alias their operand.
-// Guarantees: two buffers whose lifetimes overlap never share bytes. Function
-// inputs are the caller's and returned values live to the end. Lifetimes are
-// inclusive at both ends, so an output never reuses the bytes of an input of
-// its own dispatch (no in-place reuse yet: a kernel reading and writing the same
-// bytes needs codegen's agreement that it is safe).
+// Guarantees: two values whose lifetimes overlap never share bytes unless one is
+// a slice of the other by construction (an in-place concat) or a kernel reads
+// and writes them element for element (in-place reuse). Function inputs are the
+// caller's and returned values live to the end.
+//
+// Steps:
+//   1. number the ops; each dispatch result's last use, through views;
+//   2. concat in place: a dispatch that is only a concat whose operand slices
+//      are contiguous (every dim before the axis is 1) and whose operands are
+//      dispatch results gets `in_place`: each operand is placed at its slice of
+//      the concat's bytes, so its producer writes straight into the concat and
+//      the concat itself runs no kernel. Concats are visited last to first, so
+//      DenseNet's growing concats (x0..xk, then x0..xk+1) all become prefixes
+//      of the block's last one. An operand already placed elsewhere (the same
+//      value in two unrelated concats) leaves that concat a copy;
+//   3. in-place reuse: a dispatch of elementwise ops only may write its result
+//      over an operand of the same type that dies there (its whole buffer,
+//      every member included), when that operand is read once, by the body's
+//      first op: every element is then read before it is overwritten, also
+//      when the kernel's fused chain writes intermediates to the result buffer
+//      (`in_place_operand` records which);
+//   4. each group of values sharing bytes is one buffer live from its first
+//      definition to its last use; largest first, each takes the lowest
+//      64-byte-aligned offset clear of the buffers live at the same time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +33,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
 
 namespace tilec {
 #define GEN_PASS_DEF_PLANMEMORYPASS
@@ -27,18 +47,50 @@ namespace {
 
 constexpr int64_t kAlignment = 64;
 
-struct Buffer {
-  Value value;     ///< the dispatch result that defines it
-  int64_t bytes;   ///< size rounded up to kAlignment
-  int64_t first;   ///< index of the defining op
-  int64_t last;    ///< index of the last use (through views)
+int64_t exactBytes(Value v) {
+  auto type = cast<ShapedType>(v.getType());
+  return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+}
+
+int64_t alignedBytes(Value v) { return (exactBytes(v) + kAlignment - 1) / kAlignment * kAlignment; }
+
+/// Where a value lives: `offset` bytes into the buffer of group `root`.
+struct Placement {
+  Value root;
+  int64_t offset = 0;
+  bool operator==(const Placement &o) const { return root == o.root && offset == o.offset; }
+};
+
+/// One arena buffer: the values placed in it and their joint lifetime.
+struct Group {
+  int64_t bytes = 0;
+  int64_t first = 0, last = 0; ///< op indices, inclusive
   int64_t offset = -1;
 };
 
-int64_t byteSize(Value v) {
-  auto type = cast<ShapedType>(v.getType());
-  int64_t bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-  return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+bool isElementwiseOp(Operation *op) {
+  return isa<AddOp, SubOp, MulOp, DivOp, ReluOp, LeakyReluOp, ClipOp, SigmoidOp, TanhOp, SiluOp,
+             HardswishOp, HardsigmoidOp, GeluOp, ExpOp, SqrtOp, ReciprocalOp, ErfOp, NegOp,
+             DropoutOp>(op);
+}
+
+/// The concat of a dispatch that is nothing else, when its operands' slices
+/// of the result are contiguous.
+ConcatOp contiguousConcat(DispatchOp dispatch) {
+  Block &body = dispatch.getBody().front();
+  if (dispatch->getNumResults() != 1 || body.getOperations().size() != 2)
+    return nullptr;
+  auto concat = dyn_cast<ConcatOp>(body.front());
+  if (!concat || !llvm::all_of(concat.getInputs(), [](Value v) { return isa<BlockArgument>(v); }))
+    return nullptr;
+  auto type = cast<ShapedType>(concat.getType());
+  int64_t axis = concat.getAxis() < 0 ? concat.getAxis() + type.getRank() : concat.getAxis();
+  if (!type.hasStaticShape() || axis < 0 || axis >= type.getRank())
+    return nullptr;
+  for (int64_t d = 0; d < axis; ++d)
+    if (type.getDimSize(d) != 1)
+      return nullptr;
+  return concat;
 }
 
 struct PlanMemoryPass : public tilec::impl::PlanMemoryPassBase<PlanMemoryPass> {
@@ -63,46 +115,153 @@ struct PlanMemoryPass : public tilec::impl::PlanMemoryPassBase<PlanMemoryPass> {
       }
       return last;
     };
-    std::vector<Buffer> buffers;
-    for (auto dispatch : body.getOps<DispatchOp>())
-      for (Value result : dispatch.getResults())
-        buffers.push_back({result, byteSize(result), index[dispatch], lastUse(result)});
+    SmallVector<DispatchOp> dispatches(body.getOps<DispatchOp>());
+    llvm::MapVector<Value, Placement> placement; // every dispatch result, in order
+    llvm::DenseMap<Value, int64_t> last;
+    for (DispatchOp d : dispatches)
+      for (Value r : d.getResults())
+        last[r] = lastUse(r);
+    auto isDispatchResult = [&](Value v) {
+      return v.getDefiningOp<DispatchOp>() != nullptr;
+    };
 
-    // 2. Largest first, each at the lowest offset clear of live neighbours.
-    std::vector<Buffer *> order;
-    for (Buffer &b : buffers)
-      order.push_back(&b);
+    // 2. Concats in place, last to first.
+    for (DispatchOp d : llvm::reverse(dispatches)) {
+      ConcatOp concat = contiguousConcat(d);
+      if (!concat)
+        continue;
+      Value result = d.getResult(0);
+      std::optional<Placement> base;
+      if (auto it = placement.find(result); it != placement.end())
+        base = it->second;
+      // Unplaced: a prefix of a concat placed already (DenseNet) sits where
+      // its first operand is; otherwise it starts a group of its own.
+      // The dispatch operand behind each concat operand, in concat order (a
+      // value concatenated twice is one dispatch operand).
+      SmallVector<Value> operands;
+      for (Value v : concat.getInputs())
+        operands.push_back(d.getInputs()[cast<BlockArgument>(v).getArgNumber()]);
+      Value front = operands.front();
+      if (!base)
+        if (auto it = placement.find(front); it != placement.end())
+          base = it->second;
+      if (!base)
+        base = Placement{result, 0};
+      SmallVector<std::pair<Value, Placement>> wanted;
+      bool ok = true;
+      int64_t offset = base->offset;
+      llvm::SmallPtrSet<void *, 8> seen;
+      for (Value operand : operands) {
+        Placement p{base->root, offset};
+        offset += exactBytes(operand);
+        auto it = placement.find(operand);
+        bool fresh = it == placement.end();
+        if (!isDispatchResult(operand) || operand == result ||
+            !seen.insert(operand.getAsOpaquePointer()).second ||
+            (!fresh && !(it->second == p))) {
+          ok = false;
+          break;
+        }
+        wanted.push_back({operand, p});
+      }
+      if (!ok)
+        continue;
+      placement[result] = *base;
+      for (auto &[v, p] : wanted)
+        placement[v] = p;
+      d->setAttr("in_place", UnitAttr::get(&getContext()));
+    }
+    for (DispatchOp d : dispatches)
+      for (Value r : d.getResults())
+        if (!placement.count(r))
+          placement[r] = Placement{r, 0};
+
+    // Groups as they stand: bytes of the root, joint lifetime.
+    llvm::MapVector<Value, Group> groups;
+    auto rebuildGroups = [&] {
+      groups.clear();
+      for (auto &[v, p] : placement) {
+        Group &g = groups[p.root];
+        bool firstMember = g.bytes == 0;
+        g.bytes = alignedBytes(p.root);
+        int64_t defined = index[v.getDefiningOp()];
+        g.first = firstMember ? defined : std::min(g.first, defined);
+        g.last = firstMember ? last[v] : std::max(g.last, last[v]);
+      }
+    };
+    rebuildGroups();
+
+    // 3. In-place reuse by elementwise dispatches, in program order.
+    llvm::DenseMap<Value, int64_t> members;
+    for (auto &[v, p] : placement)
+      ++members[p.root];
+    for (DispatchOp d : dispatches) {
+      if (d->getNumResults() != 1 || d->hasAttr("in_place"))
+        continue;
+      Block &inner = d.getBody().front();
+      if (!llvm::all_of(inner.without_terminator(),
+                        [](Operation &op) { return isElementwiseOp(&op); }) ||
+          inner.without_terminator().empty())
+        continue;
+      Value result = d.getResult(0);
+      if (placement[result].root != result || members[result] != 1 || last[result] <= index[d])
+        continue; // placed in a concat already, or never read
+      Operation *firstOp = &inner.front();
+      for (auto [i, operand] : llvm::enumerate(d.getInputs())) {
+        BlockArgument arg = inner.getArgument(i);
+        if (operand.getType() != result.getType() || !isDispatchResult(operand) ||
+            !arg.hasOneUse() || *arg.getUsers().begin() != firstOp ||
+            llvm::count(d.getInputs(), operand) != 1)
+          continue;
+        Placement p = placement[operand];
+        Group &g = groups[p.root];
+        // The operand must cover its whole buffer and the buffer must die here.
+        if (p.offset != 0 || alignedBytes(operand) != g.bytes || g.last != index[d])
+          continue;
+        placement[result] = p;
+        g.last = std::max(g.last, last[result]);
+        groups.erase(result);
+        d->setAttr("in_place_operand", IntegerAttr::get(IntegerType::get(&getContext(), 64), i));
+        break;
+      }
+    }
+
+    // 4. Largest group first, at the lowest offset clear of live neighbours.
+    std::vector<Group *> order;
+    for (auto &[root, g] : groups)
+      order.push_back(&g);
     std::stable_sort(order.begin(), order.end(),
-                     [](Buffer *a, Buffer *b) { return a->bytes > b->bytes; });
-    std::vector<Buffer *> placed;
+                     [](Group *a, Group *b) { return a->bytes > b->bytes; });
+    std::vector<Group *> placed;
     int64_t arena = 0, naive = 0;
-    for (Buffer *b : order) {
+    for (Group *g : order) {
       std::vector<std::pair<int64_t, int64_t>> taken; // [offset, offset + bytes)
-      for (Buffer *p : placed)
-        if (p->first <= b->last && b->first <= p->last)
+      for (Group *p : placed)
+        if (p->first <= g->last && g->first <= p->last)
           taken.push_back({p->offset, p->offset + p->bytes});
       std::sort(taken.begin(), taken.end());
       int64_t offset = 0;
       for (auto [lo, hi] : taken) {
-        if (offset + b->bytes <= lo)
+        if (offset + g->bytes <= lo)
           break;
         offset = std::max(offset, hi);
       }
-      b->offset = offset;
-      placed.push_back(b);
-      arena = std::max(arena, offset + b->bytes);
-      naive += b->bytes;
+      g->offset = offset;
+      placed.push_back(g);
+      arena = std::max(arena, offset + g->bytes);
     }
+    for (auto &[v, p] : placement)
+      naive += alignedBytes(v);
 
-    // 3. Record the plan on the IR.
+    // 5. Record the plan on the IR.
     OpBuilder builder(function);
-    for (auto dispatch : body.getOps<DispatchOp>()) {
+    for (DispatchOp d : dispatches) {
       SmallVector<int64_t> offsets;
-      for (Value result : dispatch.getResults())
-        for (const Buffer &b : buffers)
-          if (b.value == result)
-            offsets.push_back(b.offset);
-      dispatch->setAttr("arena_offsets", builder.getDenseI64ArrayAttr(offsets));
+      for (Value result : d.getResults()) {
+        const Placement &p = placement[result];
+        offsets.push_back(groups[p.root].offset + p.offset);
+      }
+      d->setAttr("arena_offsets", builder.getDenseI64ArrayAttr(offsets));
     }
     function->setAttr("tilec.arena_bytes", builder.getI64IntegerAttr(arena));
     function->setAttr("tilec.naive_activation_bytes", builder.getI64IntegerAttr(naive));

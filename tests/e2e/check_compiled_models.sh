@@ -2,7 +2,9 @@
 # Compiles zoo models for the host CPU and runs each with `tilec run --check`
 # (the reference interpreter on the same input: rel. error <= 1e-4, same top-1).
 # Usage: tests/e2e/check_compiled_models.sh <tilec> [model...]   (no model: the
-# whole zoo, about 20 minutes on 2 cores; CI runs a representative set)
+# whole zoo, about 20 minutes on 2 cores; CI runs a representative set).
+# TILEC_E2E_FUSION=none compiles without fusion (one op per kernel: most
+# dispatches then write over their operand in place).
 set -euo pipefail
 tilec="$1"
 shift
@@ -15,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 failed=0
 for m in "${models[@]}"; do
   start=$(date +%s%N)
-  if ! "$tilec" compile "$m" -o "$work/$m.tilec" > "$work/$m.log" 2>&1; then
+  if ! "$tilec" compile "$m" --fusion "${TILEC_E2E_FUSION:-default}" -o "$work/$m.tilec" > "$work/$m.log" 2>&1; then
     echo "FAIL $m: compile failed"; cat "$work/$m.log"; failed=1; continue
   fi
   compiled=$(date +%s%N)

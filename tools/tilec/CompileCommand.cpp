@@ -165,6 +165,9 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
   std::printf("kernels    %zu for %d dispatches (%d with explicit vector code, %d with >1 "
               "workgroup)\n",
               report.kernels.size(), dispatches, vectorized, multi);
+  if (report.inPlaceDispatches > 0)
+    std::printf("in place   %lld concats written by their producers (no kernel)\n",
+                (long long)report.inPlaceDispatches);
   if (db)
     std::printf("tuned      %d of %d kernels from %s (the rest: default schedules)\n", tuned,
                 lookedUp, parser.get("db").c_str());

@@ -118,3 +118,20 @@ func.func @pool_with_extra_use(%x: tensor<1x8x5x5xf32>) -> (tensor<1x8x5x5xf32>,
   %m = tilec.mul %x, %g : (tensor<1x8x5x5xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x5x5xf32>
   return %m, %p : tensor<1x8x5x5xf32>, tensor<1x8x1x1xf32>
 }
+
+// -----
+
+// A batch-1 channel concat takes no consumers (plan-memory writes its operands
+// in place and it runs no kernel; the relu gets its own dispatch). At batch 2
+// the slices are not contiguous: the concat copies and fuses its consumer.
+// CHECK-LABEL: func.func @concat_consumers
+// CHECK: tilec.dispatch "concat"{{.*}}signature = "concat(1x2x4x4xf32,1x2x4x4xf32){axis = 1 : i64}"
+// CHECK: tilec.dispatch "relu"
+// CHECK: tilec.dispatch "concat"{{.*}}signature = "concat(2x2x4x4xf32,2x2x4x4xf32){axis = 1 : i64}+relu(2x4x4x4xf32)"
+func.func @concat_consumers(%a: tensor<1x2x4x4xf32>, %b: tensor<2x2x4x4xf32>) -> (tensor<1x4x4x4xf32>, tensor<2x4x4x4xf32>) {
+  %c = tilec.concat %a, %a {axis = 1 : i64} : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %r = tilec.relu %c : tensor<1x4x4x4xf32>
+  %d = tilec.concat %b, %b {axis = 1 : i64} : (tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>) -> tensor<2x4x4x4xf32>
+  %s = tilec.relu %d : tensor<2x4x4x4xf32>
+  return %r, %s : tensor<1x4x4x4xf32>, tensor<2x4x4x4xf32>
+}
