@@ -172,6 +172,20 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
     s.registerTile[r - 3] = target.vectorRegisters >= 32 ? 8 : 6;
     s.registerTile[r - 2] = 2 * lanes;
     s.registerTile[r - 1] = 1;
+    // K blocking (GEMM only: attention's reduction is its head size): a
+    // [kc x n_r] panel of B stays in half of L1 while every row block of the
+    // workgroup passes over it, instead of streaming K x n_r from L2 per row
+    // block. bench/GemmBench.cpp, 2 threads, AVX2 (kc = 256): 1024^3 and
+    // ViT-B/16's 3072-deep MLP GEMM about 1.7x, ResNet-50's 512-deep 1x1
+    // GEMMs 1.2-1.3x (docs/benchmarks.md). Short K (< 2 kc) is left whole.
+    int64_t k = shape.rootLoops[r - 1];
+    int64_t kc = 64;
+    while (kc * 2 * 2 * lanes * 4 * 2 <= target.l1Bytes)
+      kc *= 2;
+    if (shape.rootKind == "matmul" && k >= 2 * kc && k % kc == 0) {
+      s.cacheTile.assign(r, 0);
+      s.cacheTile[r - 1] = kc;
+    }
   } else if (shape.rootKind == "conv" && shape.rootLoops.size() == 7) {
     // (n, f, oh, ow, c, kh, kw): 8 (AVX2: 6) filters x 2 rows x one vector of
     // output columns accumulate while c, kh, kw step one at a time, each step

@@ -52,6 +52,9 @@ const Case kCases[] = {
   {"matmul_128", R"(func.func @main(%a: tensor<128x96xf32>, %b: tensor<96x128xf32>) -> tensor<128x128xf32> {
      %r = tilec.matmul %a, %b : (tensor<128x96xf32>, tensor<96x128xf32>) -> tensor<128x128xf32>
      return %r : tensor<128x128xf32> })"},
+  {"matmul_long_k", R"(func.func @main(%a: tensor<9x1024xf32>, %b: tensor<1024x40xf32>) -> tensor<9x40xf32> {
+     %r = tilec.matmul %a, %b : (tensor<9x1024xf32>, tensor<1024x40xf32>) -> tensor<9x40xf32>
+     return %r : tensor<9x40xf32> })"},
   {"matmul_batched_broadcast", R"(func.func @main(%a: tensor<3x1x5x7xf32>, %b: tensor<4x7x6xf32>) -> tensor<3x4x5x6xf32> {
      %r = tilec.matmul %a, %b : (tensor<3x1x5x7xf32>, tensor<4x7x6xf32>) -> tensor<3x4x5x6xf32>
      return %r : tensor<3x4x5x6xf32> })"},

@@ -98,6 +98,19 @@ TEST(ScheduleTest, GpuDefaultsFitABlock) {
   EXPECT_TRUE(s.registerTile.empty());
 }
 
+TEST(ScheduleTest, LongGemmReductionsAreBlockedForL1) {
+  // (m, n, k) of ViT-B/16's MLP down projection: K = 3072 in blocks of 256 on
+  // AVX2 (a 256 x 16 panel of B is 16 KiB); a 256-deep K stays whole; an
+  // attention's reduction (its head size) is never blocked.
+  DispatchShape down{"matmul", {197, 768}, {197, 768, 3072}, {false, false, true}};
+  EXPECT_EQ(defaultSchedule(down, avx2()).cacheTile, (std::vector<int64_t>{0, 0, 256}));
+  EXPECT_EQ(verifySchedule(defaultSchedule(down, avx2()), down, avx2()), "");
+  DispatchShape shortK{"matmul", {197, 768}, {197, 768, 256}, {false, false, true}};
+  EXPECT_TRUE(defaultSchedule(shortK, avx2()).cacheTile.empty());
+  DispatchShape odd{"matmul", {197, 768}, {197, 768, 1000}, {false, false, true}};
+  EXPECT_TRUE(defaultSchedule(odd, avx2()).cacheTile.empty());
+}
+
 } // namespace
 
 namespace {
