@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/OpClasses.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -44,14 +45,6 @@ using namespace mlir;
 using namespace tilec;
 
 namespace {
-
-bool isView(Operation *op) { return isa<ReshapeOp, FlattenOp>(op); }
-
-bool isElementwise(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, DivOp, ReluOp, LeakyReluOp, ClipOp, SigmoidOp, TanhOp, SiluOp,
-             HardswishOp, HardsigmoidOp, GeluOp, ExpOp, SqrtOp, ReciprocalOp, ErfOp, NegOp,
-             DropoutOp>(op);
-}
 
 int64_t numElements(Value v) { return cast<ShapedType>(v.getType()).getNumElements(); }
 
@@ -113,23 +106,6 @@ std::optional<SmallVector<Operation *>> squeezeExciteGroup(Operation *root) {
   return std::nullopt;
 }
 
-/// A concat whose operands are contiguous slices of its result (every dim
-/// before the axis is 1): plan-memory can place the operands in the result so
-/// that the concat costs nothing, as long as no consumer is fused into it.
-bool concatInPlaceCandidate(Operation *op) {
-  auto concat = dyn_cast<ConcatOp>(op);
-  if (!concat)
-    return false;
-  auto type = cast<ShapedType>(concat.getType());
-  int64_t axis = concat.getAxis() < 0 ? concat.getAxis() + type.getRank() : concat.getAxis();
-  if (!type.hasStaticShape())
-    return false;
-  for (int64_t d = 0; d < axis; ++d)
-    if (type.getDimSize(d) != 1)
-      return false;
-  return true;
-}
-
 /// Stable key of a group: each op's name, operand shapes and attributes.
 std::string signatureOf(ArrayRef<Operation *> group) {
   std::string text;
@@ -175,7 +151,7 @@ struct FormDispatchesPass
       if (fusion == "default")
         if (auto se = squeezeExciteGroup(root))
           group = *se;
-      while (fusion == "default" && !concatInPlaceCandidate(root) &&
+      while (fusion == "default" && !isContiguousConcat(root) &&
              group.back()->getNumResults() == 1) {
         Value last = group.back()->getResult(0);
         Operation *user = last.hasOneUse() ? *last.getUsers().begin() : nullptr;

@@ -3,13 +3,12 @@
 #include "passes/GraphStats.h"
 
 #include "ir/TilecDialect.h"
+#include "passes/OpClasses.h"
 
 using namespace mlir;
 using namespace tilec;
 
 namespace {
-
-bool isView(Operation *op) { return isa<ReshapeOp, FlattenOp>(op); }
 
 /// True if `v` is (a view of) a constant: weights are not activation traffic.
 bool isConstant(Value v) {

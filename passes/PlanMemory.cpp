@@ -29,6 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/OpClasses.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -61,35 +62,23 @@ struct Placement {
   bool operator==(const Placement &o) const { return root == o.root && offset == o.offset; }
 };
 
-/// One arena buffer: the values placed in it and their joint lifetime.
+/// One arena buffer: its size and the joint lifetime of the values placed in it.
 struct Group {
   int64_t bytes = 0;
   int64_t first = 0, last = 0; ///< op indices, inclusive
   int64_t offset = -1;
 };
 
-bool isElementwiseOp(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, DivOp, ReluOp, LeakyReluOp, ClipOp, SigmoidOp, TanhOp, SiluOp,
-             HardswishOp, HardsigmoidOp, GeluOp, ExpOp, SqrtOp, ReciprocalOp, ErfOp, NegOp,
-             DropoutOp>(op);
-}
-
 /// The concat of a dispatch that is nothing else, when its operands' slices
 /// of the result are contiguous.
 ConcatOp contiguousConcat(DispatchOp dispatch) {
   Block &body = dispatch.getBody().front();
-  if (dispatch->getNumResults() != 1 || body.getOperations().size() != 2)
+  if (dispatch->getNumResults() != 1 || body.getOperations().size() != 2 ||
+      !isContiguousConcat(&body.front()))
     return nullptr;
-  auto concat = dyn_cast<ConcatOp>(body.front());
-  if (!concat || !llvm::all_of(concat.getInputs(), [](Value v) { return isa<BlockArgument>(v); }))
+  auto concat = cast<ConcatOp>(body.front());
+  if (!llvm::all_of(concat.getInputs(), [](Value v) { return isa<BlockArgument>(v); }))
     return nullptr;
-  auto type = cast<ShapedType>(concat.getType());
-  int64_t axis = concat.getAxis() < 0 ? concat.getAxis() + type.getRank() : concat.getAxis();
-  if (!type.hasStaticShape() || axis < 0 || axis >= type.getRank())
-    return nullptr;
-  for (int64_t d = 0; d < axis; ++d)
-    if (type.getDimSize(d) != 1)
-      return nullptr;
   return concat;
 }
 
@@ -178,18 +167,14 @@ struct PlanMemoryPass : public tilec::impl::PlanMemoryPassBase<PlanMemoryPass> {
 
     // Groups as they stand: bytes of the root, joint lifetime.
     llvm::MapVector<Value, Group> groups;
-    auto rebuildGroups = [&] {
-      groups.clear();
-      for (auto &[v, p] : placement) {
-        Group &g = groups[p.root];
-        bool firstMember = g.bytes == 0;
-        g.bytes = alignedBytes(p.root);
-        int64_t defined = index[v.getDefiningOp()];
-        g.first = firstMember ? defined : std::min(g.first, defined);
-        g.last = firstMember ? last[v] : std::max(g.last, last[v]);
-      }
-    };
-    rebuildGroups();
+    for (auto &[v, p] : placement) {
+      Group &g = groups[p.root];
+      bool firstMember = g.bytes == 0;
+      g.bytes = alignedBytes(p.root);
+      int64_t defined = index[v.getDefiningOp()];
+      g.first = firstMember ? defined : std::min(g.first, defined);
+      g.last = firstMember ? last[v] : std::max(g.last, last[v]);
+    }
 
     // 3. In-place reuse by elementwise dispatches, in program order.
     llvm::DenseMap<Value, int64_t> members;
@@ -200,7 +185,7 @@ struct PlanMemoryPass : public tilec::impl::PlanMemoryPassBase<PlanMemoryPass> {
         continue;
       Block &inner = d.getBody().front();
       if (!llvm::all_of(inner.without_terminator(),
-                        [](Operation &op) { return isElementwiseOp(&op); }) ||
+                        [](Operation &op) { return isElementwise(&op); }) ||
           inner.without_terminator().empty())
         continue;
       Value result = d.getResult(0);

@@ -179,8 +179,9 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
     // ViT-B/16's 3072-deep MLP GEMM about 1.7x, ResNet-50's 512-deep 1x1
     // GEMMs 1.2-1.3x (docs/benchmarks.md). Short K (< 2 kc) is left whole.
     int64_t k = shape.rootLoops[r - 1];
+    int64_t panelBytesPerK = 2 * lanes * 4; // one row of a [kc x 2 vectors] panel
     int64_t kc = 64;
-    while (kc * 2 * 2 * lanes * 4 * 2 <= target.l1Bytes)
+    while (2 * kc * panelBytesPerK <= target.l1Bytes / 2)
       kc *= 2;
     if (shape.rootKind == "matmul" && k >= 2 * kc && k % kc == 0) {
       s.cacheTile.assign(r, 0);
