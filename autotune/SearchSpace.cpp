@@ -73,6 +73,11 @@ SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
     regChoices = {{1}, {1, 2, 4}, {lanes, 2 * lanes}, {1, 2, 4, 8}, {1}, {1}};
   } else if (kind == "pool" && r == 6) {
     regChoices = {{1}, {1, 2, 4, 8}, {1, 2, 4}, {lanes, 2 * lanes}, {1}, {1}};
+  } else if (kind == "conv_nhwc" && r == 7) {
+    regChoices = {{1}, {1, 2}, {1, 2, 3, 4, 6, 8, 12}, {lanes, 2 * lanes, 3 * lanes},
+                  {1},  {1},    {1}};
+  } else if ((kind == "depthwise_nhwc" || kind == "pool_nhwc") && r == 6) {
+    regChoices = {{1}, {1, 2}, {1, 2, 4, 6, 8}, {lanes, 2 * lanes, 4 * lanes}, {1}, {1}};
   }
   // Register-tile loop orders: the code generator's ({}) and one alternative.
   orderChoices = {{}};
@@ -86,6 +91,8 @@ SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
     orderChoices.push_back({0, 3, 1, 2, 4, 5});
   } else if (kind == "pool" && r == 6) {
     orderChoices.push_back({0, 2, 3, 1, 4, 5});
+  } else if (kind == "conv_nhwc" && r == 7) {
+    orderChoices.push_back({0, 3, 1, 2, 4, 5, 6}); // filter blocks outermost
   }
   // Cache blocks of the contraction's reduction: K (matmul's last loop), input
   // channels (the convolution's fifth).
@@ -94,6 +101,8 @@ SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
     blocked = r - 1;
   else if (kind == "conv" && r == 7)
     blocked = 4;
+  else if (kind == "conv_nhwc" && r == 7)
+    blocked = 6;
   if (blocked && shape_.rootReduction[*blocked]) {
     std::vector<int64_t> sizes = {0};
     for (int64_t b : {16, 32, 64, 128, 256, 512})

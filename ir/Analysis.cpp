@@ -46,8 +46,10 @@ int64_t tilec::countMacs(Operation *op) {
   return llvm::TypeSwitch<Operation *, int64_t>(op)
       .Case([](Conv2DOp conv) {
         ArrayRef<int64_t> w = cast<ShapedType>(conv.getWeight().getType()).getShape();
-        // Each output element reduces over (C_in / groups) * KH * KW inputs.
-        return numElements(conv.getOutput()) * w[1] * w[2] * w[3];
+        // Each output element reduces over (C_in / groups) * KH * KW inputs:
+        // the weight's elements per output channel (OIHW or HWIO).
+        int64_t outChannels = conv.isChannelsLast() ? w[3] : w[0];
+        return numElements(conv.getOutput()) * (numElements(conv.getWeight()) / outChannels);
       })
       .Case([](MatmulOp mm) {
         return numElements(mm.getOutput()) *

@@ -121,6 +121,28 @@ inferWindowShape(std::optional<Location> loc, ArrayRef<int64_t> input, int64_t c
   return result;
 }
 
+/// Checks an optional `layout` attribute; on success `channelsLast` says NHWC.
+template <typename OpT>
+LogicalResult checkLayout(std::optional<Location> loc, std::optional<StringRef> layout,
+                          bool &channelsLast) {
+  if (layout && *layout != "nchw" && *layout != "nhwc")
+    return fail<OpT>(loc, "layout must be \"nchw\" or \"nhwc\", got \"", *layout, "\"");
+  channelsLast = isChannelsLast(layout);
+  return success();
+}
+
+/// [N, H, W, C] <-> [N, C, H, W] (rank 4; other ranks are returned as they are).
+SmallVector<int64_t> nhwcToNchw(ArrayRef<int64_t> s) {
+  if (s.size() != 4)
+    return SmallVector<int64_t>(s);
+  return {s[0], s[3], s[1], s[2]};
+}
+SmallVector<int64_t> nchwToNhwc(ArrayRef<int64_t> s) {
+  if (s.size() != 4)
+    return SmallVector<int64_t>(s);
+  return {s[0], s[2], s[3], s[1]};
+}
+
 void pushTensor(SmallVectorImpl<Type> &inferred, ArrayRef<int64_t> shape, Type element) {
   inferred.push_back(RankedTensorType::get(shape, element));
 }
@@ -184,12 +206,24 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   if (failed(getShapes<Conv2DOp>(loc, {input, weight, bias}, s)) ||
       failed(sameElementTypes<Conv2DOp>(loc, {input, weight, bias})))
     return failure();
-  ArrayRef<int64_t> in = s[0], w = s[1];
+  bool channelsLast = false;
+  if (failed(checkLayout<Conv2DOp>(loc, adaptor.getLayout(), channelsLast)))
+    return failure();
   int64_t groups = adaptor.getGroups();
-  if (w.size() != 4)
-    return fail<Conv2DOp>(loc, "expects a 4-D OIHW weight, got rank ", w.size());
-  if (in.size() != 4)
-    return fail<Conv2DOp>(loc, "expects a 4-D NCHW input, got rank ", in.size());
+  if (s[1].size() != 4)
+    return fail<Conv2DOp>(loc, "expects a 4-D ", channelsLast ? "HWIO" : "OIHW",
+                          " weight, got rank ", s[1].size());
+  if (s[0].size() != 4)
+    return fail<Conv2DOp>(loc, "expects a 4-D ", channelsLast ? "NHWC" : "NCHW",
+                          " input, got rank ", s[0].size());
+  // Checked in NCHW / OIHW terms; an HWIO weight is [KH, KW, I, O].
+  SmallVector<int64_t> in = channelsLast ? nhwcToNchw(s[0]) : SmallVector<int64_t>(s[0]);
+  SmallVector<int64_t> w(s[1]);
+  if (channelsLast)
+    w = {s[1][3], s[1][2], s[1][0], s[1][1]};
+  if (channelsLast && groups != 1 && !(groups == in[1] && w[0] == in[1]))
+    return fail<Conv2DOp>(loc, "layout \"nhwc\" takes groups = 1 or a depthwise convolution, "
+                          "got groups = ", groups);
   if (groups < 1 || in[1] % groups != 0 || w[0] % groups != 0)
     return fail<Conv2DOp>(loc, "groups = ", groups, " must divide input channels (", in[1],
                           ") and output channels (", w[0], ")");
@@ -199,11 +233,11 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   if (bias && (s[2].size() != 1 || s[2][0] != w[0]))
     return fail<Conv2DOp>(loc, "bias must be [", w[0], "], got ", bias.getType());
   FailureOr<SmallVector<int64_t>> shape = inferWindowShape<Conv2DOp>(
-      loc, in, w[0], w.drop_front(2), adaptor.getStrides(), adaptor.getPadding(),
-      adaptor.getDilations(), /*ceilMode=*/false);
+      loc, in, w[0], ArrayRef<int64_t>(w).drop_front(2), adaptor.getStrides(),
+      adaptor.getPadding(), adaptor.getDilations(), /*ceilMode=*/false);
   if (failed(shape))
     return failure();
-  pushTensor(inferred, *shape, elementType(input));
+  pushTensor(inferred, channelsLast ? nchwToNhwc(*shape) : *shape, elementType(input));
   return success();
 }
 
@@ -343,31 +377,39 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
 LogicalResult MaxPool2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
   SmallVector<ArrayRef<int64_t>> s;
-  if (failed(getShapes<MaxPool2DOp>(loc, {adaptor.getInput()}, s)))
+  bool channelsLast = false;
+  if (failed(getShapes<MaxPool2DOp>(loc, {adaptor.getInput()}, s)) ||
+      failed(checkLayout<MaxPool2DOp>(loc, adaptor.getLayout(), channelsLast)))
     return failure();
-  int64_t channels = s[0].size() == 4 ? s[0][1] : 0;
+  SmallVector<int64_t> in = channelsLast ? nhwcToNchw(s[0]) : SmallVector<int64_t>(s[0]);
+  int64_t channels = in.size() == 4 ? in[1] : 0;
   FailureOr<SmallVector<int64_t>> shape = inferWindowShape<MaxPool2DOp>(
-      loc, s[0], channels, adaptor.getKernel(), adaptor.getStrides(), adaptor.getPadding(),
+      loc, in, channels, adaptor.getKernel(), adaptor.getStrides(), adaptor.getPadding(),
       adaptor.getDilations(), adaptor.getCeilMode());
   if (failed(shape))
     return failure();
-  pushTensor(inferred, *shape, elementType(adaptor.getInput()));
+  pushTensor(inferred, channelsLast ? nchwToNhwc(*shape) : *shape,
+             elementType(adaptor.getInput()));
   return success();
 }
 
 LogicalResult AvgPool2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
   SmallVector<ArrayRef<int64_t>> s;
-  if (failed(getShapes<AvgPool2DOp>(loc, {adaptor.getInput()}, s)))
+  bool channelsLast = false;
+  if (failed(getShapes<AvgPool2DOp>(loc, {adaptor.getInput()}, s)) ||
+      failed(checkLayout<AvgPool2DOp>(loc, adaptor.getLayout(), channelsLast)))
     return failure();
-  int64_t channels = s[0].size() == 4 ? s[0][1] : 0;
+  SmallVector<int64_t> in = channelsLast ? nhwcToNchw(s[0]) : SmallVector<int64_t>(s[0]);
+  int64_t channels = in.size() == 4 ? in[1] : 0;
   int64_t unitDilation[] = {1, 1};
   FailureOr<SmallVector<int64_t>> shape = inferWindowShape<AvgPool2DOp>(
-      loc, s[0], channels, adaptor.getKernel(), adaptor.getStrides(), adaptor.getPadding(),
+      loc, in, channels, adaptor.getKernel(), adaptor.getStrides(), adaptor.getPadding(),
       unitDilation, adaptor.getCeilMode());
   if (failed(shape))
     return failure();
-  pushTensor(inferred, *shape, elementType(adaptor.getInput()));
+  pushTensor(inferred, channelsLast ? nchwToNhwc(*shape) : *shape,
+             elementType(adaptor.getInput()));
   return success();
 }
 
@@ -375,13 +417,21 @@ LogicalResult GlobalAvgPoolOp::inferReturnTypes(MLIRContext *, std::optional<Loc
                                                 Adaptor adaptor,
                                                 SmallVectorImpl<Type> &inferred) {
   SmallVector<ArrayRef<int64_t>> s;
-  if (failed(getShapes<GlobalAvgPoolOp>(loc, {adaptor.getInput()}, s)))
+  bool channelsLast = false;
+  if (failed(getShapes<GlobalAvgPoolOp>(loc, {adaptor.getInput()}, s)) ||
+      failed(checkLayout<GlobalAvgPoolOp>(loc, adaptor.getLayout(), channelsLast)))
     return failure();
   if (s[0].size() < 3)
     return fail<GlobalAvgPoolOp>(loc, "expects an input of rank >= 3 (N, C, spatial...), got rank ",
                                  s[0].size());
+  if (channelsLast && s[0].size() != 4)
+    return fail<GlobalAvgPoolOp>(loc, "layout \"nhwc\" needs a 4-D input, got rank ",
+                                 s[0].size());
   SmallVector<int64_t> shape(s[0]);
-  std::fill(shape.begin() + 2, shape.end(), 1);
+  if (channelsLast)
+    shape = {s[0][0], 1, 1, s[0][3]};
+  else
+    std::fill(shape.begin() + 2, shape.end(), 1);
   pushTensor(inferred, shape, elementType(adaptor.getInput()));
   return success();
 }

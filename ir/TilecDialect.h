@@ -19,6 +19,14 @@
 
 #include "ir/TilecDialect.h.inc"
 
+namespace tilec {
+/// Whether an op's optional `layout` attribute says channels last ("nhwc");
+/// absent means NCHW.
+inline bool isChannelsLast(std::optional<llvm::StringRef> layout) {
+  return layout && *layout == "nhwc";
+}
+} // namespace tilec
+
 #define GET_OP_CLASSES
 #include "ir/TilecOps.h.inc"
 

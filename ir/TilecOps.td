@@ -58,6 +58,10 @@ def Tilec_Conv2DOp : Tilec_Op<"conv2d"> {
     With `groups = C_in = C_out` this is a depthwise convolution; the weight is
     `[C_out, C_in / groups, KH, KW]`.
 
+    `layout = "nhwc"` (set by `tilec-assign-layouts`; absent means `"nchw"`): the
+    input and result are `[N, H, W, C]` and the weight is HWIO,
+    `[KH, KW, C_in / groups, C_out]`. Only `groups = 1` and depthwise take it.
+
     ```mlir
     %y = tilec.conv2d %x, %w, %b {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>}
          : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
@@ -67,9 +71,11 @@ def Tilec_Conv2DOp : Tilec_Op<"conv2d"> {
                    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
-                   DefaultValuedAttr<I64Attr, "1">:$groups);
+                   DefaultValuedAttr<I64Attr, "1">:$groups,
+                   OptionalAttr<StrAttr>:$layout);
   let results = (outs Tilec_Tensor:$output);
   let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{ bool isChannelsLast() { return tilec::isChannelsLast(getLayout()); } }];
 }
 
 def Tilec_MatmulOp : Tilec_Op<"matmul"> {
@@ -224,18 +230,20 @@ def Tilec_LrnOp : Tilec_SameTypeOp<"lrn"> {
 //===----------------------------------------------------------------------===//
 
 def Tilec_MaxPool2DOp : Tilec_Op<"max_pool2d"> {
-  let summary = "2-D max pooling over NCHW (padding is -inf)";
+  let summary = "2-D max pooling over NCHW (padding is -inf); NHWC with `layout = \"nhwc\"`";
   let arguments = (ins Tilec_Tensor:$input, DenseI64ArrayAttr:$kernel,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
-                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
+                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                   OptionalAttr<StrAttr>:$layout);
   let results = (outs Tilec_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{ bool isChannelsLast() { return tilec::isChannelsLast(getLayout()); } }];
 }
 
 def Tilec_AvgPool2DOp : Tilec_Op<"avg_pool2d"> {
-  let summary = "2-D average pooling over NCHW";
+  let summary = "2-D average pooling over NCHW; NHWC with `layout = \"nhwc\"`";
   let description = [{
     With `count_include_pad`, the divisor counts padded positions (but never the
     extra positions that `ceil_mode` adds past the padded input, as in PyTorch).
@@ -244,16 +252,22 @@ def Tilec_AvgPool2DOp : Tilec_Op<"avg_pool2d"> {
                    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
                    DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
-                   DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
+                   DefaultValuedAttr<BoolAttr, "true">:$count_include_pad,
+                   OptionalAttr<StrAttr>:$layout);
   let results = (outs Tilec_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{ bool isChannelsLast() { return tilec::isChannelsLast(getLayout()); } }];
 }
 
 def Tilec_GlobalAvgPoolOp : Tilec_Op<"global_avg_pool"> {
   let summary = "Mean over all spatial positions: [N, C, H, W] -> [N, C, 1, 1]";
-  let arguments = (ins Tilec_Tensor:$input);
+  let description = [{
+    With `layout = "nhwc"` (rank 4 only): `[N, H, W, C] -> [N, 1, 1, C]`.
+  }];
+  let arguments = (ins Tilec_Tensor:$input, OptionalAttr<StrAttr>:$layout);
   let results = (outs Tilec_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{ bool isChannelsLast() { return tilec::isChannelsLast(getLayout()); } }];
 }
 
 def Tilec_AdaptiveAvgPool2DOp : Tilec_Op<"adaptive_avg_pool2d"> {

@@ -113,7 +113,7 @@ Value GraphBuilder::conv(Value x, StringRef name, int64_t outChannels, int64_t k
   Value bv = bias ? parameter((name + ".bias").str(), {outChannels}, Init::zeros()) : Value();
   return b.create<Conv2DOp>(loc(name), x, w, bv, b.getDenseI64ArrayAttr({stride, stride}),
                             b.getDenseI64ArrayAttr({pad, pad, pad, pad}),
-                            b.getDenseI64ArrayAttr({1, 1}), b.getI64IntegerAttr(groups));
+                            b.getDenseI64ArrayAttr({1, 1}), b.getI64IntegerAttr(groups), /*layout=*/StringAttr());
 }
 
 Value GraphBuilder::batchNorm(Value x, StringRef name, double eps) {
@@ -188,7 +188,8 @@ Value GraphBuilder::maxPool(Value x, int64_t kernel, int64_t stride, int64_t pad
   return b.create<MaxPool2DOp>(loc(""), x, b.getDenseI64ArrayAttr({kernel, kernel}),
                                b.getDenseI64ArrayAttr({stride, stride}),
                                b.getDenseI64ArrayAttr({pad, pad, pad, pad}),
-                               b.getDenseI64ArrayAttr({1, 1}), b.getBoolAttr(ceilMode));
+                               b.getDenseI64ArrayAttr({1, 1}), b.getBoolAttr(ceilMode),
+                               /*layout=*/StringAttr());
 }
 
 Value GraphBuilder::avgPool(Value x, int64_t kernel, int64_t stride, int64_t pad,
@@ -196,7 +197,8 @@ Value GraphBuilder::avgPool(Value x, int64_t kernel, int64_t stride, int64_t pad
   return b.create<AvgPool2DOp>(loc(""), x, b.getDenseI64ArrayAttr({kernel, kernel}),
                                b.getDenseI64ArrayAttr({stride, stride}),
                                b.getDenseI64ArrayAttr({pad, pad, pad, pad}),
-                               b.getBoolAttr(ceilMode), b.getBoolAttr(countIncludePad));
+                               b.getBoolAttr(ceilMode), b.getBoolAttr(countIncludePad),
+                               /*layout=*/StringAttr());
 }
 
 Value GraphBuilder::adaptiveAvgPool(Value x, int64_t outH, int64_t outW) {

@@ -72,8 +72,12 @@ std::optional<SmallVector<Operation *>> squeezeExciteGroup(Operation *root) {
   if (!isa<GlobalAvgPoolOp, AdaptiveAvgPool2DOp>(root))
     return std::nullopt;
   Value input = root->getOperand(0), value = root->getResult(0);
-  ArrayRef<int64_t> pooled = cast<ShapedType>(value.getType()).getShape();
-  if (pooled.size() != 4 || pooled[2] != 1 || pooled[3] != 1)
+  // [N, C, 1, 1], or [N, 1, 1, C] channels last.
+  auto isPooled = [](Value v) {
+    ArrayRef<int64_t> s = cast<ShapedType>(v.getType()).getShape();
+    return s.size() == 4 && s[2] == 1 && (s[3] == 1 || s[1] == 1);
+  };
+  if (!isPooled(value))
     return std::nullopt;
   SmallVector<Operation *> group = {root};
   while (value.hasOneUse()) {
@@ -91,13 +95,14 @@ std::optional<SmallVector<Operation *>> squeezeExciteGroup(Operation *root) {
       group.push_back(user);
       return group;
     }
+    // A 1x1 convolution on the pooled value (OIHW or HWIO weight).
     auto conv = dyn_cast<Conv2DOp>(user);
+    ArrayRef<int64_t> w =
+        conv ? cast<ShapedType>(conv.getWeight().getType()).getShape() : ArrayRef<int64_t>();
     bool pointwise = conv && conv.getInput() == value &&
-                     cast<ShapedType>(conv.getWeight().getType()).getShape().drop_front(2) ==
+                     (conv.isChannelsLast() ? w.take_front(2) : w.drop_front(2)) ==
                          ArrayRef<int64_t>{1, 1};
-    bool small = isElementwise(user) && cast<ShapedType>(user->getResult(0).getType())
-                                                .getShape()
-                                                .drop_front(2) == ArrayRef<int64_t>{1, 1};
+    bool small = isElementwise(user) && isPooled(user->getResult(0));
     if (!pointwise && !small)
       return std::nullopt;
     group.push_back(user);

@@ -109,6 +109,36 @@ def PackWeightsPass : Pass<"tilec-pack-weights", "mlir::func::FuncOp"> {
   }];
 }
 
+def AssignLayoutsPass : Pass<"tilec-assign-layouts", "mlir::func::FuncOp"> {
+  let summary = "Choose activation and weight layouts: NHWC activations, HWIO weights";
+  let description = [{
+    With `layout=nhwc`, convolutions (groups = 1 or depthwise) and 2-D / global
+    pools compute channels last and constant weights are re-laid out to HWIO at
+    compile time; transposes inserted at the boundaries sink through
+    elementwise ops, concats and reductions and cancel in pairs, so the graph
+    changes layout only at its input and before layout-bound ops (flatten,
+    matmul). `layout=nchw` changes nothing. See AssignLayouts.cpp.
+
+    Before:
+    ```mlir
+    %c = tilec.conv2d %x, %w : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+    %r = tilec.relu %c : tensor<1x4x6x6xf32>
+    ```
+    After:
+    ```mlir
+    %t = tilec.transpose %x {permutation = array<i64: 0, 2, 3, 1>} : ... -> tensor<1x8x8x3xf32>
+    %c = tilec.conv2d %t, %w_hwio {layout = "nhwc"} : (..., tensor<3x3x3x4xf32>) -> tensor<1x6x6x4xf32>
+    %r = tilec.relu %c : tensor<1x6x6x4xf32>
+    %y = tilec.transpose %r {permutation = array<i64: 0, 3, 1, 2>} : ... -> tensor<1x4x6x6xf32>
+    ```
+  }];
+  let options = [
+    Option<"layout", "layout", "std::string", /*default=*/"\"nhwc\"",
+           "'nhwc' (channels last) or 'nchw' (leave the graph as it is)">
+  ];
+  let dependentDialects = ["tilec::TilecDialect"];
+}
+
 def FormDispatchesPass : Pass<"tilec-form-dispatches", "mlir::func::FuncOp"> {
   let summary = "Group every compute op into a tilec.dispatch region (one kernel each)";
   let description = [{

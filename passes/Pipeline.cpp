@@ -13,7 +13,12 @@
 //                       which would otherwise give the pad its own kernel).
 // 6. pack-weights       after fold-batch-norm (which rewrites weights), before
 //                       fusion (the bias add it exposes becomes an epilogue).
-// 7. canonicalize       erases the weights folding and packing left dead.
+//    assign-layouts     after BN folding and pad folding (it re-lays out the
+//                       final conv weights, and a pad between transposes would
+//                       stop them from cancelling), before fusion (the
+//                       transposes it leaves are kernels of their own).
+// 7. canonicalize       erases the weights folding, packing and re-layout
+//                       left dead.
 // 8. form-dispatches    after every graph rewrite: dispatch regions are opaque
 //                       to the patterns above.
 // 9. plan-memory        last: needs the final dispatch order and results.
@@ -38,6 +43,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   fn.addPass(createFoldBatchNormPass());
   fn.addPass(createFoldPadPass());
   fn.addPass(createPackWeightsPass());
+  fn.addPass(createAssignLayoutsPass(AssignLayoutsPassOptions{options.layout}));
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
   fn.addPass(createPlanMemoryPass());
@@ -52,7 +58,9 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
          "  4. tilec-fold-batch-norm   fold BN into conv/linear (before fusion sees the pair)\n"
          "  5. tilec-fold-pad          zero padding into the consuming conv (before fusion)\n"
          "  6. tilec-pack-weights      linear weights transposed to [K, N] (after BN folding)\n"
-         "  7. canonicalize            erase weights left dead by folding and packing\n"
+         "     tilec-assign-layouts    layout=" + options.layout +
+         "; convs/pools channels last, HWIO weights (after BN and pad folding)\n"
+         "  7. canonicalize            erase weights left dead by folding, packing, re-layout\n"
          "  8. tilec-form-dispatches   fusion=" + options.fusion +
          "; after all graph rewrites (regions are opaque to them)\n"
          "  9. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";

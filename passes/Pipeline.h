@@ -21,6 +21,7 @@ namespace tilec {
 
 struct GraphPipelineOptions {
   std::string fusion = "default"; ///< "default" or "none" (one dispatch per op)
+  std::string layout = "nhwc";    ///< "nhwc" (channels last) or "nchw" (as imported)
 };
 
 /// Adds the graph pipeline (Pipeline.cpp lists the steps and why they are in

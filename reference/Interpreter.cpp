@@ -31,6 +31,28 @@ std::vector<int64_t> shapeOf(Value v) {
   return {s.begin(), s.end()};
 }
 
+/// `in` with its dims permuted (output dim i is input dim perm[i]).
+Tensor permuted(const Tensor &in, const std::vector<int64_t> &perm) {
+  std::vector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(in.shape[p]);
+  Tensor out(shape);
+  transpose(in, perm, out);
+  return out;
+}
+
+/// Evaluates a channels-last (NHWC, HWIO weight) window op with the NCHW
+/// kernel: permute the input (and weight) in, run `nchw`, permute the result
+/// back. The reference stays one implementation per op; speed is not its job.
+void channelsLast(const Tensor &input, const Tensor *weight, Tensor &out,
+                  const std::function<void(const Tensor &, const Tensor *, Tensor &)> &nchw) {
+  Tensor x = permuted(input, {0, 3, 1, 2});
+  Tensor w = weight ? permuted(*weight, {3, 2, 0, 1}) : Tensor();
+  Tensor y({out.dim(0), out.dim(3), out.dim(1), out.dim(2)});
+  nchw(x, weight ? &w : nullptr, y);
+  transpose(y, {0, 2, 3, 1}, out);
+}
+
 Window2D window(ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
                 ArrayRef<int64_t> dilations) {
   Window2D w;
@@ -107,10 +129,17 @@ LogicalResult evaluate(Operation *op, const std::function<const Tensor *(Value)>
         return success();
       })
       .Case([&](Conv2DOp c) {
-        conv2d(*in(c.getInput()), *in(c.getWeight()), in(c.getBias()),
-               window(cast<ShapedType>(c.getWeight().getType()).getShape().drop_front(2),
-                      c.getStrides(), c.getPadding(), c.getDilations()),
-               c.getGroups(), out, threads);
+        ArrayRef<int64_t> w = cast<ShapedType>(c.getWeight().getType()).getShape();
+        Window2D win = window(c.isChannelsLast() ? w.take_front(2) : w.drop_front(2),
+                              c.getStrides(), c.getPadding(), c.getDilations());
+        const Tensor *bias = in(c.getBias());
+        auto run = [&](const Tensor &x, const Tensor *weight, Tensor &y) {
+          conv2d(x, *weight, bias, win, c.getGroups(), y, threads);
+        };
+        if (c.isChannelsLast())
+          channelsLast(*in(c.getInput()), in(c.getWeight()), out, run);
+        else
+          run(*in(c.getInput()), in(c.getWeight()), out);
         return success();
       })
       .Case([&](MatmulOp m) {
@@ -150,13 +179,25 @@ LogicalResult evaluate(Operation *op, const std::function<const Tensor *(Value)>
         return success();
       })
       .Case([&](MaxPool2DOp p) {
-        maxPool2d(*in(p.getInput()),
-                  window(p.getKernel(), p.getStrides(), p.getPadding(), p.getDilations()), out);
+        auto run = [&](const Tensor &x, const Tensor *, Tensor &y) {
+          maxPool2d(x, window(p.getKernel(), p.getStrides(), p.getPadding(), p.getDilations()),
+                    y);
+        };
+        if (p.isChannelsLast())
+          channelsLast(*in(p.getInput()), nullptr, out, run);
+        else
+          run(*in(p.getInput()), nullptr, out);
         return success();
       })
       .Case([&](AvgPool2DOp p) {
-        avgPool2d(*in(p.getInput()), window(p.getKernel(), p.getStrides(), p.getPadding(), {}),
-                  p.getCountIncludePad(), out);
+        auto run = [&](const Tensor &x, const Tensor *, Tensor &y) {
+          avgPool2d(x, window(p.getKernel(), p.getStrides(), p.getPadding(), {}),
+                    p.getCountIncludePad(), y);
+        };
+        if (p.isChannelsLast())
+          channelsLast(*in(p.getInput()), nullptr, out, run);
+        else
+          run(*in(p.getInput()), nullptr, out);
         return success();
       })
       .Case([&](AdaptiveAvgPool2DOp p) {
@@ -164,7 +205,11 @@ LogicalResult evaluate(Operation *op, const std::function<const Tensor *(Value)>
         return success();
       })
       .Case([&](GlobalAvgPoolOp p) {
-        globalAvgPool(*in(p.getInput()), out);
+        auto run = [&](const Tensor &x, const Tensor *, Tensor &y) { globalAvgPool(x, y); };
+        if (p.isChannelsLast())
+          channelsLast(*in(p.getInput()), nullptr, out, run);
+        else
+          run(*in(p.getInput()), nullptr, out);
         return success();
       })
       .Case([&](ConcatOp c) {

@@ -96,7 +96,9 @@ LogicalResult convToGemm(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv) 
 
 /// A strided convolution's tile reads its input at `stride * d`: replace that
 /// operand by a strided slice read at `d`, so every indexing map is a
-/// projected permutation and the tile vectorizes like a stride-1 one.
+/// projected permutation and the tile vectorizes like a stride-1 one. A unit
+/// dim read at a constant 0 (a channels-last tile's row, `oh + kh` with both
+/// loops dropped) is sliced away for the same reason.
 void unstrideInputs(RewriterBase &rewriter, linalg::GenericOp op) {
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -109,8 +111,14 @@ void unstrideInputs(RewriterBase &rewriter, linalg::GenericOp op) {
       continue;
     SmallVector<int64_t> sizes(type.getShape()), strides(type.getRank(), 1);
     SmallVector<AffineExpr> exprs;
+    SmallVector<int64_t> kept; // result sizes after dropping constant unit dims
     bool changed = false;
     for (auto [i, e] : llvm::enumerate(map.getResults())) {
+      auto constant = dyn_cast<AffineConstantExpr>(e);
+      if (constant && constant.getValue() == 0 && type.getDimSize(i) == 1) {
+        changed = true; // dropped: the slice below is rank-reducing
+        continue;
+      }
       auto mul = dyn_cast<AffineBinaryOpExpr>(e);
       bool isMul = mul && mul.getKind() == AffineExprKind::Mul;
       auto dim = isMul ? dyn_cast<AffineDimExpr>(mul.getLHS()) : nullptr;
@@ -123,13 +131,15 @@ void unstrideInputs(RewriterBase &rewriter, linalg::GenericOp op) {
       } else {
         exprs.push_back(e);
       }
+      kept.push_back(sizes[i]);
     }
     if (!changed)
       continue;
     rewriter.setInsertionPoint(op);
     SmallVector<int64_t> offsets(type.getRank(), 0);
+    auto sliceType = RankedTensorType::get(kept, type.getElementType());
     Value slice = rewriter.create<tensor::ExtractSliceOp>(
-        op.getLoc(), operand->get(), getAsIndexOpFoldResult(ctx, offsets),
+        op.getLoc(), sliceType, operand->get(), getAsIndexOpFoldResult(ctx, offsets),
         getAsIndexOpFoldResult(ctx, sizes), getAsIndexOpFoldResult(ctx, strides));
     operand->set(slice);
     maps[operand->getOperandNumber()] = AffineMap::get(map.getNumDims(), 0, exprs, ctx);
@@ -305,7 +315,9 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
   SmallVector<int64_t> ranges = root.getStaticLoopRanges();
   std::vector<int64_t> caps = s.registerTile, cache = s.cacheTile;
   bool windowed = isa<linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp,
-                      linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(root.getOperation());
+                      linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp,
+                      linalg::Conv2DNhwcHwcfOp, linalg::DepthwiseConv2DNhwcHwcOp,
+                      linalg::PoolingNhwcMaxOp, linalg::PoolingNhwcSumOp>(root.getOperation());
   if (!windowed && !linalg::isaContractionOpInterface(root)) {
     notes += "root not vectorized explicitly (loops left to LLVM); ";
     return false;

@@ -172,14 +172,16 @@ private:
   /// lies inside (covers ceil_mode's extra bottom/right rows too).
   Value padWindow(Value in, ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
                   ArrayRef<int64_t> dilations, ArrayRef<int64_t> padding,
-                  RankedTensorType out, double value) {
+                  RankedTensorType out, double value, bool channelsLast) {
     RankedTensorType t = typeOf(in);
-    SmallVector<int64_t> low = {0, 0, padding[0], padding[1]};
-    SmallVector<int64_t> high = {0, 0, padding[2], padding[3]};
+    int64_t h = channelsLast ? 1 : 2; // the first spatial dim (NHWC or NCHW)
+    SmallVector<int64_t> low(4, 0), high(4, 0);
     for (int i = 0; i < 2; ++i) {
-      int64_t need = (out.getDimSize(2 + i) - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1;
-      int64_t have = t.getDimSize(2 + i) + low[2 + i] + high[2 + i];
-      high[2 + i] += std::max<int64_t>(0, need - have);
+      low[h + i] = padding[i];
+      high[h + i] = padding[2 + i];
+      int64_t need = (out.getDimSize(h + i) - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1;
+      int64_t have = t.getDimSize(h + i) + low[h + i] + high[h + i];
+      high[h + i] += std::max<int64_t>(0, need - have);
     }
     return pad(in, low, high, value);
   }
@@ -207,10 +209,35 @@ Value Lowerer::lowerConv(Conv2DOp op, IRMapping &map) {
   Value x = map.lookup(op.getInput()), w = map.lookup(op.getWeight());
   RankedTensorType wType = typeOf(w);
   int64_t groups = op.getGroups();
-  ArrayRef<int64_t> kernel = wType.getShape().drop_front(2);
-  x = padWindow(x, kernel, op.getStrides(), op.getDilations(), op.getPadding(), outType, 0.0);
+  bool channelsLast = op.isChannelsLast();
+  ArrayRef<int64_t> kernel =
+      channelsLast ? wType.getShape().take_front(2) : wType.getShape().drop_front(2);
+  x = padWindow(x, kernel, op.getStrides(), op.getDilations(), op.getPadding(), outType, 0.0,
+                channelsLast);
   // The accumulator starts at the bias (or zero), so the bias costs no pass.
   Value init = fill(outType, 0.0);
+  auto strides = i64Vector(op.getStrides()), dilations = i64Vector(op.getDilations());
+  if (channelsLast) {
+    // NHWC, HWIO weight: the bias [C] broadcasts along the last dim as it is.
+    if (op.getBias())
+      init = elementwise(outType, ValueRange{map.lookup(op.getBias())},
+                         [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    Operation *conv;
+    if (groups == 1) {
+      conv = b.create<linalg::Conv2DNhwcHwcfOp>(loc, TypeRange{outType}, ValueRange{x, w},
+                                                ValueRange{init}, strides, dilations);
+    } else {
+      // Depthwise (the verifier allows no other grouping): [KH, KW, 1, C] -> [KH, KW, C].
+      auto dwType = RankedTensorType::get({kernel[0], kernel[1], outType.getDimSize(3)},
+                                          wType.getElementType());
+      conv = b.create<linalg::DepthwiseConv2DNhwcHwcOp>(
+          loc, TypeRange{outType}, ValueRange{x, reshape(w, dwType)}, ValueRange{init}, strides,
+          dilations);
+    }
+    conv->setAttr(codegen::kRootAttr,
+                  b.getStringAttr(groups == 1 ? "conv_nhwc" : "depthwise_nhwc"));
+    return conv->getResult(0);
+  }
   if (op.getBias()) {
     Value bias = reshape(map.lookup(op.getBias()),
                          RankedTensorType::get({outType.getDimSize(1), 1, 1},
@@ -218,7 +245,6 @@ Value Lowerer::lowerConv(Conv2DOp op, IRMapping &map) {
     init = elementwise(outType, ValueRange{bias},
                        [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   }
-  auto strides = i64Vector(op.getStrides()), dilations = i64Vector(op.getDilations());
   int64_t cin = typeOf(x).getDimSize(1), cout = outType.getDimSize(1);
   Operation *conv;
   if (groups == 1) {
@@ -436,7 +462,10 @@ Value Lowerer::lowerLayerNorm(LayerNormOp op, IRMapping &map) {
 Value Lowerer::lowerPool(Operation *op, IRMapping &map) {
   auto outType = cast<RankedTensorType>(op->getResult(0).getType());
   Value x = map.lookup(op->getOperand(0));
-  int64_t h = typeOf(x).getDimSize(2), w = typeOf(x).getDimSize(3);
+  auto layout = op->getAttrOfType<StringAttr>("layout");
+  bool channelsLast = layout && layout == "nhwc";
+  int64_t sh = channelsLast ? 1 : 2; // the first spatial dim
+  int64_t h = typeOf(x).getDimSize(sh), w = typeOf(x).getDimSize(sh + 1);
   bool isMax = isa<MaxPool2DOp>(op);
   ArrayRef<int64_t> kernel, strides, padding;
   SmallVector<int64_t> dilations = {1, 1};
@@ -447,23 +476,28 @@ Value Lowerer::lowerPool(Operation *op, IRMapping &map) {
     auto ap = cast<AvgPool2DOp>(op);
     kernel = ap.getKernel(), strides = ap.getStrides(), padding = ap.getPadding();
   }
-  x = padWindow(x, kernel, strides, dilations, padding, outType, isMax ? -INFINITY : 0.0);
+  x = padWindow(x, kernel, strides, dilations, padding, outType, isMax ? -INFINITY : 0.0,
+                channelsLast);
   auto window = b.create<tensor::EmptyOp>(loc, kernel, outType.getElementType());
+  ValueRange ins{x, window};
+  Value init = fill(outType, isMax ? -INFINITY : 0.0);
+  auto s = i64Vector(strides), d = i64Vector(dilations);
   Operation *pool;
-  if (isMax)
-    pool = b.create<linalg::PoolingNchwMaxOp>(loc, TypeRange{outType}, ValueRange{x, window},
-                                              ValueRange{fill(outType, -INFINITY)},
-                                              i64Vector(strides), i64Vector(dilations));
+  if (isMax && channelsLast)
+    pool = b.create<linalg::PoolingNhwcMaxOp>(loc, TypeRange{outType}, ins, init, s, d);
+  else if (isMax)
+    pool = b.create<linalg::PoolingNchwMaxOp>(loc, TypeRange{outType}, ins, init, s, d);
+  else if (channelsLast)
+    pool = b.create<linalg::PoolingNhwcSumOp>(loc, TypeRange{outType}, ins, init, s, d);
   else
-    pool = b.create<linalg::PoolingNchwSumOp>(loc, TypeRange{outType}, ValueRange{x, window},
-                                              ValueRange{fill(outType, 0.0)},
-                                              i64Vector(strides), i64Vector(dilations));
-  pool->setAttr(codegen::kRootAttr, b.getStringAttr("pool"));
+    pool = b.create<linalg::PoolingNchwSumOp>(loc, TypeRange{outType}, ins, init, s, d);
+  pool->setAttr(codegen::kRootAttr, b.getStringAttr(channelsLast ? "pool_nhwc" : "pool"));
   if (isMax)
     return pool->getResult(0);
-  // Divide by PyTorch's count (the reference's formula), a [OH, OW] constant.
+  // Divide by PyTorch's count (the reference's formula), a [OH, OW] constant
+  // ([OH, OW, 1] channels last).
   bool includePad = cast<AvgPool2DOp>(op).getCountIncludePad();
-  int64_t oh = outType.getDimSize(2), ow = outType.getDimSize(3);
+  int64_t oh = outType.getDimSize(sh), ow = outType.getDimSize(sh + 1);
   std::vector<float> inverse(oh * ow);
   for (int64_t r = 0; r < oh; ++r)
     for (int64_t c = 0; c < ow; ++c) {
@@ -476,7 +510,8 @@ Value Lowerer::lowerPool(Operation *op, IRMapping &map) {
       int64_t count = includePad ? padded : (h1 - h0) * (w1 - w0);
       inverse[r * ow + c] = count > 0 ? float(1.0 / count) : 0.f;
     }
-  auto invType = RankedTensorType::get({oh, ow}, outType.getElementType());
+  auto invType = channelsLast ? RankedTensorType::get({oh, ow, 1}, outType.getElementType())
+                              : RankedTensorType::get({oh, ow}, outType.getElementType());
   Value inv = b.create<arith::ConstantOp>(
       loc, DenseElementsAttr::get(invType, ArrayRef<float>(inverse)));
   return elementwise(outType, ValueRange{pool->getResult(0), inv},
@@ -706,7 +741,10 @@ LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
           })
           .Case([&](LrnOp o) { return lowerLrn(o, map); })
           .Case<MaxPool2DOp, AvgPool2DOp>([&](Operation *o) { return lowerPool(o, map); })
-          .Case([&](GlobalAvgPoolOp o) { return lowerReduce(o, {2, 3}, true, map); })
+          .Case([&](GlobalAvgPoolOp o) {
+            return o.isChannelsLast() ? lowerReduce(o, {1, 2}, true, map)
+                                      : lowerReduce(o, {2, 3}, true, map);
+          })
           .Case([&](AdaptiveAvgPool2DOp o) { return lowerAdaptivePool(o, map); })
           .Case([&](ReduceMeanOp o) { return lowerReduce(o, o.getAxes(), o.getKeepdims(), map); })
           .Case([&](ReduceSumOp o) { return lowerReduce(o, o.getAxes(), o.getKeepdims(), map); })

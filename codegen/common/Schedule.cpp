@@ -157,14 +157,28 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
     while (more() && tile[1] > 8 && divisorAtMost(dims[1], tile[1] / 2) % 8 == 0)
       tile[1] = divisorAtMost(dims[1], tile[1] / 2);
   }
+  // Channels last (n, oh, ow, c): output rows first, down to one (the
+  // register tile covers part of one row); then channels, keeping whole
+  // register tiles of two vectors; until the tile fits a quarter of L2 and
+  // there are 32 workgroups.
+  int64_t lanes = target.vectorLanesF32();
+  bool channelsLast = (shape.rootKind == "conv_nhwc" || shape.rootKind == "depthwise_nhwc" ||
+                       shape.rootKind == "pool_nhwc") &&
+                      dims.size() == 4;
+  if (channelsLast) {
+    auto more = [&] { return product(tile) > budget || grid() < 32; };
+    while (more() && tile[1] > 1)
+      tile[1] = divisorAtMost(dims[1], tile[1] / 2);
+    while (more() && tile[3] > 2 * lanes && divisorAtMost(dims[3], tile[3] / 2) % (2 * lanes) == 0)
+      tile[3] = divisorAtMost(dims[3], tile[3] / 2);
+  }
   split([&] { return product(tile) > budget; });
-  if (!windowed)
+  if (!windowed && !channelsLast)
     split([&] { return grid() < 8 && product(tile) >= 2048; });
   s.workgroupTile = tile;
   // 2. Register tiles for contractions: an 8 x (2 vectors) accumulator block
   //    fits the 32 AVX-512 registers with room for operands (16 x 32 does not:
   //    it spills, and crashed LLVM 19's backend in DESIGN.md's measurement).
-  int64_t lanes = target.vectorLanesF32();
   if ((shape.rootKind == "matmul" || shape.rootKind == "attention") &&
       shape.rootLoops.size() >= 3) {
     s.registerTile.assign(shape.rootLoops.size(), 1);
@@ -209,6 +223,26 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
       s.cacheTile.assign(7, 0);
       s.cacheTile[4] = 64;
     }
+  } else if (shape.rootKind == "conv_nhwc" && shape.rootLoops.size() == 7) {
+    // (n, oh, ow, f, kh, kw, c): the GEMM micro-kernel on a row of pixels. 8
+    // (AVX2: 6) output columns x two vectors of filters accumulate while c, kh
+    // and kw step one at a time; each step broadcasts one input value per
+    // column and loads two contiguous vectors of the HWIO weight.
+    s.registerTile = {1, 1, target.vectorRegisters >= 32 ? 8 : 6, 2 * lanes, 1, 1, 1};
+    // Input channels in blocks of 64 on deep pointwise layers, as in NCHW:
+    // one block of weights stays in L1/L2 while the workgroup's tiles pass.
+    int64_t channels = shape.rootLoops[6];
+    bool pointwise = shape.rootLoops[4] == 1 && shape.rootLoops[5] == 1;
+    if (pointwise && channels >= 256 && channels % 64 == 0) {
+      s.cacheTile.assign(7, 0);
+      s.cacheTile[6] = 64;
+    }
+  } else if ((shape.rootKind == "depthwise_nhwc" || shape.rootKind == "pool_nhwc") &&
+             shape.rootLoops.size() == 6) {
+    // (n, oh, ow, c, kh, kw): 4 output columns x two vectors of channels, one
+    // window position per step; input, weight and output vectors are all
+    // contiguous along the channels.
+    s.registerTile = {1, 1, 4, 2 * lanes, 1, 1};
   } else if (shape.rootKind == "pool" && shape.rootLoops.size() == 6) {
     // (n, c, oh, ow, kh, kw): 4 channels x 2 rows x one vector of columns,
     // one window position per step (an elementwise max or add); every

@@ -74,7 +74,9 @@ std::optional<Schedule> parseSchedule(const std::string &text, std::string &erro
 /// What a schedule is chosen for: the dispatch result's shape and the root op's
 /// kind and loop ranges (from its linalg form).
 struct DispatchShape {
-  std::string rootKind;              ///< "matmul", "conv", "depthwise", "pool", "reduce", ...
+  /// "matmul", "conv", "depthwise", "pool", "reduce", ...; channels-last
+  /// windowed ops are "conv_nhwc", "depthwise_nhwc", "pool_nhwc".
+  std::string rootKind;
   std::vector<int64_t> resultShape;  ///< the dispatch result
   std::vector<int64_t> rootLoops;    ///< the root op's loop ranges (may be empty)
   std::vector<bool> rootReduction;   ///< which root loops are reductions

@@ -137,6 +137,14 @@ LogicalResult Exporter::exportOp(Operation *op) {
     node(opType, {in(0)}, {out});
     return success();
   };
+  // ONNX's Conv and pools are NCHW only: export the graph before layout
+  // assignment (tilec export does; an optimized graph does not round-trip).
+  if (auto layout = op->getAttrOfType<StringAttr>("layout"); layout && layout == "nhwc") {
+    error = "'" + op->getName().getStringRef().str() +
+            "' is channels last (layout = \"nhwc\"); ONNX has no NHWC convolution or pool: "
+            "export the model before tilec-assign-layouts runs";
+    return failure();
+  }
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](Conv2DOp c) {
         SmallVector<std::string> inputs = {in(0), in(1)};

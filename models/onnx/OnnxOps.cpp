@@ -80,7 +80,8 @@ LogicalResult convertConv(Importer &im, const Node &n) {
     return failure();
   return emit<Conv2DOp>(im, n, *x, *w, *bias, array(im, strides), array(im, *pads),
                         array(im, dilations),
-                        im.builder().getI64IntegerAttr(im.attrInt(n, "group", 1)));
+                        im.builder().getI64IntegerAttr(im.attrInt(n, "group", 1)),
+                        /*layout=*/StringAttr());
 }
 
 LogicalResult convertGemm(Importer &im, const Node &n) {
@@ -364,10 +365,11 @@ LogicalResult convertPool(Importer &im, const Node &n) {
     if (im.outputUsed(n, 1))
       return im.unsupported(n, "the Indices output is not supported");
     return emit<MaxPool2DOp>(im, n, *x, array(im, kernel), array(im, strides), array(im, *pads),
-                             array(im, dilations), ceil);
+                             array(im, dilations), ceil, /*layout=*/StringAttr());
   }
   return emit<AvgPool2DOp>(im, n, *x, array(im, kernel), array(im, strides), array(im, *pads),
-                           ceil, b.getBoolAttr(im.attrInt(n, "count_include_pad", 0)));
+                           ceil, b.getBoolAttr(im.attrInt(n, "count_include_pad", 0)),
+                           /*layout=*/StringAttr());
 }
 
 LogicalResult convertGlobalPool(Importer &im, const Node &n) {

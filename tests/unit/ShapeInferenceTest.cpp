@@ -61,7 +61,8 @@ TEST_F(ShapeInferenceTest, ConvWithAsymmetricPaddingStrideAndDilation) {
   Value x = arg({2, 6, 11, 7}), w = arg({4, 3, 3, 3});
   auto conv = b.create<Conv2DOp>(b.getUnknownLoc(), x, w, Value(), b.getDenseI64ArrayAttr({2, 1}),
                                  b.getDenseI64ArrayAttr({0, 1, 2, 1}),
-                                 b.getDenseI64ArrayAttr({1, 2}), b.getI64IntegerAttr(2));
+                                 b.getDenseI64ArrayAttr({1, 2}), b.getI64IntegerAttr(2),
+                                 /*layout=*/StringAttr());
   // H: (11 + 0 + 2 - 3) / 2 + 1 = 6; W: (7 + 1 + 1 - 5) / 1 + 1 = 5.
   EXPECT_EQ(shape(conv.getOutput()), (std::vector<int64_t>{2, 4, 6, 5}));
 }
@@ -71,13 +72,13 @@ TEST_F(ShapeInferenceTest, PoolingCeilModeDropsWindowStartingInPadding) {
   auto pool = b.create<MaxPool2DOp>(b.getUnknownLoc(), x, b.getDenseI64ArrayAttr({2, 2}),
                                     b.getDenseI64ArrayAttr({2, 2}),
                                     b.getDenseI64ArrayAttr({1, 1, 1, 1}),
-                                    b.getDenseI64ArrayAttr({1, 1}), b.getBoolAttr(true));
+                                    b.getDenseI64ArrayAttr({1, 1}), b.getBoolAttr(true), StringAttr());
   // ceil((6 + 2 - 2) / 2) + 1 = 4, and the 4th window starts at 6 < 6 + 1: kept.
   EXPECT_EQ(shape(pool.getOutput()), (std::vector<int64_t>{1, 1, 4, 4}));
   auto noPad = b.create<MaxPool2DOp>(b.getUnknownLoc(), arg({1, 1, 5, 5}),
                                      b.getDenseI64ArrayAttr({2, 2}), b.getDenseI64ArrayAttr({2, 2}),
                                      b.getDenseI64ArrayAttr({0, 0, 0, 0}),
-                                     b.getDenseI64ArrayAttr({1, 1}), b.getBoolAttr(true));
+                                     b.getDenseI64ArrayAttr({1, 1}), b.getBoolAttr(true), StringAttr());
   EXPECT_EQ(shape(noPad.getOutput()), (std::vector<int64_t>{1, 1, 3, 3}));
 }
 

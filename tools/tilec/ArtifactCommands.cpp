@@ -125,7 +125,7 @@ int checkAgainstReference(const std::string &path, std::vector<Tensor> inputs,
     return 1;
   }
   ArgParser parser("tilec run --check", "<model>", "");
-  parser.option("fusion", "none|default", "");
+  addPipelineOptions(parser);
   parser.flag("verbose", "");
   addModelOptions(parser);
   if (!parser.parse(args) || parser.positionals().size() != 1)

@@ -3,8 +3,12 @@
 #ifndef TILEC_TOOLS_COMMANDS_H
 #define TILEC_TOOLS_COMMANDS_H
 
+#include "passes/Pipeline.h"
+#include "tools/tilec/Cli.h"
+
 #include "mlir/IR/BuiltinOps.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +32,17 @@ int runArtifactCommand(const std::vector<std::string> &args);
 /// True if the file starts with the artifact magic bytes.
 bool isArtifact(const std::string &path);
 
+/// Adds --fusion and --layout, the graph pipeline's choices (`fusionDefault`
+/// nullopt: --fusion has no default, as in `tilec run`, where giving it runs
+/// the pipeline).
+void addPipelineOptions(ArgParser &parser,
+                        std::optional<std::string> fusionDefault = std::string("default"));
+/// The pipeline options parsed; nullopt after an error message when a value is
+/// not one of the allowed ones.
+std::optional<GraphPipelineOptions> pipelineOptions(const ArgParser &parser);
+
 /// Runs the graph pipeline on `module` (honours TILEC_DUMP_IR).
-mlir::LogicalResult runGraphPipeline(mlir::ModuleOp module, const std::string &fusion,
+mlir::LogicalResult runGraphPipeline(mlir::ModuleOp module, const GraphPipelineOptions &options,
                                      std::string &error);
 
 } // namespace tilec::cli

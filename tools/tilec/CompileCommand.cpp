@@ -26,7 +26,7 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
                    "Every dispatch gets a default schedule (no tuning needed).");
   parser.option("o", "file", "output artifact", "model.tilec");
   parser.option("target", "cpu|cuda:sm_XX|rocm:gfxXXX", "what to generate code for", "cpu");
-  parser.option("fusion", "none|default", "graph fusion (see `tilec optimize`)", "default");
+  addPipelineOptions(parser);
   parser.option("schedule", "SIG=SCHED",
                 "use schedule SCHED for dispatches whose signature contains SIG "
                 "(e.g. 'conv2d(1x64x56x56=wg=1x8x56x56 reg=1x8x1x16x1x1x0')",
@@ -41,8 +41,11 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
   addModelOptions(parser);
   if (!parser.parse(args))
     return parser.exitCode();
+  std::optional<GraphPipelineOptions> pipeline = pipelineOptions(parser);
+  if (!pipeline)
+    return 2;
   if (parser.has("print-pipeline")) {
-    std::printf("%s", describeGraphPipeline({.fusion = parser.get("fusion")}).c_str());
+    std::printf("%s", describeGraphPipeline(*pipeline).c_str());
     return 0;
   }
   if (!parser.expectOnePositional("model name or file"))
@@ -51,11 +54,6 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
   std::optional<codegen::Target> target = codegen::parseTarget(parser.get("target"), targetError);
   if (!target) {
     parser.error(targetError);
-    return 2;
-  }
-  std::string fusion = parser.get("fusion");
-  if (fusion != "none" && fusion != "default") {
-    parser.error("--fusion must be 'none' or 'default', got '" + fusion + "'");
     return 2;
   }
   std::vector<std::pair<std::string, codegen::Schedule>> overrides;
@@ -109,7 +107,7 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
   if (failed(module))
     return exitCode;
   std::string error;
-  if (failed(runGraphPipeline(module->get(), fusion, error))) {
+  if (failed(runGraphPipeline(module->get(), *pipeline, error))) {
     parser.error(error);
     return 1;
   }

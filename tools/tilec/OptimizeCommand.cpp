@@ -18,10 +18,36 @@ using namespace mlir;
 using namespace tilec;
 using namespace tilec::cli;
 
-LogicalResult tilec::cli::runGraphPipeline(ModuleOp module, const std::string &fusion,
+void tilec::cli::addPipelineOptions(ArgParser &parser, std::optional<std::string> fusionDefault) {
+  parser.option("fusion", "none|default",
+                "fusion rule of tilec-form-dispatches ('none': one dispatch per op)",
+                fusionDefault);
+  parser.option("layout", "nhwc|nchw",
+                "activation layout of convolutions and pools (tilec-assign-layouts): channels "
+                "last with HWIO weights, or NCHW as imported",
+                GraphPipelineOptions().layout);
+}
+
+std::optional<GraphPipelineOptions> tilec::cli::pipelineOptions(const ArgParser &parser) {
+  GraphPipelineOptions options;
+  if (parser.has("fusion"))
+    options.fusion = parser.get("fusion");
+  options.layout = parser.get("layout");
+  if (options.fusion != "none" && options.fusion != "default") {
+    parser.error("--fusion must be 'none' or 'default', got '" + options.fusion + "'");
+    return std::nullopt;
+  }
+  if (options.layout != "nhwc" && options.layout != "nchw") {
+    parser.error("--layout must be 'nhwc' or 'nchw', got '" + options.layout + "'");
+    return std::nullopt;
+  }
+  return options;
+}
+
+LogicalResult tilec::cli::runGraphPipeline(ModuleOp module, const GraphPipelineOptions &options,
                                            std::string &error) {
   PassManager pm(module.getContext());
-  buildGraphPipeline(pm, {.fusion = fusion});
+  buildGraphPipeline(pm, options);
   // TILEC_DUMP_IR: "1" prints the IR after each pass to stderr; a directory
   // receives one file per pass instead.
   if (const char *dump = std::getenv("TILEC_DUMP_IR"); dump && *dump) {
@@ -61,19 +87,17 @@ int tilec::cli::optimizeCommand(const std::vector<std::string> &args) {
   ArgParser parser("tilec optimize", "<model|file.mlir|file.onnx>",
                    "Runs the graph pipeline (batch-norm folding, fusion into dispatch regions,\n"
                    "memory planning) and prints what it changed; -o writes the result.");
-  parser.option("fusion", "none|default", "fusion rule of tilec-form-dispatches", "default");
+  addPipelineOptions(parser);
   parser.flag("print-pipeline", "print the pipeline's steps and why they are in that order");
   parser.option("o", "file.mlir", "write the optimized graph (MLIR text) here");
   addModelOptions(parser);
   if (!parser.parse(args))
     return parser.exitCode();
-  std::string fusion = parser.get("fusion");
-  if (fusion != "none" && fusion != "default") {
-    parser.error("--fusion must be 'none' or 'default', got '" + fusion + "'");
+  std::optional<GraphPipelineOptions> pipeline = pipelineOptions(parser);
+  if (!pipeline)
     return 2;
-  }
   if (parser.has("print-pipeline")) {
-    std::printf("%s", describeGraphPipeline({.fusion = fusion}).c_str());
+    std::printf("%s", describeGraphPipeline(*pipeline).c_str());
     if (parser.positionals().empty())
       return 0;
   }
@@ -91,7 +115,7 @@ int tilec::cli::optimizeCommand(const std::vector<std::string> &args) {
   if (failed(function))
     return 1;
   GraphStats before = computeGraphStats(*function);
-  if (failed(runGraphPipeline(module->get(), fusion, error))) {
+  if (failed(runGraphPipeline(module->get(), *pipeline, error))) {
     parser.error(error);
     return 1;
   }

@@ -106,8 +106,7 @@ int tilec::cli::runCommand(const std::vector<std::string> &args) {
   parser.option("weights", "dir", "replace each weight <name> by <dir>/<name>.npy when present");
   parser.option("threads", "N", "threads (default: all cores)");
   parser.option("top", "K", "how many top classes to print", "5");
-  parser.option("fusion", "none|default",
-                "run the graph pipeline first (BN folding, dispatch regions) with this fusion");
+  addPipelineOptions(parser, /*fusionDefault=*/std::nullopt);
   addModelOptions(parser);
   for (const std::string &a : args)
     if (!a.empty() && a[0] != '-' && isArtifact(a))
@@ -147,12 +146,12 @@ int tilec::cli::runCommand(const std::vector<std::string> &args) {
   }
   std::string error;
   if (parser.has("fusion")) {
-    std::string fusion = parser.get("fusion");
-    if (fusion != "none" && fusion != "default") {
-      parser.error("--fusion must be 'none' or 'default', got '" + fusion + "'");
+    // --fusion runs the graph pipeline first (BN folding, layouts, dispatch
+    // regions): the interpreter then evaluates what the compiler would see.
+    std::optional<GraphPipelineOptions> pipeline = pipelineOptions(parser);
+    if (!pipeline)
       return 2;
-    }
-    if (failed(runGraphPipeline(module->get(), fusion, error))) {
+    if (failed(runGraphPipeline(module->get(), *pipeline, error))) {
       parser.error(error);
       return 1;
     }

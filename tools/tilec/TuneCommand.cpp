@@ -145,7 +145,7 @@ int tilec::cli::tuneCommand(const std::vector<std::string> &args) {
   parser.option("threads", "N", "threads each measurement runs with (0: all cores)", "0");
   parser.option("timeout", "S", "seconds a candidate may take to compile, check and time", "30");
   parser.option("seed", "S", "seed of the search", "0");
-  parser.option("fusion", "none|default", "graph fusion before tuning", "default");
+  addPipelineOptions(parser);
   parser.flag("retune", "measure dispatches again even if the database has records for them");
   parser.flag("mpi", "run under mpirun: rank 0 searches, the other ranks measure");
   parser.flag("verbose", "show the worker's compiler diagnostics");
@@ -236,7 +236,10 @@ int tilec::cli::tuneCommand(const std::vector<std::string> &args) {
       loadModel(context, parser.positionals()[0], parser, models::WeightInit::Seeded, exitCode);
   if (failed(module))
     return finish(exitCode);
-  if (failed(runGraphPipeline(module->get(), parser.get("fusion"), error))) {
+  std::optional<GraphPipelineOptions> pipeline = pipelineOptions(parser);
+  if (!pipeline)
+    return finish(2);
+  if (failed(runGraphPipeline(module->get(), *pipeline, error))) {
     parser.error(error);
     return finish(1);
   }

@@ -1,0 +1,407 @@
+//===- AssignLayouts.cpp - channels-last activations, HWIO weights --------===//
+//
+// Assumes: batch norms and pads already folded into the convolutions, linear
+// weights packed (the pass runs after fold-batch-norm, fold-pad and
+// pack-weights), no dispatch regions yet.
+// Guarantees: same values. With layout=nhwc every convolution (groups = 1 or
+// depthwise), max / average pool and global average pool on a 4-D tensor
+// computes in NHWC with its weight stored HWIO (re-laid out here, at compile
+// time); the layout changes that remain are explicit `tilec.transpose` ops,
+// as few as the propagation below can make them.
+//
+// 1. Convert: each such op becomes transpose(NCHW -> NHWC), the NHWC op, and
+//    transpose(NHWC -> NCHW) back, so the graph stays correct at every step.
+//    A constant weight is rewritten as a new HWIO constant.
+// 2. Propagate (greedy, to a fixed point): transposes sink through the ops that
+//    do not care about layout — elementwise ops (a broadcast operand follows:
+//    constants are re-laid out at compile time, an operand whose permutation
+//    only moves unit dims becomes a reshape), concats (the axis follows) and
+//    reductions that keep their dims. Two transposes in a row compose, and
+//    cancel when they compose to the identity. A transpose that only moves unit
+//    dims (the [N, C, 1, 1] result of a global pool) is a reshape, a view.
+// So conv -> relu -> conv keeps no transpose in between, and the graph changes
+// layout at its input and where a layout-bound op (flatten, matmul, LRN)
+// reads an activation.
+//
+// layout=nchw leaves the graph as it is.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/ShapeUtils.h"
+#include "ir/Weights.h"
+#include "passes/OpClasses.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace tilec {
+#define GEN_PASS_DEF_ASSIGNLAYOUTSPASS
+#include "passes/Passes.h.inc"
+} // namespace tilec
+
+using namespace mlir;
+using namespace tilec;
+
+namespace {
+
+constexpr int64_t kToNhwc[] = {0, 2, 3, 1};
+constexpr int64_t kToNchw[] = {0, 3, 1, 2};
+constexpr int64_t kOihwToHwio[] = {2, 3, 1, 0};
+
+RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+SmallVector<int64_t> permuteShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> out;
+  for (int64_t p : perm)
+    out.push_back(shape[p]);
+  return out;
+}
+
+SmallVector<int64_t> inversePermutation(ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inverse[p] = int64_t(i);
+  return inverse;
+}
+
+bool isIdentity(ArrayRef<int64_t> perm) {
+  for (auto [i, p] : llvm::enumerate(perm))
+    if (p != int64_t(i))
+      return false;
+  return true;
+}
+
+/// Whether permuting `shape` by `perm` keeps the non-unit dims in order (the
+/// bytes do not move: the transpose is a reshape).
+bool onlyMovesUnitDims(ArrayRef<int64_t> shape, ArrayRef<int64_t> perm) {
+  int64_t last = -1;
+  for (int64_t p : perm) {
+    if (shape[p] == 1)
+      continue;
+    if (p < last)
+      return false;
+    last = p;
+  }
+  return true;
+}
+
+/// A new f32 constant holding `constant`'s values (of shape `shape`, which has
+/// the same element count) permuted by `perm`; nullptr if it cannot be read.
+Value permutedConstant(OpBuilder &b, ConstantOp constant, ArrayRef<int64_t> shape,
+                       ArrayRef<int64_t> perm, StringRef suffix) {
+  if (!tensorType(constant).getElementType().isF32())
+    return nullptr;
+  std::vector<float> data;
+  std::string error;
+  if (failed(readAsFloats(constant.getValue(), data, error)))
+    return nullptr;
+  SmallVector<int64_t> outShape = permuteShape(shape, perm);
+  std::vector<int64_t> inStrides = rowMajorStrides(std::vector<int64_t>(shape.begin(), shape.end()));
+  AsmResourceBlob blob = allocateF32Blob(data.size(), /*zeroed=*/false);
+  float *out = reinterpret_cast<float *>(blob.getMutableData().data());
+  // Walk the output in row-major order with an index counter.
+  SmallVector<int64_t> index(outShape.size(), 0);
+  for (size_t flat = 0; flat < data.size(); ++flat) {
+    int64_t source = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      source += index[d] * inStrides[perm[d]];
+    out[flat] = data[source];
+    for (int64_t d = int64_t(index.size()) - 1; d >= 0; --d) {
+      if (++index[d] < outShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  auto type = RankedTensorType::get(outShape, b.getF32Type());
+  std::string name = (constant.getName() ? constant.getName()->str() : "constant") + suffix.str();
+  return b.create<ConstantOp>(constant.getLoc(), type,
+                              makeF32Weight(type, name, std::move(blob)), b.getStringAttr(name));
+}
+
+Value transposed(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
+  auto type = RankedTensorType::get(permuteShape(tensorType(v).getShape(), perm),
+                                    tensorType(v).getElementType());
+  return b.create<TransposeOp>(loc, type, v, b.getDenseI64ArrayAttr(perm));
+}
+
+/// The rank-4 window ops that have an NHWC form (and are not in it yet).
+bool convertible(Operation *op) {
+  if (auto conv = dyn_cast<Conv2DOp>(op)) {
+    auto in = tensorType(conv.getInput()), w = tensorType(conv.getWeight());
+    int64_t groups = conv.getGroups();
+    bool depthwise = groups == in.getDimSize(1) && w.getDimSize(0) == in.getDimSize(1);
+    return !conv.isChannelsLast() && in.getRank() == 4 && (groups == 1 || depthwise);
+  }
+  if (auto pool = dyn_cast<MaxPool2DOp>(op))
+    return !pool.isChannelsLast() && tensorType(pool.getInput()).getRank() == 4;
+  if (auto pool = dyn_cast<AvgPool2DOp>(op))
+    return !pool.isChannelsLast() && tensorType(pool.getInput()).getRank() == 4;
+  if (auto pool = dyn_cast<GlobalAvgPoolOp>(op))
+    return !pool.isChannelsLast() && tensorType(pool.getInput()).getRank() == 4;
+  // Adaptive pooling to 1x1 (torchvision's classifier heads) is a global pool.
+  if (auto pool = dyn_cast<AdaptiveAvgPool2DOp>(op))
+    return pool.getOutputSize() == ArrayRef<int64_t>{1, 1};
+  return false;
+}
+
+/// Step 1 for one op: transpose in, the NHWC op, transpose back.
+void convertToNhwc(Operation *op) {
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  SmallVector<Value> operands(op->getOperands());
+  operands[0] = transposed(b, loc, operands[0], kToNhwc);
+  if (auto conv = dyn_cast<Conv2DOp>(op)) {
+    Value w = conv.getWeight();
+    auto constant = w.getDefiningOp<ConstantOp>();
+    Value packed = constant ? permutedConstant(b, constant, tensorType(w).getShape(),
+                                               kOihwToHwio, ".hwio")
+                            : Value();
+    operands[1] = packed ? packed : transposed(b, loc, w, kOihwToHwio);
+  }
+  OperationState state(loc, isa<AdaptiveAvgPool2DOp>(op)
+                                 ? OperationName(GlobalAvgPoolOp::getOperationName(),
+                                                 op->getContext())
+                                 : op->getName());
+  state.addOperands(operands);
+  if (!isa<AdaptiveAvgPool2DOp>(op)) // its output_size is implied by the global pool
+    state.addAttributes(op->getAttrs());
+  state.addAttribute("layout", b.getStringAttr("nhwc"));
+  state.addTypes(RankedTensorType::get(permuteShape(tensorType(op->getResult(0)).getShape(),
+                                                    kToNhwc),
+                                       tensorType(op->getResult(0)).getElementType()));
+  Operation *nhwc = b.create(state);
+  Value back = transposed(b, loc, nhwc->getResult(0), kToNchw);
+  op->getResult(0).replaceAllUsesWith(back);
+  Value oldWeight = isa<Conv2DOp>(op) ? op->getOperand(1) : Value();
+  op->erase();
+  if (oldWeight && oldWeight.use_empty())
+    if (Operation *def = oldWeight.getDefiningOp<ConstantOp>())
+      def->erase();
+}
+
+/// transpose(transpose(x, p), q) -> transpose(x, p∘q), or x when that is the
+/// identity.
+struct ComposeTransposes : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<TransposeOp>();
+    if (!inner)
+      return failure();
+    SmallVector<int64_t> perm;
+    for (int64_t q : op.getPermutation())
+      perm.push_back(inner.getPermutation()[q]);
+    if (isIdentity(perm))
+      rewriter.replaceOp(op, inner.getInput());
+    else
+      rewriter.replaceOpWithNewOp<TransposeOp>(op, op.getType(), inner.getInput(),
+                                               rewriter.getDenseI64ArrayAttr(perm));
+    return success();
+  }
+};
+
+/// A transpose that moves only unit dims is a reshape (a view, no kernel).
+struct UnitTransposeToReshape : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &rewriter) const override {
+    if (!onlyMovesUnitDims(tensorType(op.getInput()).getShape(), op.getPermutation()))
+      return failure();
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, op.getType(), op.getInput(),
+                                           rewriter.getDenseI64ArrayAttr(op.getType().getShape()));
+    return success();
+  }
+};
+
+/// reshape(reshape(x)) -> reshape(x); a reshape to its operand's type -> x.
+struct ComposeReshapes : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
+    if (op.getInput().getType() == op.getType()) {
+      rewriter.replaceOp(op, op.getInput());
+      return success();
+    }
+    auto inner = op.getInput().getDefiningOp<ReshapeOp>();
+    if (!inner)
+      return failure();
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, op.getType(), inner.getInput(),
+                                           rewriter.getDenseI64ArrayAttr(op.getType().getShape()));
+    return success();
+  }
+};
+
+/// How an operand of an op whose other operands come out of transpose(., perm)
+/// is expressed before that transpose.
+enum class Move {
+  Transposed, ///< it is transpose(x, perm) too: use x
+  Constant,   ///< a constant: re-laid out at compile time
+  Reshape,    ///< only unit dims move: a reshape (a view)
+  Copy,       ///< it would take a copy: do not sink
+};
+
+/// `operand` right-aligned to `rank` (NumPy broadcasting), or nullopt.
+std::optional<SmallVector<int64_t>> alignedShape(Value operand, int64_t rank) {
+  RankedTensorType type = tensorType(operand);
+  if (type.getRank() > rank)
+    return std::nullopt;
+  SmallVector<int64_t> aligned(rank - type.getRank(), 1);
+  llvm::append_range(aligned, type.getShape());
+  return aligned;
+}
+
+Move classify(Value operand, ArrayRef<int64_t> perm) {
+  if (auto t = operand.getDefiningOp<TransposeOp>(); t && t.getPermutation() == perm)
+    return Move::Transposed;
+  std::optional<SmallVector<int64_t>> aligned = alignedShape(operand, int64_t(perm.size()));
+  if (!aligned)
+    return Move::Copy;
+  if (auto constant = operand.getDefiningOp<ConstantOp>()) {
+    std::vector<float> data;
+    std::string error;
+    if (tensorType(operand).getElementType().isF32() &&
+        succeeded(readAsFloats(constant.getValue(), data, error)))
+      return Move::Constant;
+  }
+  return onlyMovesUnitDims(*aligned, inversePermutation(perm)) ? Move::Reshape : Move::Copy;
+}
+
+Value moveBefore(PatternRewriter &rewriter, Value operand, ArrayRef<int64_t> perm, Move how) {
+  SmallVector<int64_t> aligned = *alignedShape(operand, int64_t(perm.size()));
+  SmallVector<int64_t> inverse = inversePermutation(perm);
+  switch (how) {
+  case Move::Transposed:
+    return operand.getDefiningOp<TransposeOp>().getInput();
+  case Move::Constant:
+    return permutedConstant(rewriter, operand.getDefiningOp<ConstantOp>(), aligned, inverse,
+                            ".nhwc");
+  case Move::Reshape: {
+    auto type = RankedTensorType::get(permuteShape(aligned, inverse),
+                                      tensorType(operand).getElementType());
+    return rewriter.create<ReshapeOp>(operand.getLoc(), type, operand,
+                                      rewriter.getDenseI64ArrayAttr(type.getShape()));
+  }
+  case Move::Copy:
+    break;
+  }
+  return nullptr;
+}
+
+/// op(transpose(a, p), ...) -> transpose(op(a, ...'), p) for an elementwise op
+/// that does not broadcast the transposed value to a larger shape.
+struct SinkThroughElementwise : RewritePattern {
+  SinkThroughElementwise(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    if (!isElementwise(op) || op->getNumResults() != 1)
+      return failure();
+    TransposeOp anchor;
+    for (Value operand : op->getOperands())
+      if (auto t = operand.getDefiningOp<TransposeOp>(); t && t.getType() == op->getResultTypes()[0])
+        anchor = t;
+    if (!anchor)
+      return failure();
+    ArrayRef<int64_t> perm = anchor.getPermutation();
+    SmallVector<Move> moves;
+    for (Value operand : op->getOperands()) {
+      moves.push_back(classify(operand, perm));
+      if (moves.back() == Move::Copy)
+        return failure();
+    }
+    SmallVector<Value> operands;
+    for (auto [operand, how] : llvm::zip(op->getOperands(), moves))
+      operands.push_back(moveBefore(rewriter, operand, perm, how));
+    OperationState state(op->getLoc(), op->getName());
+    state.addOperands(operands);
+    state.addAttributes(op->getAttrs());
+    state.addTypes(tensorType(anchor.getInput()));
+    Operation *moved = rewriter.create(state);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, op->getResultTypes()[0], moved->getResult(0),
+                                             anchor.getPermutationAttr());
+    return success();
+  }
+};
+
+/// concat(transpose(a, p), transpose(b, p), axis) -> transpose(concat(a, b, p[axis]), p).
+struct SinkThroughConcat : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &rewriter) const override {
+    SmallVector<Value> inputs;
+    std::optional<ArrayRef<int64_t>> perm;
+    for (Value input : op.getInputs()) {
+      auto t = input.getDefiningOp<TransposeOp>();
+      if (!t || (perm && t.getPermutation() != *perm))
+        return failure();
+      perm = t.getPermutation();
+      inputs.push_back(t.getInput());
+    }
+    std::optional<int64_t> axis = normalizeAxis(op.getAxis(), op.getType().getRank());
+    if (!perm || !axis)
+      return failure();
+    auto type = RankedTensorType::get(
+        permuteShape(op.getType().getShape(), inversePermutation(*perm)),
+        op.getType().getElementType());
+    Value concat = rewriter.create<ConcatOp>(op.getLoc(), type, inputs, (*perm)[*axis]);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, op.getType(), concat,
+                                             rewriter.getDenseI64ArrayAttr(*perm));
+    return success();
+  }
+};
+
+/// reduce(transpose(x, p), axes, keepdims) -> transpose(reduce(x, p[axes]), p).
+template <typename ReduceOpT>
+struct SinkThroughReduce : OpRewritePattern<ReduceOpT> {
+  using OpRewritePattern<ReduceOpT>::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceOpT op, PatternRewriter &rewriter) const override {
+    auto t = op.getInput().template getDefiningOp<TransposeOp>();
+    if (!t || !op.getKeepdims())
+      return failure();
+    ArrayRef<int64_t> perm = t.getPermutation();
+    SmallVector<int64_t> axes;
+    for (int64_t a : op.getAxes()) {
+      std::optional<int64_t> axis = normalizeAxis(a, int64_t(perm.size()));
+      if (!axis)
+        return failure();
+      axes.push_back(perm[*axis]);
+    }
+    auto type = RankedTensorType::get(
+        permuteShape(op.getType().getShape(), inversePermutation(perm)),
+        op.getType().getElementType());
+    Value reduced = rewriter.create<ReduceOpT>(op.getLoc(), type, t.getInput(),
+                                               rewriter.getDenseI64ArrayAttr(axes), true);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, op.getType(), reduced, t.getPermutationAttr());
+    return success();
+  }
+};
+
+struct AssignLayoutsPass : public tilec::impl::AssignLayoutsPassBase<AssignLayoutsPass> {
+  using AssignLayoutsPassBase::AssignLayoutsPassBase;
+
+  void runOnOperation() override {
+    if (layout != "nchw" && layout != "nhwc") {
+      getOperation().emitError("tilec-assign-layouts: layout must be 'nchw' or 'nhwc', got '")
+          << layout << "'";
+      return signalPassFailure();
+    }
+    if (layout == "nchw")
+      return;
+    // 1. Convert (collect first: conversion inserts and erases ops).
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (convertible(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops)
+      convertToNhwc(op);
+    // 2. Propagate.
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    patterns.add<ComposeTransposes, UnitTransposeToReshape, ComposeReshapes,
+                 SinkThroughElementwise, SinkThroughConcat, SinkThroughReduce<ReduceMeanOp>,
+                 SinkThroughReduce<ReduceSumOp>, SinkThroughReduce<ReduceMaxOp>>(context);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      getOperation().emitWarning("tilec-assign-layouts: propagation did not converge; the "
+                                 "graph is correct but may keep extra transposes");
+  }
+};
+
+} // namespace
