@@ -479,7 +479,7 @@ Value Lowerer::lowerPool(Operation *op, IRMapping &map) {
   x = padWindow(x, kernel, strides, dilations, padding, outType, isMax ? -INFINITY : 0.0,
                 channelsLast);
   auto window = b.create<tensor::EmptyOp>(loc, kernel, outType.getElementType());
-  ValueRange ins{x, window};
+  SmallVector<Value> ins = {x, window};
   Value init = fill(outType, isMax ? -INFINITY : 0.0);
   auto s = i64Vector(strides), d = i64Vector(dilations);
   Operation *pool;

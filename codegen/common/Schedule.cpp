@@ -34,6 +34,8 @@ bool parseSizes(llvm::StringRef text, std::vector<int64_t> &out) {
 }
 
 /// The largest divisor of `n` that is at most `cap` (at least 1).
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 int64_t divisorAtMost(int64_t n, int64_t cap) {
   for (int64_t d = std::min(n, std::max<int64_t>(cap, 1)); d > 1; --d)
     if (n % d == 0)
@@ -157,20 +159,35 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
     while (more() && tile[1] > 8 && divisorAtMost(dims[1], tile[1] / 2) % 8 == 0)
       tile[1] = divisorAtMost(dims[1], tile[1] / 2);
   }
-  // Channels last (n, oh, ow, c): output rows first, down to one (the
-  // register tile covers part of one row); then channels, keeping whole
-  // register tiles of two vectors; until the tile fits a quarter of L2 and
-  // there are 32 workgroups.
+  // Channels last (n, oh, ow, c): split output rows and channels (keeping
+  // whole register tiles of two vectors) until the tile fits a quarter of L2
+  // and there are 32 workgroups. Which first: a convolution whose weights
+  // outweigh its input (deep layers on small maps: 3x3x512x512 on 7x7) splits
+  // filters first, so each workgroup streams a slice of the weights once and
+  // reuses it on every row; the others split rows first, so the weights of a
+  // workgroup are reused on as many pixels as possible.
   int64_t lanes = target.vectorLanesF32();
   bool channelsLast = (shape.rootKind == "conv_nhwc" || shape.rootKind == "depthwise_nhwc" ||
                        shape.rootKind == "pool_nhwc") &&
                       dims.size() == 4;
   if (channelsLast) {
     auto more = [&] { return product(tile) > budget || grid() < 32; };
-    while (more() && tile[1] > 1)
-      tile[1] = divisorAtMost(dims[1], tile[1] / 2);
-    while (more() && tile[3] > 2 * lanes && divisorAtMost(dims[3], tile[3] / 2) % (2 * lanes) == 0)
-      tile[3] = divisorAtMost(dims[3], tile[3] / 2);
+    auto splitRows = [&] {
+      while (more() && tile[1] > 1)
+        tile[1] = divisorAtMost(dims[1], tile[1] / 2);
+    };
+    auto splitChannels = [&] {
+      while (more() && tile[3] > 2 * lanes &&
+             divisorAtMost(dims[3], tile[3] / 2) % (2 * lanes) == 0)
+        tile[3] = divisorAtMost(dims[3], tile[3] / 2);
+    };
+    const std::vector<int64_t> &l = shape.rootLoops;
+    bool weightHeavy = shape.rootKind == "conv_nhwc" && l.size() == 7 &&
+                       l[4] * l[5] * l[6] * l[3] > l[1] * l[2] * l[6];
+    if (weightHeavy)
+      splitChannels(), splitRows();
+    else
+      splitRows(), splitChannels();
   }
   split([&] { return product(tile) > budget; });
   if (!windowed && !channelsLast)
@@ -228,14 +245,24 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
     // (AVX2: 6) output columns x two vectors of filters accumulate while c, kh
     // and kw step one at a time; each step broadcasts one input value per
     // column and loads two contiguous vectors of the HWIO weight.
-    s.registerTile = {1, 1, target.vectorRegisters >= 32 ? 8 : 6, 2 * lanes, 1, 1, 1};
-    // Input channels in blocks of 64 on deep pointwise layers, as in NCHW:
-    // one block of weights stays in L1/L2 while the workgroup's tiles pass.
+    // Columns balanced over the row: 7 columns are tiles of 4 and 3, not 6
+    // and a 1-column remainder.
+    int64_t cap = target.vectorRegisters >= 32 ? 8 : 6, ow = shape.rootLoops[2];
+    int64_t columns = ceilDiv(ow, ceilDiv(ow, cap));
+    s.registerTile = {1, 1, columns, 2 * lanes, 1, 1, 1};
+    // Input channels in blocks whose [KH, KW, cb, 2 vectors] weight panel fits
+    // three quarters of L1 (at most 64): every register tile of the workgroup
+    // passes over one block before the next is read. On 3x3x512x512 at 7x7
+    // (blocks of 32 on AVX2) this halves the time: without it the workgroup
+    // streams its 295 KB weight slice from L2 once per register tile.
     int64_t channels = shape.rootLoops[6];
-    bool pointwise = shape.rootLoops[4] == 1 && shape.rootLoops[5] == 1;
-    if (pointwise && channels >= 256 && channels % 64 == 0) {
+    int64_t panelBytesPerChannel = shape.rootLoops[4] * shape.rootLoops[5] * 2 * lanes * 4;
+    int64_t cb = 1;
+    while (cb < 64 && 2 * cb * panelBytesPerChannel <= target.l1Bytes * 3 / 4)
+      cb *= 2;
+    if (cb >= 8 && channels >= 2 * cb && channels % cb == 0) {
       s.cacheTile.assign(7, 0);
-      s.cacheTile[6] = 64;
+      s.cacheTile[6] = cb;
     }
   } else if ((shape.rootKind == "depthwise_nhwc" || shape.rootKind == "pool_nhwc") &&
              shape.rootLoops.size() == 6) {
