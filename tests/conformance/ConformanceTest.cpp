@@ -185,6 +185,10 @@ codegen::Schedule edit(codegen::Schedule s, Variant v, const codegen::DispatchSh
       s.loopOrder = {0, 3, 1, 2, 4, 5};
     else if (kind == "pool" && r == 6)
       s.loopOrder = {0, 2, 3, 1, 4, 5};
+    else if (kind == "conv_nhwc" && r == 7)
+      s.loopOrder = {0, 3, 1, 2, 4, 5, 6};
+    else if ((kind == "depthwise_nhwc" || kind == "pool_nhwc") && r == 6)
+      s.loopOrder = {0, 3, 1, 2, 4, 5};
     break;
   }
   case Variant::ReductionBlocks:
@@ -246,7 +250,20 @@ struct Prepared {
   }
 };
 
-::testing::AssertionResult prepare(const Case &c, Prepared &p) {
+/// The cases with a convolution or pool: they run in both layouts (the
+/// others have no layout choice).
+std::vector<size_t> windowedCases() {
+  std::vector<size_t> cases;
+  for (size_t i = 0; i < std::size(kCases); ++i) {
+    std::string text = kCases[i].mlir;
+    if (text.find("conv2d") != std::string::npos || text.find("pool") != std::string::npos)
+      cases.push_back(i);
+  }
+  return cases;
+}
+
+::testing::AssertionResult prepare(const Case &c, Prepared &p,
+                                   const std::string &layout = GraphPipelineOptions().layout) {
   p.module = parseSourceString<ModuleOp>(std::string("module {") + c.mlir + "}", &p.context);
   if (!p.module)
     return ::testing::AssertionFailure() << "case does not parse";
@@ -259,7 +276,7 @@ struct Prepared {
     return ::testing::AssertionFailure() << error;
   p.expected = std::move(*expected);
   PassManager pm(&p.context);
-  buildGraphPipeline(pm, {.fusion = "default"});
+  buildGraphPipeline(pm, {.fusion = "default", .layout = layout});
   if (failed(pm.run(*p.module)))
     return ::testing::AssertionFailure() << "graph pipeline failed";
   return ::testing::AssertionSuccess();
@@ -318,15 +335,18 @@ struct Prepared {
   return ::testing::AssertionSuccess();
 }
 
-class Conformance : public ::testing::TestWithParam<std::tuple<size_t, Variant>> {};
+/// (case, schedule variant, graph layout).
+class Conformance
+    : public ::testing::TestWithParam<std::tuple<size_t, Variant, const char *>> {};
 
 TEST_P(Conformance, MatchesReference) {
   const Case &c = kCases[std::get<0>(GetParam())];
   Variant variant = std::get<1>(GetParam());
+  std::string layout = std::get<2>(GetParam());
   DialectRegistry registry;
   codegen::registerCodegenDialects(registry);
   Prepared p(registry);
-  ASSERT_TRUE(prepare(c, p));
+  ASSERT_TRUE(prepare(c, p, layout));
   codegen::CompileOptions options;
   options.target = codegen::hostTarget();
   options.scheduleFor = [&](const std::string &, const codegen::Schedule &d,
@@ -335,20 +355,33 @@ TEST_P(Conformance, MatchesReference) {
   };
   tilec_model *model = nullptr;
   tilec_status *status = nullptr;
-  ASSERT_TRUE(compileAndLoad(p, options, std::string(c.name) + "-" + variantName(variant), model,
-                             status));
+  ASSERT_TRUE(compileAndLoad(p, options,
+                             std::string(c.name) + "-" + variantName(variant) + "-" + layout,
+                             model, status));
   ASSERT_EQ(status, nullptr) << tilec_status_message(status);
-  EXPECT_TRUE(runAndCompare(model, p)) << c.name << " under " << variantName(variant);
+  EXPECT_TRUE(runAndCompare(model, p))
+      << c.name << " under " << variantName(variant) << " in " << layout;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cpu, Conformance,
-    ::testing::Combine(::testing::Range<size_t>(0, std::size(kCases)),
-                       ::testing::ValuesIn(kVariants)),
-    [](const ::testing::TestParamInfo<std::tuple<size_t, Variant>> &info) {
-      return std::string(kCases[std::get<0>(info.param)].name) + "_" +
-             variantName(std::get<1>(info.param));
-    });
+std::string conformanceName(
+    const ::testing::TestParamInfo<std::tuple<size_t, Variant, const char *>> &info) {
+  return std::string(kCases[std::get<0>(info.param)].name) + "_" +
+         variantName(std::get<1>(info.param));
+}
+
+// Every case in the default layout (channels last for convolutions and pools).
+INSTANTIATE_TEST_SUITE_P(Cpu, Conformance,
+                         ::testing::Combine(::testing::Range<size_t>(0, std::size(kCases)),
+                                            ::testing::ValuesIn(kVariants),
+                                            ::testing::Values("nhwc")),
+                         conformanceName);
+
+// The convolutions and pools again in NCHW (`--layout nchw`).
+INSTANTIATE_TEST_SUITE_P(CpuNchw, Conformance,
+                         ::testing::Combine(::testing::ValuesIn(windowedCases()),
+                                            ::testing::ValuesIn(kVariants),
+                                            ::testing::Values("nchw")),
+                         conformanceName);
 
 /// GPU targets: every case compiles and assembles (ptxas / ld.lld) on any
 /// machine; it runs and is compared with the reference only where the driver

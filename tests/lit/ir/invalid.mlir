@@ -226,3 +226,31 @@ func.func @attention_depth(%q: tensor<2x5x8xf32>, %k: tensor<2x7x4xf32>, %v: ten
   %o = tilec.attention %q, %k, %v {scale = 1.0} : (tensor<2x5x8xf32>, tensor<2x7x4xf32>, tensor<2x7x4xf32>) -> tensor<2x5x4xf32>
   return %o : tensor<2x5x4xf32>
 }
+
+// -----
+
+func.func @unknown_layout(%x: tensor<1x8x8x3xf32>, %w: tensor<3x3x3x4xf32>) -> tensor<1x6x6x4xf32> {
+  // expected-error @+2 {{'tilec.conv2d' op layout must be "nchw" or "nhwc", got "nchwc"}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tilec.conv2d %x, %w {layout = "nchwc"} : (tensor<1x8x8x3xf32>, tensor<3x3x3x4xf32>) -> tensor<1x6x6x4xf32>
+  return %y : tensor<1x6x6x4xf32>
+}
+
+// -----
+
+func.func @nhwc_grouped(%x: tensor<1x8x8x4xf32>, %w: tensor<3x3x2x4xf32>) -> tensor<1x6x6x4xf32> {
+  // expected-error @+2 {{'tilec.conv2d' op layout "nhwc" takes groups = 1 or a depthwise convolution, got groups = 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tilec.conv2d %x, %w {groups = 2 : i64, layout = "nhwc"} : (tensor<1x8x8x4xf32>, tensor<3x3x2x4xf32>) -> tensor<1x6x6x4xf32>
+  return %y : tensor<1x6x6x4xf32>
+}
+
+// -----
+
+func.func @nhwc_pool_shape(%x: tensor<1x8x8x4xf32>) -> tensor<1x4x4x4xf32> {
+  // Without layout = "nhwc" the input is read as NCHW (8 channels of 8x4).
+  // expected-error @+2 {{'tilec.max_pool2d' op inferred type(s) 'tensor<1x8x4x2xf32>' are incompatible with return type(s) of operation 'tensor<1x4x4x4xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tilec.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<1x8x8x4xf32>) -> tensor<1x4x4x4xf32>
+  return %y : tensor<1x4x4x4xf32>
+}
