@@ -2,8 +2,9 @@
 //
 // The convolution layers of ResNet-50 (7x7 stem, 3x3 and 1x1, strided) and the
 // depthwise layers of MobileNet v2, batch 1, fp32. tilec: a one-conv graph
-// (with bias) compiled with default schedules, run through the runtime on
-// NCHW tensors. oneDNN 2.x: direct convolution with the layouts it prefers
+// (with bias) compiled with default schedules, run through the runtime on the
+// layouts a compiled network uses (NHWC activations, HWIO weights: what
+// tilec-assign-layouts gives every convolution). oneDNN 2.x: direct convolution with the layouts it prefers
 // (`any`), inputs and weights reordered once outside the timed loop, as in a
 // network that keeps its activations blocked. Results are compared first.
 // Both use all cores (oneDNN's OpenMP default; tilec's thread pool default).
@@ -65,16 +66,34 @@ std::string tensorType(std::initializer_list<int64_t> dims) {
   return s + "f32>";
 }
 
-/// Compiles y = conv(x, w) + b for the layer into an artifact and loads it.
+/// `v` ([d0, d1, d2, d3] row-major) with its dims permuted: output dim i is
+/// input dim perm[i].
+std::vector<float> permute4(const std::vector<float> &v, const int64_t (&d)[4],
+                            const int64_t (&perm)[4]) {
+  int64_t stride[4] = {d[1] * d[2] * d[3], d[2] * d[3], d[3], 1};
+  int64_t od[4] = {d[perm[0]], d[perm[1]], d[perm[2]], d[perm[3]]};
+  std::vector<float> out(v.size());
+  size_t k = 0;
+  for (int64_t a = 0; a < od[0]; ++a)
+    for (int64_t b = 0; b < od[1]; ++b)
+      for (int64_t c = 0; c < od[2]; ++c)
+        for (int64_t e = 0; e < od[3]; ++e)
+          out[k++] = v[size_t(a * stride[perm[0]] + b * stride[perm[1]] + c * stride[perm[2]] +
+                              e * stride[perm[3]])];
+  return out;
+}
+
+/// Compiles y = conv(x, w) + b for the layer (NHWC, HWIO) and loads it.
 tilec_model *compileConv(const Conv &c) {
-  std::string x = tensorType({1, c.c, c.h, c.h}), wt = tensorType({c.f, c.c / c.groups, c.k, c.k});
-  std::string bt = tensorType({c.f}), y = tensorType({1, c.f, c.out(), c.out()});
+  std::string x = tensorType({1, c.h, c.h, c.c}), wt = tensorType({c.k, c.k, c.c / c.groups, c.f});
+  std::string bt = tensorType({c.f}), y = tensorType({1, c.out(), c.out(), c.f});
   std::string s = std::to_string(c.stride), p = std::to_string(c.pad);
   return bench::compileGraph(
       "func.func @main(%x: " + x + ", %w: " + wt + ", %b: " + bt + ") -> " + y + " {\n" +
           "  %y = tilec.conv2d %x, %w, %b {strides = array<i64: " + s + ", " + s +
           ">, padding = array<i64: " + p + ", " + p + ", " + p + ", " + p +
-          ">, groups = " + std::to_string(c.groups) + " : i64} : (" + x + ", " + wt + ", " + bt +
+          ">, groups = " + std::to_string(c.groups) + " : i64, layout = \"nhwc\"} : (" + x +
+          ", " + wt + ", " + bt +
           ") -> " + y + "\n  return %y : " + y + "\n}",
       std::string("conv-") + c.name, 0);
 }
@@ -140,15 +159,18 @@ void BM_Conv(benchmark::State &state, const Conv &c, bool useTilec) {
       return;
     }
     std::vector<float> y(dnn.result.size());
-    int64_t xs[] = {1, c.c, c.h, c.h}, ws[] = {c.f, c.c / c.groups, c.k, c.k}, bs[] = {c.f};
-    int64_t ys[] = {1, c.f, c.out(), c.out()};
-    tilec_tensor in[] = {{x.data(), TILEC_F32, 4, xs}, {w.data(), TILEC_F32, 4, ws},
+    int64_t xd[] = {1, c.c, c.h, c.h}, wd[] = {c.f, c.c / c.groups, c.k, c.k};
+    int64_t xs[] = {1, c.h, c.h, c.c}, ws[] = {c.k, c.k, c.c / c.groups, c.f}, bs[] = {c.f};
+    int64_t ys[] = {1, c.out(), c.out(), c.f};
+    std::vector<float> xNhwc = permute4(x, xd, {0, 2, 3, 1}), wHwio = permute4(w, wd, {2, 3, 1, 0});
+    tilec_tensor in[] = {{xNhwc.data(), TILEC_F32, 4, xs}, {wHwio.data(), TILEC_F32, 4, ws},
                          {b.data(), TILEC_F32, 1, bs}};
     tilec_tensor out[] = {{y.data(), TILEC_F32, 4, ys}};
     tilec_status_free(tilec_model_run(model, in, 3, out, 1));
+    std::vector<float> yNchw = permute4(y, ys, {0, 3, 1, 2});
     double maxDiff = 0, maxRef = 0;
     for (size_t i = 0; i < y.size(); ++i) {
-      maxDiff = std::max(maxDiff, double(std::fabs(y[i] - dnn.result[i])));
+      maxDiff = std::max(maxDiff, double(std::fabs(yNchw[i] - dnn.result[i])));
       maxRef = std::max(maxRef, double(std::fabs(dnn.result[i])));
     }
     state.counters["rel_err"] = maxDiff / std::max(maxRef, 1e-30);

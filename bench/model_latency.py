@@ -11,9 +11,11 @@ tune`) and measured in the same run: default schedules, tuned, ORT side by side.
 
 With --fusion-compare, the model compiled with --fusion none is measured too
 (alternating with the fused one, three times each: the median of the medians).
+With --layout-compare, the same for the model compiled with --layout nchw
+(convolutions on NCHW as imported) against the default channels-last one.
 
   .venv/bin/python bench/model_latency.py build/bin/tilec [--threads 2] [--db tuning.db]
-      [--fusion-compare] [models...]
+      [--fusion-compare] [--layout-compare] [models...]
 """
 import argparse
 import os
@@ -53,6 +55,30 @@ def ort_latency(onnx_path, x, threads, runs=20, min_time=3.0):
     return statistics.median(times), y
 
 
+def relative_error(y, y_ref):
+    return float(np.max(np.abs(y - y_ref)) / max(np.max(np.abs(y_ref)), 1e-30))
+
+
+def alternate(tilec, base, other, threads):
+    """Median latency of two artifacts of similar speed on a noisy machine:
+    alternated, three medians each, the median of those."""
+    base_runs, other_runs = [], []
+    for _ in range(3):
+        other_runs.append(tilec_latency(tilec, other, threads))
+        base_runs.append(tilec_latency(tilec, base, threads))
+    return statistics.median(base_runs), statistics.median(other_runs)
+
+
+def compile_variant(args, model, work, suffix, flags, x_path, y_path):
+    """Compiles `model` with extra `flags`, runs it on x; (artifact, output)."""
+    artifact = os.path.join(work, model + suffix + ".tilec")
+    subprocess.run([args.tilec, "compile", model, *flags, "-o", artifact], check=True,
+                   capture_output=True)
+    subprocess.run([args.tilec, "run", artifact, "--input", x_path, "--output", y_path],
+                   check=True, capture_output=True)
+    return artifact, np.load(y_path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tilec")
@@ -62,8 +88,11 @@ def main():
     parser.add_argument("--fusion-compare", action="store_true",
                         help="also measure the model compiled with --fusion none (one op per "
                              "dispatch): fused against unfused in the same run")
+    parser.add_argument("--layout-compare", action="store_true",
+                        help="also measure the model compiled with --layout nchw: channels last "
+                             "against NCHW in the same run")
     args = parser.parse_intermixed_args()
-    rows, unfused_rows = [], []
+    rows, unfused_rows, layout_rows = [], [], []
     with tempfile.TemporaryDirectory() as work:
         for model in args.models:
             onnx_path = os.path.join(work, model + ".onnx")
@@ -86,7 +115,7 @@ def main():
             ours = tilec_latency(args.tilec, artifact, args.threads)
             theirs, y_ort = ort_latency(onnx_path, x, args.threads)
             y = np.load(y_path)
-            err = float(np.max(np.abs(y - y_ort)) / max(np.max(np.abs(y_ort)), 1e-30))
+            err = relative_error(y, y_ort)
             tuned = None
             if args.db:
                 tuned_artifact = os.path.join(work, model + ".tuned.tilec")
@@ -99,24 +128,21 @@ def main():
                 err = max(err, float(np.max(np.abs(y - y_ort)) / max(np.max(np.abs(y_ort)), 1e-30)))
                 tuned = tilec_latency(args.tilec, tuned_artifact, args.threads)
             if args.fusion_compare:
-                unfused_artifact = os.path.join(work, model + ".unfused.tilec")
-                subprocess.run([args.tilec, "compile", model, "--fusion", "none", "-o",
-                                unfused_artifact], check=True, capture_output=True)
-                subprocess.run([args.tilec, "run", unfused_artifact, "--input", x_path, "--output",
-                                y_path], check=True, capture_output=True)
-                y = np.load(y_path)
-                err = max(err, float(np.max(np.abs(y - y_ort)) / max(np.max(np.abs(y_ort)), 1e-30)))
-                # Two artifacts of similar speed on a noisy machine: alternate
-                # them, three medians each, and keep the median of those.
-                fused_runs, unfused_runs = [], []
-                for _ in range(3):
-                    unfused_runs.append(tilec_latency(args.tilec, unfused_artifact, args.threads))
-                    fused_runs.append(tilec_latency(args.tilec, artifact, args.threads))
-                unfused = statistics.median(unfused_runs)
-                fused = statistics.median(fused_runs)
+                unfused_artifact, y = compile_variant(args, model, work, ".unfused",
+                                                      ["--fusion", "none"], x_path, y_path)
+                err = max(err, relative_error(y, y_ort))
+                fused, unfused = alternate(args.tilec, artifact, unfused_artifact, args.threads)
                 unfused_rows.append((model, unfused, fused))
                 print(f"{model:18s} unfused {unfused:8.2f} ms  fused {fused:8.2f} ms  "
                       f"fusion speed-up {unfused / fused:4.2f}x", flush=True)
+            if args.layout_compare:
+                nchw_artifact, y = compile_variant(args, model, work, ".nchw",
+                                                   ["--layout", "nchw"], x_path, y_path)
+                err = max(err, relative_error(y, y_ort))
+                nhwc, nchw = alternate(args.tilec, artifact, nchw_artifact, args.threads)
+                layout_rows.append((model, nchw, nhwc))
+                print(f"{model:18s} nchw {nchw:8.2f} ms  nhwc {nhwc:8.2f} ms  "
+                      f"layout speed-up {nchw / nhwc:4.2f}x", flush=True)
             rows.append((model, compile_s, ours, tuned, theirs, err))
             print(f"{model:18s} compile {compile_s:5.1f} s  tilec {ours:8.2f} ms  "
                   + (f"tuned {tuned:8.2f} ms  " if tuned else "")
@@ -140,6 +166,11 @@ def main():
         print("|---|---|---|---|")
         for model, unfused, fused in unfused_rows:
             print(f"| {model} | {unfused:.1f} | {fused:.1f} | {unfused / fused:.2f}x |")
+    if layout_rows:
+        print("\n| model | layout=nchw (ms) | layout=nhwc (ms) | speed-up from NHWC |")
+        print("|---|---|---|---|")
+        for model, nchw, nhwc in layout_rows:
+            print(f"| {model} | {nchw:.1f} | {nhwc:.1f} | {nchw / nhwc:.2f}x |")
     return 0 if all(row[-1] <= 1e-4 for row in rows) else 1
 
 
