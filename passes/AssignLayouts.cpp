@@ -23,7 +23,13 @@
 // layout at its input and where a layout-bound op (flatten, matmul, LRN)
 // reads an activation.
 //
-// layout=nchw leaves the graph as it is.
+// layout=auto (the default) is nhwc, except for graphs whose channel concats
+// NCHW writes in place (plan-memory: contiguous slices at batch 1) and whose
+// concat results are at least a quarter of the bytes the converted ops write:
+// channels last they become strided slices, which only a copy kernel writes
+// today (DenseNet: every layer's concat would copy the whole growing block).
+// The choice and its reason are recorded on the function as `tilec.layout`.
+// layout=nhwc converts regardless; layout=nchw leaves the graph as it is.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,6 +41,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cstdio>
 
 namespace tilec {
 #define GEN_PASS_DEF_ASSIGNLAYOUTSPASS
@@ -373,16 +381,50 @@ struct SinkThroughReduce : OpRewritePattern<ReduceOpT> {
   }
 };
 
+int64_t resultBytes(Operation *op) {
+  auto type = tensorType(op->getResult(0));
+  return type.getNumElements() * int64_t(type.getElementTypeBitWidth() / 8);
+}
+
+/// layout=auto: the reason to keep NCHW, or "" for NHWC.
+std::string reasonToKeepNchw(func::FuncOp func) {
+  int64_t inPlaceConcatBytes = 0, convertedBytes = 0;
+  func.walk([&](Operation *op) {
+    if (convertible(op))
+      convertedBytes += resultBytes(op);
+    else if (isContiguousConcat(op) && llvm::all_of(op->getOperands(), [](Value v) {
+               return v.getDefiningOp() && !v.getDefiningOp<ConstantOp>();
+             }))
+      inPlaceConcatBytes += resultBytes(op);
+  });
+  if (inPlaceConcatBytes == 0 || inPlaceConcatBytes * 4 < convertedBytes)
+    return "";
+  char text[200];
+  std::snprintf(text, sizeof text,
+                "channel concats written in place in NCHW (%.1f KB, against %.1f KB written by "
+                "convolutions and pools) would be copies channels last",
+                double(inPlaceConcatBytes) / 1e3, double(convertedBytes) / 1e3);
+  return text;
+}
+
 struct AssignLayoutsPass : public tilec::impl::AssignLayoutsPassBase<AssignLayoutsPass> {
   using AssignLayoutsPassBase::AssignLayoutsPassBase;
 
   void runOnOperation() override {
-    if (layout != "nchw" && layout != "nhwc") {
-      getOperation().emitError("tilec-assign-layouts: layout must be 'nchw' or 'nhwc', got '")
+    if (layout != "auto" && layout != "nchw" && layout != "nhwc") {
+      getOperation().emitError("tilec-assign-layouts: layout must be 'auto', 'nhwc' or 'nchw', "
+                               "got '")
           << layout << "'";
       return signalPassFailure();
     }
-    if (layout == "nchw")
+    func::FuncOp func = getOperation();
+    Builder b(&getContext());
+    std::string keep = layout == "auto" ? reasonToKeepNchw(func) : "";
+    std::string chosen = layout == "auto" ? (keep.empty() ? "nhwc" : "nchw") : std::string(layout);
+    func->setAttr("tilec.layout", b.getStringAttr(chosen));
+    if (!keep.empty())
+      func->setAttr("tilec.layout_reason", b.getStringAttr(keep));
+    if (chosen == "nchw")
       return;
     // 1. Convert (collect first: conversion inserts and erases ops).
     SmallVector<Operation *> ops;

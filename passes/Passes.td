@@ -112,8 +112,9 @@ def PackWeightsPass : Pass<"tilec-pack-weights", "mlir::func::FuncOp"> {
 def AssignLayoutsPass : Pass<"tilec-assign-layouts", "mlir::func::FuncOp"> {
   let summary = "Choose activation and weight layouts: NHWC activations, HWIO weights";
   let description = [{
-    With `layout=nhwc`, convolutions (groups = 1 or depthwise) and 2-D / global
-    pools compute channels last and constant weights are re-laid out to HWIO at
+    With `layout=nhwc` (and `auto`, unless the graph's channel concats are
+    written in place in NCHW and outweigh the converted ops: DenseNet), convolutions
+    (groups = 1 or depthwise) and 2-D / global pools compute channels last and constant weights are re-laid out to HWIO at
     compile time; transposes inserted at the boundaries sink through
     elementwise ops, concats and reductions and cancel in pairs, so the graph
     changes layout only at its input and before layout-bound ops (flatten,
@@ -133,8 +134,9 @@ def AssignLayoutsPass : Pass<"tilec-assign-layouts", "mlir::func::FuncOp"> {
     ```
   }];
   let options = [
-    Option<"layout", "layout", "std::string", /*default=*/"\"nhwc\"",
-           "'nhwc' (channels last) or 'nchw' (leave the graph as it is)">
+    Option<"layout", "layout", "std::string", /*default=*/"\"auto\"",
+           "'auto' (nhwc unless NCHW's in-place concats outweigh it), 'nhwc' (channels "
+           "last) or 'nchw' (leave the graph as it is)">
   ];
   let dependentDialects = ["tilec::TilecDialect"];
 }

@@ -21,7 +21,9 @@ namespace tilec {
 
 struct GraphPipelineOptions {
   std::string fusion = "default"; ///< "default" or "none" (one dispatch per op)
-  std::string layout = "nhwc";    ///< "nhwc" (channels last) or "nchw" (as imported)
+  /// "auto" (nhwc unless in-place NCHW concats outweigh it: tilec-assign-layouts),
+  /// "nhwc" (channels last) or "nchw" (as imported).
+  std::string layout = "auto";
 };
 
 /// Adds the graph pipeline (Pipeline.cpp lists the steps and why they are in

@@ -41,6 +41,10 @@ void addPipelineOptions(ArgParser &parser,
 /// not one of the allowed ones.
 std::optional<GraphPipelineOptions> pipelineOptions(const ArgParser &parser);
 
+/// Prints "layout     nhwc" (or nchw, with the reason layout=auto kept it) as
+/// tilec-assign-layouts recorded it on the module's functions.
+void printLayout(mlir::ModuleOp module);
+
 /// Runs the graph pipeline on `module` (honours TILEC_DUMP_IR).
 mlir::LogicalResult runGraphPipeline(mlir::ModuleOp module, const GraphPipelineOptions &options,
                                      std::string &error);

@@ -163,6 +163,7 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
   std::printf("kernels    %zu for %d dispatches (%d with explicit vector code, %d with >1 "
               "workgroup)\n",
               report.kernels.size(), dispatches, vectorized, multi);
+  printLayout(module->get());
   if (report.inPlaceDispatches > 0)
     std::printf("in place   %lld concats written by their producers (no kernel)\n",
                 (long long)report.inPlaceDispatches);

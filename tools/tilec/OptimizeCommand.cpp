@@ -22,9 +22,10 @@ void tilec::cli::addPipelineOptions(ArgParser &parser, std::optional<std::string
   parser.option("fusion", "none|default",
                 "fusion rule of tilec-form-dispatches ('none': one dispatch per op)",
                 fusionDefault);
-  parser.option("layout", "nhwc|nchw",
+  parser.option("layout", "auto|nhwc|nchw",
                 "activation layout of convolutions and pools (tilec-assign-layouts): channels "
-                "last with HWIO weights, or NCHW as imported",
+                "last with HWIO weights, NCHW as imported, or auto (NHWC unless the graph's "
+                "in-place NCHW concats outweigh it)",
                 GraphPipelineOptions().layout);
 }
 
@@ -37,11 +38,22 @@ std::optional<GraphPipelineOptions> tilec::cli::pipelineOptions(const ArgParser 
     parser.error("--fusion must be 'none' or 'default', got '" + options.fusion + "'");
     return std::nullopt;
   }
-  if (options.layout != "nhwc" && options.layout != "nchw") {
-    parser.error("--layout must be 'nhwc' or 'nchw', got '" + options.layout + "'");
+  if (options.layout != "auto" && options.layout != "nhwc" && options.layout != "nchw") {
+    parser.error("--layout must be 'auto', 'nhwc' or 'nchw', got '" + options.layout + "'");
     return std::nullopt;
   }
   return options;
+}
+
+void tilec::cli::printLayout(ModuleOp module) {
+  module.walk([](func::FuncOp f) {
+    auto layout = f->getAttrOfType<StringAttr>("tilec.layout");
+    if (!layout)
+      return;
+    auto reason = f->getAttrOfType<StringAttr>("tilec.layout_reason");
+    std::printf("layout     %s%s%s\n", layout.str().c_str(), reason ? " (kept: " : "",
+                reason ? (reason.str() + ")").c_str() : "");
+  });
 }
 
 LogicalResult tilec::cli::runGraphPipeline(ModuleOp module, const GraphPipelineOptions &options,
@@ -121,6 +133,7 @@ int tilec::cli::optimizeCommand(const std::vector<std::string> &args) {
   }
   printStats("before", before);
   printStats("after", computeGraphStats(*function));
+  printLayout(module->get());
   if (parser.has("o")) {
     std::string message;
     auto out = openOutputFile(parser.get("o"), &message);

@@ -1,8 +1,9 @@
-// RUN: tilec-opt %s -split-input-file --tilec-assign-layouts | FileCheck %s
+// RUN: tilec-opt %s -split-input-file --tilec-assign-layouts=layout=nhwc | FileCheck %s
+// RUN: tilec-opt %s -split-input-file --tilec-assign-layouts | FileCheck %s --check-prefix=AUTO
 // RUN: tilec-opt %s -split-input-file --tilec-assign-layouts=layout=nchw | FileCheck %s --check-prefix=NCHW
 // RUN: not tilec-opt %s -split-input-file --tilec-assign-layouts=layout=nchwc 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: tilec-assign-layouts: layout must be 'nchw' or 'nhwc', got 'nchwc'
+// BAD: tilec-assign-layouts: layout must be 'auto', 'nhwc' or 'nchw', got 'nchwc'
 
 // conv -> relu -> scale -> conv -> residual add: one transpose at the input, one
 // at the output, none in between; weights become HWIO constants, the [C, 1, 1]
@@ -19,7 +20,12 @@
 // CHECK: %[[Y:.*]] = tilec.add %[[B]], %[[R]] : (tensor<1x8x8x4xf32>, tensor<1x8x8x4xf32>)
 // CHECK: %[[T:.*]] = tilec.transpose %[[Y]] {permutation = array<i64: 0, 3, 1, 2>}
 // CHECK: return %[[T]] : tensor<1x4x8x8xf32>
+// layout=auto: no concat to keep in place, so channels last.
+// AUTO-LABEL: func.func @chain
+// AUTO-SAME: tilec.layout = "nhwc"
+// AUTO: tilec.conv2d {{.*}}layout = "nhwc"
 // NCHW-LABEL: func.func @chain
+// NCHW-SAME: tilec.layout = "nchw"
 // NCHW-NOT: tilec.transpose
 // NCHW-NOT: layout
 // NCHW: return
@@ -50,6 +56,13 @@ func.func @chain(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32> {
 // CHECK-NOT: tilec.transpose
 // CHECK: tilec.reshape {{.*}} : (tensor<1x1x1x8xf32>) -> tensor<1x8x1x1xf32>
 // CHECK: tilec.flatten
+// layout=auto keeps the NCHW layout here, since the concat (512 B, written in place at batch 1)
+// is more than a quarter of what the convolution and pools write (1312 B).
+// AUTO-LABEL: func.func @classifier
+// AUTO-SAME: tilec.layout = "nchw"
+// AUTO-SAME: tilec.layout_reason = "channel concats written in place in NCHW
+// AUTO-NOT: tilec.transpose
+// AUTO: return
 func.func @classifier(%x: tensor<1x4x8x8xf32>) -> tensor<1x8xf32> {
   %w = tilec.constant dense<0.5> : tensor<4x1x3x3xf32>
   %d = tilec.conv2d %x, %w {groups = 4 : i64, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x8x8xf32>
