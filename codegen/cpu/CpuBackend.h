@@ -50,6 +50,10 @@ mlir::LogicalResult bufferizeKernels(mlir::ModuleOp kernels, const DumpOptions &
                                      std::map<std::string, int64_t> &grids, bool outline = true,
                                      int64_t stackBytes = 262144);
 
+/// Static copies between buffers (concat slices, copy-outs) as loops over all
+/// but the innermost dim, which moves in vector chunks (CPU).
+void vectorizeCopies(mlir::ModuleOp kernels);
+
 /// Writes `text` to `<dump.directory>/<name>` when dumping is on.
 /// (`text` is only evaluated when dumping: printing a large module is slow.)
 void dumpStage(const DumpOptions &dump, const std::string &name,

@@ -35,10 +35,10 @@ n=$(wc -l < t.jsonl)
 "$tilec" db import u.db t.jsonl | grep -q "imported $n records (0 already present)" || fail "import"
 "$tilec" db import u.db t.jsonl | grep -q "imported 0 records ($n already present)" ||
   fail "import twice duplicated records"
-"$tilec" db merge m.db t.db | grep -q "7 better records added" || fail "merge into empty"
+"$tilec" db merge m.db t.db | grep -q "8 better records added" || fail "merge into empty"
 "$tilec" db merge m.db t.db | grep -q "0 better records added" || fail "merge not idempotent"
 "$tilec" db prune u.db --keep 1 | grep -q "pruned" || fail "prune"
-"$tilec" db stats u.db | grep -q "records 7 (7 valid) for 7 keys" || fail "prune kept the wrong rows"
+"$tilec" db stats u.db | grep -q "records 8 (8 valid) for 8 keys" || fail "prune kept the wrong rows"
 "$tilec" compile lenet5 --db m.db -o merged.tilec | grep -q "tuned      8 of 8" || fail "merged db"
 
 # Bad input: clear errors, no crash.

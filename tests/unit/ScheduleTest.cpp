@@ -179,3 +179,59 @@ TEST(ScheduleTest, LoopOrderIsAPermutationWithReductionsInside) {
 }
 
 } // namespace
+
+namespace {
+
+/// The development machine's caches (Zen 3: 32 KiB L1, 512 KiB L2), AVX2.
+Target zen3() {
+  Target t = avx2();
+  t.l1Bytes = 32 * 1024;
+  t.l2Bytes = 512 * 1024;
+  return t;
+}
+
+/// A channels-last convolution: result (n, oh, ow, f), loops (n, oh, ow, f, kh, kw, c).
+DispatchShape nhwcConv(int64_t c, int64_t f, int64_t hw, int64_t k) {
+  return {"conv_nhwc", {1, hw, hw, f}, {1, hw, hw, f, k, k, c},
+          {false, false, false, false, true, true, true}, false};
+}
+
+TEST(ScheduleTest, ChannelsLastConvolutionDefaults) {
+  // 3x3x512x512 on 7x7 (weights 9.4 MB, input 100 KB): filters split first,
+  // every row of the map stays in one workgroup.
+  Schedule deep = defaultSchedule(nhwcConv(512, 512, 7, 3), zen3());
+  EXPECT_EQ(deep.workgroupTile[1], 7);
+  EXPECT_EQ(deep.workgroupTile[3] % 16, 0);
+  EXPECT_LT(deep.workgroupTile[3], 512);
+  // 3x3x64x64 on 56x56 (input outweighs weights): rows split first.
+  Schedule wide = defaultSchedule(nhwcConv(64, 64, 56, 3), zen3());
+  EXPECT_LT(wide.workgroupTile[1], 56);
+  EXPECT_EQ(wide.workgroupTile[3], 64);
+  // Register tile: 6 columns x 2 vectors of filters on AVX2, balanced over a
+  // 7-wide row (4 + 3) and a 14-wide one (5 + 5 + 4).
+  EXPECT_EQ(defaultSchedule(nhwcConv(64, 64, 56, 3), zen3()).registerTile,
+            (std::vector<int64_t>{1, 1, 6, 16, 1, 1, 1}));
+  EXPECT_EQ(deep.registerTile[2], 4);
+  EXPECT_EQ(defaultSchedule(nhwcConv(256, 256, 14, 3), zen3()).registerTile[2], 5);
+  // Input channels in blocks whose 3x3 x cb x 16 weight panel fits 3/4 of
+  // L1 (32 KiB: cb = 32); 1x1 blocks of 64; too few channels: none.
+  EXPECT_EQ(deep.cacheTile, (std::vector<int64_t>{0, 0, 0, 0, 0, 0, 32}));
+  EXPECT_EQ(defaultSchedule(nhwcConv(1024, 256, 14, 1), zen3()).cacheTile.back(), 64);
+  EXPECT_TRUE(defaultSchedule(nhwcConv(3, 64, 112, 7), zen3()).cacheTile.empty());
+  for (DispatchShape shape : {nhwcConv(512, 512, 7, 3), nhwcConv(64, 64, 56, 3),
+                              nhwcConv(1024, 256, 14, 1), nhwcConv(3, 64, 112, 7)})
+    EXPECT_EQ(verifySchedule(defaultSchedule(shape, zen3()), shape, zen3()), "");
+}
+
+TEST(ScheduleTest, ChannelsLastDepthwiseAndPoolVectorizeChannels) {
+  // (n, oh, ow, c, kh, kw): 4 columns x 2 vectors of channels.
+  DispatchShape dw{"depthwise_nhwc", {1, 56, 56, 144}, {1, 56, 56, 144, 3, 3},
+                   {false, false, false, false, true, true}, false};
+  Schedule s = defaultSchedule(dw, avx2());
+  EXPECT_EQ(s.registerTile, (std::vector<int64_t>{1, 1, 4, 16, 1, 1}));
+  EXPECT_EQ(verifySchedule(s, dw, avx2()), "");
+  dw.rootKind = "pool_nhwc";
+  EXPECT_EQ(defaultSchedule(dw, avx2()).registerTile, s.registerTile);
+}
+
+} // namespace
