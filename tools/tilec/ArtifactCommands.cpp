@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 
 using namespace mlir;
@@ -251,6 +252,24 @@ void tilec::cli::printProfile(tilec_model *m) {
   for (size_t i = 0; i < std::min<size_t>(rows.size(), 10); ++i)
     std::printf("  %8.3f ms %5.1f%%  grid %-5lld %s\n", rows[i].ms, 100 * rows[i].ms / total,
                 (long long)rows[i].p.grid, rows[i].p.signature);
+  // Time by the dispatch's root op (its signature's first op; a grouped conv2d
+  // counts apart: depthwise layers are bandwidth-bound, the others are not).
+  std::map<std::string, double> byKind;
+  for (const Row &r : rows) {
+    std::string signature = r.p.signature ? r.p.signature : "";
+    std::string kind = signature.substr(0, signature.find('('));
+    size_t groups = signature.find("groups = ");
+    if (kind == "conv2d" && groups != std::string::npos &&
+        signature.compare(groups, 11, "groups = 1 ") != 0)
+      kind = "conv2d (grouped)";
+    byKind[kind] += r.ms;
+  }
+  std::vector<std::pair<std::string, double>> kinds(byKind.begin(), byKind.end());
+  std::sort(kinds.begin(), kinds.end(), [](auto &a, auto &b) { return a.second > b.second; });
+  std::printf("by op     ");
+  for (const auto &[kind, ms] : kinds)
+    std::printf(" %s %.2f ms (%.0f%%);", kind.c_str(), ms, 100 * ms / total);
+  std::printf("\n");
 }
 
 int tilec::cli::benchCommand(const std::vector<std::string> &args) {
