@@ -4,7 +4,8 @@
 # Usage: tests/e2e/check_compiled_models.sh <tilec> [model...]   (no model: the
 # whole zoo, about 20 minutes on 2 cores; CI runs a representative set).
 # TILEC_E2E_FUSION=none compiles without fusion (one op per kernel: most
-# dispatches then write over their operand in place).
+# dispatches then write over their operand in place); TILEC_E2E_LAYOUT=nchw|nhwc
+# overrides the layout choice (default: auto).
 set -euo pipefail
 tilec="$1"
 shift
@@ -17,7 +18,8 @@ trap 'rm -rf "$work"' EXIT
 failed=0
 for m in "${models[@]}"; do
   start=$(date +%s%N)
-  if ! "$tilec" compile "$m" --fusion "${TILEC_E2E_FUSION:-default}" -o "$work/$m.tilec" > "$work/$m.log" 2>&1; then
+  if ! "$tilec" compile "$m" --fusion "${TILEC_E2E_FUSION:-default}" \
+      --layout "${TILEC_E2E_LAYOUT:-auto}" -o "$work/$m.tilec" > "$work/$m.log" 2>&1; then
     echo "FAIL $m: compile failed"; cat "$work/$m.log"; failed=1; continue
   fi
   compiled=$(date +%s%N)
