@@ -77,6 +77,14 @@ LogicalResult DropoutOp::verify() {
 // Dropout is the identity at inference time.
 OpFoldResult DropoutOp::fold(FoldAdaptor) { return getInput(); }
 
+// Adaptive pooling to the input's own size averages one element per window
+// (VGG's 7x7 -> 7x7 and AlexNet's 6x6 -> 6x6 heads at 224x224).
+OpFoldResult AdaptiveAvgPool2DOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
 //===----------------------------------------------------------------------===//
 // DispatchOp
 //===----------------------------------------------------------------------===//

@@ -279,6 +279,7 @@ def Tilec_AdaptiveAvgPool2DOp : Tilec_Op<"adaptive_avg_pool2d"> {
   let arguments = (ins Tilec_Tensor:$input, DenseI64ArrayAttr:$output_size);
   let results = (outs Tilec_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//

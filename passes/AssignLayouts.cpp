@@ -20,8 +20,9 @@
 //    cancel when they compose to the identity. A transpose that only moves unit
 //    dims (the [N, C, 1, 1] result of a global pool) is a reshape, a view.
 // So conv -> relu -> conv keeps no transpose in between, and the graph changes
-// layout at its input and where a layout-bound op (flatten, matmul, LRN)
-// reads an activation.
+// layout at its input and where a layout-bound op (matmul, LRN, a grouped
+// conv) reads an activation; a flatten feeding a matmul with a constant weight
+// takes the NHWC order instead, with the weight's rows permuted to match.
 //
 // layout=auto (the default) is nhwc, except for graphs whose channel concats
 // NCHW writes in place (plan-memory: contiguous slices at batch 1) and whose
@@ -407,6 +408,60 @@ std::string reasonToKeepNchw(func::FuncOp func) {
   return text;
 }
 
+/// matmul(flatten(transpose(x, p)), W) with a constant W ([K, N]) and the
+/// flatten merging every dim after the batch -> matmul(flatten(x), W') with the
+/// rows of W' permuted to x's order: a classifier reading an NHWC feature map
+/// needs no transpose kernel (VGG, AlexNet, LeNet).
+struct FoldTransposeIntoWeights : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op, PatternRewriter &rewriter) const override {
+    auto flatten = op.getLhs().getDefiningOp<FlattenOp>();
+    auto t = flatten ? flatten.getInput().getDefiningOp<TransposeOp>() : TransposeOp();
+    auto weight = op.getRhs().getDefiningOp<ConstantOp>();
+    if (!t || !weight || !flatten->hasOneUse() || flatten.getStartDim() != 1 ||
+        tensorType(flatten).getRank() != 2 || tensorType(op.getRhs()).getRank() != 2 ||
+        t.getPermutation().front() != 0)
+      return failure();
+    // Row k of W reads element k of flatten(transpose(x)); that element sits at
+    // position k' of flatten(x). W'[k'] = W[k].
+    ArrayRef<int64_t> perm = t.getPermutation();
+    ArrayRef<int64_t> xShape = tensorType(t.getInput()).getShape();
+    SmallVector<int64_t> tShape = permuteShape(xShape, perm);
+    int64_t rank = int64_t(perm.size()), n = tensorType(op.getRhs()).getDimSize(1);
+    int64_t k = tensorType(op.getRhs()).getDimSize(0);
+    std::vector<float> w;
+    std::string error;
+    if (!tensorType(op.getRhs()).getElementType().isF32() ||
+        failed(readAsFloats(weight.getValue(), w, error)))
+      return failure();
+    std::vector<int64_t> xStrides =
+        rowMajorStrides(std::vector<int64_t>(xShape.begin() + 1, xShape.end()));
+    AsmResourceBlob blob = allocateF32Blob(w.size(), /*zeroed=*/false);
+    float *packed = reinterpret_cast<float *>(blob.getMutableData().data());
+    SmallVector<int64_t> index(rank - 1, 0); // over the transposed dims 1..rank-1
+    for (int64_t row = 0; row < k; ++row) {
+      int64_t source = 0;
+      for (int64_t d = 1; d < rank; ++d)
+        source += index[d - 1] * xStrides[perm[d] - 1];
+      std::copy(w.begin() + row * n, w.begin() + (row + 1) * n, packed + source * n);
+      for (int64_t d = rank - 1; d >= 1; --d) {
+        if (++index[d - 1] < tShape[d])
+          break;
+        index[d - 1] = 0;
+      }
+    }
+    auto type = tensorType(op.getRhs());
+    std::string name = (weight.getName() ? weight.getName()->str() : "weight") + ".nhwc_rows";
+    Value permuted = rewriter.create<ConstantOp>(
+        weight.getLoc(), type, makeF32Weight(type, name, std::move(blob)),
+        rewriter.getStringAttr(name));
+    Value flat = rewriter.create<FlattenOp>(flatten.getLoc(), flatten.getType(), t.getInput(),
+                                            flatten.getStartDimAttr(), flatten.getEndDimAttr());
+    rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getType(), flat, permuted);
+    return success();
+  }
+};
+
 struct AssignLayoutsPass : public tilec::impl::AssignLayoutsPassBase<AssignLayoutsPass> {
   using AssignLayoutsPassBase::AssignLayoutsPassBase;
 
@@ -438,7 +493,8 @@ struct AssignLayoutsPass : public tilec::impl::AssignLayoutsPassBase<AssignLayou
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
     patterns.add<ComposeTransposes, UnitTransposeToReshape, ComposeReshapes,
-                 SinkThroughElementwise, SinkThroughConcat, SinkThroughReduce<ReduceMeanOp>,
+                 SinkThroughElementwise, SinkThroughConcat, FoldTransposeIntoWeights,
+                 SinkThroughReduce<ReduceMeanOp>,
                  SinkThroughReduce<ReduceSumOp>, SinkThroughReduce<ReduceMaxOp>>(context);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       getOperation().emitWarning("tilec-assign-layouts: propagation did not converge; the "

@@ -112,3 +112,23 @@ func.func @unconvertible(%x: tensor<1x4x6x6xf32>, %z: tensor<1x4x6x6xf32>) -> te
   %y = tilec.add %c, %z : (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
   return %y : tensor<1x4x6x6xf32>
 }
+
+// -----
+
+// A flatten of the NHWC map feeding a matmul with a constant weight: the
+// transpose back to NCHW folds into the weight (its rows permuted to the NHWC
+// order), so the classifier reads the map as it is.
+// CHECK-LABEL: func.func @classifier_weights
+// CHECK: %[[W:.*]] = tilec.constant {name = "fc.nhwc_rows"} {{.*}} : tensor<32x10xf32>
+// CHECK: %[[C:.*]] = tilec.conv2d {{.*}} -> tensor<1x4x4x2xf32>
+// CHECK-NOT: tilec.transpose
+// CHECK: %[[F:.*]] = tilec.flatten %[[C]] : (tensor<1x4x4x2xf32>) -> tensor<1x32xf32>
+// CHECK: tilec.matmul %[[F]], %[[W]]
+func.func @classifier_weights(%x: tensor<1x1x4x4xf32>) -> tensor<1x10xf32> {
+  %w = tilec.constant dense<0.5> : tensor<2x1x1x1xf32>
+  %fc = tilec.constant {name = "fc"} dense<0.25> : tensor<32x10xf32>
+  %c = tilec.conv2d %x, %w : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %f = tilec.flatten %c : (tensor<1x2x4x4xf32>) -> tensor<1x32xf32>
+  %y = tilec.matmul %f, %fc : (tensor<1x32xf32>, tensor<32x10xf32>) -> tensor<1x10xf32>
+  return %y : tensor<1x10xf32>
+}
