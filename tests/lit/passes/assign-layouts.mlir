@@ -132,3 +132,18 @@ func.func @classifier_weights(%x: tensor<1x1x4x4xf32>) -> tensor<1x10xf32> {
   %y = tilec.matmul %f, %fc : (tensor<1x32xf32>, tensor<32x10xf32>) -> tensor<1x10xf32>
   return %y : tensor<1x10xf32>
 }
+
+// -----
+
+// At batch 2 NCHW copies the concat in whole planes (not in place), still
+// cheaper than channel-sized pieces: layout=auto keeps NCHW and says so.
+// AUTO-LABEL: func.func @concat_batch2
+// AUTO-SAME: tilec.layout = "nchw"
+// AUTO-SAME: channel concats copied in whole planes in NCHW
+func.func @concat_batch2(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
+  %w = tilec.constant dense<0.5> : tensor<4x4x1x1xf32>
+  %a = tilec.conv2d %x, %w : (tensor<2x4x8x8xf32>, tensor<4x4x1x1xf32>) -> tensor<2x4x8x8xf32>
+  %n = tilec.neg %a : tensor<2x4x8x8xf32>
+  %c = tilec.concat %a, %n {axis = 1 : i64} : (tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32>
+  return %c : tensor<2x8x8x8xf32>
+}
