@@ -224,6 +224,63 @@ struct UnitTransposeToReshape : OpRewritePattern<TransposeOp> {
   }
 };
 
+/// reshape(transpose(x, p)) where the reshape only merges runs of dims that
+/// were consecutive in x -> transpose(reshape(x), q) on the merged dims, so the
+/// transpose can meet its inverse: ViT's patch embedding (NHWC conv ->
+/// [1, 768, 14, 14] -> [1, 768, 196] -> transpose to tokens) needs none.
+struct SinkThroughMergingReshape : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
+    auto t = op.getInput().getDefiningOp<TransposeOp>();
+    if (!t)
+      return failure();
+    ArrayRef<int64_t> perm = t.getPermutation();
+    ArrayRef<int64_t> tShape = t.getType().getShape(), out = op.getType().getShape();
+    ArrayRef<int64_t> xShape = tensorType(t.getInput()).getShape();
+    // 1. Each output dim is the product of a run of the transposed dims.
+    SmallVector<std::pair<int64_t, int64_t>> groups; // [first, last] transposed dims
+    int64_t d = 0;
+    for (int64_t size : out) {
+      if (d >= int64_t(tShape.size()))
+        return failure();
+      int64_t first = d, product = tShape[d++];
+      while (product < size && d < int64_t(tShape.size()))
+        product *= tShape[d++];
+      if (product != size)
+        return failure();
+      groups.push_back({first, d - 1});
+    }
+    if (d != int64_t(tShape.size()))
+      return failure();
+    // 2. ... whose source dims are consecutive and increasing in x.
+    for (auto [first, last] : groups)
+      for (int64_t i = first; i < last; ++i)
+        if (perm[i + 1] != perm[i] + 1)
+          return failure();
+    // 3. x with each run merged, in x's order; the transpose permutes runs.
+    SmallVector<int64_t> order = llvm::to_vector(llvm::seq<int64_t>(0, groups.size()));
+    llvm::sort(order, [&](int64_t a, int64_t b) {
+      return perm[groups[a].first] < perm[groups[b].first];
+    });
+    SmallVector<int64_t> merged, q(groups.size());
+    for (auto [position, g] : llvm::enumerate(order)) {
+      int64_t size = 1;
+      for (int64_t i = groups[g].first; i <= groups[g].second; ++i)
+        size *= xShape[perm[i]];
+      merged.push_back(size);
+      q[g] = int64_t(position);
+    }
+    if (isIdentity(q) && merged == SmallVector<int64_t>(out))
+      return failure(); // nothing moves: UnitTransposeToReshape's case
+    auto mergedType = RankedTensorType::get(merged, op.getType().getElementType());
+    Value reshaped = rewriter.create<ReshapeOp>(op.getLoc(), mergedType, t.getInput(),
+                                                rewriter.getDenseI64ArrayAttr(merged));
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, op.getType(), reshaped,
+                                             rewriter.getDenseI64ArrayAttr(q));
+    return success();
+  }
+};
+
 /// reshape(reshape(x)) -> reshape(x); a reshape to its operand's type -> x.
 struct ComposeReshapes : OpRewritePattern<ReshapeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -507,6 +564,7 @@ struct AssignLayoutsPass : public tilec::impl::AssignLayoutsPassBase<AssignLayou
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
     patterns.add<ComposeTransposes, UnitTransposeToReshape, ComposeReshapes,
+                 SinkThroughMergingReshape,
                  SinkThroughElementwise, SinkThroughConcat, FoldTransposeIntoWeights,
                  SinkThroughReduce<ReduceMeanOp>,
                  SinkThroughReduce<ReduceSumOp>, SinkThroughReduce<ReduceMaxOp>>(context);

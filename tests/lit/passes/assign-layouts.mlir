@@ -147,3 +147,23 @@ func.func @concat_batch2(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
   %c = tilec.concat %a, %n {axis = 1 : i64} : (tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32>
   return %c : tensor<2x8x8x8xf32>
 }
+
+// -----
+
+// ViT's patch embedding: the NHWC conv's [1, 2, 2, 8] result goes to tokens
+// [1, 4, 8] by a reshape that merges H and W (consecutive in NHWC) and a
+// transpose; the transpose back to NCHW sinks through the reshape and cancels
+// that one: no transpose after the conv.
+// CHECK-LABEL: func.func @patch_embedding
+// CHECK: %[[C:.*]] = tilec.conv2d {{.*}} -> tensor<1x2x2x8xf32>
+// CHECK-NOT: tilec.transpose
+// CHECK: tilec.reshape %[[C]] {shape = array<i64: 1, 4, 8>} : (tensor<1x2x2x8xf32>) -> tensor<1x4x8xf32>
+// CHECK-NOT: tilec.transpose
+// CHECK: return
+func.func @patch_embedding(%x: tensor<1x3x4x4xf32>) -> tensor<1x4x8xf32> {
+  %w = tilec.constant dense<0.5> : tensor<8x3x2x2xf32>
+  %c = tilec.conv2d %x, %w {strides = array<i64: 2, 2>} : (tensor<1x3x4x4xf32>, tensor<8x3x2x2xf32>) -> tensor<1x8x2x2xf32>
+  %r = tilec.reshape %c {shape = array<i64: 1, 8, 4>} : (tensor<1x8x2x2xf32>) -> tensor<1x8x4xf32>
+  %t = tilec.transpose %r {permutation = array<i64: 0, 2, 1>} : (tensor<1x8x4xf32>) -> tensor<1x4x8xf32>
+  return %t : tensor<1x4x8xf32>
+}
