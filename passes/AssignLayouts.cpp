@@ -109,7 +109,8 @@ Value permutedConstant(OpBuilder &b, ConstantOp constant, ArrayRef<int64_t> shap
   if (failed(readAsFloats(constant.getValue(), data, error)))
     return nullptr;
   SmallVector<int64_t> outShape = permuteShape(shape, perm);
-  std::vector<int64_t> inStrides = rowMajorStrides(std::vector<int64_t>(shape.begin(), shape.end()));
+  std::vector<int64_t> inStrides =
+      rowMajorStrides(std::vector<int64_t>(shape.begin(), shape.end()));
   AsmResourceBlob blob = allocateF32Blob(data.size(), /*zeroed=*/false);
   float *out = reinterpret_cast<float *>(blob.getMutableData().data());
   // Walk the output in row-major order with an index counter.
@@ -127,8 +128,8 @@ Value permutedConstant(OpBuilder &b, ConstantOp constant, ArrayRef<int64_t> shap
   }
   auto type = RankedTensorType::get(outShape, b.getF32Type());
   std::string name = (constant.getName() ? constant.getName()->str() : "constant") + suffix.str();
-  return b.create<ConstantOp>(constant.getLoc(), type,
-                              makeF32Weight(type, name, std::move(blob)), b.getStringAttr(name));
+  return b.create<ConstantOp>(constant.getLoc(), type, makeF32Weight(type, name, std::move(blob)),
+                              b.getStringAttr(name));
 }
 
 Value transposed(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
@@ -166,22 +167,22 @@ void convertToNhwc(Operation *op) {
   if (auto conv = dyn_cast<Conv2DOp>(op)) {
     Value w = conv.getWeight();
     auto constant = w.getDefiningOp<ConstantOp>();
-    Value packed = constant ? permutedConstant(b, constant, tensorType(w).getShape(),
-                                               kOihwToHwio, ".hwio")
-                            : Value();
+    Value packed =
+        constant ? permutedConstant(b, constant, tensorType(w).getShape(), kOihwToHwio, ".hwio")
+                 : Value();
     operands[1] = packed ? packed : transposed(b, loc, w, kOihwToHwio);
   }
-  OperationState state(loc, isa<AdaptiveAvgPool2DOp>(op)
-                                 ? OperationName(GlobalAvgPoolOp::getOperationName(),
-                                                 op->getContext())
-                                 : op->getName());
+  OperationState state(loc,
+                       isa<AdaptiveAvgPool2DOp>(op)
+                           ? OperationName(GlobalAvgPoolOp::getOperationName(), op->getContext())
+                           : op->getName());
   state.addOperands(operands);
   if (!isa<AdaptiveAvgPool2DOp>(op)) // its output_size is implied by the global pool
     state.addAttributes(op->getAttrs());
   state.addAttribute("layout", b.getStringAttr("nhwc"));
-  state.addTypes(RankedTensorType::get(permuteShape(tensorType(op->getResult(0)).getShape(),
-                                                    kToNhwc),
-                                       tensorType(op->getResult(0)).getElementType()));
+  state.addTypes(
+      RankedTensorType::get(permuteShape(tensorType(op->getResult(0)).getShape(), kToNhwc),
+                            tensorType(op->getResult(0)).getElementType()));
   Operation *nhwc = b.create(state);
   Value back = transposed(b, loc, nhwc->getResult(0), kToNchw);
   op->getResult(0).replaceAllUsesWith(back);
@@ -259,9 +260,8 @@ struct SinkThroughMergingReshape : OpRewritePattern<ReshapeOp> {
           return failure();
     // 3. x with each run merged, in x's order; the transpose permutes runs.
     SmallVector<int64_t> order = llvm::to_vector(llvm::seq<int64_t>(0, groups.size()));
-    llvm::sort(order, [&](int64_t a, int64_t b) {
-      return perm[groups[a].first] < perm[groups[b].first];
-    });
+    llvm::sort(order,
+               [&](int64_t a, int64_t b) { return perm[groups[a].first] < perm[groups[b].first]; });
     SmallVector<int64_t> merged, q(groups.size());
     for (auto [position, g] : llvm::enumerate(order)) {
       int64_t size = 1;
@@ -343,8 +343,8 @@ Value moveBefore(PatternRewriter &rewriter, Value operand, ArrayRef<int64_t> per
     return permutedConstant(rewriter, operand.getDefiningOp<ConstantOp>(), aligned, inverse,
                             ".nhwc");
   case Move::Reshape: {
-    auto type = RankedTensorType::get(permuteShape(aligned, inverse),
-                                      tensorType(operand).getElementType());
+    auto type =
+        RankedTensorType::get(permuteShape(aligned, inverse), tensorType(operand).getElementType());
     return rewriter.create<ReshapeOp>(operand.getLoc(), type, operand,
                                       rewriter.getDenseI64ArrayAttr(type.getShape()));
   }
@@ -364,7 +364,8 @@ struct SinkThroughElementwise : RewritePattern {
       return failure();
     TransposeOp anchor;
     for (Value operand : op->getOperands())
-      if (auto t = operand.getDefiningOp<TransposeOp>(); t && t.getType() == op->getResultTypes()[0])
+      if (auto t = operand.getDefiningOp<TransposeOp>();
+          t && t.getType() == op->getResultTypes()[0])
         anchor = t;
     if (!anchor)
       return failure();
@@ -405,9 +406,9 @@ struct SinkThroughConcat : OpRewritePattern<ConcatOp> {
     std::optional<int64_t> axis = normalizeAxis(op.getAxis(), op.getType().getRank());
     if (!perm || !axis)
       return failure();
-    auto type = RankedTensorType::get(
-        permuteShape(op.getType().getShape(), inversePermutation(*perm)),
-        op.getType().getElementType());
+    auto type =
+        RankedTensorType::get(permuteShape(op.getType().getShape(), inversePermutation(*perm)),
+                              op.getType().getElementType());
     Value concat = rewriter.create<ConcatOp>(op.getLoc(), type, inputs, (*perm)[*axis]);
     rewriter.replaceOpWithNewOp<TransposeOp>(op, op.getType(), concat,
                                              rewriter.getDenseI64ArrayAttr(*perm));
@@ -416,8 +417,7 @@ struct SinkThroughConcat : OpRewritePattern<ConcatOp> {
 };
 
 /// reduce(transpose(x, p), axes, keepdims) -> transpose(reduce(x, p[axes]), p).
-template <typename ReduceOpT>
-struct SinkThroughReduce : OpRewritePattern<ReduceOpT> {
+template <typename ReduceOpT> struct SinkThroughReduce : OpRewritePattern<ReduceOpT> {
   using OpRewritePattern<ReduceOpT>::OpRewritePattern;
   LogicalResult matchAndRewrite(ReduceOpT op, PatternRewriter &rewriter) const override {
     auto t = op.getInput().template getDefiningOp<TransposeOp>();
@@ -431,9 +431,9 @@ struct SinkThroughReduce : OpRewritePattern<ReduceOpT> {
         return failure();
       axes.push_back(perm[*axis]);
     }
-    auto type = RankedTensorType::get(
-        permuteShape(op.getType().getShape(), inversePermutation(perm)),
-        op.getType().getElementType());
+    auto type =
+        RankedTensorType::get(permuteShape(op.getType().getShape(), inversePermutation(perm)),
+                              op.getType().getElementType());
     Value reduced = rewriter.create<ReduceOpT>(op.getLoc(), type, t.getInput(),
                                                rewriter.getDenseI64ArrayAttr(axes), true);
     rewriter.replaceOpWithNewOp<TransposeOp>(op, op.getType(), reduced, t.getPermutationAttr());
@@ -451,9 +451,8 @@ bool isChannelConcat(Operation *op) {
   auto concat = dyn_cast<ConcatOp>(op);
   return concat && concat.getType().getRank() == 4 &&
          normalizeAxis(concat.getAxis(), 4) == std::optional<int64_t>(1) &&
-         llvm::all_of(op->getOperands(), [](Value v) {
-           return v.getDefiningOp() && !v.getDefiningOp<ConstantOp>();
-         });
+         llvm::all_of(op->getOperands(),
+                      [](Value v) { return v.getDefiningOp() && !v.getDefiningOp<ConstantOp>(); });
 }
 
 /// layout=auto: the reason to keep NCHW, or "" for NHWC.
@@ -474,8 +473,8 @@ std::string reasonToKeepNchw(func::FuncOp func) {
   std::snprintf(text, sizeof text,
                 "channel concats %s in NCHW (%.1f KB, against %.1f KB written by convolutions "
                 "and pools) would be copies in channel-sized pieces channels last",
-                inPlace ? "written in place" : "copied in whole planes",
-                double(concatBytes) / 1e3, double(convertedBytes) / 1e3);
+                inPlace ? "written in place" : "copied in whole planes", double(concatBytes) / 1e3,
+                double(convertedBytes) / 1e3);
   return text;
 }
 
@@ -523,9 +522,9 @@ struct FoldTransposeIntoWeights : OpRewritePattern<MatmulOp> {
     }
     auto type = tensorType(op.getRhs());
     std::string name = (weight.getName() ? weight.getName()->str() : "weight") + ".nhwc_rows";
-    Value permuted = rewriter.create<ConstantOp>(
-        weight.getLoc(), type, makeF32Weight(type, name, std::move(blob)),
-        rewriter.getStringAttr(name));
+    Value permuted = rewriter.create<ConstantOp>(weight.getLoc(), type,
+                                                 makeF32Weight(type, name, std::move(blob)),
+                                                 rewriter.getStringAttr(name));
     Value flat = rewriter.create<FlattenOp>(flatten.getLoc(), flatten.getType(), t.getInput(),
                                             flatten.getStartDimAttr(), flatten.getEndDimAttr());
     rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getType(), flat, permuted);
@@ -564,9 +563,8 @@ struct AssignLayoutsPass : public tilec::impl::AssignLayoutsPassBase<AssignLayou
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
     patterns.add<ComposeTransposes, UnitTransposeToReshape, ComposeReshapes,
-                 SinkThroughMergingReshape,
-                 SinkThroughElementwise, SinkThroughConcat, FoldTransposeIntoWeights,
-                 SinkThroughReduce<ReduceMeanOp>,
+                 SinkThroughMergingReshape, SinkThroughElementwise, SinkThroughConcat,
+                 FoldTransposeIntoWeights, SinkThroughReduce<ReduceMeanOp>,
                  SinkThroughReduce<ReduceSumOp>, SinkThroughReduce<ReduceMaxOp>>(context);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       getOperation().emitWarning("tilec-assign-layouts: propagation did not converge; the "
