@@ -2,6 +2,9 @@
 
 #include "ir/Weights.h"
 
+#include "ir/ShapeUtils.h"
+
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
@@ -100,4 +103,40 @@ std::optional<double> tilec::scalarConstantValue(Value v) {
   if (failed(readAsFloats(constant.getValue(), data, error)))
     return std::nullopt;
   return data[0];
+}
+
+Value tilec::permutedWeight(OpBuilder &b, ConstantOp constant, ArrayRef<int64_t> shape,
+                            ArrayRef<int64_t> perm, StringRef suffix,
+                            ArrayRef<int64_t> resultShape) {
+  if (!constant.getOutput().getType().getElementType().isF32())
+    return nullptr;
+  std::vector<float> data;
+  std::string error;
+  if (failed(readAsFloats(constant.getValue(), data, error)))
+    return nullptr;
+  SmallVector<int64_t> outShape;
+  for (int64_t p : perm)
+    outShape.push_back(shape[p]);
+  std::vector<int64_t> inStrides =
+      rowMajorStrides(std::vector<int64_t>(shape.begin(), shape.end()));
+  AsmResourceBlob blob = allocateF32Blob(data.size(), /*zeroed=*/false);
+  float *out = reinterpret_cast<float *>(blob.getMutableData().data());
+  // Walk the output in row-major order with an index counter.
+  SmallVector<int64_t> index(outShape.size(), 0);
+  for (size_t flat = 0; flat < data.size(); ++flat) {
+    int64_t source = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      source += index[d] * inStrides[perm[d]];
+    out[flat] = data[source];
+    for (int64_t d = int64_t(index.size()) - 1; d >= 0; --d) {
+      if (++index[d] < outShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  auto type = RankedTensorType::get(resultShape.empty() ? ArrayRef<int64_t>(outShape) : resultShape,
+                                    b.getF32Type());
+  std::string name = (constant.getName() ? constant.getName()->str() : "weight") + suffix.str();
+  return b.create<ConstantOp>(constant.getLoc(), type, makeF32Weight(type, name, std::move(blob)),
+                              b.getStringAttr(name));
 }

@@ -42,6 +42,17 @@ mlir::ElementsAttr makeF32Weight(mlir::RankedTensorType type, llvm::StringRef na
 mlir::LogicalResult readAsFloats(mlir::ElementsAttr attr, std::vector<float> &out,
                                  std::string &error);
 
+/// A new f32 constant next to `constant` holding its values, read as a tensor
+/// of `shape` (same element count), with the dims permuted (output dim i is
+/// dim perm[i]), typed `resultShape` if given (same element count) or the
+/// permuted shape; named after `constant` plus `suffix`. Weight re-layout at
+/// compile time (transposed linear weights, HWIO filters). Null when the
+/// constant is not f32 or cannot be read.
+/// Example: permutedWeight(b, w /*[N, K]*/, {N, K}, {1, 0}, ".packed_kn") is W^T.
+mlir::Value permutedWeight(mlir::OpBuilder &b, ConstantOp constant, llvm::ArrayRef<int64_t> shape,
+                           llvm::ArrayRef<int64_t> perm, llvm::StringRef suffix,
+                           llvm::ArrayRef<int64_t> resultShape = {});
+
 /// The value of `v` if it is a one-element tilec.constant (a scale, an epsilon).
 std::optional<double> scalarConstantValue(mlir::Value v);
 

@@ -99,40 +99,6 @@ bool onlyMovesUnitDims(ArrayRef<int64_t> shape, ArrayRef<int64_t> perm) {
   return true;
 }
 
-/// A new f32 constant holding `constant`'s values (of shape `shape`, which has
-/// the same element count) permuted by `perm`; nullptr if it cannot be read.
-Value permutedConstant(OpBuilder &b, ConstantOp constant, ArrayRef<int64_t> shape,
-                       ArrayRef<int64_t> perm, StringRef suffix) {
-  if (!tensorType(constant).getElementType().isF32())
-    return nullptr;
-  std::vector<float> data;
-  std::string error;
-  if (failed(readAsFloats(constant.getValue(), data, error)))
-    return nullptr;
-  SmallVector<int64_t> outShape = permuteShape(shape, perm);
-  std::vector<int64_t> inStrides =
-      rowMajorStrides(std::vector<int64_t>(shape.begin(), shape.end()));
-  AsmResourceBlob blob = allocateF32Blob(data.size(), /*zeroed=*/false);
-  float *out = reinterpret_cast<float *>(blob.getMutableData().data());
-  // Walk the output in row-major order with an index counter.
-  SmallVector<int64_t> index(outShape.size(), 0);
-  for (size_t flat = 0; flat < data.size(); ++flat) {
-    int64_t source = 0;
-    for (size_t d = 0; d < index.size(); ++d)
-      source += index[d] * inStrides[perm[d]];
-    out[flat] = data[source];
-    for (int64_t d = int64_t(index.size()) - 1; d >= 0; --d) {
-      if (++index[d] < outShape[d])
-        break;
-      index[d] = 0;
-    }
-  }
-  auto type = RankedTensorType::get(outShape, b.getF32Type());
-  std::string name = (constant.getName() ? constant.getName()->str() : "constant") + suffix.str();
-  return b.create<ConstantOp>(constant.getLoc(), type, makeF32Weight(type, name, std::move(blob)),
-                              b.getStringAttr(name));
-}
-
 Value transposed(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
   auto type = RankedTensorType::get(permuteShape(tensorType(v).getShape(), perm),
                                     tensorType(v).getElementType());
@@ -169,7 +135,7 @@ void convertToNhwc(Operation *op) {
     Value w = conv.getWeight();
     auto constant = w.getDefiningOp<ConstantOp>();
     Value packed =
-        constant ? permutedConstant(b, constant, tensorType(w).getShape(), kOihwToHwio, ".hwio")
+        constant ? permutedWeight(b, constant, tensorType(w).getShape(), kOihwToHwio, ".hwio")
                  : Value();
     operands[1] = packed ? packed : transposed(b, loc, w, kOihwToHwio);
   }
@@ -341,7 +307,7 @@ Value moveBefore(PatternRewriter &rewriter, Value operand, ArrayRef<int64_t> per
   case Move::Transposed:
     return operand.getDefiningOp<TransposeOp>().getInput();
   case Move::Constant:
-    return permutedConstant(rewriter, operand.getDefiningOp<ConstantOp>(), aligned, inverse,
+    return permutedWeight(rewriter, operand.getDefiningOp<ConstantOp>(), aligned, inverse,
                             ".nhwc");
   case Move::Reshape: {
     auto type =
@@ -508,39 +474,22 @@ struct FoldTransposeIntoWeights : OpRewritePattern<MatmulOp> {
         tensorType(flatten).getRank() != 2 || tensorType(op.getRhs()).getRank() != 2 ||
         t.getPermutation().front() != 0)
       return failure();
-    // Row k of W reads element k of flatten(transpose(x)); that element sits at
-    // position k' of flatten(x). W'[k'] = W[k].
+    // W's rows are indexed by the transposed dims 1..r-1 (flatten's order);
+    // W' wants x's dims 1..r-1: view W as [t_1, .., t_{r-1}, N] and permute
+    // those dims into x's order (x dim j came from transposed dim perm^-1[j]).
     ArrayRef<int64_t> perm = t.getPermutation();
-    ArrayRef<int64_t> xShape = tensorType(t.getInput()).getShape();
-    SmallVector<int64_t> tShape = permuteShape(xShape, perm);
-    int64_t rank = int64_t(perm.size()), n = tensorType(op.getRhs()).getDimSize(1);
-    int64_t k = tensorType(op.getRhs()).getDimSize(0);
-    std::vector<float> w;
-    std::string error;
-    if (!tensorType(op.getRhs()).getElementType().isF32() ||
-        failed(readAsFloats(weight.getValue(), w, error)))
+    int64_t rank = int64_t(perm.size());
+    SmallVector<int64_t> rows(permuteShape(tensorType(t.getInput()).getShape(), perm));
+    rows.erase(rows.begin());
+    rows.push_back(tensorType(op.getRhs()).getDimSize(1));
+    SmallVector<int64_t> inverse = inversePermutation(perm), order;
+    for (int64_t j = 1; j < rank; ++j)
+      order.push_back(inverse[j] - 1);
+    order.push_back(rank - 1);
+    Value permuted = permutedWeight(rewriter, weight, rows, order, ".nhwc_rows",
+                                    tensorType(op.getRhs()).getShape());
+    if (!permuted)
       return failure();
-    std::vector<int64_t> xStrides =
-        rowMajorStrides(std::vector<int64_t>(xShape.begin() + 1, xShape.end()));
-    AsmResourceBlob blob = allocateF32Blob(w.size(), /*zeroed=*/false);
-    float *packed = reinterpret_cast<float *>(blob.getMutableData().data());
-    SmallVector<int64_t> index(rank - 1, 0); // over the transposed dims 1..rank-1
-    for (int64_t row = 0; row < k; ++row) {
-      int64_t source = 0;
-      for (int64_t d = 1; d < rank; ++d)
-        source += index[d - 1] * xStrides[perm[d] - 1];
-      std::copy(w.begin() + row * n, w.begin() + (row + 1) * n, packed + source * n);
-      for (int64_t d = rank - 1; d >= 1; --d) {
-        if (++index[d - 1] < tShape[d])
-          break;
-        index[d - 1] = 0;
-      }
-    }
-    auto type = tensorType(op.getRhs());
-    std::string name = (weight.getName() ? weight.getName()->str() : "weight") + ".nhwc_rows";
-    Value permuted = rewriter.create<ConstantOp>(weight.getLoc(), type,
-                                                 makeF32Weight(type, name, std::move(blob)),
-                                                 rewriter.getStringAttr(name));
     Value flat = rewriter.create<FlattenOp>(flatten.getLoc(), flatten.getType(), t.getInput(),
                                             flatten.getStartDimAttr(), flatten.getEndDimAttr());
     rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getType(), flat, permuted);

@@ -29,25 +29,14 @@ struct PackWeightsPass : public tilec::impl::PackWeightsPassBase<PackWeightsPass
     getOperation().walk([&](LinearOp linear) {
       auto weight = linear.getWeight().getDefiningOp<ConstantOp>();
       auto type = cast<RankedTensorType>(linear.getWeight().getType());
-      if (!weight || type.getRank() != 2 || !type.getElementType().isF32())
-        return;
-      std::vector<float> data;
-      std::string error;
-      if (failed(readAsFloats(weight.getValue(), data, error)))
+      if (!weight || type.getRank() != 2)
         return;
       // 1. W^T as a new constant (the original may have other users).
-      int64_t n = type.getDimSize(0), k = type.getDimSize(1);
-      AsmResourceBlob blob = allocateF32Blob(data.size(), /*zeroed=*/false);
-      float *packed = reinterpret_cast<float *>(blob.getMutableData().data());
-      for (int64_t r = 0; r < n; ++r)
-        for (int64_t c = 0; c < k; ++c)
-          packed[c * n + r] = data[r * k + c];
       OpBuilder b(linear);
-      auto packedType = RankedTensorType::get({k, n}, type.getElementType());
-      std::string name = (weight.getName() ? weight.getName()->str() : "weight") + ".packed_kn";
-      auto constant = b.create<ConstantOp>(linear.getLoc(), packedType,
-                                           makeF32Weight(packedType, name, std::move(blob)),
-                                           b.getStringAttr(name));
+      int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+      Value constant = permutedWeight(b, weight, {n, k}, {1, 0}, ".packed_kn");
+      if (!constant)
+        return; // not f32 or unreadable: left as a linear
       // 2. matmul (+ bias), the linear's value.
       auto resultType = cast<RankedTensorType>(linear.getType());
       Value y = b.create<MatmulOp>(linear.getLoc(), resultType, linear.getInput(), constant);

@@ -145,6 +145,7 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
         tile[i] = divisorAtMost(dims[i], tile[i] / 2);
   };
   bool windowed = (shape.rootKind == "conv" || shape.rootKind == "depthwise") && dims.size() == 4;
+  auto more = [&] { return product(tile) > budget || grid() < 32; }; // windowed ops' target
   if (windowed) {
     // Convolutions (n, f, oh, ow): measured by the tuner on ResNet-50 and
     // EfficientNet-B0, the fastest tiles are a few output rows by whole rows
@@ -153,7 +154,6 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
     // split, 10-14 filters by the whole map, was 3-6x slower). So: rows
     // first, down to 2 (the register tile's rows); then filters, keeping
     // them a multiple of 8; until the tile fits and there are 32 workgroups.
-    auto more = [&] { return product(tile) > budget || grid() < 32; };
     while (more() && tile[2] > 2 && divisorAtMost(dims[2], tile[2] / 2) >= 2)
       tile[2] = divisorAtMost(dims[2], tile[2] / 2);
     while (more() && tile[1] > 8 && divisorAtMost(dims[1], tile[1] / 2) % 8 == 0)
@@ -171,7 +171,6 @@ Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Targe
                        shape.rootKind == "pool_nhwc") &&
                       dims.size() == 4;
   if (channelsLast) {
-    auto more = [&] { return product(tile) > budget || grid() < 32; };
     auto splitRows = [&] {
       while (more() && tile[1] > 1)
         tile[1] = divisorAtMost(dims[1], tile[1] / 2);
