@@ -47,6 +47,12 @@ KernelPlan applySchedule(mlir::func::FuncOp kernel, const Schedule &schedule,
 /// Rewrites slices of a padded tensor inside tile loops into pads of slices.
 void movePadsIntoTiles(mlir::func::FuncOp kernel);
 
+/// Vector reads of a zero-padded (or -inf-padded) tile whose vector dim is not
+/// padded read the pad's source instead (clamped indices, blended with the
+/// padding value), so the padded copy is never made; returns the number of
+/// reads rewritten (PaddedReads.cpp).
+int64_t readPadsInPlace(mlir::func::FuncOp kernel);
+
 /// Replaces the workgroup `scf.forall` of a bufferized kernel with its body,
 /// indexed by a new trailing `index` argument (the workgroup id), which every
 /// kernel gets. Returns the grid: the forall's trip count, or 1 when the loop
