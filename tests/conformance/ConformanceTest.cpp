@@ -55,6 +55,11 @@ const Case kCases[] = {
   {"matmul_long_k", R"(func.func @main(%a: tensor<9x1024xf32>, %b: tensor<1024x40xf32>) -> tensor<9x40xf32> {
      %r = tilec.matmul %a, %b : (tensor<9x1024xf32>, tensor<1024x40xf32>) -> tensor<9x40xf32>
      return %r : tensor<9x40xf32> })"},
+  // Enough rows per workgroup that B's 16-wide column panels are copied
+  // contiguous (ApplySchedule's copyColumnPanels), with a remainder panel of 8.
+  {"matmul_copied_panels", R"(func.func @main(%a: tensor<53x300xf32>, %b: tensor<300x200xf32>) -> tensor<53x200xf32> {
+     %r = tilec.matmul %a, %b : (tensor<53x300xf32>, tensor<300x200xf32>) -> tensor<53x200xf32>
+     return %r : tensor<53x200xf32> })"},
   {"matmul_batched_broadcast", R"(func.func @main(%a: tensor<3x1x5x7xf32>, %b: tensor<4x7x6xf32>) -> tensor<3x4x5x6xf32> {
      %r = tilec.matmul %a, %b : (tensor<3x1x5x7xf32>, tensor<4x7x6xf32>) -> tensor<3x4x5x6xf32>
      return %r : tensor<3x4x5x6xf32> })"},
@@ -69,6 +74,10 @@ const Case kCases[] = {
   {"conv_1x1", R"(func.func @main(%x: tensor<1x16x9x9xf32>, %w: tensor<24x16x1x1xf32>, %b: tensor<24xf32>) -> tensor<1x24x9x9xf32> {
      %y = tilec.conv2d %x, %w, %b : (tensor<1x16x9x9xf32>, tensor<24x16x1x1xf32>, tensor<24xf32>) -> tensor<1x24x9x9xf32>
      return %y : tensor<1x24x9x9xf32> })"},
+  // >= 512 filters: the HWIO filter panels are copied (520 = 32 x 16 + 8).
+  {"conv_1x1_stride2_many_filters", R"(func.func @main(%x: tensor<1x24x20x20xf32>, %w: tensor<520x24x1x1xf32>, %b: tensor<520xf32>) -> tensor<1x520x10x10xf32> {
+     %y = tilec.conv2d %x, %w, %b {strides = array<i64: 2, 2>} : (tensor<1x24x20x20xf32>, tensor<520x24x1x1xf32>, tensor<520xf32>) -> tensor<1x520x10x10xf32>
+     return %y : tensor<1x520x10x10xf32> })"},
   {"conv_3x3_pad_relu_residual", R"(func.func @main(%x: tensor<2x8x11x13xf32>, %w: tensor<12x8x3x3xf32>, %b: tensor<12xf32>, %s: tensor<2x12x11x13xf32>) -> tensor<2x12x11x13xf32> {
      %y = tilec.conv2d %x, %w, %b {padding = array<i64: 1, 1, 1, 1>} : (tensor<2x8x11x13xf32>, tensor<12x8x3x3xf32>, tensor<12xf32>) -> tensor<2x12x11x13xf32>
      %a = tilec.add %y, %s : (tensor<2x12x11x13xf32>, tensor<2x12x11x13xf32>) -> tensor<2x12x11x13xf32>
