@@ -407,7 +407,7 @@ FailureOr<SmallVector<linalg::LinalgOp>> copyColumnPanels(linalg::LinalgOp root,
   // The copy pays off when register tiles of several row blocks reuse it
   // (the 1 x 1000 x 2048 classifier reads each panel once: 4x slower copied).
   int64_t rows = 1, rowTile = 1;
-  for (auto [i, expr] : llvm::enumerate(out.getResults().drop_back())) {
+  for (AffineExpr expr : out.getResults().drop_back()) {
     auto dim = dyn_cast<AffineDimExpr>(expr);
     if (!dim || ShapedType::isDynamic(ranges[dim.getPosition()]))
       return SmallVector<linalg::LinalgOp>{root};
