@@ -568,19 +568,40 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
       IRRewriter rewriter(kernel.getContext());
       (void)convToGemm(rewriter, conv);
     }
-  plan.grid = tileWorkgroups(kernel, s, plan.notes);
+  int64_t streamed = target.kind == TargetKind::Cpu && kind == "attention"
+                         ? streamAttention(kernel, s, kAttentionKeyBlock)
+                         : 0;
+  if (streamed > 0) {
+    plan.grid = streamed;
+    plan.notes += "online softmax over blocks of " + std::to_string(kAttentionKeyBlock) +
+                  " keys; ";
+  } else {
+    plan.grid = tileWorkgroups(kernel, s, plan.notes);
+  }
   if (plan.grid > 1)
     movePadsIntoTiles(kernel);
   // Register tiles are a CPU knob; GPU kernels map the tile onto threads.
   if (!s.registerTile.empty() && target.kind == TargetKind::Cpu) {
-    SmallVector<linalg::LinalgOp> roots;
+    // One root at a time, found afresh: tiling one root canonicalizes the
+    // function, which may replace the others (two in an attention kernel).
+    constexpr StringLiteral kPending = "tilec.pending_root";
     kernel.walk([&](linalg::LinalgOp op) {
       if (op->hasAttr(kRootAttr))
-        roots.push_back(op);
+        op->setAttr(kPending, UnitAttr::get(op->getContext()));
     });
-    plan.vectorized = !roots.empty();
-    for (linalg::LinalgOp root : roots)
-      plan.vectorized &= vectorizeRoot(root, s, plan.notes);
+    plan.vectorized = false;
+    for (bool first = true;; first = false) {
+      linalg::LinalgOp next;
+      kernel.walk([&](linalg::LinalgOp op) {
+        if (!next && op->hasAttr(kPending))
+          next = op;
+      });
+      if (!next)
+        break;
+      next->removeAttr(kPending);
+      bool ok = vectorizeRoot(next, s, plan.notes);
+      plan.vectorized = first ? ok : plan.vectorized && ok;
+    }
     // Bandwidth-bound windowed ops read their padding in place (a channels-
     // last depthwise 3x3: 1.2-1.5x); a convolution's tile re-reads each
     // input value once per filter vector pair, so its blends cost more than

@@ -53,6 +53,15 @@ void movePadsIntoTiles(mlir::func::FuncOp kernel);
 /// reads rewritten (PaddedReads.cpp).
 int64_t readPadsInPlace(mlir::func::FuncOp kernel);
 
+/// Key blocks of a streamed (online-softmax) attention kernel.
+inline constexpr int64_t kAttentionKeyBlock = 64;
+
+/// Rebuilds a lone attention kernel (CPU) as workgroups of the schedule's
+/// query tiles that stream blocks of `keyBlock` keys with an online softmax
+/// (OnlineAttention.cpp); returns the grid, or 0 (kernel unchanged) when the
+/// kernel is not one attention without an epilogue.
+int64_t streamAttention(mlir::func::FuncOp kernel, const Schedule &schedule, int64_t keyBlock);
+
 /// Replaces the workgroup `scf.forall` of a bufferized kernel with its body,
 /// indexed by a new trailing `index` argument (the workgroup id), which every
 /// kernel gets. Returns the grid: the forall's trip count, or 1 when the loop

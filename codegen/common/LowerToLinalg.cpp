@@ -106,9 +106,7 @@ Value Lowerer::lowerLinear(LinearOp op, IRMapping &map) {
   return mm.getResult(0);
 }
 
-/// out[..., i, j] = sum_r lhs[..., i, r] * rhs[..., (j, r) or (r, j)] over
-/// equal leading dims, as one contraction generic.
-static Value batchedContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
+Value batchedContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
                                 RankedTensorType outType, Value init, bool rhsTransposed) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = outType.getRank();
@@ -169,6 +167,9 @@ Value Lowerer::lowerAttention(AttentionOp op, IRMapping &map) {
   Value scores = batchedContraction(b, loc, q, k, scoreType, fill(scoreType, 0.0), true);
   // Both contractions are roots: each gets register tiles and vector code.
   scores.getDefiningOp()->setAttr(codegen::kRootAttr, b.getStringAttr("attention"));
+  // The CPU streams key blocks with an online softmax (OnlineAttention.cpp),
+  // rebuilding the kernel from q, k, v and this scale.
+  scores.getDefiningOp()->setAttr(codegen::kAttentionScaleAttr, op.getScaleAttr());
   Value scaleV = f32(op.getScale().convertToDouble());
   scores = elementwise(scoreType, ValueRange{scores},
                        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {

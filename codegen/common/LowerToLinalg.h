@@ -37,6 +37,8 @@ namespace tilec::codegen {
 /// Attribute names marking the root and the result-writing op of a kernel.
 inline constexpr llvm::StringLiteral kRootAttr = "tilec.root";
 inline constexpr llvm::StringLiteral kConsumerAttr = "tilec.consumer";
+/// On an attention kernel's score contraction: the softmax scale (f64).
+inline constexpr llvm::StringLiteral kAttentionScaleAttr = "tilec.attention_scale";
 
 /// Appends `func.func @<name>` to `module` computing `dispatch` as described
 /// above. Fails with a diagnostic on the dispatch for ops or types that code

@@ -29,6 +29,11 @@ using utils::IteratorType;
 using BodyFn = llvm::function_ref<Value(OpBuilder &, Location, ValueRange)>;
 
 /// Builds linalg on tensors for one dispatch body.
+/// out[..., i, j] = sum_r lhs[..., i, r] * rhs[..., (j, r) or (r, j)] over
+/// equal leading dims, as one contraction generic.
+Value batchedContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                         RankedTensorType outType, Value init, bool rhsTransposed);
+
 class Lowerer {
 public:
   Lowerer(OpBuilder &b, Location loc) : b(b), loc(loc) {}

@@ -128,6 +128,15 @@ const Case kCases[] = {
   {"attention_odd_sequence", R"(func.func @main(%q: tensor<1x3x13x16xf32>, %k: tensor<1x3x13x16xf32>, %v: tensor<1x3x13x16xf32>) -> tensor<1x3x13x16xf32> {
      %y = tilec.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<1x3x13x16xf32>, tensor<1x3x13x16xf32>, tensor<1x3x13x16xf32>) -> tensor<1x3x13x16xf32>
      return %y : tensor<1x3x13x16xf32> })"},
+  // Streamed over key blocks of 64 (OnlineAttention.cpp): two whole blocks and
+  // a peeled one of 22 keys, fewer queries than keys, a value dim != head dim.
+  {"attention_key_blocks", R"(func.func @main(%q: tensor<2x3x70x16xf32>, %k: tensor<2x3x150x16xf32>, %v: tensor<2x3x150x24xf32>) -> tensor<2x3x70x24xf32> {
+     %y = tilec.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<2x3x70x16xf32>, tensor<2x3x150x16xf32>, tensor<2x3x150x24xf32>) -> tensor<2x3x70x24xf32>
+     return %y : tensor<2x3x70x24xf32> })"},
+  // Exactly two key blocks; large scores (scale 2) test the running max.
+  {"attention_whole_key_blocks", R"(func.func @main(%q: tensor<1x2x33x8xf32>, %k: tensor<1x2x128x8xf32>, %v: tensor<1x2x128x8xf32>) -> tensor<1x2x33x8xf32> {
+     %y = tilec.attention %q, %k, %v {scale = 2.0 : f64} : (tensor<1x2x33x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>) -> tensor<1x2x33x8xf32>
+     return %y : tensor<1x2x33x8xf32> })"},
   {"elementwise_broadcast_chain", R"(func.func @main(%x: tensor<2x3x4x5xf32>, %y: tensor<3x1x5xf32>) -> tensor<2x3x4x5xf32> {
      %a = tilec.mul %x, %y : (tensor<2x3x4x5xf32>, tensor<3x1x5xf32>) -> tensor<2x3x4x5xf32>
      %s = tilec.sigmoid %a : tensor<2x3x4x5xf32>

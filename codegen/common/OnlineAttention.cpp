@@ -1,0 +1,268 @@
+//===- OnlineAttention.cpp - attention as a stream over key blocks (CPU) ---===//
+//
+// The lowering (LowerToLinalg) writes attention as the textbook chain:
+// scores = q k^T, scale, softmax over the keys, p v. Tiled into workgroups,
+// each workgroup still builds its whole [rows, T] block of scores and walks it
+// three times (max, exp and sum, p v). Here a lone attention kernel is
+// rebuilt as FlashAttention's online softmax: per workgroup (leading dims and
+// query rows, from the schedule's `wg`), an scf.for over blocks of keys
+// carries the running row max m, the running sum l and the unnormalized
+// output acc:
+//
+//   s = q k_blk^T                      (a root: register tiles, vector code)
+//   m' = max(m, scale * rowmax(s))
+//   p = exp(scale * s - m')            (in place on s)
+//   a = exp(m - m'),  l' = l * a + rowsum(p),  acc' = acc * a + p v_blk (a root)
+//   out = acc / l                      (after the last block)
+//
+// The score block is [rows, Bc] instead of [rows, T], reused in place across
+// blocks; keys that do not fill the last block get a peeled block of their
+// own size, so every shape stays static. MLIR has no online-attention op
+// with a tiling interface (IREE keeps one out of tree), so the key loop is
+// built here; both contractions inside it are tiled and vectorized by the
+// common register tiling like any other root.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/common/ApplySchedule.h"
+#include "codegen/common/Lowerer.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+using namespace tilec::codegen;
+
+namespace {
+
+/// Generics over [rows..., cols] tiles (rows: the leading dims and the query
+/// rows, all of a tile's rank but the last), written in place where they can.
+struct TileBuilder {
+  OpBuilder &b;
+  Location loc;
+
+  Value f32(double v) { return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(v))); }
+  Value fill(Value dest, double v) {
+    return b.create<linalg::FillOp>(loc, ValueRange{f32(v)}, ValueRange{dest}).getResult(0);
+  }
+  Value empty(ArrayRef<int64_t> shape) {
+    return b.create<tensor::EmptyOp>(loc, shape, b.getF32Type());
+  }
+
+  /// out[r..., c] = fn(full[r..., c], row[r...]) for a full tile and row
+  /// vectors; `reduceCols` makes the last loop a reduction into a row vector
+  /// `out` instead.
+  Value generic(ValueRange full, ValueRange rows, Value out, bool reduceCols,
+                llvm::function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+    int64_t rank = cast<RankedTensorType>(full.empty() ? out.getType() : full[0].getType())
+                       .getRank();
+    MLIRContext *ctx = b.getContext();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap rowMap = id.dropResult(rank - 1);
+    SmallVector<Value> ins(full);
+    ins.append(rows.begin(), rows.end());
+    SmallVector<AffineMap> maps(full.size(), id);
+    maps.append(rows.size(), rowMap);
+    maps.push_back(reduceCols ? rowMap : id);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    if (reduceCols)
+      iters.back() = utils::IteratorType::reduction;
+    return b
+        .create<linalg::GenericOp>(loc, TypeRange{out.getType()}, ins, ValueRange{out}, maps,
+                                   iters,
+                                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                                     nb.create<linalg::YieldOp>(l, fn(nb, l, a));
+                                   })
+        .getResult(0);
+  }
+};
+
+struct Streams {
+  Value q, k, v;           // the workgroup's query rows; all keys and values of its heads
+  int64_t rows, headDim;   // rows of the query tile, D
+  double scale;
+};
+
+/// One key block [t0, t0 + bc): returns the updated (m, l, acc, score buffer).
+SmallVector<Value> keyBlock(TileBuilder &tb, const Streams &st, Value t0, int64_t bc,
+                            ValueRange carried) {
+  OpBuilder &b = tb.b;
+  Location loc = tb.loc;
+  Value m = carried[0], l = carried[1], acc = carried[2], sBuf = carried[3];
+  auto kType = cast<RankedTensorType>(st.k.getType());
+  auto vType = cast<RankedTensorType>(st.v.getType());
+  int64_t rank = kType.getRank();
+  auto block = [&](Value x, RankedTensorType type) {
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), strides(rank, b.getIndexAttr(1));
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < rank; ++d)
+      sizes.push_back(b.getIndexAttr(d == rank - 2 ? bc : type.getDimSize(d)));
+    offsets[rank - 2] = t0;
+    return b.create<tensor::ExtractSliceOp>(loc, x, offsets, sizes, strides).getResult();
+  };
+  Value kBlk = block(st.k, kType), vBlk = block(st.v, vType);
+  auto sType = cast<RankedTensorType>(sBuf.getType());
+  Value s = tilec::codegen::detail::batchedContraction(b, loc, st.q, kBlk, sType, tb.fill(sBuf, 0.0), true);
+  s.getDefiningOp()->setAttr(kRootAttr, b.getStringAttr("attention"));
+  Value scale = tb.f32(st.scale);
+  // Every update is written in place over the carried values (the loop's
+  // yields must be its iteration arguments' buffers), so a = exp(m - m')
+  // is computed from the block's own row max before m' overwrites m.
+  auto rowType = cast<RankedTensorType>(m.getType());
+  Value blockMax = tb.generic({s}, {}, tb.fill(tb.empty(rowType.getShape()), -INFINITY), true,
+                              [&](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                                return nb.create<arith::MaximumFOp>(
+                                    l2, nb.create<arith::MulFOp>(l2, a[0], scale), a[1]);
+                              });
+  Value alpha = tb.generic({m, blockMax}, {}, tb.empty(rowType.getShape()), false,
+                           [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                             Value mNew = nb.create<arith::MaximumFOp>(l2, a[0], a[1]);
+                             return nb.create<math::ExpOp>(
+                                 l2, nb.create<arith::SubFOp>(l2, a[0], mNew));
+                           });
+  Value mNew = tb.generic({blockMax}, {}, m, false,
+                          [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                            return nb.create<arith::MaximumFOp>(l2, a[1], a[0]);
+                          });
+  Value p = tb.generic({s}, {mNew}, s, false, [&](OpBuilder &nb, Location l2, ValueRange a) {
+    Value x = nb.create<arith::SubFOp>(l2, nb.create<arith::MulFOp>(l2, a[0], scale), a[1]);
+    return nb.create<math::ExpOp>(l2, x);
+  });
+  Value lScaled = tb.generic({l, alpha}, {}, l, false,
+                             [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                               return nb.create<arith::MulFOp>(l2, a[0], a[1]);
+                             });
+  Value lNew = tb.generic({p}, {}, lScaled, true, [](OpBuilder &nb, Location l2, ValueRange a) {
+    return nb.create<arith::AddFOp>(l2, a[0], a[1]);
+  });
+  Value accScaled = tb.generic({acc}, {alpha}, acc, false,
+                               [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                                 return nb.create<arith::MulFOp>(l2, a[0], a[1]);
+                               });
+  Value accNew = tilec::codegen::detail::batchedContraction(b, loc, p, vBlk, cast<RankedTensorType>(acc.getType()),
+                                            accScaled, false);
+  accNew.getDefiningOp()->setAttr(kRootAttr, b.getStringAttr("attention"));
+  return {mNew, lNew, accNew, p};
+}
+
+} // namespace
+
+int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
+                                        int64_t keyBlockSize) {
+  SmallVector<linalg::GenericOp> roots;
+  kernel.walk([&](linalg::GenericOp op) {
+    auto kind = op->getAttrOfType<StringAttr>(kRootAttr);
+    if (kind && kind.getValue() == "attention")
+      roots.push_back(op);
+  });
+  if (roots.size() != 2)
+    return 0;
+  linalg::GenericOp qk = roots[0], pv = roots[1];
+  auto scaleAttr = qk->getAttrOfType<FloatAttr>(kAttentionScaleAttr);
+  // Only a lone attention (an epilogue fused after it would need its own
+  // rewrite), and a positive scale (max(scale * s) = scale * max(s)).
+  if (!scaleAttr || scaleAttr.getValueAsDouble() <= 0 || !pv->hasAttr(kConsumerAttr))
+    return 0;
+  Value q = qk.getDpsInputs()[0], k = qk.getDpsInputs()[1], v = pv.getDpsInputs()[1];
+  Block &entry = kernel.getBody().front();
+  for (Value x : {q, k, v})
+    if (x.getParentBlock() != &entry)
+      return 0;
+  auto qType = cast<RankedTensorType>(q.getType()), kType = cast<RankedTensorType>(k.getType()),
+       vType = cast<RankedTensorType>(v.getType());
+  auto outType = cast<RankedTensorType>(pv.getResult(0).getType());
+  int64_t rank = outType.getRank();
+  if (!outType.hasStaticShape() || !kType.hasStaticShape() || !vType.hasStaticShape() ||
+      rank < 2 || kType.getRank() != rank || vType.getRank() != rank)
+    return 0;
+  int64_t keys = kType.getDimSize(rank - 2), headDim = qType.getDimSize(rank - 1),
+          valueDim = outType.getDimSize(rank - 1);
+
+  // Workgroups: the schedule's tiles of the leading dims and query rows
+  // (whole when a size does not divide); the value dim stays whole.
+  SmallVector<int64_t> tile, counts;
+  int64_t grid = 1;
+  for (int64_t d = 0; d + 1 < rank; ++d) {
+    int64_t size = outType.getDimSize(d);
+    int64_t t = d < int64_t(s.workgroupTile.size()) ? s.workgroupTile[d] : 0;
+    if (t <= 0 || t >= size || size % t != 0)
+      t = size;
+    tile.push_back(t);
+    counts.push_back(size / t);
+    grid *= size / t;
+  }
+  int64_t bc = std::clamp<int64_t>(keyBlockSize, 1, keys);
+
+  OpBuilder b(pv);
+  Location loc = pv.getLoc();
+  TileBuilder tb{b, loc};
+  SmallVector<OpFoldResult> ubs;
+  for (int64_t c : counts)
+    ubs.push_back(b.getIndexAttr(c));
+  auto forall = b.create<scf::ForallOp>(loc, ubs, ValueRange{tb.empty(outType.getShape())},
+                                        std::nullopt);
+  b.setInsertionPoint(forall.getTerminator());
+  SmallVector<Value> offsets;
+  for (auto [iv, t] : llvm::zip(forall.getInductionVars(), tile))
+    offsets.push_back(b.create<arith::MulIOp>(loc, iv, b.create<arith::ConstantIndexOp>(loc, t)));
+  auto slice = [&](Value x, RankedTensorType type, bool queryRows) {
+    SmallVector<OpFoldResult> off, sizes, strides(rank, b.getIndexAttr(1));
+    for (int64_t d = 0; d < rank; ++d) {
+      bool tiled = d + 2 < rank || (queryRows && d == rank - 2);
+      off.push_back(tiled ? OpFoldResult(offsets[d]) : b.getIndexAttr(0));
+      sizes.push_back(b.getIndexAttr(tiled ? tile[d] : type.getDimSize(d)));
+    }
+    return b.create<tensor::ExtractSliceOp>(loc, x, off, sizes, strides).getResult();
+  };
+  Streams st{slice(q, qType, true), slice(k, kType, false), slice(v, vType, false),
+             tile[rank - 2], headDim, scaleAttr.getValueAsDouble()};
+  SmallVector<int64_t> rowShape(tile.begin(), tile.end());
+  SmallVector<int64_t> accShape = rowShape, scoreShape = rowShape;
+  accShape.push_back(valueDim);
+  scoreShape.push_back(bc);
+  SmallVector<Value> carried = {tb.fill(tb.empty(rowShape), -INFINITY),
+                                tb.fill(tb.empty(rowShape), 0.0),
+                                tb.fill(tb.empty(accShape), 0.0), tb.empty(scoreShape)};
+  int64_t whole = keys / bc * bc;
+  if (whole > 0) {
+    auto loop = b.create<scf::ForOp>(
+        loc, b.create<arith::ConstantIndexOp>(loc, 0), b.create<arith::ConstantIndexOp>(loc, whole),
+        b.create<arith::ConstantIndexOp>(loc, bc), carried,
+        [&](OpBuilder &nb, Location l2, Value t0, ValueRange args) {
+          TileBuilder inner{nb, l2};
+          nb.create<scf::YieldOp>(l2, keyBlock(inner, st, t0, bc, args));
+        });
+    carried = loop.getResults();
+  }
+  if (keys > whole) {
+    // The last keys, a block of their own (static) size.
+    scoreShape.back() = keys - whole;
+    carried[3] = tb.empty(scoreShape);
+    carried = keyBlock(tb, st, b.create<arith::ConstantIndexOp>(loc, whole), keys - whole,
+                       carried);
+  }
+  Value outTile = slice(forall.getRegionOutArgs()[0], outType, true);
+  Value result = tb.generic({carried[2]}, {carried[1]}, outTile, false,
+                            [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                              return nb.create<arith::DivFOp>(l2, a[0], a[1]);
+                            });
+  result.getDefiningOp()->setAttr(kConsumerAttr, b.getUnitAttr());
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  {
+    SmallVector<OpFoldResult> off, sizes, strides(rank, b.getIndexAttr(1));
+    for (int64_t d = 0; d < rank; ++d) {
+      bool tiled = d + 1 < rank;
+      off.push_back(tiled ? OpFoldResult(offsets[d]) : b.getIndexAttr(0));
+      sizes.push_back(b.getIndexAttr(tiled ? tile[d] : valueDim));
+    }
+    b.create<tensor::ParallelInsertSliceOp>(loc, result, forall.getRegionOutArgs()[0], off, sizes,
+                                            strides);
+  }
+  pv.getResult(0).replaceAllUsesWith(forall.getResult(0));
+  eraseDeadOps(kernel);
+  return grid;
+}
