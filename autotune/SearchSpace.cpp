@@ -55,8 +55,11 @@ SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
   convChoices = {ConvAlgorithm::Direct};
   if (shape_.conv1x1)
     convChoices.push_back(ConvAlgorithm::Gemm);
+  packChoices = {codegen::PanelCopy::Auto};
   if (this->target.kind != TargetKind::Cpu)
     return;
+  if (codegen::takesPanelCopy(shape_.rootKind))
+    packChoices = {codegen::PanelCopy::Auto, codegen::PanelCopy::Off, codegen::PanelCopy::On};
   // Register tiles: the families the default heuristic draws from, widened.
   int64_t lanes = this->target.vectorLanesF32();
   const std::string &kind = shape_.rootKind;
@@ -125,7 +128,7 @@ double SearchSpace::cardinality() const {
   for (const auto &c : cacheChoices)
     n *= double(c.size());
   n *= double(std::max<size_t>(1, orderChoices.size()));
-  return n * (regChoices.empty() ? 1 : reg + 1);
+  return n * (regChoices.empty() ? 1 : reg * double(packChoices.size()) + 1);
 }
 
 std::string SearchSpace::check(const Schedule &s) const {
@@ -178,6 +181,7 @@ Schedule SearchSpace::sample(std::mt19937 &rng) const {
       for (const auto &c : cacheChoices)
         s.cacheTile.push_back(pick(c, rng));
     s.loopOrder = s.registerTile.empty() ? std::vector<int64_t>{} : pick(orderChoices, rng);
+    s.panelCopy = s.registerTile.empty() ? codegen::PanelCopy::Auto : pick(packChoices, rng);
     if (check(s).empty())
       return s;
   }
@@ -185,7 +189,7 @@ Schedule SearchSpace::sample(std::mt19937 &rng) const {
 }
 
 Schedule SearchSpace::mutate(const Schedule &base, std::mt19937 &rng) const {
-  size_t knobs = wgChoices.size() + regChoices.size() + 4;
+  size_t knobs = wgChoices.size() + regChoices.size() + 5;
   for (int attempt = 0; attempt < 50; ++attempt) {
     Schedule s = base;
     int changes = std::uniform_int_distribution<int>(1, 2)(rng);
@@ -200,6 +204,8 @@ Schedule SearchSpace::mutate(const Schedule &base, std::mt19937 &rng) const {
           for (const auto &choices : regChoices)
             s.registerTile.push_back(pick(choices, rng));
         s.registerTile[i] = pick(regChoices[i], rng);
+      } else if (k == knobs - 5) {
+        s.panelCopy = pick(packChoices, rng);
       } else if (k == knobs - 4) {
         s.loopOrder = pick(orderChoices, rng);
       } else if (k == knobs - 3) {
@@ -212,6 +218,7 @@ Schedule SearchSpace::mutate(const Schedule &base, std::mt19937 &rng) const {
       } else if (!regChoices.empty()) {
         // Toggle explicit register tiling.
         s.registerTile.clear();
+        s.panelCopy = codegen::PanelCopy::Auto; // pack needs a register tile
         if (base.registerTile.empty())
           for (const auto &choices : regChoices)
             s.registerTile.push_back(pick(choices, rng));
@@ -240,6 +247,8 @@ std::optional<Schedule> SearchSpace::crossover(const Schedule &a, const Schedule
     s.cacheTile = b.cacheTile;
   if (coin(rng))
     s.loopOrder = b.loopOrder;
+  if (coin(rng))
+    s.panelCopy = b.panelCopy;
   if (!check(s).empty())
     return std::nullopt;
   return s;
@@ -296,7 +305,8 @@ const std::vector<std::string> &tilec::autotune::featureNames() {
     for (const char *f : {"log_work", "log_result", "has_reg_tile", "log_accumulators",
                           "register_pressure", "reg_inner_vectors", "log_wg_elements", "log_grid",
                           "thread_imbalance", "wg_bytes_over_l2", "wg_bytes_over_l1", "conv_gemm",
-                          "custom_order", "order_outer_loop", "wg_frac0", "wg_frac1", "wg_frac2", "wg_frac3"})
+                          "custom_order", "order_outer_loop", "wg_frac0", "wg_frac1", "wg_frac2", "wg_frac3",
+                          "panel_copy"})
       n.push_back(f);
     return n;
   }();
@@ -388,5 +398,8 @@ std::vector<float> tilec::autotune::features(const codegen::DispatchShape &shape
     size_t n = fractions.size();
     f.push_back(n + j >= 4 ? fractions[n + j - 4] : 1.f);
   }
+  f.push_back(s.panelCopy == codegen::PanelCopy::On    ? 1.f
+              : s.panelCopy == codegen::PanelCopy::Off ? 0.f
+                                                       : 0.5f);
   return f;
 }

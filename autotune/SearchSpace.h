@@ -71,6 +71,9 @@ private:
   std::vector<std::vector<int64_t>> cacheChoices; ///< per root loop; empty: no cache tiles
   std::vector<std::vector<int64_t>> orderChoices; ///< whole orders; {} is the default
   std::vector<codegen::ConvAlgorithm> convChoices;
+  /// Panel copies (`pack`): auto only, or auto/off/on for GEMM and
+  /// channels-last convolution roots on the CPU.
+  std::vector<codegen::PanelCopy> packChoices;
   codegen::Schedule fallback;
 };
 

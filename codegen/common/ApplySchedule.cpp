@@ -387,9 +387,10 @@ FailureOr<SmallVector<linalg::LinalgOp>> tileAndPeel(linalg::LinalgOp op, ArrayR
 /// register tile of the panel shares) and each panel tile reads a private
 /// contiguous [K, n_r] copy (the packing of BLIS and of IREE's data tiling,
 /// per workgroup and K block). Returns the panel tiles, or the root when the
-/// operand is already narrow or not a plain row-major B.
+/// operand is already narrow or not a plain row-major B, or (unless `force`,
+/// the schedule's pack=on) when fewer than 8 row tiles would reuse a panel.
 FailureOr<SmallVector<linalg::LinalgOp>> copyColumnPanels(linalg::LinalgOp root,
-                                                          ArrayRef<int64_t> caps) {
+                                                          ArrayRef<int64_t> caps, bool force) {
   AffineMap out = root.getMatchingIndexingMap(root.getDpsInitOperand(0));
   auto nExpr = dyn_cast<AffineDimExpr>(out.getResults().back());
   SmallVector<int64_t> ranges = root.getStaticLoopRanges();
@@ -414,7 +415,7 @@ FailureOr<SmallVector<linalg::LinalgOp>> copyColumnPanels(linalg::LinalgOp root,
     rows *= ranges[dim.getPosition()];
     rowTile *= std::max<int64_t>(1, caps[dim.getPosition()]);
   }
-  if (rows < 8 * rowTile)
+  if (rows < 8 * rowTile && !force)
     return SmallVector<linalg::LinalgOp>{root};
   SmallVector<int64_t> tiles(ranges.size(), 0);
   tiles[n] = nr;
@@ -487,10 +488,14 @@ bool vectorizeRoot(linalg::LinalgOp root, const Schedule &s, std::string &notes)
       w = slice.getSource();
     return cast<ShapedType>(w.getType()).getShape().back();
   };
-  bool panelCopy = !windowed || (isa<linalg::Conv2DNhwcHwcfOp>(root.getOperation()) &&
-                                 filters(root) * 4 >= 2048);
-  if (panelCopy && s.loopOrder.empty()) {
-    FailureOr<SmallVector<linalg::LinalgOp>> copied = copyColumnPanels(root, caps);
+  bool convNhwc = isa<linalg::Conv2DNhwcHwcfOp>(root.getOperation());
+  bool panelCopy = s.panelCopy == PanelCopy::On
+                       ? !windowed || convNhwc
+                       : s.panelCopy == PanelCopy::Auto && s.loopOrder.empty() &&
+                             (!windowed || (convNhwc && filters(root) * 4 >= 2048));
+  if (panelCopy) {
+    FailureOr<SmallVector<linalg::LinalgOp>> copied =
+        copyColumnPanels(root, caps, /*force=*/s.panelCopy == PanelCopy::On);
     if (failed(copied)) {
       notes += "column panel tiling failed; ";
       return false;

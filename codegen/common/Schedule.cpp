@@ -82,7 +82,8 @@ std::string Schedule::str() const {
          " vec=" + std::to_string(vectorWidth) +
          " conv=" + (conv == ConvAlgorithm::Gemm ? "gemm" : "direct") +
          (cacheTile.empty() ? "" : " cache=" + joinSizes(cacheTile)) +
-         (loopOrder.empty() ? "" : " order=" + joinSizes(loopOrder));
+         (loopOrder.empty() ? "" : " order=" + joinSizes(loopOrder)) +
+         (panelCopy == PanelCopy::Auto ? "" : panelCopy == PanelCopy::On ? " pack=on" : " pack=off");
 }
 
 std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
@@ -105,11 +106,14 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
       ok = !value.getAsInteger(10, s.vectorWidth) && s.vectorWidth > 0;
     else if (key == "conv" && (value == "direct" || value == "gemm"))
       s.conv = value == "gemm" ? ConvAlgorithm::Gemm : ConvAlgorithm::Direct;
+    else if (key == "pack" && (value == "auto" || value == "on" || value == "off"))
+      s.panelCopy = value == "on" ? PanelCopy::On : value == "off" ? PanelCopy::Off : PanelCopy::Auto;
     else
       ok = false;
     if (!ok) {
       error = "bad schedule field '" + field.str() +
-              "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm [cache=AxB..] [order=AxB..]";
+              "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm [cache=AxB..] [order=AxB..] "
+              "[pack=auto|on|off]";
       return std::nullopt;
     }
   }
@@ -347,5 +351,9 @@ std::string tilec::codegen::verifySchedule(const Schedule &s, const DispatchShap
   }
   if (s.conv == ConvAlgorithm::Gemm && !shape.conv1x1)
     return "conv=gemm needs a 1x1, stride-1, unpadded convolution";
+  if (s.panelCopy != PanelCopy::Auto &&
+      (!takesPanelCopy(shape.rootKind) || s.registerTile.empty()))
+    return "pack=on|off applies to register-tiled matmul and conv_nhwc roots, not a " +
+           shape.rootKind + (s.registerTile.empty() ? " without a register tile" : "");
   return "";
 }

@@ -40,6 +40,8 @@ inline constexpr const char *kCodegenVersion = "cg1";
 /// product (the same loops a GEMM dispatch gets).
 enum class ConvAlgorithm { Direct, Gemm };
 
+enum class PanelCopy { Auto, Off, On };
+
 struct Schedule {
   /// Workgroup tile per dimension of the dispatch result (0 = the whole
   /// dimension). The grid is the number of tiles; each is one workgroup.
@@ -60,6 +62,12 @@ struct Schedule {
   /// accumulators stay in registers across them). Empty: the code generator's
   /// order (contractions: column panels outermost; windowed ops: the op's own).
   std::vector<int64_t> loopOrder;
+  /// Column panels of a GEMM's B operand (or a channels-last convolution's
+  /// HWIO filters) copied contiguous once per workgroup and cache block, for
+  /// the register tiles to read: `auto` copies where the code generator's
+  /// rule expects it to pay (>= 8 row tiles reuse a panel; convolutions with
+  /// >= 512 filters; the default loop order), `on`/`off` force it.
+  PanelCopy panelCopy = PanelCopy::Auto;
   /// SIMD width in f32 lanes the register tile's innermost size must divide.
   int64_t vectorWidth = 16;
   ConvAlgorithm conv = ConvAlgorithm::Direct;
@@ -67,6 +75,11 @@ struct Schedule {
   std::string str() const;
   bool operator==(const Schedule &other) const = default;
 };
+
+/// Whether a root kind has operand panels to copy (`Schedule::panelCopy`).
+inline bool takesPanelCopy(const std::string &rootKind) {
+  return rootKind == "matmul" || rootKind == "conv_nhwc";
+}
 
 /// Parses `str()`'s form; nullopt and `error` set on malformed text.
 std::optional<Schedule> parseSchedule(const std::string &text, std::string &error);

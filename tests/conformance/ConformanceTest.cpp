@@ -211,7 +211,8 @@ codegen::Schedule edit(codegen::Schedule s, Variant v, const codegen::DispatchSh
   }
   case Variant::ReductionBlocks:
     // Every reduction loop walked in blocks of its smallest divisor > 1 (so
-    // 3x3 windows become 3 blocks of 1 row, 64 channels 32 blocks of 2).
+    // 3x3 windows become 3 blocks of 1 row, 64 channels 32 blocks of 2), with
+    // pack=on where the root takes it.
     s.cacheTile.assign(shape.rootLoops.size(), 0);
     for (size_t i = 0; i < shape.rootLoops.size(); ++i)
       if (shape.rootReduction[i])
@@ -220,6 +221,9 @@ codegen::Schedule edit(codegen::Schedule s, Variant v, const codegen::DispatchSh
             s.cacheTile[i] = d;
             break;
           }
+    // And operand panels copied per block however few row tiles reuse them.
+    if (codegen::takesPanelCopy(shape.rootKind) && !s.registerTile.empty())
+      s.panelCopy = codegen::PanelCopy::On;
     break;
   case Variant::Default:
     break;

@@ -61,6 +61,43 @@ TEST(ScheduleTest, VerifyGivesReasons) {
   EXPECT_NE(verifySchedule(gemmConv, shape, avx2()).find("1x1"), std::string::npos);
 }
 
+TEST(ScheduleTest, PanelCopyIsAKnobOfGemmsAndChannelsLastConvolutions) {
+  std::string error;
+  std::optional<Schedule> on = parseSchedule("wg=96x128 reg=6x16x1 vec=8 conv=direct pack=on", error);
+  ASSERT_TRUE(on) << error;
+  EXPECT_EQ(on->panelCopy, PanelCopy::On);
+  EXPECT_EQ(on->str(), "wg=96x128 reg=6x16x1 vec=8 conv=direct pack=on");
+  std::optional<Schedule> off = parseSchedule("wg=96x128 reg=6x16x1 vec=8 pack=off", error);
+  ASSERT_TRUE(off) << error;
+  EXPECT_EQ(off->panelCopy, PanelCopy::Off);
+  // auto is the default and is not printed.
+  std::optional<Schedule> automatic = parseSchedule("wg=96x128 reg=6x16x1 vec=8 pack=auto", error);
+  ASSERT_TRUE(automatic) << error;
+  EXPECT_EQ(automatic->panelCopy, PanelCopy::Auto);
+  EXPECT_EQ(automatic->str().find("pack"), std::string::npos);
+  EXPECT_FALSE(parseSchedule("wg=96x128 pack=yes", error));
+  EXPECT_NE(error.find("pack=yes"), std::string::npos) << error;
+
+  DispatchShape gemm;
+  gemm.rootKind = "matmul";
+  gemm.resultShape = {96, 1024};
+  gemm.rootLoops = {96, 1024, 512};
+  gemm.rootReduction = {false, false, true};
+  EXPECT_EQ(verifySchedule(*on, gemm, avx2()), "");
+  Schedule noRegisterTile = *on;
+  noRegisterTile.registerTile.clear();
+  EXPECT_NE(verifySchedule(noRegisterTile, gemm, avx2()).find("without a register tile"),
+            std::string::npos);
+  DispatchShape depthwise;
+  depthwise.rootKind = "depthwise_nhwc";
+  depthwise.resultShape = {1, 56, 56, 144};
+  depthwise.rootLoops = {1, 56, 56, 144, 3, 3};
+  depthwise.rootReduction = {false, false, false, false, true, true};
+  Schedule dw = defaultSchedule(depthwise, avx2());
+  dw.panelCopy = PanelCopy::Off;
+  EXPECT_NE(verifySchedule(dw, depthwise, avx2()).find("not a depthwise_nhwc"), std::string::npos);
+}
+
 TEST(ScheduleTest, DefaultsDivideAndKeepRowsTogether) {
   // 197 tokens has no divisor but 1 and itself: the workgroups split columns.
   DispatchShape shape;
