@@ -53,13 +53,13 @@ struct TileBuilder {
     return b.create<tensor::EmptyOp>(loc, shape, b.getF32Type());
   }
 
-  /// out[r..., c] = fn(full[r..., c], row[r...]) for a full tile and row
-  /// vectors; `reduceCols` makes the last loop a reduction into a row vector
+  /// out[r..., c] = fn(full[r..., c], row[r...]) over `full` operands of one
+  /// shape (at least one) and `rows` vectors (that shape without its last
+  /// dim); `reduceCols` makes the last loop a reduction into a row vector
   /// `out` instead.
   Value generic(ValueRange full, ValueRange rows, Value out, bool reduceCols,
                 llvm::function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
-    int64_t rank = cast<RankedTensorType>(full.empty() ? out.getType() : full[0].getType())
-                       .getRank();
+    int64_t rank = cast<RankedTensorType>(full[0].getType()).getRank();
     MLIRContext *ctx = b.getContext();
     AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
     AffineMap rowMap = id.dropResult(rank - 1);
@@ -82,8 +82,7 @@ struct TileBuilder {
 };
 
 struct Streams {
-  Value q, k, v;           // the workgroup's query rows; all keys and values of its heads
-  int64_t rows, headDim;   // rows of the query tile, D
+  Value q, k, v; // the workgroup's query rows; all keys and values of its heads
   double scale;
 };
 
@@ -179,8 +178,7 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
   if (!outType.hasStaticShape() || !kType.hasStaticShape() || !vType.hasStaticShape() ||
       rank < 2 || kType.getRank() != rank || vType.getRank() != rank)
     return 0;
-  int64_t keys = kType.getDimSize(rank - 2), headDim = qType.getDimSize(rank - 1),
-          valueDim = outType.getDimSize(rank - 1);
+  int64_t keys = kType.getDimSize(rank - 2), valueDim = outType.getDimSize(rank - 1);
 
   // Workgroups: the schedule's tiles of the leading dims and query rows
   // (whole when a size does not divide); the value dim stays whole.
@@ -219,7 +217,7 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
     return b.create<tensor::ExtractSliceOp>(loc, x, off, sizes, strides).getResult();
   };
   Streams st{slice(q, qType, true), slice(k, kType, false), slice(v, vType, false),
-             tile[rank - 2], headDim, scaleAttr.getValueAsDouble()};
+             scaleAttr.getValueAsDouble()};
   SmallVector<int64_t> rowShape(tile.begin(), tile.end());
   SmallVector<int64_t> accShape = rowShape, scoreShape = rowShape;
   accShape.push_back(valueDim);
