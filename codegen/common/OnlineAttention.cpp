@@ -27,6 +27,7 @@
 #include "codegen/common/ApplySchedule.h"
 #include "codegen/common/Lowerer.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -167,10 +168,15 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
   if (!scaleAttr || scaleAttr.getValueAsDouble() <= 0 || !pv->hasAttr(kConsumerAttr))
     return 0;
   Value q = qk.getDpsInputs()[0], k = qk.getDpsInputs()[1], v = pv.getDpsInputs()[1];
-  Block &entry = kernel.getBody().front();
-  for (Value x : {q, k, v})
-    if (x.getParentBlock() != &entry)
+  // Operands read straight from the kernel's arguments: anything computed
+  // before the workgroup loop would be recomputed by every workgroup.
+  for (Value x : {q, k, v}) {
+    while (x.getDefiningOp<tensor::CollapseShapeOp>() || x.getDefiningOp<tensor::ExpandShapeOp>() ||
+           x.getDefiningOp<tensor::CastOp>())
+      x = x.getDefiningOp()->getOperand(0);
+    if (!x.getDefiningOp<bufferization::ToTensorOp>())
       return 0;
+  }
   auto qType = cast<RankedTensorType>(q.getType()), kType = cast<RankedTensorType>(k.getType()),
        vType = cast<RankedTensorType>(v.getType());
   auto outType = cast<RankedTensorType>(pv.getResult(0).getType());
