@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -161,12 +162,81 @@ LogicalResult rewriteRead(RewriterBase &rewriter, vector::TransferReadOp read) {
       innerBase >= 0 ? AffineMap::get(rank, 0, getAffineDimExpr(innerBase, ctx))
                      : AffineMap::get(rank, 0, getAffineConstantExpr(0, ctx));
   ArrayAttr inBounds = rewriter.getBoolArrayAttr({true});
-  Value padSplat = rewriter.create<vector::SplatOp>(loc, pieceType, padValue);
   auto index = [&](int64_t v) { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
   Value zero = index(0), one = index(1);
+  ArrayRef<int64_t> outerShape = type.getShape().drop_back();
+  auto lowValue = [&](int64_t d) { return getValueOrCreateConstantIndexOp(rewriter, loc, low[d]); };
+
+  // Interior reads (the first and the last piece inside the source along
+  // every padded dim) take a plain read of the source through the same
+  // slices; only border reads pay the clamped, blended pieces.
+  auto piecesAt = [&](ArrayRef<int64_t> position) {
+    SmallVector<Value> indices(read.getIndices());
+    for (auto [i, pos] : llvm::enumerate(position))
+      if (auto dim = dyn_cast<AffineDimExpr>(map.getResult(i)); dim && pos)
+        indices[dim.getPosition()] =
+            rewriter.create<arith::AddIOp>(loc, indices[dim.getPosition()], index(pos));
+    return composeIndices(rewriter, loc, *chain, indices);
+  };
+  SmallVector<int64_t> lastPosition;
+  for (int64_t size : outerShape)
+    lastPosition.push_back(size - 1);
+  SmallVector<Value> first = piecesAt(SmallVector<int64_t>(outerShape.size(), 0)),
+                     lastPiece = piecesAt(lastPosition);
+  Value interior;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!padded(d) || d == innerBase)
+      continue;
+    Value size = rewriter.create<tensor::DimOp>(loc, source, d);
+    for (Value at : {first[d], lastPiece[d]}) {
+      Value shifted = rewriter.create<arith::SubIOp>(loc, at, lowValue(d));
+      Value in = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, shifted, size);
+      interior = interior ? rewriter.create<arith::AndIOp>(loc, interior, in).getResult() : in;
+    }
+  }
+  if (!interior) // only the vector dim could be padded: nothing to check
+    interior = rewriter.create<arith::ConstantIntOp>(loc, 1, 1);
+  auto branch = rewriter.create<scf::IfOp>(loc, TypeRange{type}, interior, true);
+  rewriter.setInsertionPointToStart(branch.thenBlock());
+  {
+    // The chain of slices again, from the pad's source, the first one moved
+    // back by the low padding.
+    Value current = source;
+    bool moved = false;
+    for (Operation *step : llvm::reverse(chain->steps)) {
+      auto slice = dyn_cast<tensor::ExtractSliceOp>(step);
+      if (!slice)
+        continue; // a cast: the next slice's static sizes fix the type
+      SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+      if (!moved) {
+        for (int64_t d = 0; d < rank; ++d)
+          if (padded(d))
+            offsets[d] = rewriter
+                             .create<arith::SubIOp>(
+                                 loc, getValueOrCreateConstantIndexOp(rewriter, loc, offsets[d]),
+                                 lowValue(d))
+                             .getResult();
+        moved = true;
+      }
+      current = rewriter.create<tensor::ExtractSliceOp>(loc, slice.getType(), current, offsets,
+                                                        slice.getMixedSizes(),
+                                                        slice.getMixedStrides());
+    }
+    SmallVector<Value> indices(read.getIndices());
+    if (!moved)
+      for (int64_t d = 0; d < rank; ++d)
+        indices[d] = rewriter.create<arith::SubIOp>(loc, indices[d], lowValue(d));
+    if (current.getType() != read.getSource().getType())
+      current = rewriter.create<tensor::CastOp>(loc, read.getSource().getType(), current);
+    Value plain = rewriter.create<vector::TransferReadOp>(
+        loc, type, current, indices, read.getPermutationMapAttr(), read.getPadding(), Value(),
+        read.getInBoundsAttr());
+    rewriter.create<scf::YieldOp>(loc, plain);
+  }
+  rewriter.setInsertionPointToStart(branch.elseBlock());
+  Value padSplat = rewriter.create<vector::SplatOp>(loc, pieceType, padValue);
 
   // Every position of the outer vector dims is one piece.
-  ArrayRef<int64_t> outerShape = type.getShape().drop_back();
   int64_t pieces = 1;
   for (int64_t s : outerShape)
     pieces *= s;
@@ -175,12 +245,7 @@ LogicalResult rewriteRead(RewriterBase &rewriter, vector::TransferReadOp read) {
                      : Value();
   SmallVector<int64_t> position(outerShape.size(), 0);
   for (int64_t p = 0; p < pieces; ++p) {
-    SmallVector<Value> indices(read.getIndices());
-    for (auto [i, pos] : llvm::enumerate(position))
-      if (auto dim = dyn_cast<AffineDimExpr>(map.getResult(i)); dim && pos)
-        indices[dim.getPosition()] =
-            rewriter.create<arith::AddIOp>(loc, indices[dim.getPosition()], index(pos));
-    SmallVector<Value> base = composeIndices(rewriter, loc, *chain, indices);
+    SmallVector<Value> base = piecesAt(position);
     Value inside;
     for (int64_t d = 0; d < rank; ++d) {
       if (!padded(d) || d == innerBase)
@@ -221,7 +286,8 @@ LogicalResult rewriteRead(RewriterBase &rewriter, vector::TransferReadOp read) {
       position[i] = 0;
     }
   }
-  rewriter.replaceOp(read, result);
+  rewriter.create<scf::YieldOp>(loc, result);
+  rewriter.replaceOp(read, branch.getResults());
   return success();
 }
 
