@@ -7,10 +7,12 @@
 // convolution about 40 % of the kernel's time. Register tiles read that
 // padded tensor with vector.transfer_read, and in a channels-last tile the
 // vector (innermost) dimension is the channels, which are never padded: each
-// vector is either all data or all padding. So each read becomes reads of the
-// pad's source at clamped indices (always in bounds), blended with the
-// padding value where the unclamped index fell outside the source. The
-// padded tensor is then dead and never allocated.
+// vector is either all data or all padding. So each read becomes an scf.if:
+// a read that lies inside the source (its first and last vector inside along
+// every padded dim) reads the source through the same slices; one that
+// touches the border reads each vector at clamped indices (always in bounds)
+// and blends it with the padding value where the unclamped index fell
+// outside. The padded tensor is then dead and never allocated.
 //
 //===----------------------------------------------------------------------===//
 
