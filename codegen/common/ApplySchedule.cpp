@@ -42,6 +42,12 @@ Operation *findMarked(func::FuncOp kernel, StringRef attr) {
   return found;
 }
 
+/// The kernel's root kind (`tilec.root`), or "" when it has none.
+std::string rootKindOf(func::FuncOp kernel) {
+  Operation *root = findMarked(kernel, kRootAttr);
+  return root ? cast<StringAttr>(root->getAttr(kRootAttr)).str() : "";
+}
+
 int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
   for (int64_t d = std::min(n, cap); d > 1; --d)
     if (n % d == 0)
@@ -176,8 +182,7 @@ int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &note
   // Row-wise normalizations duplicate only elementwise producers (each use of
   // a fused producer is recomputed): cheap next to their memory traffic, so
   // up to 2x is worth the parallelism. Anything with a contraction: 25%.
-  Operation *root = findMarked(kernel, kRootAttr);
-  StringRef kind = root ? cast<StringAttr>(root->getAttr(kRootAttr)).getValue() : "";
+  std::string kind = rootKindOf(kernel);
   int64_t maxExtraPercent = kind == "layer_norm" || kind == "softmax" || kind == "reduce" ? 100 : 25;
   func::FuncOp backup = kernel.clone();
   IRRewriter rewriter(kernel.getContext());
@@ -566,10 +571,9 @@ DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
 KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
                                          const Target &target) {
   KernelPlan plan;
-  Operation *rootOp = findMarked(kernel, kRootAttr);
-  std::string kind = rootOp ? cast<StringAttr>(rootOp->getAttr(kRootAttr)).str() : "";
+  std::string kind = rootKindOf(kernel);
   if (s.conv == ConvAlgorithm::Gemm)
-    if (auto conv = dyn_cast_or_null<linalg::Conv2DNchwFchwOp>(rootOp)) {
+    if (auto conv = dyn_cast_or_null<linalg::Conv2DNchwFchwOp>(findMarked(kernel, kRootAttr))) {
       IRRewriter rewriter(kernel.getContext());
       (void)convToGemm(rewriter, conv);
     }

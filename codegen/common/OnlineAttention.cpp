@@ -213,13 +213,20 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
   SmallVector<Value> offsets;
   for (auto [iv, t] : llvm::zip(forall.getInductionVars(), tile))
     offsets.push_back(b.create<arith::MulIOp>(loc, iv, b.create<arith::ConstantIndexOp>(loc, t)));
-  auto slice = [&](Value x, RankedTensorType type, bool queryRows) {
-    SmallVector<OpFoldResult> off, sizes, strides(rank, b.getIndexAttr(1));
+  // The workgroup's block of a [lead..., rows, cols] tensor: the leading dims
+  // (and the query rows with `queryRows`) tiled, the rest whole.
+  SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+  auto block = [&](RankedTensorType type, bool queryRows) {
+    SmallVector<OpFoldResult> off, sizes;
     for (int64_t d = 0; d < rank; ++d) {
       bool tiled = d + 2 < rank || (queryRows && d == rank - 2);
       off.push_back(tiled ? OpFoldResult(offsets[d]) : b.getIndexAttr(0));
       sizes.push_back(b.getIndexAttr(tiled ? tile[d] : type.getDimSize(d)));
     }
+    return std::make_pair(off, sizes);
+  };
+  auto slice = [&](Value x, RankedTensorType type, bool queryRows) {
+    auto [off, sizes] = block(type, queryRows);
     return b.create<tensor::ExtractSliceOp>(loc, x, off, sizes, strides).getResult();
   };
   Streams st{slice(q, qType, true), slice(k, kType, false), slice(v, vType, false),
@@ -256,16 +263,9 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
                             });
   result.getDefiningOp()->setAttr(kConsumerAttr, b.getUnitAttr());
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  {
-    SmallVector<OpFoldResult> off, sizes, strides(rank, b.getIndexAttr(1));
-    for (int64_t d = 0; d < rank; ++d) {
-      bool tiled = d + 1 < rank;
-      off.push_back(tiled ? OpFoldResult(offsets[d]) : b.getIndexAttr(0));
-      sizes.push_back(b.getIndexAttr(tiled ? tile[d] : valueDim));
-    }
-    b.create<tensor::ParallelInsertSliceOp>(loc, result, forall.getRegionOutArgs()[0], off, sizes,
-                                            strides);
-  }
+  auto [outOffsets, outSizes] = block(outType, true);
+  b.create<tensor::ParallelInsertSliceOp>(loc, result, forall.getRegionOutArgs()[0], outOffsets,
+                                          outSizes, strides);
   pv.getResult(0).replaceAllUsesWith(forall.getResult(0));
   eraseDeadOps(kernel);
   return grid;

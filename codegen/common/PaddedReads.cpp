@@ -255,7 +255,7 @@ LogicalResult rewriteRead(RewriterBase &rewriter, vector::TransferReadOp read) {
       // The unpadded index, clamped into the source; `inside` when the
       // clamp did nothing (one unsigned compare covers both ends).
       Value shifted = rewriter.create<arith::SubIOp>(
-          loc, base[d], getValueOrCreateConstantIndexOp(rewriter, loc, low[d]));
+          loc, base[d], lowValue(d));
       Value size = rewriter.create<tensor::DimOp>(loc, source, d);
       Value last = rewriter.create<arith::SubIOp>(loc, size, one);
       Value clamped = rewriter.create<arith::MinSIOp>(
@@ -267,7 +267,7 @@ LogicalResult rewriteRead(RewriterBase &rewriter, vector::TransferReadOp read) {
     for (int64_t d = 0; d < rank; ++d)
       if (!padded(d) || d == innerBase)
         base[d] = rewriter.create<arith::SubIOp>(
-            loc, base[d], getValueOrCreateConstantIndexOp(rewriter, loc, low[d]));
+            loc, base[d], lowValue(d));
     Value piece = rewriter.create<vector::TransferReadOp>(
         loc, pieceType, source, base, AffineMapAttr::get(pieceMap), padValue, Value(), inBounds);
     if (inside) {
