@@ -16,6 +16,7 @@
 #include "codegen/common/ApplySchedule.h"
 #include "codegen/common/LowerToLinalg.h"
 #include "codegen/gpu/GpuBackend.h"
+#include "codegen/gpu/GpuThreads.h"
 #include "ir/Weights.h"
 #include "tilec/artifact_format.h"
 
@@ -216,7 +217,17 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
   for (auto [i, d] : llvm::enumerate(dispatches)) {
     std::string signature = d.getSignature().str();
     art::Kernel kernel;
-    auto found = kernelBySignature.find(signature);
+    SmallVector<Value> values(d->getOperands());
+    llvm::append_range(values, d->getResults());
+    // GPU kernels may assume 16-byte aligned buffers (vector loads) only if
+    // every dispatch that runs them passes such buffers; a dispatch writing
+    // into a slice (an in-place concat) may not, and gets its own kernel.
+    bool aligned = options.target.kind != TargetKind::Cpu;
+    for (Value v : values) {
+      FailureOr<art::BufferRef> ref = planner.refFor(v);
+      aligned &= succeeded(ref) && ref->offset % 16 == 0;
+    }
+    auto found = kernelBySignature.find(signature + (aligned ? "" : " unaligned"));
     if (found == kernelBySignature.end()) {
       std::string symbol = "tilec_k" + std::to_string(report.kernels.size());
       if (options.progress)
@@ -237,13 +248,18 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
       kr.signature = signature;
       Schedule schedule = chooseSchedule(*func, signature, options, kr.notes);
       KernelPlan kp = applySchedule(*func, schedule, options.target);
+      if (options.target.threaded())
+        kp.notes += mapToThreads(*func, schedule, options.target);
+      if (aligned)
+        (*func)->setAttr(kArgsAlignedAttr, UnitAttr::get(ctx));
       kr.schedule = schedule.str();
       kr.grid = kp.grid;
       kr.vectorized = kp.vectorized;
       kr.notes += kp.notes;
-      kernelBySignature[signature] = report.kernels.size();
+      std::string key = signature + (aligned ? "" : " unaligned");
+      kernelBySignature[key] = report.kernels.size();
       report.kernels.push_back(kr);
-      found = kernelBySignature.find(signature);
+      found = kernelBySignature.find(key);
     }
     KernelReport &kr = report.kernels[found->second];
     ++kr.dispatches;
@@ -251,8 +267,6 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
     kernel.signature = signature;
     kernel.schedule = kr.schedule;
     kernel.grid = kr.grid;
-    SmallVector<Value> values(d->getOperands());
-    llvm::append_range(values, d->getResults());
     for (Value v : values) {
       FailureOr<art::BufferRef> ref = planner.refFor(v);
       if (failed(ref))

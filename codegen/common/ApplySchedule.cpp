@@ -577,7 +577,7 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
       IRRewriter rewriter(kernel.getContext());
       (void)convToGemm(rewriter, conv);
     }
-  int64_t streamed = target.kind == TargetKind::Cpu && kind == "attention"
+  int64_t streamed = !target.threaded() && kind == "attention"
                          ? streamAttention(kernel, s, kAttentionKeyBlock)
                          : 0;
   if (streamed > 0) {
@@ -590,7 +590,7 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
   if (plan.grid > 1)
     movePadsIntoTiles(kernel);
   // Register tiles are a CPU knob; GPU kernels map the tile onto threads.
-  if (!s.registerTile.empty() && target.kind == TargetKind::Cpu) {
+  if (!s.registerTile.empty() && !target.threaded()) {
     // One root at a time, found afresh: tiling one root canonicalizes the
     // function, which may replace the others (two in an attention kernel).
     constexpr StringLiteral kPending = "tilec.pending_root";

@@ -37,6 +37,9 @@ namespace tilec::codegen {
 /// Attribute names marking the root and the result-writing op of a kernel.
 inline constexpr llvm::StringLiteral kRootAttr = "tilec.root";
 inline constexpr llvm::StringLiteral kConsumerAttr = "tilec.consumer";
+/// On a GPU kernel whose buffers all start on 16 bytes in every dispatch
+/// that runs it (set by compileModel): vector loads may assume it.
+inline constexpr llvm::StringLiteral kArgsAlignedAttr = "tilec.args_aligned";
 /// On an attention kernel's score contraction: the softmax scale (f64).
 inline constexpr llvm::StringLiteral kAttentionScaleAttr = "tilec.attention_scale";
 

@@ -52,14 +52,68 @@ bool reducesInner(const DispatchShape &shape) {
          shape.rootKind == "reduce" || shape.rootKind == "attention";
 }
 
+/// Whether a root is a contraction whose loops are the result dims followed
+/// by one reduction (every "matmul" root: GEMMs, batched and linear layers).
+bool isGemmLike(const DispatchShape &shape) {
+  size_t rank = shape.resultShape.size();
+  if (shape.rootKind != "matmul" || rank < 2 || shape.rootLoops.size() != rank + 1 ||
+      shape.rootReduction.size() != rank + 1 || !shape.rootReduction.back())
+    return false;
+  for (size_t i = 0; i < rank; ++i)
+    if (shape.rootReduction[i] || shape.rootLoops[i] != shape.resultShape[i])
+      return false;
+  return true;
+}
+
+/// GPU GEMMs: blocks of up to 64x64 outputs (one batch entry), 4x4 outputs
+/// per thread (256 threads), and K staged through workgroup memory in blocks
+/// of up to 16: per K block the block's threads copy a [64, 16] slice of A
+/// and a [16, 64] slice of B into workgroup memory (vector loads along the
+/// contiguous dim), then each thread multiplies its 4 rows by its 4 columns
+/// out of workgroup memory into 16 accumulators in registers.
+std::optional<Schedule> defaultGpuGemmSchedule(const DispatchShape &shape, const Target &target) {
+  if (!isGemmLike(shape))
+    return std::nullopt;
+  size_t rank = shape.resultShape.size();
+  int64_t m = shape.resultShape[rank - 2], n = shape.resultShape[rank - 1];
+  int64_t k = shape.rootLoops.back();
+  Schedule s;
+  s.vectorWidth = 1;
+  s.workgroupTile.assign(rank, 1);
+  s.registerTile.assign(rank + 1, 1);
+  int64_t bn = divisorAtMost(n, 64), bm = divisorAtMost(m, 64);
+  int64_t tn = divisorAtMost(bn, 4), tm = divisorAtMost(bm, 4);
+  // Awkward sizes (prime rows, 197 tokens) give thin tiles; keep the block
+  // at most 256 threads by shrinking its rows.
+  while ((bm / tm) * (bn / tn) > 256) {
+    bm = divisorAtMost(m, bm - 1);
+    tm = divisorAtMost(bm, 4);
+  }
+  s.workgroupTile[rank - 2] = bm;
+  s.workgroupTile[rank - 1] = bn;
+  s.registerTile[rank - 2] = tm;
+  s.registerTile[rank - 1] = tn;
+  s.registerTile[rank] = 0;
+  int64_t bk = divisorAtMost(k, 16);
+  // Staged slices of A and B, and the block's accumulators when an epilogue
+  // reads them (bounded above by keeping them always).
+  if ((bm * bk + bk * bn + bm * bn) * 4 <= target.sharedMemoryBytes) {
+    s.cacheTile.assign(rank + 1, 0);
+    s.cacheTile[rank] = bk;
+  }
+  return s;
+}
+
 /// GPU: a block's tile holds at most 256 outputs, one per thread (one row per
 /// thread for row-wise normalizations, whose innermost dimension stays whole);
 /// tiles are taken from the innermost dimensions so that neighbouring threads
 /// touch neighbouring addresses.
-Schedule defaultGpuSchedule(const DispatchShape &shape) {
+Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
   Schedule s;
   s.vectorWidth = 1;
   const std::vector<int64_t> &dims = shape.resultShape;
+  if (std::optional<Schedule> gemm = defaultGpuGemmSchedule(shape, target))
+    return *gemm;
   std::vector<int64_t> tile(dims.size(), 1);
   bool keepInner = reducesInner(shape) && !dims.empty();
   int64_t threads = 1, budget = 256;
@@ -73,6 +127,47 @@ Schedule defaultGpuSchedule(const DispatchShape &shape) {
   }
   s.workgroupTile = tile;
   return s;
+}
+
+/// GPU targets: `reg` is the thread tile and `cache` the K block staged in
+/// workgroup memory, both for GEMM-like roots only.
+std::string verifyGpuTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
+  if (s.panelCopy != PanelCopy::Auto)
+    return "pack=on|off is a CPU knob (GPU kernels stage operands when cache is set)";
+  if (s.registerTile.empty() && s.cacheTile.empty())
+    return "";
+  if (!isGemmLike(shape))
+    return "reg and cache on a GPU target (thread tile, K block in workgroup memory) apply to "
+           "matmul roots, not a " + shape.rootKind;
+  if (s.registerTile.empty())
+    return "cache on a GPU target needs reg (the thread tile it is staged for)";
+  size_t rank = shape.resultShape.size();
+  std::vector<int64_t> block(rank);
+  int64_t threads = 1, outputs = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t dim = shape.resultShape[i];
+    block[i] = s.workgroupTile.empty() || s.workgroupTile[i] == 0 ? dim : s.workgroupTile[i];
+    int64_t t = s.registerTile[i] == 0 ? block[i] : s.registerTile[i];
+    if (block[i] % t != 0)
+      return "reg size " + std::to_string(t) + " does not divide the block's dim " +
+             std::to_string(i) + " (" + std::to_string(block[i]) + ")";
+    threads *= block[i] / t;
+    outputs *= block[i];
+  }
+  if (s.registerTile[rank] > 1)
+    return "reg splits K on a GPU target; give 0 or 1 for the reduction (cache blocks it)";
+  if (threads > 1024)
+    return "the thread tile makes " + std::to_string(threads) + " threads per block; at most 1024";
+  if (!s.cacheTile.empty()) {
+    int64_t bk = s.cacheTile[rank] == 0 ? shape.rootLoops[rank] : s.cacheTile[rank];
+    int64_t rows = outputs / block[rank - 1], cols = outputs / block[rank - 2];
+    int64_t bytes = 4 * (rows * bk + bk * cols + outputs);
+    if (bytes > target.sharedMemoryBytes)
+      return "the staged K block and accumulators need " + std::to_string(bytes) +
+             " bytes of workgroup memory; the target has " +
+             std::to_string(target.sharedMemoryBytes);
+  }
+  return "";
 }
 
 } // namespace
@@ -123,8 +218,8 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
 Schedule tilec::codegen::defaultSchedule(const DispatchShape &shape, const Target &target) {
   Schedule s;
   s.vectorWidth = target.vectorLanesF32();
-  if (target.kind != TargetKind::Cpu)
-    return defaultGpuSchedule(shape);
+  if (target.threaded())
+    return defaultGpuSchedule(shape, target);
   // 1. Workgroups: split the result from the outermost dimension until a tile
   //    holds about a quarter of L2 (room for its operands), then keep
   //    splitting until there are enough workgroups to balance 8 threads.
@@ -348,6 +443,10 @@ std::string tilec::codegen::verifySchedule(const Schedule &s, const DispatchShap
                " inside a reduction loop (the accumulators would leave the registers)";
       reductionSeen |= reduction;
     }
+  }
+  if (target.threaded()) {
+    if (std::string why = verifyGpuTiles(s, shape, target); !why.empty())
+      return why;
   }
   if (s.conv == ConvAlgorithm::Gemm && !shape.conv1x1)
     return "conv=gemm needs a 1x1, stride-1, unpadded convolution";

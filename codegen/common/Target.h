@@ -26,6 +26,15 @@ struct Target {
   int64_t l1Bytes = 48 * 1024;     ///< per-core L1 data cache (CPU)
   int64_t l2Bytes = 2048 * 1024;   ///< per-core L2 (CPU)
   int64_t sharedMemoryBytes = 48 * 1024; ///< per workgroup (GPU)
+  /// A CPU target that runs kernels as a GPU target schedules them: GPU
+  /// default schedules, blocks as workgroups, a block's threads one after
+  /// another (each thread loop is a barrier-separated step, so running them
+  /// in turn is one valid interleaving), workgroup memory on the stack. Tests
+  /// use it to check GPU tiling against the reference without a GPU.
+  bool simt = false;
+
+  /// Whether kernels are scheduled for GPU threads (a GPU, or `simt`).
+  bool threaded() const { return kind != TargetKind::Cpu || simt; }
 
   /// "cpu:sapphirerapids", "cuda:sm_90", "rocm:gfx90a": the artifact's target.
   std::string str() const;

@@ -29,6 +29,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
@@ -85,9 +86,7 @@ std::string tilec::codegen::printModule(ModuleOp module) {
   return text;
 }
 
-namespace {
-
-LogicalResult lowerVectorsAndMath(ModuleOp module) {
+LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
   // Masked transfers (partial register tiles) first become transfers with a
   // mask operand, so the lowerings below see one op instead of a mask region.
@@ -110,6 +109,8 @@ LogicalResult lowerVectorsAndMath(ModuleOp module) {
   populateMathPolynomialApproximationPatterns(patterns);
   return applyPatternsAndFoldGreedily(module, std::move(patterns));
 }
+
+namespace {
 
 /// Adds `void <name>(ptr buffers, i64 workgroup)` calling the lowered kernel
 /// `<name>.impl(ptr, ..., i64)`, and makes the impl internal.
@@ -183,6 +184,19 @@ LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptio
   for (auto func : kernels.getOps<func::FuncOp>()) {
     if (!outline)
       break;
+    // Thread loops inside a workgroup (the simt target's) run one after
+    // another: each is a barrier-separated step of the block.
+    SmallVector<scf::ForallOp> threadLoops;
+    func.walk([&](scf::ForallOp f) {
+      if (f->getParentOfType<scf::ForallOp>())
+        threadLoops.push_back(f);
+    });
+    IRRewriter rewriter(func.getContext());
+    for (scf::ForallOp f : threadLoops) {
+      rewriter.setInsertionPoint(f);
+      if (failed(scf::forallToForLoop(rewriter, f)))
+        return func.emitError("internal error: cannot serialize a thread loop");
+    }
     FailureOr<int64_t> grid = outlineWorkgroups(func);
     if (failed(grid))
       return failure();
@@ -192,7 +206,7 @@ LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptio
   return success();
 }
 
-void tilec::codegen::vectorizeCopies(ModuleOp kernels) {
+void tilec::codegen::vectorizeCopies(ModuleOp kernels, int64_t maxChunk) {
   // Left as scalar loops, a concat along the innermost dim (channels last)
   // became a nest LLVM unrolled fully: 40 s to compile 25 copies of
   // [14, 14, 32]. Instead: loops over every dim but the last, which moves in
@@ -207,7 +221,7 @@ void tilec::codegen::vectorizeCopies(ModuleOp kernels) {
   for (linalg::CopyOp copy : copies) {
     auto type = cast<MemRefType>(copy.getDpsInits()[0].getType());
     int64_t inner = type.getShape().back(), chunk = 1;
-    for (int64_t d = std::min<int64_t>(inner, 64); d >= 1; --d)
+    for (int64_t d = std::min<int64_t>(inner, maxChunk); d >= 1; --d)
       if (inner % d == 0) {
         chunk = d;
         break;

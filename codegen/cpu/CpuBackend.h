@@ -51,8 +51,14 @@ mlir::LogicalResult bufferizeKernels(mlir::ModuleOp kernels, const DumpOptions &
                                      int64_t stackBytes = 262144);
 
 /// Static copies between buffers (concat slices, copy-outs) as loops over all
-/// but the innermost dim, which moves in vector chunks (CPU).
-void vectorizeCopies(mlir::ModuleOp kernels);
+/// but the innermost dim, which moves in vector chunks of at most `maxChunk`
+/// elements (64 on CPUs; 4 on GPUs: one 16-byte load per thread).
+void vectorizeCopies(mlir::ModuleOp kernels, int64_t maxChunk = 64);
+
+/// Vector lowering shared by every target: contractions to outer products
+/// (FMAs), n-D transfers and masks to simpler forms, math functions to
+/// polynomials.
+mlir::LogicalResult lowerVectorsAndMath(mlir::ModuleOp module);
 
 /// Writes `text` to `<dump.directory>/<name>` when dumping is on.
 /// (`text` is only evaluated when dumping: printing a large module is slow.)

@@ -26,7 +26,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -42,6 +44,7 @@
 #include "llvm/Support/Program.h"
 
 #include <fstream>
+#include <set>
 
 using namespace mlir;
 using namespace tilec::codegen;
@@ -51,58 +54,60 @@ namespace {
 
 constexpr int64_t kMaxThreads = 1024;
 
-Operation *findConsumer(func::FuncOp kernel) {
-  Operation *found = nullptr;
-  kernel.walk([&](Operation *op) {
-    if (op->hasAttr(kConsumerAttr))
-      found = op;
-  });
-  return found;
+int64_t product(ArrayRef<int64_t> v) {
+  int64_t p = 1;
+  for (int64_t x : v)
+    p *= x;
+  return p;
 }
 
-/// Step 1. Returns false (kernel unchanged) when threads cannot be formed.
-bool tileThreads(func::FuncOp kernel, bool keepInner) {
-  auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findConsumer(kernel));
-  if (!consumer || consumer->getNumResults() != 1)
-    return false;
-  AffineMap outMap = consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0));
-  SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
-  SmallVector<int64_t> tiles(ranges.size(), 0);
-  int64_t threads = 1;
-  unsigned results = outMap.getNumResults();
-  for (auto [i, expr] : llvm::enumerate(outMap.getResults())) {
-    auto dim = dyn_cast<AffineDimExpr>(expr);
-    if (!dim || (keepInner && i + 1 == results) || ranges[dim.getPosition()] == 1)
-      continue;
-    tiles[dim.getPosition()] = 1;
-    threads *= ranges[dim.getPosition()];
+bool isWorkgroup(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  auto space = memref ? dyn_cast_or_null<gpu::AddressSpaceAttr>(memref.getMemorySpace()) : nullptr;
+  return space && space.getValue() == gpu::AddressSpace::Workgroup;
+}
+
+/// The thread loops of a block's body: every scf.forall in it, directly or
+/// inside sequential loops (a K loop). False when the body does other work
+/// with side effects outside them, which all threads would repeat.
+bool collectThreadLoops(Block &body, SmallVector<scf::ForallOp> &loops) {
+  for (Operation &op : body) {
+    if (auto forall = dyn_cast<scf::ForallOp>(op)) {
+      loops.push_back(forall);
+    } else if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      if (!collectThreadLoops(*loop.getBody(), loops))
+        return false;
+    } else if (!isMemoryEffectFree(&op) && !isa<scf::InParallelOp, scf::YieldOp>(op) &&
+               !(isa<memref::AllocOp, memref::AllocaOp>(op) &&
+                 isWorkgroup(op.getResult(0).getType())) &&
+               !(isa<memref::DeallocOp>(op) && isWorkgroup(op.getOperand(0).getType()))) {
+      return false;
+    }
   }
-  if (threads <= 1 || threads > kMaxThreads)
-    return false;
-  func::FuncOp backup = kernel.clone();
-  IRRewriter rewriter(kernel.getContext());
-  rewriter.setInsertionPoint(consumer);
-  scf::SCFTileAndFuseOptions options;
-  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(kernel.getContext(), tiles))
-      .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-  auto result = scf::tileConsumerAndFuseProducersUsingSCF(
-      rewriter, cast<TilingInterface>(consumer.getOperation()), options);
-  bool ok = succeeded(result);
-  if (ok) {
-    for (auto [original, replacement] : result->replacements)
-      rewriter.replaceAllUsesWith(original, replacement);
-    Operation *threadLoop = result->loops.front().getOperation();
-    // Every linalg op must now be inside the thread loop (dead ones aside).
-    eraseDeadOps(kernel);
-    kernel.walk([&](linalg::LinalgOp op) {
-      if (!threadLoop->isProperAncestor(op))
-        ok = false;
-    });
+  return true;
+}
+
+/// Each thread loop runs on the block's threads (thread id = its linear
+/// index; threads beyond its trip count skip it), followed by a barrier when
+/// the block has several, so that the next one sees what it wrote.
+void mapThreadLoops(RewriterBase &rewriter, ArrayRef<scf::ForallOp> loops, int64_t threads,
+                    Location loc) {
+  for (scf::ForallOp loop : loops) {
+    int64_t trips = product(*forallTripCounts(loop));
+    if (loops.size() > 1) {
+      rewriter.setInsertionPointAfter(loop);
+      rewriter.create<gpu::BarrierOp>(loc);
+    }
+    rewriter.setInsertionPoint(loop);
+    Value tid = rewriter.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
+    if (trips < threads) {
+      Value bound = rewriter.create<arith::ConstantIndexOp>(loc, trips);
+      Value inside = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, tid, bound);
+      auto guard = rewriter.create<scf::IfOp>(loc, inside, /*withElseRegion=*/false);
+      rewriter.moveOpBefore(loop, guard.thenBlock()->getTerminator());
+    }
+    inlineForall(rewriter, loop, tid);
   }
-  if (!ok)
-    kernel.getBody().takeBody(backup.getBody());
-  backup.erase();
-  return ok;
 }
 
 /// Step 3: `func.func @k` (bufferized) -> `gpu.module @k_module { gpu.func @k }`.
@@ -124,7 +129,7 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
     rewriter.setInsertionPoint(ret);
     rewriter.replaceOpWithNewOp<gpu::ReturnOp>(ret);
   });
-  // Blocks: the top-level forall; threads: a forall directly inside it.
+  // Blocks: the top-level forall; threads: the foralls inside it.
   SmallVector<scf::ForallOp> blocks;
   for (Operation &op : entry)
     if (auto f = dyn_cast<scf::ForallOp>(op))
@@ -135,30 +140,23 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
   if (blocks.size() == 1) {
     scf::ForallOp blockLoop = blocks.front();
     SmallVector<scf::ForallOp> threadLoops;
-    bool sharedWork = false;
-    for (Operation &op : *blockLoop.getBody()) {
-      if (auto f = dyn_cast<scf::ForallOp>(op))
-        threadLoops.push_back(f);
-      else if (!isMemoryEffectFree(&op) && !isa<scf::InParallelOp>(op))
-        sharedWork = true;
-    }
+    bool sharedWork = !collectThreadLoops(*blockLoop.getBody(), threadLoops);
     auto blockTrips = forallTripCounts(blockLoop);
     if (!blockTrips)
       return failure();
     launch.grid = 1;
     for (int64_t t : *blockTrips)
       launch.grid *= t;
-    if (threadLoops.size() == 1 && !sharedWork) {
-      auto threadTrips = forallTripCounts(threadLoops.front());
-      if (!threadTrips)
+    int64_t threads = 0;
+    for (scf::ForallOp loop : threadLoops) {
+      auto trips = forallTripCounts(loop);
+      if (!trips)
         return failure();
-      int64_t threads = 1;
-      for (int64_t t : *threadTrips)
-        threads *= t;
+      threads = std::max(threads, product(*trips));
+    }
+    if (!threadLoops.empty() && !sharedWork && threads <= kMaxThreads) {
       launch.block = {threads};
-      rewriter.setInsertionPoint(threadLoops.front());
-      Value tid = rewriter.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
-      inlineForall(rewriter, threadLoops.front(), tid);
+      mapThreadLoops(rewriter, threadLoops, threads, loc);
     } else {
       // One thread runs the block's tile: thread loops become sequential.
       for (scf::ForallOp f : threadLoops) {
@@ -179,6 +177,21 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
       rewriter.clone(*global);
     }
   });
+  // Workgroup memory (staged operands, block accumulators) becomes the
+  // function's workgroup attributions.
+  SmallVector<Operation *> workgroupAllocs;
+  gpuFunc.walk([&](Operation *op) {
+    if (isa<memref::AllocOp, memref::AllocaOp>(op) && isWorkgroup(op->getResult(0).getType()))
+      workgroupAllocs.push_back(op);
+  });
+  for (Operation *op : workgroupAllocs) {
+    auto type = cast<MemRefType>(op->getResult(0).getType());
+    BlockArgument buffer = gpuFunc.addWorkgroupAttribution(type, op->getLoc());
+    for (Operation *user : llvm::make_early_inc_range(op->getUsers()))
+      if (isa<memref::DeallocOp>(user))
+        rewriter.eraseOp(user);
+    rewriter.replaceOp(op, buffer);
+  }
   // Per-thread temporaries become private attributions (address space 5 on
   // AMDGPU, local on NVPTX), seen through a cast as ordinary memrefs.
   SmallVector<memref::AllocaOp> allocas;
@@ -246,19 +259,18 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
                                     const DumpOptions &dump, std::vector<art::GpuCode> &code,
                                     std::vector<GpuLaunch> &launches, std::string &error) {
   bool cuda = target.kind == TargetKind::Cuda;
-  // 1. Threads.
-  for (auto func : llvm::make_early_inc_range(kernels.getOps<func::FuncOp>())) {
-    DispatchShape shape = describeKernel(func);
-    bool keepInner = shape.rootKind == "softmax" || shape.rootKind == "layer_norm" ||
-                     shape.rootKind == "reduce" || shape.rootKind == "attention";
-    if (tileThreads(func, keepInner))
-      movePadsIntoTiles(func);
-  }
+  // 1. Threads: mapToThreads (GpuThreads.cpp) ran after applySchedule.
   // 2. Buffers.
   std::map<std::string, int64_t> unused;
   if (failed(bufferizeKernels(kernels, dump, unused, /*outline=*/false, /*stackBytes=*/1 << 20)))
     return error = "bufferizing the GPU kernels failed (see the diagnostics above)", false;
+  // Thread-sized copies (staging into workgroup memory) as vector loads.
+  vectorizeCopies(kernels, 4);
   // 3. gpu.module per kernel.
+  std::set<std::string> aligned;
+  for (auto func : kernels.getOps<func::FuncOp>())
+    if (func->hasAttr(kArgsAlignedAttr))
+      aligned.insert(func.getName().str());
   kernels->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(kernels.getContext()));
   for (auto func : llvm::make_early_inc_range(kernels.getOps<func::FuncOp>())) {
     FailureOr<GpuLaunch> launch = outlineToGpu(func, kernels);
@@ -268,11 +280,15 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
              false;
     launches.push_back(*launch);
   }
-  {
-    RewritePatternSet patterns(kernels.getContext());
-    populateMathPolynomialApproximationPatterns(patterns);
-    (void)applyPatternsAndFoldGreedily(kernels, std::move(patterns));
-  }
+  // Thread-tile accumulators leave the K loop: with views folded into the
+  // accesses and invariant code hoisted, each thread's vector.transfer_read /
+  // transfer_write pair of its accumulator tile becomes a loop-carried vector
+  // (registers). Safe here: the pair touches only the thread's own tile.
+  if (failed(runPassPipeline(kernels, "fold-memref-alias-ops,cse,loop-invariant-code-motion,cse")))
+    return error = "internal error: simplifying the GPU kernels failed", false;
+  kernels.walk([](gpu::GPUFuncOp f) { linalg::hoistRedundantVectorTransfers(f); });
+  if (failed(lowerVectorsAndMath(kernels)))
+    return error = "internal error: lowering the GPU kernels' vector ops failed", false;
   dumpStage(dump, "3-gpu.mlir", [&] { return printModule(kernels); });
   // 4. Lower and serialize.
   std::string toolkit = cuda ? "/usr/local/cuda" : rocmToolkit(error);
@@ -286,12 +302,28 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
                              : "convert-gpu-to-rocdl{use-bare-ptr-memref-call-conv=true "
                                "runtime=HIP}";
   convert += ",convert-math-to-llvm";
-  std::string pipeline = "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,arith-expand,"
+  std::string pipeline = "convert-linalg-to-loops,convert-vector-to-scf{full-unroll=true},"
+                         "lower-affine,convert-scf-to-cf,arith-expand,"
                          "expand-strided-metadata,lower-affine," +
-                         attach + ",gpu.module(" + convert + ",reconcile-unrealized-casts)," +
-                         "gpu-module-to-binary{format=" + (cuda ? "isa" : "bin") +
-                         " toolkit=" + toolkit + "}";
+                         attach + ",gpu.module(" + convert +
+                         ",reconcile-unrealized-casts)";
   LogicalResult lowered = runPassPipeline(kernels, pipeline);
+  if (succeeded(lowered)) {
+    // Buffers of kernels marked aligned start on 16 bytes (the runtime's
+    // allocations and the memory plan's offsets): LLVM can then prove vector
+    // loads of 4 floats aligned and emit them as one ld.v4 / global_load_x4.
+    kernels.walk([&](LLVM::LLVMFuncOp f) {
+      if (!aligned.count(f.getName().str()))
+        return;
+      for (unsigned i = 0; i < f.getNumArguments(); ++i)
+        if (isa<LLVM::LLVMPointerType>(f.getArgument(i).getType()))
+          f.setArgAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                       IntegerAttr::get(IntegerType::get(f.getContext(), 64), 16));
+    });
+    lowered = runPassPipeline(kernels, "gpu-module-to-binary{format=" +
+                                           std::string(cuda ? "isa" : "bin") +
+                                           " toolkit=" + toolkit + "}");
+  }
   if (!cuda)
     llvm::sys::fs::remove_directories(toolkit);
   if (failed(lowered))

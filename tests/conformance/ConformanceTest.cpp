@@ -308,7 +308,8 @@ std::vector<size_t> windowedCases() {
 /// failure is returned in `status` (the caller decides whether it is one).
 ::testing::AssertionResult compileAndLoad(Prepared &p, const codegen::CompileOptions &options,
                                           const std::string &tag, tilec_model *&model,
-                                          tilec_status *&status) {
+                                          tilec_status *&status,
+                                          codegen::CompileReport *reportOut = nullptr) {
   std::string path = (std::filesystem::temp_directory_path() /
                       ("tilec-conformance-" + tag + "-" + std::to_string(::getpid()) + ".tilec"))
                          .string();
@@ -320,6 +321,8 @@ std::vector<size_t> windowedCases() {
   for (const codegen::KernelReport &k : report.kernels)
     if (k.notes.find("requested schedule rejected") != std::string::npos)
       return ::testing::AssertionFailure() << k.symbol << ": " << k.notes;
+  if (reportOut)
+    *reportOut = report;
   tilec_load_options load{2};
   status = tilec_model_load(path.c_str(), &load, &model);
   std::filesystem::remove(path);
@@ -404,6 +407,111 @@ INSTANTIATE_TEST_SUITE_P(CpuNchw, Conformance,
                                             ::testing::ValuesIn(kVariants),
                                             ::testing::Values("nchw")),
                          conformanceName);
+
+/// Schedules of the simt target (GPU tiling run on the CPU): the GPU default;
+/// thread tiles without workgroup-memory staging; small blocks with odd
+/// thread tiles and K in its smallest blocks (several staged K steps).
+enum class SimtVariant { Default, Unstaged, SmallBlocks };
+const SimtVariant kSimtVariants[] = {SimtVariant::Default, SimtVariant::Unstaged,
+                                     SimtVariant::SmallBlocks};
+
+std::string simtVariantName(SimtVariant v) {
+  switch (v) {
+  case SimtVariant::Default:
+    return "gpu_default";
+  case SimtVariant::Unstaged:
+    return "gpu_unstaged";
+  case SimtVariant::SmallBlocks:
+    return "gpu_small_blocks";
+  }
+  return "?";
+}
+
+int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
+  for (int64_t d = std::min(n, cap); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+codegen::Schedule editSimt(const codegen::Schedule &d, SimtVariant v,
+                           const codegen::DispatchShape &shape, const codegen::Target &target) {
+  codegen::Schedule s = d;
+  if (s.registerTile.empty())
+    return s;
+  size_t rank = shape.resultShape.size();
+  switch (v) {
+  case SimtVariant::Default:
+    return s;
+  case SimtVariant::Unstaged:
+    s.cacheTile.clear();
+    break;
+  case SimtVariant::SmallBlocks: {
+    for (size_t i = 0; i + 2 < rank; ++i)
+      s.workgroupTile[i] = 1;
+    for (size_t i = rank - 2; i < rank; ++i) {
+      s.workgroupTile[i] = largestDivisorAtMost(shape.resultShape[i], 6);
+      s.registerTile[i] = largestDivisorAtMost(s.workgroupTile[i], 3);
+    }
+    int64_t k = shape.rootLoops[rank];
+    s.cacheTile.assign(rank + 1, 0);
+    s.cacheTile[rank] = k;
+    for (int64_t b = 2; b < k; ++b)
+      if (k % b == 0) {
+        s.cacheTile[rank] = b;
+        break;
+      }
+    break;
+  }
+  }
+  // A variant that is illegal for this shape is the default again.
+  return codegen::verifySchedule(s, shape, target).empty() ? s : d;
+}
+
+/// (case, simt schedule variant).
+class SimtConformance : public ::testing::TestWithParam<std::tuple<size_t, SimtVariant>> {};
+
+TEST_P(SimtConformance, MatchesReference) {
+  const Case &c = kCases[std::get<0>(GetParam())];
+  SimtVariant variant = std::get<1>(GetParam());
+  DialectRegistry registry;
+  codegen::registerCodegenDialects(registry);
+  Prepared p(registry);
+  ASSERT_TRUE(prepare(c, p));
+  codegen::CompileOptions options;
+  options.target = codegen::hostTarget();
+  options.target.simt = true;
+  options.scheduleFor = [&](const std::string &, const codegen::Schedule &d,
+                            const codegen::DispatchShape &shape) {
+    return std::optional<codegen::Schedule>(editSimt(d, variant, shape, options.target));
+  };
+  tilec_model *model = nullptr;
+  tilec_status *status = nullptr;
+  codegen::CompileReport report;
+  ASSERT_TRUE(compileAndLoad(p, options,
+                             std::string(c.name) + "-" + simtVariantName(variant), model,
+                             status, &report));
+  ASSERT_EQ(status, nullptr) << tilec_status_message(status);
+  // A thread tile the mapping dropped would test only the fallback.
+  for (const codegen::KernelReport &k : report.kernels) {
+    EXPECT_EQ(k.notes.find("thread tile not applied"), std::string::npos) << k.notes;
+    if (k.schedule.find("cache=") != std::string::npos && k.grid > 1)
+      EXPECT_NE(k.notes.find("staged in workgroup memory"), std::string::npos) << k.notes;
+  }
+  EXPECT_TRUE(runAndCompare(model, p)) << c.name << " under " << simtVariantName(variant);
+}
+
+// Every case as a GPU target tiles it (blocks, thread loops, workgroup
+// memory), run on the CPU: the GPU kernels' tiling checked against the
+// reference on any machine.
+INSTANTIATE_TEST_SUITE_P(
+    Simt, SimtConformance,
+    ::testing::Combine(::testing::Range<size_t>(0, std::size(kCases)),
+                       ::testing::ValuesIn(kSimtVariants)),
+    [](const ::testing::TestParamInfo<std::tuple<size_t, SimtVariant>> &info) {
+      return std::string(kCases[std::get<0>(info.param)].name) + "_" +
+             simtVariantName(std::get<1>(info.param));
+    });
 
 /// GPU targets: every case compiles and assembles (ptxas / ld.lld) on any
 /// machine; it runs and is compared with the reference only where the driver
