@@ -67,6 +67,11 @@ bool isWorkgroup(Type type) {
   return space && space.getValue() == gpu::AddressSpace::Workgroup;
 }
 
+bool isThreadLoop(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() && isa<gpu::GPUThreadMappingAttr>((*mapping)[0]);
+}
+
 /// The thread loops of a block's body: every scf.forall in it, directly or
 /// inside sequential loops (a K loop). False when the body does other work
 /// with side effects outside them, which all threads would repeat.
@@ -110,6 +115,36 @@ void mapThreadLoops(RewriterBase &rewriter, ArrayRef<scf::ForallOp> loops, int64
   }
 }
 
+/// Maps the thread loops of one block's body onto the block's threads
+/// (setting launch.block), or, when the body does other work or needs too
+/// many threads, runs them in turn on one thread.
+LogicalResult mapBlock(RewriterBase &rewriter, Block &body, GpuLaunch &launch, Location loc) {
+  SmallVector<scf::ForallOp> threadLoops;
+  bool sharedWork = !collectThreadLoops(body, threadLoops);
+  int64_t threads = 0;
+  for (scf::ForallOp loop : threadLoops) {
+    auto trips = forallTripCounts(loop);
+    if (!trips)
+      return failure();
+    threads = std::max(threads, product(*trips));
+  }
+  if (!threadLoops.empty() && !sharedWork && threads <= kMaxThreads) {
+    launch.block = {threads};
+    mapThreadLoops(rewriter, threadLoops, threads, loc);
+    return success();
+  }
+  // One thread runs the block's tile: thread loops become sequential.
+  SmallVector<scf::ForallOp> all;
+  for (Operation &op : body)
+    op.walk([&](scf::ForallOp f) { all.push_back(f); });
+  for (scf::ForallOp f : all) {
+    rewriter.setInsertionPoint(f);
+    if (failed(scf::forallToForLoop(rewriter, f)))
+      return failure();
+  }
+  return success();
+}
+
 /// Step 3: `func.func @k` (bufferized) -> `gpu.module @k_module { gpu.func @k }`.
 FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
   GpuLaunch launch;
@@ -129,41 +164,31 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
     rewriter.setInsertionPoint(ret);
     rewriter.replaceOpWithNewOp<gpu::ReturnOp>(ret);
   });
-  // Blocks: the top-level forall; threads: the foralls inside it.
+  // Blocks: the top-level forall; threads: the foralls inside it. A kernel
+  // of one block (its one-trip block loop folded away) has its thread loops,
+  // marked with a thread mapping, at the top level.
   SmallVector<scf::ForallOp> blocks;
-  for (Operation &op : entry)
-    if (auto f = dyn_cast<scf::ForallOp>(op))
+  bool topLevelThreads = false;
+  for (Operation &op : entry) {
+    auto f = dyn_cast<scf::ForallOp>(op);
+    if (f && isThreadLoop(f))
+      topLevelThreads = true;
+    else if (f)
       blocks.push_back(f);
+  }
   launch.block = {1};
-  if (blocks.size() > 1)
+  if (blocks.size() > 1 || (topLevelThreads && !blocks.empty()))
+    return failure();
+  if (topLevelThreads && failed(mapBlock(rewriter, entry, launch, loc)))
     return failure();
   if (blocks.size() == 1) {
     scf::ForallOp blockLoop = blocks.front();
-    SmallVector<scf::ForallOp> threadLoops;
-    bool sharedWork = !collectThreadLoops(*blockLoop.getBody(), threadLoops);
     auto blockTrips = forallTripCounts(blockLoop);
     if (!blockTrips)
       return failure();
-    launch.grid = 1;
-    for (int64_t t : *blockTrips)
-      launch.grid *= t;
-    int64_t threads = 0;
-    for (scf::ForallOp loop : threadLoops) {
-      auto trips = forallTripCounts(loop);
-      if (!trips)
-        return failure();
-      threads = std::max(threads, product(*trips));
-    }
-    if (!threadLoops.empty() && !sharedWork && threads <= kMaxThreads) {
-      launch.block = {threads};
-      mapThreadLoops(rewriter, threadLoops, threads, loc);
-    } else {
-      // One thread runs the block's tile: thread loops become sequential.
-      for (scf::ForallOp f : threadLoops) {
-        rewriter.setInsertionPoint(f);
-        (void)scf::forallToForLoop(rewriter, f);
-      }
-    }
+    launch.grid = product(*blockTrips);
+    if (failed(mapBlock(rewriter, *blockLoop.getBody(), launch, loc)))
+      return failure();
     rewriter.setInsertionPoint(blockLoop);
     Value bid = rewriter.create<gpu::BlockIdOp>(loc, gpu::Dimension::x);
     inlineForall(rewriter, blockLoop, bid);
@@ -187,6 +212,10 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
   for (Operation *op : workgroupAllocs) {
     auto type = cast<MemRefType>(op->getResult(0).getType());
     BlockArgument buffer = gpuFunc.addWorkgroupAttribution(type, op->getLoc());
+    // 16-byte aligned, so that 4-float accesses are single vector accesses.
+    gpuFunc.setWorkgroupAttributionAttr(gpuFunc.getNumWorkgroupAttributions() - 1,
+                                        LLVM::LLVMDialect::getAlignAttrName(),
+                                        rewriter.getI64IntegerAttr(16));
     for (Operation *user : llvm::make_early_inc_range(op->getUsers()))
       if (isa<memref::DeallocOp>(user))
         rewriter.eraseOp(user);

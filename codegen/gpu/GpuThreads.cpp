@@ -60,6 +60,21 @@ bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
     tiles[dim.getPosition()] = 1;
     threads *= ranges[dim.getPosition()];
   }
+  // Too many outputs for one block (a block tile chosen for a thread-tiled
+  // GEMM that could not be staged): outer dims give each thread several.
+  for (auto [i, expr] : llvm::enumerate(outMap.getResults())) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (!dim || tiles[dim.getPosition()] == 0)
+      continue;
+    int64_t range = ranges[dim.getPosition()], &tile = tiles[dim.getPosition()];
+    while (threads > kMaxThreads && tile < range) {
+      int64_t next = tile + 1;
+      while (range % next != 0)
+        ++next;
+      threads = threads / (range / tile) * (range / next);
+      tile = next;
+    }
+  }
   if (threads <= 1 || threads > kMaxThreads)
     return false;
   func::FuncOp backup = kernel.clone();
@@ -93,9 +108,19 @@ bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
 linalg::LinalgOp tileToThreads(RewriterBase &rewriter, linalg::LinalgOp op,
                                ArrayRef<int64_t> tiles) {
   rewriter.setInsertionPoint(op);
+  // Marked as thread loops (GpuBackend tells them from a block loop by it,
+  // also where a block loop of one trip was folded away).
+  SmallVector<DeviceMappingAttrInterface> mapping;
+  for (int64_t t : tiles)
+    if (t != 0)
+      mapping.push_back(gpu::GPUThreadMappingAttr::get(
+          op->getContext(), gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + mapping.size())));
+  if (mapping.size() > 10)
+    return {};
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), tiles))
-      .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+      .setMapping(mapping);
   FailureOr<scf::SCFTilingResult> tiled =
       scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled) || tiled->tiledOps.size() != 1 || tiled->loops.empty())
@@ -220,14 +245,19 @@ LogicalResult stageGemm(func::FuncOp kernel, const Schedule &s, Attribute workgr
   //    output otherwise): a private array per thread would be as large as
   //    the block's.
   if (consumer != root && workgroupSpace) {
-    Value source = accumulatorSource(root);
-    auto empty = source.getDefiningOp<tensor::EmptyOp>();
-    if (!empty || !block->isProperAncestor(empty))
-      return failure();
-    rewriter.setInsertionPoint(empty);
-    auto alloc = rewriter.create<bufferization::AllocTensorOp>(loc, empty.getType(), ValueRange{});
+    // A tensor.empty of the tile, or a slice of one of the whole result.
+    Operation *source = accumulatorSource(root).getDefiningOp();
+    if (auto slice = dyn_cast_or_null<tensor::ExtractSliceOp>(source))
+      if (!slice.getSource().getDefiningOp<tensor::EmptyOp>())
+        source = nullptr;
+    if (!isa_and_nonnull<tensor::EmptyOp, tensor::ExtractSliceOp>(source) ||
+        !block->isProperAncestor(source))
+      return notes += "the accumulator is not a new tensor; ", failure();
+    rewriter.setInsertionPoint(source);
+    auto alloc = rewriter.create<bufferization::AllocTensorOp>(
+        loc, cast<RankedTensorType>(source->getResult(0).getType()), ValueRange{});
     alloc.setMemorySpaceAttr(workgroupSpace);
-    rewriter.replaceOp(empty, alloc.getResult());
+    rewriter.replaceOp(source, alloc.getResult());
   }
   // 2. K blocks.
   bool staged = !s.cacheTile.empty();
