@@ -229,12 +229,13 @@ int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &note
   return grid;
 }
 
-/// Vectorizes one register tile (static shapes). A windowed op (convolution,
-/// depthwise convolution, pooling) with its window loops tiled to 1 is an
-/// outer product or an elementwise update: generalize it, drop the unit loops
-/// (their window expressions fold to constants), un-stride its input, and
-/// vectorize that.
-bool vectorizeTile(linalg::LinalgOp tile, bool windowed) {
+} // namespace
+
+/// A windowed tile with its window loops tiled to 1 is an outer product or an
+/// elementwise update: generalize it, drop the unit loops (their window
+/// expressions fold to constants), un-stride its input, and vectorize that.
+
+bool tilec::codegen::vectorizeTile(linalg::LinalgOp tile, bool windowed) {
   IRRewriter rewriter(tile->getContext());
   rewriter.setInsertionPoint(tile);
   Operation *target = tile;
@@ -284,6 +285,8 @@ bool vectorizeTile(linalg::LinalgOp tile, bool windowed) {
   rewriter.setInsertionPoint(target);
   return succeeded(linalg::vectorize(rewriter, target)); // replaces `target`
 }
+
+namespace {
 
 /// Step 2a: the schedule's cache tiles of reduction loops become an scf.for
 /// over reduction blocks around the root (outermost, so one block of each

@@ -23,6 +23,7 @@
 #include "codegen/common/Schedule.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -43,6 +44,12 @@ DispatchShape describeKernel(mlir::func::FuncOp kernel);
 /// Applies `schedule` (already verified) to `kernel` in place.
 KernelPlan applySchedule(mlir::func::FuncOp kernel, const Schedule &schedule,
                          const Target &target);
+
+/// Vectorizes one register (or thread) tile with static shapes. A windowed
+/// op (convolution, depthwise convolution, pooling) must have its window
+/// loops tiled to 1: it is generalized, its unit loops dropped and its input
+/// un-strided first (an outer product or elementwise update remains).
+bool vectorizeTile(mlir::linalg::LinalgOp tile, bool windowed);
 
 /// Rewrites slices of a padded tensor inside tile loops into pads of slices.
 void movePadsIntoTiles(mlir::func::FuncOp kernel);

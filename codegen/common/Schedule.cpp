@@ -65,6 +65,66 @@ bool isGemmLike(const DispatchShape &shape) {
   return true;
 }
 
+/// Whether a root is a channels-last convolution (n, oh, ow, f, kh, kw, c)
+/// whose loops start with the result dims.
+bool isConvNhwc(const DispatchShape &shape) {
+  if (shape.rootKind != "conv_nhwc" || shape.resultShape.size() != 4 ||
+      shape.rootLoops.size() != 7)
+    return false;
+  for (size_t i = 0; i < 4; ++i)
+    if (shape.rootLoops[i] != shape.resultShape[i])
+      return false;
+  return true;
+}
+
+/// Bytes of workgroup memory a staged GPU schedule needs: one block of each
+/// operand per reduction step and the block's accumulators. Convolutions'
+/// input halos are bounded for strides up to 2.
+int64_t stagedBytes(const DispatchShape &shape, const std::vector<int64_t> &block,
+                    int64_t reductionBlock) {
+  int64_t outputs = 1;
+  for (int64_t b : block)
+    outputs *= b;
+  if (isConvNhwc(shape)) {
+    int64_t kh = shape.rootLoops[4], kw = shape.rootLoops[5];
+    int64_t input = block[0] * ((block[1] - 1) * 2 + kh) * ((block[2] - 1) * 2 + kw);
+    return 4 * (input * reductionBlock + kh * kw * reductionBlock * block[3] + outputs);
+  }
+  size_t rank = block.size();
+  int64_t rows = outputs / block[rank - 1], cols = outputs / block[rank - 2];
+  return 4 * (rows * reductionBlock + reductionBlock * cols + outputs);
+}
+
+/// GPU convolutions (channels last): blocks of up to 64 filters over about
+/// 64 output pixels (whole rows where they fit), 4 filters x up to 4 output
+/// columns per thread, input channels staged in workgroup memory in blocks
+/// of up to 16 (fewer where the filter block would not fit).
+std::optional<Schedule> defaultGpuConvSchedule(const DispatchShape &shape, const Target &target) {
+  if (!isConvNhwc(shape))
+    return std::nullopt;
+  const std::vector<int64_t> &dims = shape.resultShape;
+  Schedule s;
+  s.vectorWidth = 1;
+  int64_t ow = divisorAtMost(dims[2], 16);
+  int64_t oh = divisorAtMost(dims[1], std::max<int64_t>(1, 64 / ow));
+  int64_t f = divisorAtMost(dims[3], 64);
+  int64_t tw = divisorAtMost(ow, 4), tf = divisorAtMost(f, 4);
+  while (oh > 1 && (oh * ow / tw) * (f / tf) > 512)
+    oh = divisorAtMost(dims[1], oh - 1);
+  s.workgroupTile = {1, oh, ow, f};
+  s.registerTile = {1, 1, tw, tf, 0, 0, 0};
+  int64_t c = shape.rootLoops[6];
+  for (int64_t cb = divisorAtMost(c, 16); cb >= 1; cb = divisorAtMost(c, cb - 1)) {
+    if (stagedBytes(shape, s.workgroupTile, cb) <= target.sharedMemoryBytes) {
+      s.cacheTile = {0, 0, 0, 0, 0, 0, cb};
+      break;
+    }
+    if (cb == 1)
+      break;
+  }
+  return s;
+}
+
 /// GPU GEMMs: blocks of up to 64x64 outputs (one batch entry), 4x4 outputs
 /// per thread (256 threads), and K staged through workgroup memory in blocks
 /// of up to 16: per K block the block's threads copy a [64, 16] slice of A
@@ -97,7 +157,7 @@ std::optional<Schedule> defaultGpuGemmSchedule(const DispatchShape &shape, const
   int64_t bk = divisorAtMost(k, 16);
   // Staged slices of A and B, and the block's accumulators when an epilogue
   // reads them (bounded above by keeping them always).
-  if ((bm * bk + bk * bn + bm * bn) * 4 <= target.sharedMemoryBytes) {
+  if (stagedBytes(shape, s.workgroupTile, bk) <= target.sharedMemoryBytes) {
     s.cacheTile.assign(rank + 1, 0);
     s.cacheTile[rank] = bk;
   }
@@ -114,6 +174,8 @@ Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
   const std::vector<int64_t> &dims = shape.resultShape;
   if (std::optional<Schedule> gemm = defaultGpuGemmSchedule(shape, target))
     return *gemm;
+  if (std::optional<Schedule> conv = defaultGpuConvSchedule(shape, target))
+    return *conv;
   std::vector<int64_t> tile(dims.size(), 1);
   bool keepInner = reducesInner(shape) && !dims.empty();
   int64_t threads = 1, budget = 256;
@@ -136,14 +198,14 @@ std::string verifyGpuTiles(const Schedule &s, const DispatchShape &shape, const 
     return "pack=on|off is a CPU knob (GPU kernels stage operands when cache is set)";
   if (s.registerTile.empty() && s.cacheTile.empty())
     return "";
-  if (!isGemmLike(shape))
-    return "reg and cache on a GPU target (thread tile, K block in workgroup memory) apply to "
-           "matmul roots, not a " + shape.rootKind;
+  if (!isGemmLike(shape) && !isConvNhwc(shape))
+    return "reg and cache on a GPU target (thread tile, reduction block in workgroup memory) "
+           "apply to matmul and conv_nhwc roots, not a " + shape.rootKind;
   if (s.registerTile.empty())
     return "cache on a GPU target needs reg (the thread tile it is staged for)";
   size_t rank = shape.resultShape.size();
   std::vector<int64_t> block(rank);
-  int64_t threads = 1, outputs = 1;
+  int64_t threads = 1;
   for (size_t i = 0; i < rank; ++i) {
     int64_t dim = shape.resultShape[i];
     block[i] = s.workgroupTile.empty() || s.workgroupTile[i] == 0 ? dim : s.workgroupTile[i];
@@ -152,16 +214,17 @@ std::string verifyGpuTiles(const Schedule &s, const DispatchShape &shape, const 
       return "reg size " + std::to_string(t) + " does not divide the block's dim " +
              std::to_string(i) + " (" + std::to_string(block[i]) + ")";
     threads *= block[i] / t;
-    outputs *= block[i];
   }
-  if (s.registerTile[rank] > 1)
-    return "reg splits K on a GPU target; give 0 or 1 for the reduction (cache blocks it)";
+  for (size_t i = rank; i < s.registerTile.size(); ++i)
+    if (s.registerTile[i] > 1)
+      return "reg splits reduction loop " + std::to_string(i) +
+             " on a GPU target; give 0 or 1 for reductions (cache blocks them)";
   if (threads > 1024)
     return "the thread tile makes " + std::to_string(threads) + " threads per block; at most 1024";
   if (!s.cacheTile.empty()) {
-    int64_t bk = s.cacheTile[rank] == 0 ? shape.rootLoops[rank] : s.cacheTile[rank];
-    int64_t rows = outputs / block[rank - 1], cols = outputs / block[rank - 2];
-    int64_t bytes = 4 * (rows * bk + bk * cols + outputs);
+    size_t last = shape.rootLoops.size() - 1;
+    int64_t bk = s.cacheTile[last] == 0 ? shape.rootLoops[last] : s.cacheTile[last];
+    int64_t bytes = stagedBytes(shape, block, bk);
     if (bytes > target.sharedMemoryBytes)
       return "the staged K block and accumulators need " + std::to_string(bytes) +
              " bytes of workgroup memory; the target has " +

@@ -193,12 +193,79 @@ bool wrapInOneBlock(func::FuncOp kernel) {
   return inside;
 }
 
-/// The thread-tiled GEMM of GpuThreads.h. `workgroupSpace` is the memory
-/// space of staged operands and block accumulators (null on the simt CPU
-/// target). Fails, leaving a partly rewritten kernel, when the kernel is not
-/// of the expected form; the caller restores it.
-LogicalResult stageGemm(func::FuncOp kernel, const Schedule &s, Attribute workgroupSpace,
-                        std::string &notes) {
+/// Tiles every reduction loop of a thread's op so that one step is small
+/// enough to vectorize: window loops by 1, the last reduction (K, input
+/// channels) by at most 16. Returns the innermost op.
+FailureOr<linalg::LinalgOp> tileThreadReductions(RewriterBase &rewriter, linalg::LinalgOp op,
+                                                 size_t rank) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<int64_t> tiles(ranges.size(), 0);
+  bool any = false;
+  for (size_t i = rank; i < ranges.size(); ++i) {
+    int64_t cap = i + 1 == ranges.size() ? 16 : 1, t = std::min(cap, ranges[i]);
+    while (ranges[i] % t != 0)
+      --t;
+    if (t < ranges[i]) {
+      tiles[i] = t;
+      any = true;
+    }
+  }
+  if (!any)
+    return op;
+  rewriter.setInsertionPoint(op);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), tiles));
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(op, tiled->replacements);
+  return cast<linalg::LinalgOp>(tiled->tiledOps.front());
+}
+
+/// A copy into workgroup memory split among threads; a padded source (a
+/// convolution's halo) is padded per thread, its pad fused into the copy.
+LogicalResult distributeCopy(RewriterBase &rewriter, linalg::CopyOp copy, int64_t threads) {
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(copy.getType(0)).getShape();
+  int64_t vec = shape.back() % 4 == 0 ? 4 : shape.back() % 2 == 0 ? 2 : 1;
+  SmallVector<int64_t> tiles = copyTiles(shape, threads, vec);
+  SmallVector<DeviceMappingAttrInterface> mapping;
+  for (size_t i = 0; i < tiles.size(); ++i)
+    mapping.push_back(gpu::GPUThreadMappingAttr::get(
+        copy->getContext(), gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + i)));
+  rewriter.setInsertionPoint(copy);
+  scf::SCFTileAndFuseOptions options;  // tiling options only
+  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(copy->getContext(), tiles))
+      .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+      .setMapping(mapping);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(copy.getOperation()), options.tilingOptions);
+  if (failed(tiled) || tiled->loops.empty())
+    return failure();
+  rewriter.replaceOp(copy, tiled->replacements);
+  auto tile = cast<linalg::CopyOp>(tiled->tiledOps.front());
+  // slice(pad(x)) -> pad(slice(x)) per thread (tensor.pad's tiling).
+  Operation *loop = tiled->loops.front().getOperation();
+  RewritePatternSet patterns(copy->getContext());
+  patterns.add<linalg::ExtractSliceOfPadTensorSwapPattern>(
+      copy->getContext(), [](tensor::ExtractSliceOp) -> std::optional<bool> { return false; });
+  (void)applyPatternsAndFoldGreedily(loop, std::move(patterns));
+  SmallVector<tensor::PadOp> pads;
+  loop->walk([&](tensor::PadOp pad) { pads.push_back(pad); });
+  for (tensor::PadOp pad : pads) {
+    rewriter.setInsertionPoint(pad);
+    (void)linalg::vectorize(rewriter, pad, pad.getResultType().getShape());
+  }
+  loop->walk([&](linalg::CopyOp t) { tile = t; });
+  rewriter.setInsertionPoint(tile);
+  (void)linalg::vectorize(rewriter, tile);
+  return success();
+}
+
+/// The thread-tiled contraction of GpuThreads.h (GEMM-like roots and
+/// channels-last convolutions).
+LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Target &target,
+                               Attribute workgroupSpace, std::string &notes) {
   scf::ForallOp block;
   for (Operation &op : kernel.getBody().front())
     if (auto forall = dyn_cast<scf::ForallOp>(op)) {
@@ -213,18 +280,30 @@ LogicalResult stageGemm(func::FuncOp kernel, const Schedule &s, Attribute workgr
       if (auto forall = dyn_cast<scf::ForallOp>(op))
         block = forall;
   }
+  {
+    // Pads of a halo whose size is static after a cast get that static type
+    // (tensor.pad's own folding), so that the copy of the halo can fuse them.
+    RewritePatternSet patterns(kernel.getContext());
+    tensor::PadOp::getCanonicalizationPatterns(patterns, kernel.getContext());
+    tensor::CastOp::getCanonicalizationPatterns(patterns, kernel.getContext());
+    (void)applyPatternsAndFoldGreedily(block, std::move(patterns));
+  }
   auto root = dyn_cast_or_null<linalg::LinalgOp>(findMarked(block, kRootAttr));
   if (!root || root->getNumResults() != 1 || !root.hasPureTensorSemantics())
     return failure();
+  std::string kind = cast<StringAttr>(root->getAttr(kRootAttr)).str();
+  bool windowed = kind == "conv_nhwc";
   SmallVector<int64_t> ranges = root.getStaticLoopRanges();
-  size_t rank = ranges.size() - 1;
-  if (ShapedType::isDynamicShape(ranges) || s.registerTile.size() != rank + 1 ||
-      root.getNumReductionLoops() != 1 ||
-      root.getIteratorTypesArray().back() != utils::IteratorType::reduction)
+  // The result dims are the leading parallel loops, the reductions follow.
+  size_t rank = root.getMatchingIndexingMap(root.getDpsInitOperand(0)).getNumResults();
+  if (ShapedType::isDynamicShape(ranges) || s.registerTile.size() != ranges.size() ||
+      root.getNumParallelLoops() != rank || rank < 2)
     return failure();
-  // Thread tile over the block's tile (the root's parallel loops are the
-  // result dims, in order).
-  SmallVector<int64_t> threadTile(rank + 1, 0);
+  for (size_t i = rank; i < ranges.size(); ++i)
+    if (root.getIteratorTypesArray()[i] != utils::IteratorType::reduction)
+      return failure();
+  // Thread tile over the block's tile.
+  SmallVector<int64_t> threadTile(ranges.size(), 0);
   int64_t threads = 1;
   for (size_t i = 0; i < rank; ++i) {
     int64_t t = s.registerTile[i] == 0 ? ranges[i] : std::min(s.registerTile[i], ranges[i]);
@@ -241,6 +320,8 @@ LogicalResult stageGemm(func::FuncOp kernel, const Schedule &s, Attribute workgr
   auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(block, kConsumerAttr));
   if (!consumer)
     return failure();
+  int64_t sharedBytes = 0;
+  auto bytesOf = [](RankedTensorType t) { return t.getNumElements() * 4; };
   // 1. Accumulators an epilogue reads live in workgroup memory (in the
   //    output otherwise): a private array per thread would be as large as
   //    the block's.
@@ -253,28 +334,32 @@ LogicalResult stageGemm(func::FuncOp kernel, const Schedule &s, Attribute workgr
     if (!isa_and_nonnull<tensor::EmptyOp, tensor::ExtractSliceOp>(source) ||
         !block->isProperAncestor(source))
       return notes += "the accumulator is not a new tensor; ", failure();
+    auto type = cast<RankedTensorType>(source->getResult(0).getType());
     rewriter.setInsertionPoint(source);
-    auto alloc = rewriter.create<bufferization::AllocTensorOp>(
-        loc, cast<RankedTensorType>(source->getResult(0).getType()), ValueRange{});
+    auto alloc = rewriter.create<bufferization::AllocTensorOp>(loc, type, ValueRange{});
     alloc.setMemorySpaceAttr(workgroupSpace);
     rewriter.replaceOp(source, alloc.getResult());
+    sharedBytes += bytesOf(type);
   }
-  // 2. K blocks.
+  // 2. Reduction blocks (K, input channels).
   bool staged = !s.cacheTile.empty();
-  int64_t k = ranges[rank];
-  int64_t bk = staged && s.cacheTile.size() == rank + 1 && s.cacheTile[rank] > 0
-                   ? s.cacheTile[rank]
-                   : k;
-  if (k % bk != 0)
-    return failure();
+  SmallVector<int64_t> blocks(ranges.size(), 0);
+  bool blocked = false;
+  for (size_t i = rank; i < ranges.size() && staged; ++i) {
+    int64_t b = i < s.cacheTile.size() && s.cacheTile[i] > 0 ? s.cacheTile[i] : ranges[i];
+    if (ranges[i] % b != 0)
+      return failure();
+    if (b < ranges[i]) {
+      blocks[i] = b;
+      blocked = true;
+    }
+  }
   linalg::LinalgOp compute = root;
   Operation *kLoop = nullptr;
-  if (staged && bk < k) {
-    SmallVector<int64_t> tiles(rank + 1, 0);
-    tiles[rank] = bk;
+  if (blocked) {
     rewriter.setInsertionPoint(root);
     scf::SCFTilingOptions options;
-    options.setTileSizes(getAsIndexOpFoldResult(ctx, tiles));
+    options.setTileSizes(getAsIndexOpFoldResult(ctx, blocks));
     FailureOr<scf::SCFTilingResult> tiled =
         scf::tileUsingSCF(rewriter, cast<TilingInterface>(root.getOperation()), options);
     if (failed(tiled) || tiled->loops.empty())
@@ -283,8 +368,8 @@ LogicalResult stageGemm(func::FuncOp kernel, const Schedule &s, Attribute workgr
     compute = cast<linalg::LinalgOp>(tiled->tiledOps.front());
     kLoop = tiled->loops.front().getOperation();
   }
-  // 3. Operand slices of each K block copied into workgroup memory; the
-  //    destinations are allocated once, outside the K loop.
+  // 3. Operand slices of each reduction block copied into workgroup memory;
+  //    the destinations are allocated once, outside the reduction loop.
   SmallVector<linalg::CopyOp> copies;
   if (staged) {
     for (OpOperand *in : compute.getDpsInputOperands()) {
@@ -299,36 +384,23 @@ LogicalResult stageGemm(func::FuncOp kernel, const Schedule &s, Attribute workgr
       auto copy = rewriter.create<linalg::CopyOp>(loc, in->get(), alloc.getResult());
       in->set(copy.getResult(0));
       copies.push_back(copy);
+      sharedBytes += bytesOf(type);
     }
   }
-  // 4. Each thread's rows x columns, vectorized (a vector.contract over the
-  //    K block).
+  if (sharedBytes > target.sharedMemoryBytes)
+    return notes += "the staged blocks need " + std::to_string(sharedBytes) +
+                    " bytes of workgroup memory; ",
+           failure();
+  // 4. Each thread's outputs, its reductions walked in small steps, each
+  //    step vectorized (a vector.contract: multiply-adds into registers).
   linalg::LinalgOp threadOp = tileToThreads(rewriter, compute, threadTile);
   if (!threadOp)
     return failure();
-  threadOp->setAttr(kRootAttr, rewriter.getStringAttr("matmul"));
   Operation *threadLoop = threadOp->getParentOp();
-  // A long K (unstaged, or staged in big blocks) is walked 16 at a time
-  // inside the thread: one vector.contract over all of it would be unrolled
-  // into thousands of operations.
-  if (int64_t kt = threadOp.getStaticLoopRanges()[rank]; kt > 16) {
-    int64_t step = 16;
-    while (kt % step != 0)
-      --step;
-    SmallVector<int64_t> tiles(rank + 1, 0);
-    tiles[rank] = step;
-    rewriter.setInsertionPoint(threadOp);
-    scf::SCFTilingOptions options;
-    options.setTileSizes(getAsIndexOpFoldResult(ctx, tiles));
-    FailureOr<scf::SCFTilingResult> tiled =
-        scf::tileUsingSCF(rewriter, cast<TilingInterface>(threadOp.getOperation()), options);
-    if (failed(tiled))
-      return failure();
-    rewriter.replaceOp(threadOp, tiled->replacements);
-    threadOp = cast<linalg::LinalgOp>(tiled->tiledOps.front());
-  }
-  rewriter.setInsertionPoint(threadOp);
-  bool vectorized = succeeded(linalg::vectorize(rewriter, threadOp));
+  FailureOr<linalg::LinalgOp> step = tileThreadReductions(rewriter, threadOp, rank);
+  if (failed(step))
+    return failure();
+  bool vectorized = vectorizeTile(*step, windowed);
   if (vectorized) {
     // linalg's vectorizer writes a contraction as a broadcast multiply and a
     // multi_reduction; folded back into one vector.contract it lowers to
@@ -339,17 +411,15 @@ LogicalResult stageGemm(func::FuncOp kernel, const Schedule &s, Attribute workgr
     (void)applyPatternsAndFoldGreedily(threadLoop, std::move(patterns));
   }
   // 5. Copies split among the threads, whole vectors along the contiguous dim.
-  for (linalg::CopyOp copy : copies) {
-    ArrayRef<int64_t> shape = cast<RankedTensorType>(copy.getType(0)).getShape();
-    int64_t vec = shape.back() % 4 == 0 ? 4 : shape.back() % 2 == 0 ? 2 : 1;
-    linalg::LinalgOp tile = tileToThreads(rewriter, copy, copyTiles(shape, threads, vec));
-    if (!tile)
+  for (linalg::CopyOp copy : copies)
+    if (failed(distributeCopy(rewriter, copy, threads)))
       return failure();
-    rewriter.setInsertionPoint(tile);
-    (void)linalg::vectorize(rewriter, tile);
-  }
+  // Unstaged, each thread pads its own window of a padded input.
+  if (!staged)
+    movePadsIntoTiles(kernel);
   // 6. Every other op of the block's tile (the accumulator's fill or bias,
   //    the epilogue) gets the same thread tile over the result dims.
+  eraseDeadOps(kernel);
   SmallVector<linalg::LinalgOp> rest;
   block.getBody()->walk([&](linalg::LinalgOp op) {
     if (op->getParentOfType<scf::ForallOp>() == block)
@@ -370,14 +440,17 @@ LogicalResult stageGemm(func::FuncOp kernel, const Schedule &s, Attribute workgr
   }
   eraseDeadOps(kernel);
   bool outside = false;
-  block.getBody()->walk([&](linalg::LinalgOp op) {
-    outside |= op->getParentOfType<scf::ForallOp>() == block;
+  block.getBody()->walk([&](Operation *op) {
+    outside |= isa<linalg::LinalgOp, tensor::PadOp>(op) &&
+               op->getParentOfType<scf::ForallOp>() == block;
   });
-  if (outside)
-    return failure();
+  if (outside) {
+    return notes += "work left outside the thread loops; ", failure();
+  }
   notes += std::to_string(threads) + " threads of " + std::to_string(threadTile[rank - 2]) + "x" +
            std::to_string(threadTile[rank - 1]) + " outputs" +
-           (staged ? ", K in blocks of " + std::to_string(bk) + " staged in workgroup memory"
+           (staged ? ", reduction blocks staged in workgroup memory (" +
+                         std::to_string(sharedBytes) + " bytes)"
                    : "") +
            (vectorized ? "" : " (thread tile not vectorized)") + "; ";
   return success();
@@ -389,13 +462,13 @@ std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
                                          const Target &target) {
   std::string notes;
   DispatchShape shape = describeKernel(kernel);
-  if (!s.registerTile.empty() && shape.rootKind == "matmul") {
+  if (!s.registerTile.empty() && (shape.rootKind == "matmul" || shape.rootKind == "conv_nhwc")) {
     func::FuncOp backup = kernel.clone();
     Attribute space;
     if (!target.simt)
       space = gpu::AddressSpaceAttr::get(kernel.getContext(), gpu::AddressSpace::Workgroup);
     std::string gemmNotes;
-    if (succeeded(stageGemm(kernel, s, space, gemmNotes))) {
+    if (succeeded(stageContraction(kernel, s, target, space, gemmNotes))) {
       backup.erase();
       return gemmNotes;
     }
