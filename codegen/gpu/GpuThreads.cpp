@@ -223,9 +223,10 @@ FailureOr<linalg::LinalgOp> tileThreadReductions(RewriterBase &rewriter, linalg:
   return cast<linalg::LinalgOp>(tiled->tiledOps.front());
 }
 
-/// A copy into workgroup memory split among threads; a padded source (a
-/// convolution's halo) is padded per thread, its pad fused into the copy.
-LogicalResult distributeCopy(RewriterBase &rewriter, linalg::CopyOp copy, int64_t threads) {
+/// A copy into workgroup memory split among threads; returns its thread
+/// loop.
+FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::CopyOp copy,
+                                      int64_t threads) {
   ArrayRef<int64_t> shape = cast<RankedTensorType>(copy.getType(0)).getShape();
   int64_t vec = shape.back() % 4 == 0 ? 4 : shape.back() % 2 == 0 ? 2 : 1;
   SmallVector<int64_t> tiles = copyTiles(shape, threads, vec);
@@ -234,32 +235,47 @@ LogicalResult distributeCopy(RewriterBase &rewriter, linalg::CopyOp copy, int64_
     mapping.push_back(gpu::GPUThreadMappingAttr::get(
         copy->getContext(), gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + i)));
   rewriter.setInsertionPoint(copy);
-  scf::SCFTileAndFuseOptions options;  // tiling options only
-  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(copy->getContext(), tiles))
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(copy->getContext(), tiles))
       .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
       .setMapping(mapping);
   FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(copy.getOperation()), options.tilingOptions);
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(copy.getOperation()), options);
   if (failed(tiled) || tiled->loops.empty())
     return failure();
   rewriter.replaceOp(copy, tiled->replacements);
-  auto tile = cast<linalg::CopyOp>(tiled->tiledOps.front());
-  // slice(pad(x)) -> pad(slice(x)) per thread (tensor.pad's tiling).
-  Operation *loop = tiled->loops.front().getOperation();
-  RewritePatternSet patterns(copy->getContext());
+  return tiled->loops.front().getOperation();
+}
+
+/// Inside the copies' thread loops: a padded source (a convolution's halo)
+/// is padded per thread (slices of a pad become pads of slices, down through
+/// the reduction block's slice), and each thread's pad and copy vectorized.
+void padPerThreadAndVectorize(RewriterBase &rewriter, scf::ForallOp block,
+                              ArrayRef<Operation *> copyLoops) {
+  if (copyLoops.empty())
+    return;
+  MLIRContext *ctx = block.getContext();
+  RewritePatternSet patterns(ctx);
   patterns.add<linalg::ExtractSliceOfPadTensorSwapPattern>(
-      copy->getContext(), [](tensor::ExtractSliceOp) -> std::optional<bool> { return false; });
-  (void)applyPatternsAndFoldGreedily(loop, std::move(patterns));
-  SmallVector<tensor::PadOp> pads;
-  loop->walk([&](tensor::PadOp pad) { pads.push_back(pad); });
-  for (tensor::PadOp pad : pads) {
-    rewriter.setInsertionPoint(pad);
-    (void)linalg::vectorize(rewriter, pad, pad.getResultType().getShape());
+      ctx, [](tensor::ExtractSliceOp) -> std::optional<bool> { return false; });
+  // Casts a swap leaves between a pad and the next slice fold away.
+  tensor::PadOp::getCanonicalizationPatterns(patterns, ctx);
+  tensor::CastOp::getCanonicalizationPatterns(patterns, ctx);
+  (void)applyPatternsAndFoldGreedily(block, std::move(patterns));
+  for (Operation *loop : copyLoops) {
+    SmallVector<tensor::PadOp> pads;
+    SmallVector<linalg::CopyOp> copies;
+    loop->walk([&](tensor::PadOp pad) { pads.push_back(pad); });
+    loop->walk([&](linalg::CopyOp copy) { copies.push_back(copy); });
+    for (tensor::PadOp pad : pads) {
+      rewriter.setInsertionPoint(pad);
+      (void)linalg::vectorize(rewriter, pad, pad.getResultType().getShape());
+    }
+    for (linalg::CopyOp copy : copies) {
+      rewriter.setInsertionPoint(copy);
+      (void)linalg::vectorize(rewriter, copy);
+    }
   }
-  loop->walk([&](linalg::CopyOp t) { tile = t; });
-  rewriter.setInsertionPoint(tile);
-  (void)linalg::vectorize(rewriter, tile);
-  return success();
 }
 
 /// The thread-tiled contraction of GpuThreads.h (GEMM-like roots and
@@ -411,9 +427,14 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
     (void)applyPatternsAndFoldGreedily(threadLoop, std::move(patterns));
   }
   // 5. Copies split among the threads, whole vectors along the contiguous dim.
-  for (linalg::CopyOp copy : copies)
-    if (failed(distributeCopy(rewriter, copy, threads)))
+  SmallVector<Operation *> copyLoops;
+  for (linalg::CopyOp copy : copies) {
+    FailureOr<Operation *> loop = distributeCopy(rewriter, copy, threads);
+    if (failed(loop))
       return failure();
+    copyLoops.push_back(*loop);
+  }
+  padPerThreadAndVectorize(rewriter, block, copyLoops);
   // Unstaged, each thread pads its own window of a padded input.
   if (!staged)
     movePadsIntoTiles(kernel);
