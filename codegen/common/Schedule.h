@@ -49,13 +49,17 @@ struct Schedule {
   /// Register tile of the root op's loops for CPU vectorization, in the root's
   /// loop order (for a matmul: m, n, k; for a convolution: n, f, oh, ow, c, kh,
   /// kw). Empty: the root is not vectorized explicitly (LLVM's loop vectorizer
-  /// still runs).
+  /// still runs). GPU targets: each thread's tile of the block's outputs
+  /// (matmul and conv_nhwc roots; reductions 0 or 1); empty: one thread per
+  /// output.
   std::vector<int64_t> registerTile;
   /// Cache tile of the root's reduction loops, in the root's loop order (0 or
   /// absent: the whole loop): the reduction is walked block by block,
   /// outermost, so that one block of each operand stays in cache while every
   /// register tile of the workgroup passes over it (a GEMM's K blocking, a
   /// convolution's input-channel blocking). Must divide the loop. Empty: none.
+  /// GPU targets (with `reg`): the reduction block whose operand slices the
+  /// block's threads stage in workgroup memory.
   std::vector<int64_t> cacheTile;
   /// Order of the register-tile loops, outermost first, as root loop indices
   /// (a permutation; reduction loops after every parallel one, so that the
