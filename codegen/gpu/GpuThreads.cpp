@@ -449,14 +449,13 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   for (linalg::LinalgOp op : rest) {
     if (op->getNumResults() != 1 || ShapedType::isDynamicShape(op.getStaticLoopRanges()))
       return failure();
+    // The same iteration space as the compute loop, so each thread reads
+    // back exactly the accumulators it wrote (after the accumulators are
+    // hoisted into registers no barrier separates the two).
     AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-    if (outMap.getNumResults() != rank)
-      return failure();
-    SmallVector<int64_t> tiles(op.getNumLoops(), 0);
-    for (auto [i, expr] : llvm::enumerate(outMap.getResults()))
-      if (auto dim = dyn_cast<AffineDimExpr>(expr))
-        tiles[dim.getPosition()] = threadTile[i];
-    if (!tileToThreads(rewriter, op, tiles))
+    if (op.getNumLoops() != rank || !outMap.isIdentity())
+      return notes += "an epilogue that is not elementwise; ", failure();
+    if (!tileToThreads(rewriter, op, ArrayRef<int64_t>(threadTile).take_front(rank)))
       return failure();
   }
   eraseDeadOps(kernel);

@@ -517,11 +517,13 @@ INSTANTIATE_TEST_SUITE_P(
 /// machine; it runs and is compared with the reference only where the driver
 /// and a GPU exist (CUDA), otherwise loading must fail with a clear status and
 /// the test is skipped.
-class GpuConformance : public ::testing::TestWithParam<std::tuple<size_t, const char *>> {};
+class GpuConformance
+    : public ::testing::TestWithParam<std::tuple<size_t, const char *, SimtVariant>> {};
 
 TEST_P(GpuConformance, CompilesAndMatchesWhereRunnable) {
   const Case &c = kCases[std::get<0>(GetParam())];
   std::string targetText = std::get<1>(GetParam());
+  SimtVariant variant = std::get<2>(GetParam());
   DialectRegistry registry;
   codegen::registerCodegenDialects(registry);
   Prepared p(registry);
@@ -529,9 +531,14 @@ TEST_P(GpuConformance, CompilesAndMatchesWhereRunnable) {
   std::string error;
   codegen::CompileOptions options;
   options.target = *codegen::parseTarget(targetText, error);
+  options.scheduleFor = [&](const std::string &, const codegen::Schedule &d,
+                            const codegen::DispatchShape &shape) {
+    return std::optional<codegen::Schedule>(editSimt(d, variant, shape, options.target));
+  };
   tilec_model *model = nullptr;
   tilec_status *status = nullptr;
-  ASSERT_TRUE(compileAndLoad(p, options, std::string(c.name) + "-gpu", model, status));
+  ASSERT_TRUE(compileAndLoad(p, options, std::string(c.name) + "-gpu-" + simtVariantName(variant),
+                             model, status));
   if (status) {
     tilec_status_code code = tilec_status_get_code(status);
     std::string message = tilec_status_message(status);
@@ -545,11 +552,12 @@ TEST_P(GpuConformance, CompilesAndMatchesWhereRunnable) {
 INSTANTIATE_TEST_SUITE_P(
     Gpu, GpuConformance,
     ::testing::Combine(::testing::Range<size_t>(0, std::size(kCases)),
-                       ::testing::Values("cuda:sm_90", "rocm:gfx90a")),
-    [](const ::testing::TestParamInfo<std::tuple<size_t, const char *>> &info) {
+                       ::testing::Values("cuda:sm_90", "rocm:gfx90a"),
+                       ::testing::ValuesIn(kSimtVariants)),
+    [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, SimtVariant>> &info) {
       std::string target = std::get<1>(info.param);
       return std::string(kCases[std::get<0>(info.param)].name) + "_" +
-             target.substr(0, target.find(':'));
+             target.substr(0, target.find(':')) + "_" + simtVariantName(std::get<2>(info.param));
     });
 
 } // namespace
