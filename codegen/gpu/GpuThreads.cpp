@@ -40,6 +40,16 @@ Operation *findMarked(Operation *scope, StringRef attr) {
   return found;
 }
 
+/// Pads of a halo whose size is static after a cast get that static type
+/// (tensor.pad's own folding), so that slices of them can become pads of
+/// slices (per thread) instead of a whole padded tile per thread.
+void foldPadCasts(Operation *scope) {
+  RewritePatternSet patterns(scope->getContext());
+  tensor::PadOp::getCanonicalizationPatterns(patterns, scope->getContext());
+  tensor::CastOp::getCanonicalizationPatterns(patterns, scope->getContext());
+  (void)applyPatternsAndFoldGreedily(scope, std::move(patterns));
+}
+
 /// One thread per output element (per row when the innermost dim must stay
 /// whole): the result-writing op is tiled by 1 into a thread loop and its
 /// producers are fused into it. Returns false (kernel unchanged) when threads
@@ -296,14 +306,7 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
       if (auto forall = dyn_cast<scf::ForallOp>(op))
         block = forall;
   }
-  {
-    // Pads of a halo whose size is static after a cast get that static type
-    // (tensor.pad's own folding), so that the copy of the halo can fuse them.
-    RewritePatternSet patterns(kernel.getContext());
-    tensor::PadOp::getCanonicalizationPatterns(patterns, kernel.getContext());
-    tensor::CastOp::getCanonicalizationPatterns(patterns, kernel.getContext());
-    (void)applyPatternsAndFoldGreedily(block, std::move(patterns));
-  }
+  foldPadCasts(block);
   auto root = dyn_cast_or_null<linalg::LinalgOp>(findMarked(block, kRootAttr));
   if (!root || root->getNumResults() != 1 || !root.hasPureTensorSemantics())
     return failure();
@@ -499,8 +502,10 @@ std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
   }
   bool keepInner = shape.rootKind == "softmax" || shape.rootKind == "layer_norm" ||
                    shape.rootKind == "reduce" || shape.rootKind == "attention";
-  if (tileElementsToThreads(kernel, keepInner))
+  if (tileElementsToThreads(kernel, keepInner)) {
+    foldPadCasts(kernel);
     movePadsIntoTiles(kernel);
+  }
   else
     notes += "one thread per block (the tile could not be split into threads); ";
   return notes;
