@@ -50,6 +50,73 @@ void foldPadCasts(Operation *scope) {
   (void)applyPatternsAndFoldGreedily(scope, std::move(patterns));
 }
 
+/// Thread-loop marks for a loop over `dims` dims (GpuBackend tells thread
+/// loops from a block loop by them, also where a block loop of one trip was
+/// folded away).
+SmallVector<DeviceMappingAttrInterface> threadMapping(MLIRContext *ctx, size_t dims) {
+  SmallVector<DeviceMappingAttrInterface> mapping;
+  for (size_t i = 0; i < dims; ++i)
+    mapping.push_back(gpu::GPUThreadMappingAttr::get(
+        ctx, gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + i)));
+  return mapping;
+}
+
+/// Tiles `op` by `tiles` (0: not tiled) into an scf.for nest, or an
+/// scf.forall marked as a thread loop, and replaces it; returns the tiled op
+/// and the outermost loop.
+FailureOr<std::pair<linalg::LinalgOp, Operation *>>
+tileOp(RewriterBase &rewriter, linalg::LinalgOp op, ArrayRef<int64_t> tiles, bool threadLoop) {
+  size_t loops = llvm::count_if(tiles, [](int64_t t) { return t != 0; });
+  if (loops == 0 || loops > 10)
+    return failure();
+  rewriter.setInsertionPoint(op);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), tiles));
+  if (threadLoop)
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+        .setMapping(threadMapping(op->getContext(), loops));
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled) || tiled->tiledOps.size() != 1 || tiled->loops.empty())
+    return failure();
+  rewriter.replaceOp(op, tiled->replacements);
+  auto tile = dyn_cast<linalg::LinalgOp>(tiled->tiledOps.front());
+  if (!tile)
+    return failure();
+  return std::make_pair(tile, tiled->loops.front().getOperation());
+}
+
+/// Tiles the kernel's result-writing op by `tiles` into an scf.forall and
+/// fuses every producer into it; returns the loop, or null (kernel
+/// unchanged) when work would be left outside it.
+Operation *fuseIntoForall(func::FuncOp kernel, linalg::LinalgOp consumer,
+                          ArrayRef<int64_t> tiles) {
+  func::FuncOp backup = kernel.clone();
+  IRRewriter rewriter(kernel.getContext());
+  rewriter.setInsertionPoint(consumer);
+  scf::SCFTileAndFuseOptions options;
+  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(kernel.getContext(), tiles))
+      .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  auto result = scf::tileConsumerAndFuseProducersUsingSCF(
+      rewriter, cast<TilingInterface>(consumer.getOperation()), options);
+  Operation *loop = nullptr;
+  if (succeeded(result) && !result->loops.empty()) {
+    for (auto [original, replacement] : result->replacements)
+      rewriter.replaceAllUsesWith(original, replacement);
+    loop = result->loops.front().getOperation();
+    // Every linalg op must now be inside the loop (dead ones aside).
+    eraseDeadOps(kernel);
+    kernel.walk([&](linalg::LinalgOp op) {
+      if (!loop->isProperAncestor(op))
+        loop = nullptr;
+    });
+  }
+  if (!loop)
+    kernel.getBody().takeBody(backup.getBody());
+  backup.erase();
+  return loop;
+}
+
 /// One thread per output element (per row when the innermost dim must stay
 /// whole): the result-writing op is tiled by 1 into a thread loop and its
 /// producers are fused into it. Returns false (kernel unchanged) when threads
@@ -87,56 +154,15 @@ bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
   }
   if (threads <= 1 || threads > kMaxThreads)
     return false;
-  func::FuncOp backup = kernel.clone();
-  IRRewriter rewriter(kernel.getContext());
-  rewriter.setInsertionPoint(consumer);
-  scf::SCFTileAndFuseOptions options;
-  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(kernel.getContext(), tiles))
-      .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-  auto result = scf::tileConsumerAndFuseProducersUsingSCF(
-      rewriter, cast<TilingInterface>(consumer.getOperation()), options);
-  bool ok = succeeded(result);
-  if (ok) {
-    for (auto [original, replacement] : result->replacements)
-      rewriter.replaceAllUsesWith(original, replacement);
-    Operation *threadLoop = result->loops.front().getOperation();
-    // Every linalg op must now be inside the thread loop (dead ones aside).
-    eraseDeadOps(kernel);
-    kernel.walk([&](linalg::LinalgOp op) {
-      if (!threadLoop->isProperAncestor(op))
-        ok = false;
-    });
-  }
-  if (!ok)
-    kernel.getBody().takeBody(backup.getBody());
-  backup.erase();
-  return ok;
+  return fuseIntoForall(kernel, consumer, tiles) != nullptr;
 }
 
 /// Tiles `op` (static shapes, tensors) into a thread loop; returns the tiled
 /// op, or null (op unchanged).
 linalg::LinalgOp tileToThreads(RewriterBase &rewriter, linalg::LinalgOp op,
                                ArrayRef<int64_t> tiles) {
-  rewriter.setInsertionPoint(op);
-  // Marked as thread loops (GpuBackend tells them from a block loop by it,
-  // also where a block loop of one trip was folded away).
-  SmallVector<DeviceMappingAttrInterface> mapping;
-  for (int64_t t : tiles)
-    if (t != 0)
-      mapping.push_back(gpu::GPUThreadMappingAttr::get(
-          op->getContext(), gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + mapping.size())));
-  if (mapping.size() > 10)
-    return {};
-  scf::SCFTilingOptions options;
-  options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), tiles))
-      .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
-      .setMapping(mapping);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled) || tiled->tiledOps.size() != 1 || tiled->loops.empty())
-    return {};
-  rewriter.replaceOp(op, tiled->replacements);
-  return dyn_cast<linalg::LinalgOp>(tiled->tiledOps.front());
+  auto tiled = tileOp(rewriter, op, tiles, /*threadLoop=*/true);
+  return succeeded(tiled) ? tiled->first : linalg::LinalgOp();
 }
 
 /// Per-thread tiles of a copy of `shape` over at most `threads` threads: the
@@ -185,22 +211,7 @@ bool wrapInOneBlock(func::FuncOp kernel) {
   for (AffineExpr expr : outMap.getResults())
     if (auto dim = dyn_cast<AffineDimExpr>(expr))
       tiles[dim.getPosition()] = ranges[dim.getPosition()];
-  IRRewriter rewriter(kernel.getContext());
-  rewriter.setInsertionPoint(consumer);
-  scf::SCFTileAndFuseOptions options;
-  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(kernel.getContext(), tiles))
-      .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-  auto result = scf::tileConsumerAndFuseProducersUsingSCF(
-      rewriter, cast<TilingInterface>(consumer.getOperation()), options);
-  if (failed(result) || result->loops.empty())
-    return false;
-  for (auto [original, replacement] : result->replacements)
-    rewriter.replaceAllUsesWith(original, replacement);
-  eraseDeadOps(kernel);
-  Operation *block = result->loops.front().getOperation();
-  bool inside = true;
-  kernel.walk([&](linalg::LinalgOp op) { inside &= block->isProperAncestor(op); });
-  return inside;
+  return fuseIntoForall(kernel, consumer, tiles) != nullptr;
 }
 
 /// Tiles every reduction loop of a thread's op so that one step is small
@@ -222,15 +233,10 @@ FailureOr<linalg::LinalgOp> tileThreadReductions(RewriterBase &rewriter, linalg:
   }
   if (!any)
     return op;
-  rewriter.setInsertionPoint(op);
-  scf::SCFTilingOptions options;
-  options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), tiles));
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+  auto tiled = tileOp(rewriter, op, tiles, /*threadLoop=*/false);
   if (failed(tiled))
     return failure();
-  rewriter.replaceOp(op, tiled->replacements);
-  return cast<linalg::LinalgOp>(tiled->tiledOps.front());
+  return tiled->first;
 }
 
 /// A copy into workgroup memory split among threads; returns its thread
@@ -239,22 +245,10 @@ FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::CopyOp cop
                                       int64_t threads) {
   ArrayRef<int64_t> shape = cast<RankedTensorType>(copy.getType(0)).getShape();
   int64_t vec = shape.back() % 4 == 0 ? 4 : shape.back() % 2 == 0 ? 2 : 1;
-  SmallVector<int64_t> tiles = copyTiles(shape, threads, vec);
-  SmallVector<DeviceMappingAttrInterface> mapping;
-  for (size_t i = 0; i < tiles.size(); ++i)
-    mapping.push_back(gpu::GPUThreadMappingAttr::get(
-        copy->getContext(), gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + i)));
-  rewriter.setInsertionPoint(copy);
-  scf::SCFTilingOptions options;
-  options.setTileSizes(getAsIndexOpFoldResult(copy->getContext(), tiles))
-      .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
-      .setMapping(mapping);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(copy.getOperation()), options);
-  if (failed(tiled) || tiled->loops.empty())
+  auto tiled = tileOp(rewriter, copy, copyTiles(shape, threads, vec), /*threadLoop=*/true);
+  if (failed(tiled))
     return failure();
-  rewriter.replaceOp(copy, tiled->replacements);
-  return tiled->loops.front().getOperation();
+  return tiled->second;
 }
 
 /// Inside the copies' thread loops: a padded source (a convolution's halo)
@@ -376,16 +370,10 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   linalg::LinalgOp compute = root;
   Operation *kLoop = nullptr;
   if (blocked) {
-    rewriter.setInsertionPoint(root);
-    scf::SCFTilingOptions options;
-    options.setTileSizes(getAsIndexOpFoldResult(ctx, blocks));
-    FailureOr<scf::SCFTilingResult> tiled =
-        scf::tileUsingSCF(rewriter, cast<TilingInterface>(root.getOperation()), options);
-    if (failed(tiled) || tiled->loops.empty())
+    auto tiled = tileOp(rewriter, root, blocks, /*threadLoop=*/false);
+    if (failed(tiled))
       return failure();
-    rewriter.replaceOp(root, tiled->replacements);
-    compute = cast<linalg::LinalgOp>(tiled->tiledOps.front());
-    kLoop = tiled->loops.front().getOperation();
+    std::tie(compute, kLoop) = *tiled;
   }
   // 3. Operand slices of each reduction block copied into workgroup memory;
   //    the destinations are allocated once, outside the reduction loop.
