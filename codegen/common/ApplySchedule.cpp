@@ -155,6 +155,27 @@ void unstrideInputs(RewriterBase &rewriter, linalg::GenericOp op) {
     op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
 }
 
+/// GPU targets: a kernel whose result is a view of an input (a slice, a
+/// reshape: ViT's QKV split) would be one copy run by one thread; its result
+/// is written by a linalg.copy instead, which tiles into blocks and threads
+/// like any elementwise kernel.
+void copyViewResult(func::FuncOp kernel) {
+  Operation *view = findMarked(kernel, kConsumerAttr);
+  if (!isa_and_nonnull<tensor::ExtractSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+          view))
+    return;
+  auto type = dyn_cast<RankedTensorType>(view->getResult(0).getType());
+  if (!type || !type.hasStaticShape())
+    return;
+  OpBuilder b(view->getContext());
+  b.setInsertionPointAfter(view);
+  Value empty = b.create<tensor::EmptyOp>(view->getLoc(), type.getShape(), type.getElementType());
+  auto copy = b.create<linalg::CopyOp>(view->getLoc(), view->getResult(0), empty);
+  view->getResult(0).replaceAllUsesExcept(copy.getResult(0), copy);
+  view->removeAttr(kConsumerAttr);
+  copy->setAttr(kConsumerAttr, b.getUnitAttr());
+}
+
 /// Step 1: tiles the consumer into workgroups and fuses its producers; returns
 /// the grid, or 1 (with `notes` saying why) when the kernel stays whole.
 int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &notes) {
@@ -588,6 +609,8 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
     plan.notes += "online softmax over blocks of " + std::to_string(kAttentionKeyBlock) +
                   " keys; ";
   } else {
+    if (target.threaded())
+      copyViewResult(kernel);
     plan.grid = tileWorkgroups(kernel, s, plan.notes);
   }
   if (plan.grid > 1)

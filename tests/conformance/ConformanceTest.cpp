@@ -149,6 +149,11 @@ const Case kCases[] = {
      %t = tilec.transpose %c {permutation = array<i64: 0, 1, 3, 2>} : (tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
      %s = tilec.slice %t {axes = array<i64: 1>, starts = array<i64: 1>, ends = array<i64: 8>, steps = array<i64: 2>} : (tensor<1x8x4x4xf32>) -> tensor<1x4x4x4xf32>
      return %s : tensor<1x4x4x4xf32> })"},
+  // A kernel whose result is a view of its input (ViT's QKV split): on GPU
+  // targets a copy split into blocks and threads.
+  {"slice_last_axis", R"(func.func @main(%x: tensor<1x7x24xf32>) -> tensor<1x7x8xf32> {
+     %s = tilec.slice %x {axes = array<i64: 2>, starts = array<i64: 8>, ends = array<i64: 16>, steps = array<i64: 1>} : (tensor<1x7x24xf32>) -> tensor<1x7x8xf32>
+     return %s : tensor<1x7x8xf32> })"},
   {"pad_reduce_mean", R"(func.func @main(%x: tensor<2x3x5xf32>) -> tensor<2x1x7xf32> {
      %p = tilec.pad %x {pads = array<i64: 0, 1, 1, 0, 2, 1>, value = 0.5 : f64} : (tensor<2x3x5xf32>) -> tensor<2x6x7xf32>
      %m = tilec.reduce_mean %p {axes = array<i64: 1>} : (tensor<2x6x7xf32>) -> tensor<2x1x7xf32>
