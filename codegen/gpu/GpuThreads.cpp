@@ -43,10 +43,14 @@ Operation *findMarked(Operation *scope, StringRef attr) {
 /// Pads of a halo whose size is static after a cast get that static type
 /// (tensor.pad's own folding), so that slices of them can become pads of
 /// slices (per thread) instead of a whole padded tile per thread.
+void addPadCastFolding(RewritePatternSet &patterns) {
+  tensor::PadOp::getCanonicalizationPatterns(patterns, patterns.getContext());
+  tensor::CastOp::getCanonicalizationPatterns(patterns, patterns.getContext());
+}
+
 void foldPadCasts(Operation *scope) {
   RewritePatternSet patterns(scope->getContext());
-  tensor::PadOp::getCanonicalizationPatterns(patterns, scope->getContext());
-  tensor::CastOp::getCanonicalizationPatterns(patterns, scope->getContext());
+  addPadCastFolding(patterns);
   (void)applyPatternsAndFoldGreedily(scope, std::move(patterns));
 }
 
@@ -263,8 +267,7 @@ void padPerThreadAndVectorize(RewriterBase &rewriter, scf::ForallOp block,
   patterns.add<linalg::ExtractSliceOfPadTensorSwapPattern>(
       ctx, [](tensor::ExtractSliceOp) -> std::optional<bool> { return false; });
   // Casts a swap leaves between a pad and the next slice fold away.
-  tensor::PadOp::getCanonicalizationPatterns(patterns, ctx);
-  tensor::CastOp::getCanonicalizationPatterns(patterns, ctx);
+  addPadCastFolding(patterns);
   (void)applyPatternsAndFoldGreedily(block, std::move(patterns));
   for (Operation *loop : copyLoops) {
     SmallVector<tensor::PadOp> pads;
