@@ -26,6 +26,11 @@ std::string cpuModelName() {
 
 std::string tilec::autotune::fingerprint(const codegen::Target &target, int threads,
                                          std::string &error) {
+  if (target.simt) {
+    error = "tuning the simt target is not supported: it runs GPU schedules on the CPU to "
+            "check their tiling, and its timings mean nothing for either; tune cpu instead";
+    return "";
+  }
   if (target.kind != codegen::TargetKind::Cpu) {
     error = "tuning " + target.str() +
             " is not supported yet: measuring GPU kernels needs the GPU tuning work of issue 7; "

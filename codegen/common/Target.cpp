@@ -39,6 +39,14 @@ std::optional<Target> tilec::codegen::parseTarget(const std::string &text, std::
   llvm::StringRef s(text);
   auto [kind, arch] = s.split(':');
   Target t;
+  if (text == "simt") {
+    // The host CPU running GPU schedules (Target::simt), with CUDA's
+    // workgroup-memory budget so that its defaults are the GPU's.
+    t = hostTarget();
+    t.simt = true;
+    t.sharedMemoryBytes = 48 * 1024;
+    return t;
+  }
   if (kind == "cpu") {
     t = hostTarget();
     if (!arch.empty() && arch != t.arch) {
@@ -67,7 +75,7 @@ std::optional<Target> tilec::codegen::parseTarget(const std::string &text, std::
     return t;
   }
   error = "unknown target '" + text +
-          "'; use cpu, cpu:<llvm-cpu>, cuda:sm_<NN> (e.g. cuda:sm_90) or rocm:gfx<N> "
-          "(e.g. rocm:gfx90a)";
+          "'; use cpu, cpu:<llvm-cpu>, cuda:sm_<NN> (e.g. cuda:sm_90), rocm:gfx<N> "
+          "(e.g. rocm:gfx90a) or simt (GPU schedules run on this CPU, for checking them)";
   return std::nullopt;
 }

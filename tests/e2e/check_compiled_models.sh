@@ -5,7 +5,8 @@
 # whole zoo, about 20 minutes on 2 cores; CI runs a representative set).
 # TILEC_E2E_FUSION=none compiles without fusion (one op per kernel: most
 # dispatches then write over their operand in place); TILEC_E2E_LAYOUT=nchw|nhwc
-# overrides the layout choice (default: auto).
+# overrides the layout choice (default: auto); TILEC_E2E_TARGET=simt compiles
+# with the GPU's tiling run on the CPU (blocks, thread loops, workgroup memory).
 set -euo pipefail
 tilec="$1"
 shift
@@ -19,7 +20,8 @@ failed=0
 for m in "${models[@]}"; do
   start=$(date +%s%N)
   if ! "$tilec" compile "$m" --fusion "${TILEC_E2E_FUSION:-default}" \
-      --layout "${TILEC_E2E_LAYOUT:-auto}" -o "$work/$m.tilec" > "$work/$m.log" 2>&1; then
+      --layout "${TILEC_E2E_LAYOUT:-auto}" --target "${TILEC_E2E_TARGET:-cpu}" \
+      -o "$work/$m.tilec" > "$work/$m.log" 2>&1; then
     echo "FAIL $m: compile failed"; cat "$work/$m.log"; failed=1; continue
   fi
   compiled=$(date +%s%N)

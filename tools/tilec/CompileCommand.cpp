@@ -25,7 +25,9 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
                    "weights) that `tilec run`, `tilec bench` and the runtime's C API load.\n"
                    "Every dispatch gets a default schedule (no tuning needed).");
   parser.option("o", "file", "output artifact", "model.tilec");
-  parser.option("target", "cpu|cuda:sm_XX|rocm:gfxXXX", "what to generate code for", "cpu");
+  parser.option("target", "cpu|cuda:sm_XX|rocm:gfxXXX|simt",
+                "what to generate code for (simt: GPU schedules run on this CPU, to check them)",
+                "cpu");
   addPipelineOptions(parser);
   parser.option("schedule", "SIG=SCHED",
                 "use schedule SCHED for dispatches whose signature contains SIG "
