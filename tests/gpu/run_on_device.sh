@@ -2,8 +2,10 @@
 # Everything GPU in one command, for a machine with an NVIDIA GPU (H100/H200):
 # builds tilec (no CUDA needed to build: the runtime opens libcuda with dlopen),
 # runs the GPU conformance suite (every kernel case compiled for the card's
-# sm_XX, run, compared with the reference), compiles representative zoo models
-# for CUDA and checks them against the reference, and times them.
+# sm_XX, run, compared with the reference, under three schedules), times GEMM
+# and convolution layers (GFLOP/s; cuBLAS sgemm beside them as the baseline),
+# compiles representative zoo models for CUDA, checks them against the
+# reference, and times them.
 # Writes full logs under $OUT (when set) and a short table last on stdout.
 # Usage: tests/gpu/run_on_device.sh        (about 5 minutes on 16 cores)
 set -uo pipefail
@@ -59,6 +61,15 @@ gemm 1024 1024 1024
 gemm 2048 2048 2048
 gemm 3136 256 64
 gemm 784 128 512
+# The baseline: cuBLAS sgemm (fp32, no TF32) on the same shapes.
+if scripts/build.sh tilec-cublas-gemm > "$out/build-cublas.log" 2>&1; then
+  while read -r _ shape _ ms _ gflops _; do
+    rows+=("cublas_sgemm $shape (baseline) | - | median $ms ms; $gflops GFLOP/s")
+  done < <(build/bin/tilec-cublas-gemm 1024x1024x1024 2048x2048x2048 3136x256x64 784x128x512 2>&1 \
+           | tee "$out/cublas.log" | grep '^cublas_sgemm')
+else
+  rows+=("cublas_sgemm | not built (see build-cublas.log) | -")
+fi
 layer conv3x3_56x56x64 "func.func @main(%x: tensor<1x64x56x56xf32>, %w: tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32> {
   %y = tilec.conv2d %x, %w {padding = array<i64: 1, 1, 1, 1>} : (tensor<1x64x56x56xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32>
   return %y : tensor<1x64x56x56xf32>

@@ -1,0 +1,120 @@
+//===- CublasGemm.cpp - cuBLAS fp32 GEMM, the baseline of tilec's GPU GEMMs ===//
+//
+// Times cublasSgemm (pure fp32: tensor-core TF32 off, like tilec's SIMT
+// kernels) on the shapes the device script times with tilec, and prints one
+// line per shape with the median of timed runs (CUDA events) and GFLOP/s.
+//
+//   build/bin/tilec-cublas-gemm [MxNxK ...]     (default: the device script's shapes)
+//
+// Exits 77 (skipped) when there is no CUDA device.
+//
+//===----------------------------------------------------------------------===//
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Shape {
+  long m, n, k;
+};
+
+bool parseShape(const std::string &text, Shape &s) {
+  return std::sscanf(text.c_str(), "%ldx%ldx%ld", &s.m, &s.n, &s.k) == 3 && s.m > 0 && s.n > 0 &&
+         s.k > 0;
+}
+
+#define CHECK_CUDA(call)                                                                          \
+  do {                                                                                            \
+    cudaError_t e = (call);                                                                       \
+    if (e != cudaSuccess) {                                                                       \
+      std::fprintf(stderr, "%s failed: %s\n", #call, cudaGetErrorString(e));                      \
+      return 1;                                                                                   \
+    }                                                                                             \
+  } while (0)
+
+#define CHECK_CUBLAS(call)                                                                        \
+  do {                                                                                            \
+    cublasStatus_t s = (call);                                                                    \
+    if (s != CUBLAS_STATUS_SUCCESS) {                                                             \
+      std::fprintf(stderr, "%s failed: status %d\n", #call, int(s));                              \
+      return 1;                                                                                   \
+    }                                                                                             \
+  } while (0)
+
+/// Median milliseconds of `runs` timed sgemms (row-major C = A B computed as
+/// the column-major C^T = B^T A^T).
+int timeSgemm(cublasHandle_t handle, const Shape &s, int runs, double &medianMs) {
+  float *a = nullptr, *b = nullptr, *c = nullptr;
+  CHECK_CUDA(cudaMalloc(&a, sizeof(float) * s.m * s.k));
+  CHECK_CUDA(cudaMalloc(&b, sizeof(float) * s.k * s.n));
+  CHECK_CUDA(cudaMalloc(&c, sizeof(float) * s.m * s.n));
+  CHECK_CUDA(cudaMemset(a, 0, sizeof(float) * s.m * s.k));
+  CHECK_CUDA(cudaMemset(b, 0, sizeof(float) * s.k * s.n));
+  const float one = 1.f, zero = 0.f;
+  auto gemm = [&] {
+    return cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, int(s.n), int(s.m), int(s.k), &one, b,
+                       int(s.n), a, int(s.k), &zero, c, int(s.n));
+  };
+  for (int i = 0; i < 5; ++i)
+    CHECK_CUBLAS(gemm());
+  cudaEvent_t start, stop;
+  CHECK_CUDA(cudaEventCreate(&start));
+  CHECK_CUDA(cudaEventCreate(&stop));
+  std::vector<float> times;
+  for (int i = 0; i < runs; ++i) {
+    CHECK_CUDA(cudaEventRecord(start));
+    CHECK_CUBLAS(gemm());
+    CHECK_CUDA(cudaEventRecord(stop));
+    CHECK_CUDA(cudaEventSynchronize(stop));
+    float ms = 0;
+    CHECK_CUDA(cudaEventElapsedTime(&ms, start, stop));
+    times.push_back(ms);
+  }
+  std::sort(times.begin(), times.end());
+  medianMs = times[times.size() / 2];
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  cudaFree(a);
+  cudaFree(b);
+  cudaFree(c);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::vector<Shape> shapes;
+  for (int i = 1; i < argc; ++i) {
+    Shape s;
+    if (!parseShape(argv[i], s)) {
+      std::fprintf(stderr, "bad shape '%s'; expected MxNxK, e.g. 1024x1024x1024\n", argv[i]);
+      return 2;
+    }
+    shapes.push_back(s);
+  }
+  if (shapes.empty())
+    shapes = {{1024, 1024, 1024}, {2048, 2048, 2048}, {3136, 256, 64}, {784, 128, 512}};
+  int devices = 0;
+  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+    std::printf("no CUDA device; nothing to time\n");
+    return 77;
+  }
+  cublasHandle_t handle;
+  CHECK_CUBLAS(cublasCreate(&handle));
+  CHECK_CUBLAS(cublasSetMathMode(handle, CUBLAS_PEDANTIC_MATH)); // fp32, no TF32
+  for (const Shape &s : shapes) {
+    double ms = 0;
+    if (int rc = timeSgemm(handle, s, 50, ms))
+      return rc;
+    std::printf("cublas_sgemm %ldx%ldx%ld median %.4f ms %.0f GFLOP/s\n", s.m, s.n, s.k, ms,
+                2.0 * s.m * s.n * s.k / (ms * 1e6));
+  }
+  cublasDestroy(handle);
+  return 0;
+}
