@@ -121,18 +121,14 @@ Operation *fuseIntoForall(func::FuncOp kernel, linalg::LinalgOp consumer,
   return loop;
 }
 
-/// One thread per output element (per row when the innermost dim must stay
-/// whole): the result-writing op is tiled by 1 into a thread loop and its
-/// producers are fused into it. Returns false (kernel unchanged) when threads
-/// cannot be formed.
-bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
-  auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
-  if (!consumer || consumer->getNumResults() != 1)
-    return false;
-  AffineMap outMap = consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0));
-  SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
+/// Tile sizes giving one thread per output element of `op` (per row when the
+/// innermost dim must stay whole; several outputs per thread, taken from the
+/// outer dims, when there would be more than 1024); `threads` is set.
+SmallVector<int64_t> elementTiles(linalg::LinalgOp op, bool keepInner, int64_t &threads) {
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<int64_t> tiles(ranges.size(), 0);
-  int64_t threads = 1;
+  threads = 1;
   unsigned results = outMap.getNumResults();
   for (auto [i, expr] : llvm::enumerate(outMap.getResults())) {
     auto dim = dyn_cast<AffineDimExpr>(expr);
@@ -141,9 +137,7 @@ bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
     tiles[dim.getPosition()] = 1;
     threads *= ranges[dim.getPosition()];
   }
-  // Too many outputs for one block (a block tile chosen for a thread-tiled
-  // GEMM that could not be staged): outer dims give each thread several.
-  for (auto [i, expr] : llvm::enumerate(outMap.getResults())) {
+  for (AffineExpr expr : outMap.getResults()) {
     auto dim = dyn_cast<AffineDimExpr>(expr);
     if (!dim || tiles[dim.getPosition()] == 0)
       continue;
@@ -156,6 +150,18 @@ bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
       tile = next;
     }
   }
+  return tiles;
+}
+
+/// One thread per output element (elementTiles): the result-writing op is
+/// tiled into a thread loop and its producers are fused into it. Returns
+/// false (kernel unchanged) when threads cannot be formed.
+bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
+  auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
+  if (!consumer || consumer->getNumResults() != 1)
+    return false;
+  int64_t threads = 0;
+  SmallVector<int64_t> tiles = elementTiles(consumer, keepInner, threads);
   if (threads <= 1 || threads > kMaxThreads)
     return false;
   return fuseIntoForall(kernel, consumer, tiles) != nullptr;
@@ -470,17 +476,71 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   return success();
 }
 
+/// A kernel that is one workgroup and whose result cannot be computed per
+/// thread with its producers fused (a squeeze-excite block: a global pool,
+/// two 1x1 convolutions, then a product with the whole input) runs as one
+/// block whose ops are thread loops in turn, each op split among the threads
+/// by its own outputs, its intermediate results in workgroup memory. Returns
+/// false (kernel unchanged) when the intermediates do not fit or an op has a
+/// single output.
+bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgroupSpace) {
+  bool nested = false;
+  kernel.walk([&](scf::ForallOp) { nested = true; });
+  auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
+  if (nested || !consumer || consumer->getNumResults() != 1)
+    return false;
+  func::FuncOp backup = kernel.clone();
+  auto restore = [&] {
+    kernel.getBody().takeBody(backup.getBody());
+    backup.erase();
+    return false;
+  };
+  IRRewriter rewriter(kernel.getContext());
+  // Intermediates: every new tensor but the one the result is written into.
+  Value result = consumer.getDpsInitOperand(0)->get();
+  int64_t bytes = 0;
+  SmallVector<tensor::EmptyOp> empties;
+  kernel.walk([&](tensor::EmptyOp e) {
+    if (e.getResult() != result)
+      empties.push_back(e);
+  });
+  for (tensor::EmptyOp e : empties) {
+    RankedTensorType type = e.getType();
+    if (!type.hasStaticShape())
+      return restore();
+    bytes += type.getNumElements() * 4;
+    rewriter.setInsertionPoint(e);
+    auto alloc = rewriter.create<bufferization::AllocTensorOp>(e.getLoc(), type, ValueRange{});
+    if (workgroupSpace)
+      alloc.setMemorySpaceAttr(workgroupSpace);
+    rewriter.replaceOp(e, alloc.getResult());
+  }
+  if (bytes > target.sharedMemoryBytes)
+    return restore();
+  SmallVector<linalg::LinalgOp> ops;
+  kernel.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  for (linalg::LinalgOp op : ops) {
+    int64_t threads = 0;
+    SmallVector<int64_t> tiles = elementTiles(op, /*keepInner=*/false, threads);
+    if (op->getNumResults() != 1 || ShapedType::isDynamicShape(op.getStaticLoopRanges()) ||
+        threads <= 1 || threads > kMaxThreads || !tileToThreads(rewriter, op, tiles))
+      return restore();
+  }
+  backup.erase();
+  return true;
+}
+
 } // namespace
 
 std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
                                          const Target &target) {
   std::string notes;
   DispatchShape shape = describeKernel(kernel);
+  Attribute space; // workgroup memory; the stack on the simt target
+  if (!target.simt)
+    space = gpu::AddressSpaceAttr::get(kernel.getContext(), gpu::AddressSpace::Workgroup);
   if (!s.registerTile.empty() && (shape.rootKind == "matmul" || shape.rootKind == "conv_nhwc")) {
     func::FuncOp backup = kernel.clone();
-    Attribute space;
-    if (!target.simt)
-      space = gpu::AddressSpaceAttr::get(kernel.getContext(), gpu::AddressSpace::Workgroup);
     std::string gemmNotes;
     if (succeeded(stageContraction(kernel, s, target, space, gemmNotes))) {
       backup.erase();
@@ -496,8 +556,10 @@ std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
   if (tileElementsToThreads(kernel, keepInner)) {
     foldPadCasts(kernel);
     movePadsIntoTiles(kernel);
-  }
-  else
+  } else if (splitIntoStages(kernel, target, space)) {
+    notes += "one block, each op a thread loop in turn (intermediates in workgroup memory); ";
+  } else {
     notes += "one thread per block (the tile could not be split into threads); ";
+  }
   return notes;
 }

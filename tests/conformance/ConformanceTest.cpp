@@ -154,6 +154,17 @@ const Case kCases[] = {
   {"slice_last_axis", R"(func.func @main(%x: tensor<1x7x24xf32>) -> tensor<1x7x8xf32> {
      %s = tilec.slice %x {axes = array<i64: 2>, starts = array<i64: 8>, ends = array<i64: 16>, steps = array<i64: 1>} : (tensor<1x7x24xf32>) -> tensor<1x7x8xf32>
      return %s : tensor<1x7x8xf32> })"},
+  // A squeeze-excite block (EfficientNet, MobileNet v3): a global pool whose
+  // kernel is one workgroup; on GPU targets its ops run as thread loops in
+  // turn, intermediates in workgroup memory.
+  {"squeeze_excite", R"(func.func @main(%x: tensor<1x16x6x6xf32>, %w1: tensor<4x16x1x1xf32>, %b1: tensor<4xf32>, %w2: tensor<16x4x1x1xf32>, %b2: tensor<16xf32>) -> tensor<1x16x6x6xf32> {
+     %p = tilec.global_avg_pool %x : (tensor<1x16x6x6xf32>) -> tensor<1x16x1x1xf32>
+     %c1 = tilec.conv2d %p, %w1, %b1 : (tensor<1x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<1x4x1x1xf32>
+     %r = tilec.relu %c1 : tensor<1x4x1x1xf32>
+     %c2 = tilec.conv2d %r, %w2, %b2 : (tensor<1x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<1x16x1x1xf32>
+     %s = tilec.sigmoid %c2 : tensor<1x16x1x1xf32>
+     %y = tilec.mul %x, %s : (tensor<1x16x6x6xf32>, tensor<1x16x1x1xf32>) -> tensor<1x16x6x6xf32>
+     return %y : tensor<1x16x6x6xf32> })"},
   {"pad_reduce_mean", R"(func.func @main(%x: tensor<2x3x5xf32>) -> tensor<2x1x7xf32> {
      %p = tilec.pad %x {pads = array<i64: 0, 1, 1, 0, 2, 1>, value = 0.5 : f64} : (tensor<2x3x5xf32>) -> tensor<2x6x7xf32>
      %m = tilec.reduce_mean %p {axes = array<i64: 1>} : (tensor<2x6x7xf32>) -> tensor<2x1x7xf32>
