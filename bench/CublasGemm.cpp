@@ -29,22 +29,22 @@ bool parseShape(const std::string &text, Shape &s) {
          s.k > 0;
 }
 
-#define CHECK_CUDA(call)                                                                          \
-  do {                                                                                            \
-    cudaError_t e = (call);                                                                       \
-    if (e != cudaSuccess) {                                                                       \
-      std::fprintf(stderr, "%s failed: %s\n", #call, cudaGetErrorString(e));                      \
-      return 1;                                                                                   \
-    }                                                                                             \
+#define CHECK_CUDA(call)                                                                           \
+  do {                                                                                             \
+    cudaError_t e = (call);                                                                        \
+    if (e != cudaSuccess) {                                                                        \
+      std::fprintf(stderr, "%s failed: %s\n", #call, cudaGetErrorString(e));                       \
+      return 1;                                                                                    \
+    }                                                                                              \
   } while (0)
 
-#define CHECK_CUBLAS(call)                                                                        \
-  do {                                                                                            \
-    cublasStatus_t s = (call);                                                                    \
-    if (s != CUBLAS_STATUS_SUCCESS) {                                                             \
-      std::fprintf(stderr, "%s failed: status %d\n", #call, int(s));                              \
-      return 1;                                                                                   \
-    }                                                                                             \
+#define CHECK_CUBLAS(call)                                                                         \
+  do {                                                                                             \
+    cublasStatus_t s = (call);                                                                     \
+    if (s != CUBLAS_STATUS_SUCCESS) {                                                              \
+      std::fprintf(stderr, "%s failed: status %d\n", #call, int(s));                               \
+      return 1;                                                                                    \
+    }                                                                                              \
   } while (0)
 
 /// Median milliseconds of `runs` timed sgemms (row-major C = A B computed as

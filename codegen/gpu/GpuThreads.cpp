@@ -21,8 +21,8 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
 using namespace tilec::codegen;
@@ -93,8 +93,7 @@ tileOp(RewriterBase &rewriter, linalg::LinalgOp op, ArrayRef<int64_t> tiles, boo
 /// Tiles the kernel's result-writing op by `tiles` into an scf.forall and
 /// fuses every producer into it; returns the loop, or null (kernel
 /// unchanged) when work would be left outside it.
-Operation *fuseIntoForall(func::FuncOp kernel, linalg::LinalgOp consumer,
-                          ArrayRef<int64_t> tiles) {
+Operation *fuseIntoForall(func::FuncOp kernel, linalg::LinalgOp consumer, ArrayRef<int64_t> tiles) {
   func::FuncOp backup = kernel.clone();
   IRRewriter rewriter(kernel.getContext());
   rewriter.setInsertionPoint(consumer);
@@ -404,8 +403,8 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
     }
   }
   if (sharedBytes > target.sharedMemoryBytes)
-    return notes += "the staged blocks need " + std::to_string(sharedBytes) +
-                    " bytes of workgroup memory; ",
+    return notes +=
+           "the staged blocks need " + std::to_string(sharedBytes) + " bytes of workgroup memory; ",
            failure();
   // 4. Each thread's outputs, its reductions walked in small steps, each
   //    step vectorized (a vector.contract: multiply-adds into registers).
@@ -461,8 +460,8 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   eraseDeadOps(kernel);
   bool outside = false;
   block.getBody()->walk([&](Operation *op) {
-    outside |= isa<linalg::LinalgOp, tensor::PadOp>(op) &&
-               op->getParentOfType<scf::ForallOp>() == block;
+    outside |=
+        isa<linalg::LinalgOp, tensor::PadOp>(op) && op->getParentOfType<scf::ForallOp>() == block;
   });
   if (outside) {
     return notes += "work left outside the thread loops; ", failure();
@@ -548,7 +547,8 @@ std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
     }
     kernel.getBody().takeBody(backup.getBody());
     backup.erase();
-    notes += "thread tile not applied (" + (gemmNotes.empty() ? "unexpected kernel form; " : gemmNotes) +
+    notes += "thread tile not applied (" +
+             (gemmNotes.empty() ? "unexpected kernel form; " : gemmNotes) +
              "one thread per output); ";
   }
   bool keepInner = shape.rootKind == "softmax" || shape.rootKind == "layer_norm" ||

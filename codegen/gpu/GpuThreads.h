@@ -36,8 +36,7 @@ namespace tilec::codegen {
 
 /// Splits `kernel`'s workgroup tiles among threads (see above); returns notes
 /// for the kernel report (how it was mapped, or why it fell back).
-std::string mapToThreads(mlir::func::FuncOp kernel, const Schedule &schedule,
-                         const Target &target);
+std::string mapToThreads(mlir::func::FuncOp kernel, const Schedule &schedule, const Target &target);
 
 } // namespace tilec::codegen
 
