@@ -154,6 +154,11 @@ const Case kCases[] = {
   {"slice_last_axis", R"(func.func @main(%x: tensor<1x7x24xf32>) -> tensor<1x7x8xf32> {
      %s = tilec.slice %x {axes = array<i64: 2>, starts = array<i64: 8>, ends = array<i64: 16>, steps = array<i64: 1>} : (tensor<1x7x24xf32>) -> tensor<1x7x8xf32>
      return %s : tensor<1x7x8xf32> })"},
+  // A concatenation kernel (ViT's class token before the patches): on GPU
+  // targets an elementwise gather split into blocks and threads.
+  {"concat_tokens", R"(func.func @main(%c: tensor<1x1x8xf32>, %p: tensor<1x5x8xf32>, %q: tensor<1x2x8xf32>) -> tensor<1x8x8xf32> {
+     %t = tilec.concat %c, %p, %q {axis = 1 : i64} : (tensor<1x1x8xf32>, tensor<1x5x8xf32>, tensor<1x2x8xf32>) -> tensor<1x8x8xf32>
+     return %t : tensor<1x8x8xf32> })"},
   // A squeeze-excite block (EfficientNet, MobileNet v3): a global pool whose
   // kernel is one workgroup; on GPU targets its ops run as thread loops in
   // turn, intermediates in workgroup memory.
