@@ -6,7 +6,10 @@
 # TILEC_E2E_FUSION=none compiles without fusion (one op per kernel: most
 # dispatches then write over their operand in place); TILEC_E2E_LAYOUT=nchw|nhwc
 # overrides the layout choice (default: auto); TILEC_E2E_TARGET=simt compiles
-# with the GPU's tiling run on the CPU (blocks, thread loops, workgroup memory).
+# with the GPU's tiling run on the CPU (blocks, thread loops, workgroup memory);
+# TILEC_E2E_TARGET=cuda:sm_NN|rocm:gfxNNN only compiles (assembled and linked,
+# no GPU needed) and prints how many kernels are staged in workgroup memory or
+# left at one thread per block.
 set -euo pipefail
 tilec="$1"
 shift
@@ -14,18 +17,24 @@ models=("$@")
 if [ ${#models[@]} -eq 0 ]; then
   mapfile -t models < <("$tilec" models | awk 'NR > 1 { print $1 }')
 fi
+target="${TILEC_E2E_TARGET:-cpu}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 failed=0
 for m in "${models[@]}"; do
   start=$(date +%s%N)
   if ! "$tilec" compile "$m" --fusion "${TILEC_E2E_FUSION:-default}" \
-      --layout "${TILEC_E2E_LAYOUT:-auto}" --target "${TILEC_E2E_TARGET:-cpu}" \
+      --layout "${TILEC_E2E_LAYOUT:-auto}" --target "$target" --verbose \
       -o "$work/$m.tilec" > "$work/$m.log" 2>&1; then
-    echo "FAIL $m: compile failed"; cat "$work/$m.log"; failed=1; continue
+    echo "FAIL $m: compile failed"; tail -20 "$work/$m.log"; failed=1; continue
   fi
   compiled=$(date +%s%N)
-  if result=$("$tilec" run "$work/$m.tilec" --check 2>&1); then
+  if [[ "$target" == cuda:* || "$target" == rocm:* ]]; then
+    printf '%-22s compile %5d ms  %3d kernels staged in workgroup memory, %d one thread per block\n' \
+      "$m" $(( (compiled - start) / 1000000 )) \
+      "$(grep -c 'staged in workgroup memory' "$work/$m.log" || true)" \
+      "$(grep -c 'one thread per block' "$work/$m.log" || true)"
+  elif result=$("$tilec" run "$work/$m.tilec" --check 2>&1); then
     printf '%-22s compile %4d ms  %s\n' "$m" $(( (compiled - start) / 1000000 )) \
       "$(echo "$result" | grep '^check' | sed 's/^check *//')"
   else
