@@ -475,6 +475,8 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   return success();
 }
 
+constexpr llvm::StringLiteral kInPlace = "tilec.in_place";
+
 /// A kernel that is one workgroup and whose result cannot be computed per
 /// thread with its producers fused (a squeeze-excite block: a global pool,
 /// two 1x1 convolutions, then a product with the whole input) runs as one
@@ -495,6 +497,24 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
     return false;
   };
   IRRewriter rewriter(kernel.getContext());
+  // An elementwise op whose one input is an intermediate used only by it
+  // writes over that input (each thread reads then writes the same element),
+  // so that intermediate needs no second buffer.
+  kernel.walk([&](linalg::GenericOp g) {
+    if (g == consumer || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+        g.getNumReductionLoops() != 0 || !llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) {
+          return m.isIdentity();
+        }))
+      return;
+    Value in = g.getDpsInputOperand(0)->get();
+    OpOperand *init = g.getDpsInitOperand(0);
+    if (in.getType() != init->get().getType() || !in.hasOneUse() ||
+        !in.getDefiningOp<linalg::LinalgOp>() || !init->get().getDefiningOp<tensor::EmptyOp>())
+      return;
+    init->set(in);
+    g->setAttr(kInPlace, rewriter.getUnitAttr());
+  });
+  eraseDeadOps(kernel);
   // Intermediates: every new tensor but the one the result is written into.
   Value result = consumer.getDpsInitOperand(0)->get();
   int64_t bytes = 0;
@@ -521,9 +541,20 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
   for (linalg::LinalgOp op : ops) {
     int64_t threads = 0;
     SmallVector<int64_t> tiles = elementTiles(op, /*keepInner=*/false, threads);
+    linalg::LinalgOp tile;
     if (op->getNumResults() != 1 || ShapedType::isDynamicShape(op.getStaticLoopRanges()) ||
-        threads <= 1 || threads > kMaxThreads || !tileToThreads(rewriter, op, tiles))
+        threads <= 1 || threads > kMaxThreads || !(tile = tileToThreads(rewriter, op, tiles)))
       return restore();
+    // An in-place op reads its thread's elements of the loop's own shared
+    // output (as written before the loop), so bufferization sees one buffer.
+    if (tile->hasAttr(kInPlace)) {
+      auto loop = cast<scf::ForallOp>(tile->getParentOp());
+      Value before = loop.getOutputs()[0];
+      auto slice = tile.getDpsInputOperand(0)->get().getDefiningOp<tensor::ExtractSliceOp>();
+      if (!slice || slice.getSource() != before)
+        return restore();
+      slice.getSourceMutable().set(loop.getRegionIterArgs()[0]);
+    }
   }
   backup.erase();
   return true;
