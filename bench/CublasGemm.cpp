@@ -29,23 +29,20 @@ bool parseShape(const std::string &text, Shape &s) {
          s.k > 0;
 }
 
-#define CHECK_CUDA(call)                                                                           \
-  do {                                                                                             \
-    cudaError_t e = (call);                                                                        \
-    if (e != cudaSuccess) {                                                                        \
-      std::fprintf(stderr, "%s failed: %s\n", #call, cudaGetErrorString(e));                       \
-      return 1;                                                                                    \
-    }                                                                                              \
-  } while (0)
+/// Prints the failed call and returns true when `ok` is false.
+bool failed(bool ok, const char *call, const std::string &why) {
+  if (!ok)
+    std::fprintf(stderr, "%s failed: %s\n", call, why.c_str());
+  return !ok;
+}
 
+#define CHECK_CUDA(call)                                                                           \
+  if (cudaError_t e = (call); failed(e == cudaSuccess, #call, cudaGetErrorString(e)))              \
+  return 1
 #define CHECK_CUBLAS(call)                                                                         \
-  do {                                                                                             \
-    cublasStatus_t s = (call);                                                                     \
-    if (s != CUBLAS_STATUS_SUCCESS) {                                                              \
-      std::fprintf(stderr, "%s failed: status %d\n", #call, int(s));                               \
-      return 1;                                                                                    \
-    }                                                                                              \
-  } while (0)
+  if (cublasStatus_t e = (call);                                                                   \
+      failed(e == CUBLAS_STATUS_SUCCESS, #call, "status " + std::to_string(int(e))))               \
+  return 1
 
 /// Median milliseconds of `runs` timed sgemms (row-major C = A B computed as
 /// the column-major C^T = B^T A^T).

@@ -247,6 +247,8 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
       kr.symbol = symbol;
       kr.signature = signature;
       Schedule schedule = chooseSchedule(*func, signature, options, kr.notes);
+      if (options.target.threaded())
+        prepareCopyKernelsForThreads(*func);
       KernelPlan kp = applySchedule(*func, schedule, options.target);
       if (options.target.threaded())
         kp.notes += mapToThreads(*func, schedule, options.target);

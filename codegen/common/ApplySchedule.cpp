@@ -155,118 +155,6 @@ void unstrideInputs(RewriterBase &rewriter, linalg::GenericOp op) {
     op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
 }
 
-/// GPU targets: a kernel whose result is a view of an input (a slice, a
-/// reshape: ViT's QKV split) would be one copy run by one thread; its result
-/// is written by a linalg.copy instead, which tiles into blocks and threads
-/// like any elementwise kernel.
-void copyViewResult(func::FuncOp kernel) {
-  Operation *view = findMarked(kernel, kConsumerAttr);
-  if (!isa_and_nonnull<tensor::ExtractSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
-          view))
-    return;
-  auto type = dyn_cast<RankedTensorType>(view->getResult(0).getType());
-  if (!type || !type.hasStaticShape())
-    return;
-  OpBuilder b(view->getContext());
-  b.setInsertionPointAfter(view);
-  Value empty = b.create<tensor::EmptyOp>(view->getLoc(), type.getShape(), type.getElementType());
-  auto copy = b.create<linalg::CopyOp>(view->getLoc(), view->getResult(0), empty);
-  view->getResult(0).replaceAllUsesExcept(copy.getResult(0), copy);
-  view->removeAttr(kConsumerAttr);
-  copy->setAttr(kConsumerAttr, b.getUnitAttr());
-}
-
-/// GPU targets: a concatenation kernel (a chain of insert_slices into a new
-/// tensor: ViT's class-token concat) would be copies run by one thread; it
-/// becomes one elementwise generic that reads each output element from the
-/// input covering it (every input read at a clamped index, then selected),
-/// which tiles into blocks and threads.
-void concatAsGather(func::FuncOp kernel) {
-  auto last = dyn_cast_or_null<tensor::InsertSliceOp>(findMarked(kernel, kConsumerAttr));
-  if (!last)
-    return;
-  RankedTensorType type = last.getResultType();
-  if (!type.hasStaticShape())
-    return;
-  int64_t rank = type.getRank(), axis = -1;
-  struct Piece {
-    Value source;
-    int64_t offset, size;
-  };
-  SmallVector<Piece> pieces;
-  Value dest = last.getResult();
-  while (auto insert = dest.getDefiningOp<tensor::InsertSliceOp>()) {
-    if (!insert.hasUnitStride() || insert.getSourceType().getRank() != rank ||
-        !insert.getSourceType().hasStaticShape())
-      return;
-    int64_t along = -1, offset = 0;
-    for (auto [d, o] : llvm::enumerate(insert.getStaticOffsets())) {
-      if (ShapedType::isDynamic(o))
-        return;
-      if (o != 0 || insert.getSourceType().getDimSize(d) != type.getDimSize(d)) {
-        if (along >= 0 && along != int64_t(d))
-          return;
-        along = d;
-        offset = o;
-      }
-    }
-    if (along < 0)
-      along = axis >= 0 ? axis : 0;
-    if (axis >= 0 && along != axis)
-      return;
-    axis = along;
-    pieces.push_back({insert.getSource(), offset, insert.getSourceType().getDimSize(axis)});
-    dest = insert.getDest();
-  }
-  if (!dest.getDefiningOp<tensor::EmptyOp>() || pieces.size() < 2)
-    return;
-  // The pieces must tile the axis exactly once.
-  llvm::sort(pieces, [](const Piece &a, const Piece &b) { return a.offset < b.offset; });
-  int64_t covered = 0;
-  for (const Piece &p : pieces) {
-    if (p.offset != covered)
-      return;
-    covered += p.size;
-  }
-  if (covered != type.getDimSize(axis))
-    return;
-  OpBuilder b(last);
-  Location loc = last.getLoc();
-  Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  auto gather = b.create<linalg::GenericOp>(
-      loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
-      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)}, iters,
-      [&](OpBuilder &nb, Location l, ValueRange) {
-        SmallVector<Value> index;
-        for (int64_t d = 0; d < rank; ++d)
-          index.push_back(nb.create<linalg::IndexOp>(l, d));
-        Value i = index[axis], value;
-        for (const Piece &p : pieces) {
-          // clamp(i - offset, 0, size - 1): in bounds whichever piece is read.
-          Value local = nb.create<arith::SubIOp>(
-              l, i, nb.create<arith::ConstantIndexOp>(l, p.offset));
-          local = nb.create<arith::MaxSIOp>(l, local, nb.create<arith::ConstantIndexOp>(l, 0));
-          local = nb.create<arith::MinSIOp>(
-              l, local, nb.create<arith::ConstantIndexOp>(l, p.size - 1));
-          SmallVector<Value> at = index;
-          at[axis] = local;
-          Value v = nb.create<tensor::ExtractOp>(l, p.source, at);
-          if (!value) {
-            value = v;
-            continue;
-          }
-          Value inside = nb.create<arith::CmpIOp>(
-              l, arith::CmpIPredicate::sge, i, nb.create<arith::ConstantIndexOp>(l, p.offset));
-          value = nb.create<arith::SelectOp>(l, inside, v, value);
-        }
-        nb.create<linalg::YieldOp>(l, value);
-      });
-  last.getResult().replaceAllUsesWith(gather.getResult(0));
-  gather->setAttr(kConsumerAttr, b.getUnitAttr());
-  eraseDeadOps(kernel);
-}
-
 /// Step 1: tiles the consumer into workgroups and fuses its producers; returns
 /// the grid, or 1 (with `notes` saying why) when the kernel stays whole.
 int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &notes) {
@@ -700,10 +588,6 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
     plan.notes += "online softmax over blocks of " + std::to_string(kAttentionKeyBlock) +
                   " keys; ";
   } else {
-    if (target.threaded()) {
-      copyViewResult(kernel);
-      concatAsGather(kernel);
-    }
     plan.grid = tileWorkgroups(kernel, s, plan.notes);
   }
   if (plan.grid > 1)

@@ -34,6 +34,12 @@
 
 namespace tilec::codegen {
 
+/// Before applySchedule: a kernel that only moves data (its result a view of
+/// an input, or a concatenation) is rewritten as one linalg op over the
+/// result, so that it tiles into blocks and threads instead of running as
+/// copies on one thread.
+void prepareCopyKernelsForThreads(mlir::func::FuncOp kernel);
+
 /// Splits `kernel`'s workgroup tiles among threads (see above); returns notes
 /// for the kernel report (how it was mapped, or why it fell back).
 std::string mapToThreads(mlir::func::FuncOp kernel, const Schedule &schedule, const Target &target);
