@@ -13,10 +13,13 @@
 
 #include "codegen/Compiler.h"
 
+#include "ir/HalfFloat.h"
+
 #include "codegen/common/ApplySchedule.h"
 #include "codegen/common/LowerToLinalg.h"
 #include "codegen/gpu/GpuBackend.h"
 #include "codegen/gpu/GpuThreads.h"
+#include "ir/HalfFloat.h"
 #include "ir/Weights.h"
 #include "tilec/artifact_format.h"
 
@@ -79,10 +82,21 @@ public:
     std::string ignored;
     if (failed(readAsFloats(constant.getValue(), data, ignored)))
       return failure();
-    uint64_t offset = alignUp(weights.size());
-    weights.resize(offset + data.size() * sizeof(float));
-    std::memcpy(weights.data() + offset, data.data(), data.size() * sizeof(float));
-    art::BufferRef ref{art::BufferKind::Weight, 0, offset, data.size() * sizeof(float)};
+    // In the constant's own element type (bf16 / f16 weights of
+    // reduced-precision contractions take 2 bytes each).
+    Type element = cast<ShapedType>(v.getType()).getElementType();
+    uint64_t offset = alignUp(weights.size()), bytes = bytesOf(v);
+    weights.resize(offset + bytes);
+    uint8_t *out = weights.data() + offset;
+    if (element.isF32()) {
+      std::memcpy(out, data.data(), bytes);
+    } else {
+      for (size_t i = 0; i < data.size(); ++i) {
+        uint16_t h = element.isBF16() ? half::toBF16(data[i]) : half::toF16(data[i]);
+        std::memcpy(out + 2 * i, &h, 2);
+      }
+    }
+    art::BufferRef ref{art::BufferKind::Weight, 0, offset, bytes};
     refs[v] = ref;
     return ref;
   }

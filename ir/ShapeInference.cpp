@@ -69,6 +69,25 @@ LogicalResult sameElementTypes(std::optional<Location> loc, ArrayRef<Value> valu
   return success();
 }
 
+/// Contractions (conv2d, matmul, linear) take their input and weight in one
+/// element type: f32, or bf16 / f16 (`tilec-set-precision`). 16-bit products
+/// are accumulated in f32, so the result (and the bias) is f32 then.
+Type accumulatorType(Type operand) {
+  return operand.isBF16() || operand.isF16() ? Float32Type::get(operand.getContext()) : operand;
+}
+
+template <typename OpT>
+LogicalResult checkContractionTypes(std::optional<Location> loc, Value input, Value weight,
+                                    Value bias) {
+  if (failed(sameElementTypes<OpT>(loc, {input, weight})))
+    return failure();
+  Type acc = accumulatorType(elementType(input));
+  if (bias && elementType(bias) != acc)
+    return fail<OpT>(loc, "bias must be ", acc, " (the accumulator type), got ",
+                     bias.getType());
+  return success();
+}
+
 template <typename OpT>
 LogicalResult checkAllPositive(std::optional<Location> loc, ArrayRef<int64_t> values,
                                size_t size, StringRef name, int64_t min = 1) {
@@ -204,7 +223,7 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   SmallVector<ArrayRef<int64_t>> s;
   Value input = adaptor.getInput(), weight = adaptor.getWeight(), bias = adaptor.getBias();
   if (failed(getShapes<Conv2DOp>(loc, {input, weight, bias}, s)) ||
-      failed(sameElementTypes<Conv2DOp>(loc, {input, weight, bias})))
+      failed(checkContractionTypes<Conv2DOp>(loc, input, weight, bias)))
     return failure();
   bool channelsLast = false;
   if (failed(checkLayout<Conv2DOp>(loc, adaptor.getLayout(), channelsLast)))
@@ -237,7 +256,8 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
       adaptor.getPadding(), adaptor.getDilations(), /*ceilMode=*/false);
   if (failed(shape))
     return failure();
-  pushTensor(inferred, channelsLast ? nchwToNhwc(*shape) : *shape, elementType(input));
+  pushTensor(inferred, channelsLast ? nchwToNhwc(*shape) : *shape,
+             accumulatorType(elementType(input)));
   return success();
 }
 
@@ -246,7 +266,7 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   SmallVector<ArrayRef<int64_t>> s;
   Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
   if (failed(getShapes<MatmulOp>(loc, {lhs, rhs}, s)) ||
-      failed(sameElementTypes<MatmulOp>(loc, {lhs, rhs})))
+      failed(checkContractionTypes<MatmulOp>(loc, lhs, rhs, Value())))
     return failure();
   ArrayRef<int64_t> a = s[0], b = s[1];
   if (a.size() < 2 || b.size() < 2)
@@ -262,7 +282,7 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
                           rhs.getType(), " do not broadcast");
   batch->push_back(a[a.size() - 2]);
   batch->push_back(b.back());
-  pushTensor(inferred, *batch, elementType(lhs));
+  pushTensor(inferred, *batch, accumulatorType(elementType(lhs)));
   return success();
 }
 
@@ -271,7 +291,7 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   SmallVector<ArrayRef<int64_t>> s;
   Value input = adaptor.getInput(), weight = adaptor.getWeight(), bias = adaptor.getBias();
   if (failed(getShapes<LinearOp>(loc, {input, weight, bias}, s)) ||
-      failed(sameElementTypes<LinearOp>(loc, {input, weight, bias})))
+      failed(checkContractionTypes<LinearOp>(loc, input, weight, bias)))
     return failure();
   if (s[0].empty() || s[1].size() != 2)
     return fail<LinearOp>(loc, "expects input [..., K] and weight [N, K], got ",
@@ -282,7 +302,7 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
     return fail<LinearOp>(loc, "bias must be [", s[1][0], "], got ", bias.getType());
   SmallVector<int64_t> shape(s[0]);
   shape.back() = s[1][0];
-  pushTensor(inferred, shape, elementType(input));
+  pushTensor(inferred, shape, accumulatorType(elementType(input)));
   return success();
 }
 

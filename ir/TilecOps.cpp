@@ -74,6 +74,23 @@ LogicalResult DropoutOp::verify() {
   return success();
 }
 
+LogicalResult ConvertOp::verify() {
+  auto in = getInput().getType(), out = getOutput().getType();
+  if (in.getShape() != out.getShape())
+    return emitOpError("changes the element type only; the shapes differ: ")
+           << in << " -> " << out;
+  auto supported = [](Type t) { return t.isF32() || t.isBF16() || t.isF16(); };
+  if (!supported(in.getElementType()) || !supported(out.getElementType()))
+    return emitOpError("converts between f32, bf16 and f16, got ") << in << " -> " << out;
+  return success();
+}
+
+OpFoldResult ConvertOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
 // Dropout is the identity at inference time.
 OpFoldResult DropoutOp::fold(FoldAdaptor) { return getInput(); }
 

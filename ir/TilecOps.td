@@ -119,6 +119,23 @@ def Tilec_AttentionOp : Tilec_Op<"attention"> {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
+def Tilec_ConvertOp : Op<Tilec_Dialect, "convert", [Pure]> {
+  let summary = "Element type conversion (f32 <-> bf16 / f16), rounding to nearest even";
+  let description = [{
+    Inserted by `tilec-set-precision` in front of the operands of contractions
+    so they read 16-bit values; the shape is unchanged.
+
+    ```mlir
+    %h = tilec.convert %x : tensor<1x64x56x56xf32> -> tensor<1x64x56x56xbf16>
+    ```
+  }];
+  let arguments = (ins Tilec_Tensor:$input);
+  let results = (outs Tilec_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 class Tilec_BinaryOp<string mnemonic, string formula> : Tilec_Op<mnemonic> {
   let summary = "Elementwise " # formula # " with NumPy broadcasting";
   let arguments = (ins Tilec_Tensor:$lhs, Tilec_Tensor:$rhs);

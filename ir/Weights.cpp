@@ -2,6 +2,7 @@
 
 #include "ir/Weights.h"
 
+#include "ir/HalfFloat.h"
 #include "ir/ShapeUtils.h"
 
 #include "mlir/IR/Builders.h"
@@ -15,8 +16,12 @@ using namespace mlir;
 using namespace tilec;
 
 AsmResourceBlob tilec::allocateF32Blob(size_t numElements, bool zeroed) {
+  return allocateBlob(numElements * sizeof(float), zeroed);
+}
+
+AsmResourceBlob tilec::allocateBlob(size_t dataBytes, bool zeroed) {
   constexpr size_t kAlign = 64;
-  size_t bytes = std::max<size_t>(numElements * sizeof(float), kAlign);
+  size_t bytes = std::max<size_t>(dataBytes, kAlign);
   // calloc returns fresh (lazily zeroed) pages for large sizes; aligned_alloc has
   // no zeroing variant, so over-allocate and keep the raw pointer for freeing.
   size_t padded = bytes + kAlign;
@@ -30,7 +35,7 @@ AsmResourceBlob tilec::allocateF32Blob(size_t numElements, bool zeroed) {
     char *p = static_cast<char *>(data);
     std::free(p - static_cast<unsigned char>(p[-1]));
   };
-  return AsmResourceBlob(ArrayRef<char>(aligned, numElements * sizeof(float)), kAlign,
+  return AsmResourceBlob(ArrayRef<char>(aligned, dataBytes), kAlign,
                          deleter, /*dataIsMutable=*/true);
 }
 
@@ -56,13 +61,24 @@ LogicalResult tilec::readAsFloats(ElementsAttr attr, std::vector<float> &out,
               "' has no data (missing from the file's dialect_resources section?)";
       return failure();
     }
-    if (!element.isF32() || blob->getData().size() != count * sizeof(float)) {
+    size_t width = element.isF32() ? 4 : 2;
+    if (blob->getData().size() != count * width) {
       error = "weight resource '" + resource.getRawHandle().getKey().str() + "' holds " +
               std::to_string(blob->getData().size()) + " bytes, expected " +
-              std::to_string(count) + " f32 values";
+              std::to_string(count) + " values of " + std::to_string(width) + " bytes";
       return failure();
     }
-    std::memcpy(out.data(), blob->getData().data(), count * sizeof(float));
+    const char *data = blob->getData().data();
+    if (width == 4) {
+      std::memcpy(out.data(), data, count * sizeof(float));
+      return success();
+    }
+    bool bf16 = element.isBF16();
+    for (size_t i = 0; i < count; ++i) {
+      uint16_t h;
+      std::memcpy(&h, data + 2 * i, 2);
+      out[i] = bf16 ? half::fromBF16(h) : half::fromF16(h);
+    }
     return success();
   }
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
@@ -138,5 +154,28 @@ Value tilec::permutedWeight(OpBuilder &b, ConstantOp constant, ArrayRef<int64_t>
                                     b.getF32Type());
   std::string name = (constant.getName() ? constant.getName()->str() : "weight") + suffix.str();
   return b.create<ConstantOp>(constant.getLoc(), type, makeF32Weight(type, name, std::move(blob)),
+                              b.getStringAttr(name));
+}
+
+Value tilec::convertedWeight(OpBuilder &b, ConstantOp constant, Type element) {
+  auto type = cast<RankedTensorType>(constant.getOutput().getType());
+  if (!element.isBF16() && !element.isF16())
+    return nullptr;
+  std::vector<float> data;
+  std::string error;
+  if (failed(readAsFloats(constant.getValue(), data, error)))
+    return nullptr;
+  AsmResourceBlob blob = allocateBlob(data.size() * 2, /*zeroed=*/false);
+  char *out = blob.getMutableData().data();
+  bool bf16 = element.isBF16();
+  for (size_t i = 0; i < data.size(); ++i) {
+    uint16_t h = bf16 ? half::toBF16(data[i]) : half::toF16(data[i]);
+    std::memcpy(out + 2 * i, &h, 2);
+  }
+  auto newType = RankedTensorType::get(type.getShape(), element);
+  std::string name = (constant.getName() ? constant.getName()->str() : "weight") +
+                     (bf16 ? ".bf16" : ".f16");
+  return b.create<ConstantOp>(constant.getLoc(), newType,
+                              DenseResourceElementsAttr::get(newType, name, std::move(blob)),
                               b.getStringAttr(name));
 }

@@ -31,6 +31,9 @@ namespace tilec {
 /// weights are never read, e.g. for `tilec models`).
 mlir::AsmResourceBlob allocateF32Blob(size_t numElements, bool zeroed);
 
+/// The same for `bytes` bytes of any element type.
+mlir::AsmResourceBlob allocateBlob(size_t bytes, bool zeroed);
+
 /// A `dense_resource` attribute of `type` (f32 elements) owning `blob`; `name` is
 /// a hint for the resource key (made unique by MLIR if it is taken).
 mlir::ElementsAttr makeF32Weight(mlir::RankedTensorType type, llvm::StringRef name,
@@ -52,6 +55,12 @@ mlir::LogicalResult readAsFloats(mlir::ElementsAttr attr, std::vector<float> &ou
 mlir::Value permutedWeight(mlir::OpBuilder &b, ConstantOp constant, llvm::ArrayRef<int64_t> shape,
                            llvm::ArrayRef<int64_t> perm, llvm::StringRef suffix,
                            llvm::ArrayRef<int64_t> resultShape = {});
+
+/// A new constant next to `constant` holding its values rounded (to nearest
+/// even) to `element` (bf16 or f16), named after it plus ".bf16" / ".f16":
+/// weights of reduced-precision contractions, converted once at compile time.
+/// Null for another element type or an unreadable constant.
+mlir::Value convertedWeight(mlir::OpBuilder &b, ConstantOp constant, mlir::Type element);
 
 /// The value of `v` if it is a one-element tilec.constant (a scale, an epsilon).
 std::optional<double> scalarConstantValue(mlir::Value v);

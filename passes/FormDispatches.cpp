@@ -53,7 +53,9 @@ int64_t numElements(Value v) { return cast<ShapedType>(v.getType()).getNumElemen
 bool canFuseConsumer(Operation *root, Value value, Operation *user) {
   if (!value.hasOneUse() || !isElementwise(user) || user->getBlock() != root->getBlock())
     return false;
-  if (user->getResult(0).getType() != value.getType())
+  // Same shape (a convert changes only the element type).
+  if (cast<ShapedType>(user->getResult(0).getType()).getShape() !=
+      cast<ShapedType>(value.getType()).getShape())
     return false;
   for (Value operand : user->getOperands()) {
     if (operand == value)

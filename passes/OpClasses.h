@@ -21,7 +21,7 @@ inline bool isView(mlir::Operation *op) { return mlir::isa<ReshapeOp, FlattenOp>
 inline bool isElementwise(mlir::Operation *op) {
   return mlir::isa<AddOp, SubOp, MulOp, DivOp, ReluOp, LeakyReluOp, ClipOp, SigmoidOp, TanhOp,
                    SiluOp, HardswishOp, HardsigmoidOp, GeluOp, ExpOp, SqrtOp, ReciprocalOp, ErfOp,
-                   NegOp, DropoutOp>(op);
+                   NegOp, DropoutOp, ConvertOp>(op);
 }
 
 /// A concat whose operands are contiguous slices of its result: static shape,

@@ -141,6 +141,35 @@ def AssignLayoutsPass : Pass<"tilec-assign-layouts", "mlir::func::FuncOp"> {
   let dependentDialects = ["tilec::TilecDialect"];
 }
 
+def SetPrecisionPass : Pass<"tilec-set-precision", "mlir::func::FuncOp"> {
+  let summary = "Give convolutions and matrix products 16-bit operands (fp32 accumulation)";
+  let description = [{
+    With `precision=bf16` or `fp16`, the input and weight of every `conv2d`,
+    `matmul` and `linear` whose operands are f32 become bf16 / f16: constant
+    weights are rounded (to nearest even) once, here, into new constants
+    (half the bytes in the artifact); activations get a `tilec.convert` (one per
+    value, shared by its consumers), which fusion then puts at the end of the
+    producer's kernel when the value has no other use. The contraction's result
+    stays f32: products accumulate in fp32. Attention, normalizations and
+    elementwise ops stay f32. `precision=fp32` changes nothing.
+
+    Before:
+    ```mlir
+    %y = tilec.conv2d %x, %w : (tensor<1x8x8x3xf32>, tensor<3x3x3x4xf32>) -> tensor<1x6x6x4xf32>
+    ```
+    After (`precision=bf16`):
+    ```mlir
+    %xh = tilec.convert %x : tensor<1x8x8x3xf32> -> tensor<1x8x8x3xbf16>
+    %y = tilec.conv2d %xh, %w_bf16 : (tensor<1x8x8x3xbf16>, tensor<3x3x3x4xbf16>) -> tensor<1x6x6x4xf32>
+    ```
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
+           "'fp32' (unchanged), 'bf16' or 'fp16': the operand type of contractions">
+  ];
+  let dependentDialects = ["tilec::TilecDialect"];
+}
+
 def FormDispatchesPass : Pass<"tilec-form-dispatches", "mlir::func::FuncOp"> {
   let summary = "Group every compute op into a tilec.dispatch region (one kernel each)";
   let description = [{

@@ -19,9 +19,12 @@
 //                       transposes it leaves are kernels of their own).
 // 7. canonicalize       erases the weights folding, packing and re-layout
 //                       left dead.
-// 8. form-dispatches    after every graph rewrite: dispatch regions are opaque
+// 8. set-precision      after the weights reach their final layout (folding,
+//                       packing, re-layout read f32 constants), before fusion
+//                       (which puts each convert at the end of its producer).
+// 9. form-dispatches    after every graph rewrite: dispatch regions are opaque
 //                       to the patterns above.
-// 9. plan-memory        last: needs the final dispatch order and results.
+// 10. plan-memory       last: needs the final dispatch order and results.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +48,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   fn.addPass(createPackWeightsPass());
   fn.addPass(createAssignLayoutsPass(AssignLayoutsPassOptions{options.layout}));
   fn.addPass(createCanonicalizerPass());
+  fn.addPass(createSetPrecisionPass(SetPrecisionPassOptions{options.precision}));
   fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
   fn.addPass(createPlanMemoryPass());
 }
@@ -61,9 +65,11 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
          "     tilec-assign-layouts    layout=" + options.layout +
          "; convs/pools channels last, HWIO weights (after BN and pad folding)\n"
          "  7. canonicalize            erase weights left dead by folding, packing, re-layout\n"
-         "  8. tilec-form-dispatches   fusion=" + options.fusion +
+         "  8. tilec-set-precision     precision=" + options.precision +
+         "; contraction operands (after weights reach their layout)\n"
+         "  9. tilec-form-dispatches   fusion=" + options.fusion +
          "; after all graph rewrites (regions are opaque to them)\n"
-         "  9. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";
+         " 10. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";
 }
 
 void tilec::registerGraphPipeline() {

@@ -9,6 +9,7 @@
 
 #include "reference/Interpreter.h"
 
+#include "ir/HalfFloat.h"
 #include "ir/TilecDialect.h"
 #include "ir/Weights.h"
 #include "reference/Kernels.h"
@@ -88,6 +89,14 @@ std::function<double(double)> unaryFunction(Operation *op) {
       .Case([](ErfOp) { return F([](double x) { return std::erf(x); }); })
       .Case([](NegOp) { return F([](double x) { return -x; }); })
       .Case([](DropoutOp) { return F([](double x) { return x; }); })
+      .Case([](ConvertOp c) {
+        // Values are held as floats: to bf16 / f16 is a rounding, to f32 exact.
+        Type to = cast<ShapedType>(c.getType()).getElementType();
+        if (to.isF32())
+          return F([](double x) { return x; });
+        bool bf16 = to.isBF16();
+        return F([bf16](double x) { return double(half::round(float(x), bf16)); });
+      })
       .Case([](LeakyReluOp op) {
         double alpha = op.getAlpha().convertToDouble();
         return F([alpha](double x) { return x >= 0 ? x : alpha * x; });

@@ -36,6 +36,17 @@ using namespace tilec;
 
 namespace tilec::codegen::detail {
 
+/// acc += x * y, with 16-bit operands extended to the accumulator's type first
+/// (as linalg's named contractions do).
+static void multiplyAccumulate(OpBuilder &nb, Location l, ValueRange a) {
+  Type acc = a[2].getType();
+  auto extend = [&](Value v) {
+    return v.getType() == acc ? v : nb.create<arith::ExtFOp>(l, acc, v).getResult();
+  };
+  Value p = nb.create<arith::MulFOp>(l, extend(a[0]), extend(a[1]));
+  nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::AddFOp>(l, a[2], p)});
+}
+
 Value Lowerer::lowerMatmul(MatmulOp op, IRMapping &map) {
   Value lhs = map.lookup(op.getLhs()), rhs = map.lookup(op.getRhs());
   auto outType = cast<RankedTensorType>(op.getType());
@@ -66,10 +77,7 @@ Value Lowerer::lowerMatmul(MatmulOp op, IRMapping &map) {
     iters.push_back(IteratorType::reduction);
     mm = b.create<linalg::GenericOp>(
         loc, TypeRange{outType}, ValueRange{lhs, rhs}, ValueRange{fill(outType, 0.0)}, maps,
-        iters, [](OpBuilder &nb, Location l, ValueRange a) {
-          Value p = nb.create<arith::MulFOp>(l, a[0], a[1]);
-          nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::AddFOp>(l, a[2], p)});
-        });
+        iters, multiplyAccumulate);
   }
   mm->setAttr(codegen::kRootAttr, b.getStringAttr("matmul"));
   return mm->getResult(0);
@@ -98,10 +106,7 @@ Value Lowerer::lowerLinear(LinearOp op, IRMapping &map) {
   iters.push_back(IteratorType::reduction);
   auto mm = b.create<linalg::GenericOp>(
       loc, TypeRange{outType}, ValueRange{x, w}, ValueRange{init}, maps, iters,
-      [](OpBuilder &nb, Location l, ValueRange a) {
-        Value p = nb.create<arith::MulFOp>(l, a[0], a[1]);
-        nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::AddFOp>(l, a[2], p)});
-      });
+      multiplyAccumulate);
   mm->setAttr(codegen::kRootAttr, b.getStringAttr("matmul"));
   return mm.getResult(0);
 }
@@ -328,10 +333,18 @@ Value Lowerer::lowerLrn(LrnOp op, IRMapping &map) {
 LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
   SmallVector<Type> types(op->getOperandTypes());
   llvm::append_range(types, op->getResultTypes());
-  for (Type type : types)
-    if (!cast<ShapedType>(type).getElementType().isF32())
-      return op->emitOpError("code generation handles f32 tensors only (got ")
+  // 16-bit tensors only where tilec-set-precision puts them: converts and the
+  // input / weight of contractions.
+  bool narrowOk = isa<ConvertOp>(op);
+  for (auto [i, type] : llvm::enumerate(types)) {
+    Type element = cast<ShapedType>(type).getElementType();
+    bool contractionOperand = isa<Conv2DOp, MatmulOp, LinearOp>(op) && i < 2;
+    if (!element.isF32() && !((narrowOk || contractionOperand) &&
+                              (element.isBF16() || element.isF16())))
+      return op->emitOpError("code generation handles f32 tensors (and bf16 / f16 operands "
+                             "of convolutions and matrix products) only (got ")
              << type << "); convert the model to f32";
+  }
   // Elementwise ops: one generic with the op's scalar body (ScalarOps.h).
   if (codegen::ScalarBody body = codegen::scalarBody(op)) {
     SmallVector<Value> operands;

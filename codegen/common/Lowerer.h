@@ -158,7 +158,9 @@ private:
       shape.push_back(t.getDimSize(d) + low[d] + high[d]);
     auto padded = RankedTensorType::get(shape, t.getElementType());
     return b.create<tensor::PadOp>(loc, padded, in, getAsIndexOpFoldResult(b.getContext(), low),
-                                   getAsIndexOpFoldResult(b.getContext(), high), f32(value));
+                                   getAsIndexOpFoldResult(b.getContext(), high),
+                                   Value(b.create<arith::ConstantOp>(
+                                       loc, b.getFloatAttr(t.getElementType(), value))));
   }
 
   /// Pads an NCHW input for a 2-D window so that every output position's window

@@ -20,6 +20,17 @@ ScalarBody tilec::codegen::scalarBody(Operation *op) {
   auto binary = [](auto make) -> ScalarBody {
     return [make](OpBuilder &nb, Location l, ValueRange a) -> Value { return make(nb, l, a[0], a[1]); };
   };
+  if (auto convert = dyn_cast<ConvertOp>(op)) {
+    Type to = cast<ShapedType>(convert.getType()).getElementType();
+    return [to](OpBuilder &nb, Location l, ValueRange a) -> Value {
+      unsigned from = a[0].getType().getIntOrFloatBitWidth();
+      if (from == to.getIntOrFloatBitWidth())
+        return a[0];
+      if (from > to.getIntOrFloatBitWidth())
+        return nb.create<arith::TruncFOp>(l, to, a[0]);
+      return nb.create<arith::ExtFOp>(l, to, a[0]);
+    };
+  }
   if (isa<AddOp>(op))
     return binary([](OpBuilder &nb, Location l, Value x, Value y) -> Value {
       return nb.create<arith::AddFOp>(l, x, y);

@@ -25,7 +25,9 @@
 
 #include "codegen/common/ApplySchedule.h"
 
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -33,8 +35,11 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/AttrTypeSubElements.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -86,7 +91,92 @@ std::string tilec::codegen::printModule(ModuleOp module) {
   return text;
 }
 
-LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module) {
+namespace {
+
+/// f32 -> bf16 (scalar or vector) as integer arithmetic, round to nearest even,
+/// NaN made quiet: bits + 0x7fff + lsb, high half (ir/HalfFloat.h's toBF16).
+/// MLIR's own expansion selects between bf16 values, which LLVM's x86 backend
+/// (without AVX512-BF16) legalizes through f32 and a `__truncsfbf2` call per
+/// element, a symbol an artifact cannot resolve; here the only bf16 value is
+/// the final bitcast.
+struct TruncToBF16AsIntegers : OpRewritePattern<arith::TruncFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::TruncFOp op, PatternRewriter &rewriter) const override {
+    Type from = getElementTypeOrSelf(op.getIn().getType());
+    Type to = getElementTypeOrSelf(op.getType());
+    if (!from.isF32() || !to.isBF16())
+      return failure();
+    Location loc = op.getLoc();
+    auto like = [&](Type element) -> Type {
+      if (auto v = dyn_cast<VectorType>(op.getType()))
+        return v.clone(element);
+      return element;
+    };
+    Type i32 = like(rewriter.getI32Type()), i16 = like(rewriter.getI16Type());
+    auto constant = [&](Type t, int64_t v) -> Value {
+      Type element = getElementTypeOrSelf(t);
+      TypedAttr attr = rewriter.getIntegerAttr(element, v);
+      if (auto vt = dyn_cast<VectorType>(t))
+        attr = DenseElementsAttr::get(vt, attr);
+      return rewriter.create<arith::ConstantOp>(loc, attr);
+    };
+    Value bits = rewriter.create<arith::BitcastOp>(loc, i32, op.getIn());
+    Value high = rewriter.create<arith::ShRUIOp>(loc, bits, constant(i32, 16));
+    Value lsb = rewriter.create<arith::AndIOp>(loc, high, constant(i32, 1));
+    Value bias = rewriter.create<arith::AddIOp>(loc, lsb, constant(i32, 0x7fff));
+    Value biased = rewriter.create<arith::AddIOp>(loc, bits, bias);
+    // A NaN is not rounded (that could carry into the exponent) but made quiet.
+    // The select is on i32 so that LLVM cannot move it past the final bitcast.
+    Value isNan = rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, op.getIn(),
+                                                 op.getIn());
+    Value quiet = rewriter.create<arith::OrIOp>(loc, bits, constant(i32, 0x400000));
+    Value chosen = rewriter.create<arith::SelectOp>(loc, isNan, quiet, biased);
+    Value narrow = rewriter.create<arith::TruncIOp>(
+        loc, i16, rewriter.create<arith::ShRUIOp>(loc, chosen, constant(i32, 16)));
+    rewriter.replaceOpWithNewOp<arith::BitcastOp>(op, op.getType(), narrow);
+    return success();
+  }
+};
+
+/// bf16 values in the LLVM dialect become i16. After TruncToBF16AsIntegers and
+/// MLIR's extf expansion, bf16 values are only loaded, stored, moved and
+/// bitcast, never computed with, so the two types are interchangeable; but
+/// LLVM's x86 backend without AVX512-BF16 promotes every scalar bf16 value to
+/// f32 and back (the back being a `__truncsfbf2` call), even for a broadcast.
+LogicalResult storeBF16AsI16(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  Type i16 = IntegerType::get(ctx, 16);
+  AttrTypeReplacer replacer;
+  replacer.addReplacement([&](Type t) -> std::optional<Type> {
+    if (t.isBF16())
+      return i16;
+    return std::nullopt;
+  });
+  replacer.addReplacement([&](Attribute a) -> AttrTypeReplacer::ReplaceFnResult<Attribute> {
+    if (auto f = dyn_cast<FloatAttr>(a); f && f.getType().isBF16())
+      return {{IntegerAttr::get(i16, f.getValue().bitcastToAPInt()), WalkResult::skip()}};
+    if (auto d = dyn_cast<DenseFPElementsAttr>(a); d && d.getElementType().isBF16())
+      return {{d.bitcast(i16), WalkResult::skip()}};
+    return std::nullopt;
+  });
+  replacer.recursivelyReplaceElementsIn(module, /*replaceAttrs=*/true, /*replaceLocs=*/false,
+                                        /*replaceTypes=*/true);
+  // Bitcasts between bf16 and i16 are now i16 -> i16.
+  SmallVector<LLVM::BitcastOp> identities;
+  module.walk([&](LLVM::BitcastOp cast) {
+    if (cast.getArg().getType() == cast.getType())
+      identities.push_back(cast);
+  });
+  for (LLVM::BitcastOp cast : identities) {
+    cast.replaceAllUsesWith(cast.getArg());
+    cast.erase();
+  }
+  return verify(module);
+}
+
+} // namespace
+
+LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module, bool expandBF16) {
   MLIRContext *ctx = module.getContext();
   // Masked transfers (partial register tiles) first become transfers with a
   // mask operand, so the lowerings below see one op instead of a mask region.
@@ -107,6 +197,14 @@ LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module) {
   vector::populateVectorBroadcastLoweringPatterns(patterns);
   vector::populateVectorMaskOpLoweringPatterns(patterns);
   populateMathPolynomialApproximationPatterns(patterns);
+  // extf(broadcast(x)) -> broadcast(extf(x)): a 16-bit operand broadcast across
+  // a register tile is extended once, as a scalar.
+  vector::populateSinkVectorBroadcastPatterns(patterns);
+  if (expandBF16) {
+    // Ours first (benefit 2): MLIR's truncf expansion would select on bf16.
+    patterns.add<TruncToBF16AsIntegers>(ctx, /*benefit=*/2);
+    arith::populateExpandBFloat16Patterns(patterns);
+  }
   return applyPatternsAndFoldGreedily(module, std::move(patterns));
 }
 
@@ -255,7 +353,7 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
   }
   // 1-3. Bufferize, lower vectors and math, convert to the LLVM dialect.
   std::map<std::string, int64_t> implGrids;
-  if (failed(bufferizeKernels(kernels, dump, implGrids)) || failed(lowerVectorsAndMath(kernels)) ||
+  if (failed(bufferizeKernels(kernels, dump, implGrids)) || failed(lowerVectorsAndMath(kernels, /*expandBF16=*/true)) ||
       failed(runPassPipeline(kernels, "convert-linalg-to-loops,"
                                   "convert-vector-to-scf{full-unroll=true},lower-affine,"
                                   "convert-scf-to-cf,arith-expand,expand-strided-metadata,lower-affine,"
@@ -263,7 +361,8 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
                                   "finalize-memref-to-llvm,convert-math-to-llvm,"
                                   "convert-arith-to-llvm,convert-index-to-llvm,"
                                   "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
-                                  "convert-cf-to-llvm,reconcile-unrealized-casts"))) {
+                                  "convert-cf-to-llvm,reconcile-unrealized-casts")) ||
+      failed(storeBF16AsI16(kernels))) {
     error = "lowering the kernels to LLVM failed (see the diagnostics above)";
     return false;
   }

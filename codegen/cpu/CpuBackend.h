@@ -57,8 +57,10 @@ void vectorizeCopies(mlir::ModuleOp kernels, int64_t maxChunk = 64);
 
 /// Vector lowering shared by every target: contractions to outer products
 /// (FMAs), n-D transfers and masks to simpler forms, math functions to
-/// polynomials.
-mlir::LogicalResult lowerVectorsAndMath(mlir::ModuleOp module);
+/// polynomials. With `expandBF16`, conversions to and from bf16 become integer
+/// arithmetic (round to nearest even), for targets whose LLVM backend would
+/// call a runtime helper (`__truncsfbf2`) an artifact cannot link.
+mlir::LogicalResult lowerVectorsAndMath(mlir::ModuleOp module, bool expandBF16);
 
 /// Writes `text` to `<dump.directory>/<name>` when dumping is on.
 /// (`text` is only evaluated when dumping: printing a large module is slow.)

@@ -316,7 +316,9 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   if (failed(runPassPipeline(kernels, "fold-memref-alias-ops,cse,loop-invariant-code-motion,cse")))
     return error = "internal error: simplifying the GPU kernels failed", false;
   kernels.walk([](gpu::GPUFuncOp f) { linalg::hoistRedundantVectorTransfers(f); });
-  if (failed(lowerVectorsAndMath(kernels)))
+  // NVPTX converts bf16 natively (cvt.rn.bf16.f32, sm_80+); AMDGPU gets the
+  // integer expansion.
+  if (failed(lowerVectorsAndMath(kernels, /*expandBF16=*/!cuda)))
     return error = "internal error: lowering the GPU kernels' vector ops failed", false;
   dumpStage(dump, "3-gpu.mlir", [&] { return printModule(kernels); });
   // 4. Lower and serialize.

@@ -126,6 +126,8 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
   for (const char *name : {"batch", "resolution", "classes", "seed"})
     if (parser.has(name))
       recorded += std::string("--") + name + "=" + parser.get(name) + "\n";
+  if (pipeline->precision != GraphPipelineOptions().precision)
+    recorded += "--precision=" + pipeline->precision + "\n";
   options.source = recorded;
   options.scheduleFor = [&](const std::string &signature, const codegen::Schedule &,
                             const codegen::DispatchShape &) -> std::optional<codegen::Schedule> {

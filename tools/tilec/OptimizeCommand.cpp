@@ -27,6 +27,11 @@ void tilec::cli::addPipelineOptions(ArgParser &parser, std::optional<std::string
                 "last with HWIO weights, NCHW as imported, or auto (NHWC unless the graph's "
                 "in-place NCHW concats outweigh it)",
                 GraphPipelineOptions().layout);
+  parser.option("precision", "fp32|bf16|fp16",
+                "operand type of convolutions and matrix products (tilec-set-precision): "
+                "weights stored and activations read in 16 bits, products accumulated in "
+                "fp32; everything else stays fp32",
+                GraphPipelineOptions().precision);
 }
 
 std::optional<GraphPipelineOptions> tilec::cli::pipelineOptions(const ArgParser &parser) {
@@ -40,6 +45,19 @@ std::optional<GraphPipelineOptions> tilec::cli::pipelineOptions(const ArgParser 
   }
   if (options.layout != "auto" && options.layout != "nhwc" && options.layout != "nchw") {
     parser.error("--layout must be 'auto', 'nhwc' or 'nchw', got '" + options.layout + "'");
+    return std::nullopt;
+  }
+  options.precision = parser.get("precision");
+  if (options.precision == "tf32") {
+    parser.error("--precision tf32 rounds operands only inside tensor-core instructions, "
+                 "which tilec does not generate yet; use fp32 (exact) or bf16 (same "
+                 "exponent range, 8-bit mantissa)");
+    return std::nullopt;
+  }
+  if (options.precision != "fp32" && options.precision != "bf16" &&
+      options.precision != "fp16") {
+    parser.error("--precision must be 'fp32', 'bf16' or 'fp16', got '" + options.precision +
+                 "'");
     return std::nullopt;
   }
   return options;

@@ -1,0 +1,81 @@
+//===- SetPrecision.cpp - 16-bit operands for contractions ----------------===//
+//
+// Assumes: weights in their final layout (after fold-batch-norm, pack-weights,
+// assign-layouts), no dispatches yet.
+// Guarantees: with precision bf16 / fp16, every conv2d, matmul and linear whose
+// operands are f32 reads them rounded to that type (round to nearest even), its
+// result still f32 (fp32 accumulation: the ops' type rule). Constant weights are
+// converted here, once, into new constants; any other operand gets one
+// `tilec.convert` per value right after its definition, shared by all the
+// contractions that read it (a ViT block's Q, K and V projections read the
+// layer norm's output once). The rest of the graph is unchanged.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/Weights.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace tilec {
+#define GEN_PASS_DEF_SETPRECISIONPASS
+#include "passes/Passes.h.inc"
+} // namespace tilec
+
+using namespace mlir;
+using namespace tilec;
+
+namespace {
+
+struct SetPrecisionPass : public tilec::impl::SetPrecisionPassBase<SetPrecisionPass> {
+  using SetPrecisionPassBase::SetPrecisionPassBase;
+
+  void runOnOperation() override {
+    if (precision != "fp32" && precision != "bf16" && precision != "fp16") {
+      getOperation().emitError("tilec-set-precision: precision must be 'fp32', 'bf16' or "
+                               "'fp16', got '")
+          << precision << "'";
+      return signalPassFailure();
+    }
+    if (precision == "fp32")
+      return;
+    MLIRContext *ctx = &getContext();
+    Type half = precision == "bf16" ? Type(BFloat16Type::get(ctx)) : Type(Float16Type::get(ctx));
+    llvm::DenseMap<Value, Value> converted;
+    auto narrow = [&](Value v) -> Value {
+      if (Value done = converted.lookup(v))
+        return done;
+      auto type = cast<RankedTensorType>(v.getType());
+      Value result;
+      if (auto constant = v.getDefiningOp<ConstantOp>()) {
+        OpBuilder b(constant);
+        result = convertedWeight(b, constant, half);
+      }
+      if (!result) {
+        OpBuilder b(ctx);
+        if (Operation *def = v.getDefiningOp())
+          b.setInsertionPointAfter(def);
+        else
+          b.setInsertionPointToStart(cast<BlockArgument>(v).getOwner());
+        result = b.create<ConvertOp>(v.getLoc(), RankedTensorType::get(type.getShape(), half), v);
+      }
+      converted[v] = result;
+      return result;
+    };
+    getOperation().walk([&](Operation *op) {
+      if (!isa<Conv2DOp, MatmulOp, LinearOp>(op))
+        return;
+      for (unsigned i : {0u, 1u}) {
+        Value operand = op->getOperand(i);
+        if (cast<ShapedType>(operand.getType()).getElementType().isF32())
+          op->setOperand(i, narrow(operand));
+      }
+    });
+    // Weights every contraction now reads in 16 bits.
+    for (auto &[from, to] : converted)
+      if (auto constant = from.getDefiningOp<ConstantOp>(); constant && constant->use_empty())
+        constant.erase();
+  }
+};
+
+} // namespace
