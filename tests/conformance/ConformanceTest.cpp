@@ -5,7 +5,9 @@
 // host CPU under several schedules (the default, one workgroup, no explicit
 // vectorization, small odd tiles), run through the runtime's C API on random
 // inputs, and compared with the reference interpreter (max |diff| / max |ref|
-// <= 1e-4: f32 accumulation against the reference's f64).
+// <= 1e-4: f32 accumulation against the reference's f64). The contraction
+// cases run again with bf16 / fp16 operands (--precision) against the
+// reference evaluating the same rounded graph.
 //
 // Shapes are chosen to break tiling: 1, primes, tile +- 1, non-multiples of
 // every tile size, stride / padding / dilation / group corners, depthwise,
@@ -306,7 +308,8 @@ std::vector<size_t> windowedCases() {
 }
 
 ::testing::AssertionResult prepare(const Case &c, Prepared &p,
-                                   const std::string &layout = GraphPipelineOptions().layout) {
+                                   const std::string &layout = GraphPipelineOptions().layout,
+                                   const std::string &precision = "fp32") {
   p.module = parseSourceString<ModuleOp>(std::string("module {") + c.mlir + "}", &p.context);
   if (!p.module)
     return ::testing::AssertionFailure() << "case does not parse";
@@ -319,9 +322,17 @@ std::vector<size_t> windowedCases() {
     return ::testing::AssertionFailure() << error;
   p.expected = std::move(*expected);
   PassManager pm(&p.context);
-  buildGraphPipeline(pm, {.fusion = "default", .layout = layout});
+  buildGraphPipeline(pm, {.fusion = "default", .layout = layout, .precision = precision});
   if (failed(pm.run(*p.module)))
     return ::testing::AssertionFailure() << "graph pipeline failed";
+  if (precision != "fp32") {
+    // The reference evaluates the pipeline's graph, converts included (it
+    // rounds as they do), so 16-bit kernels are held to the f32 limit.
+    auto rounded = interpreter.run(main, p.inputs, error);
+    if (failed(rounded))
+      return ::testing::AssertionFailure() << error;
+    p.expected = std::move(*rounded);
+  }
   return ::testing::AssertionSuccess();
 }
 
@@ -533,6 +544,88 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(kCases[std::get<0>(info.param)].name) + "_" +
              simtVariantName(std::get<1>(info.param));
     });
+
+/// The cases with a convolution or matrix product (what --precision changes).
+std::vector<size_t> contractionCases() {
+  std::vector<size_t> cases;
+  for (size_t i = 0; i < std::size(kCases); ++i) {
+    std::string text = kCases[i].mlir;
+    for (const char *op : {"tilec.conv2d", "tilec.matmul", "tilec.linear"})
+      if (text.find(op) != std::string::npos) {
+        cases.push_back(i);
+        break;
+      }
+  }
+  return cases;
+}
+
+/// Where a reduced-precision case runs: the host CPU under the default and
+/// small odd tiles, the simt target (GPU tiling with 16-bit operands staged
+/// in workgroup memory), and compiled and assembled for both GPU targets.
+enum class PrecisionTarget { Cpu, CpuSmallOddTiles, Simt, Cuda, Rocm };
+
+/// (case, "bf16" | "fp16", target).
+class PrecisionConformance
+    : public ::testing::TestWithParam<std::tuple<size_t, const char *, PrecisionTarget>> {};
+
+TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
+  const Case &c = kCases[std::get<0>(GetParam())];
+  std::string precision = std::get<1>(GetParam());
+  PrecisionTarget where = std::get<2>(GetParam());
+  DialectRegistry registry;
+  codegen::registerCodegenDialects(registry);
+  Prepared p(registry);
+  ASSERT_TRUE(prepare(c, p, GraphPipelineOptions().layout, precision));
+  // The pipeline really narrowed the operands.
+  bool narrowed = false;
+  p.module->walk([&](ConvertOp) { narrowed = true; });
+  p.module->walk([&](ConstantOp k) {
+    narrowed |= !cast<ShapedType>(k.getType()).getElementType().isF32();
+  });
+  ASSERT_TRUE(narrowed) << "no 16-bit operand in " << c.name;
+  std::string error;
+  codegen::CompileOptions options;
+  options.target = codegen::hostTarget();
+  if (where == PrecisionTarget::Simt)
+    options.target.simt = true;
+  if (where == PrecisionTarget::Cuda || where == PrecisionTarget::Rocm)
+    options.target = *codegen::parseTarget(where == PrecisionTarget::Cuda ? "cuda:sm_90"
+                                                                           : "rocm:gfx90a",
+                                            error);
+  options.scheduleFor = [&](const std::string &, const codegen::Schedule &d,
+                            const codegen::DispatchShape &shape) {
+    return std::optional<codegen::Schedule>(
+        where == PrecisionTarget::CpuSmallOddTiles ? edit(d, Variant::SmallOddTiles, shape) : d);
+  };
+  tilec_model *model = nullptr;
+  tilec_status *status = nullptr;
+  ASSERT_TRUE(compileAndLoad(p, options, std::string(c.name) + "-" + precision, model, status));
+  if (status) {
+    tilec_status_code code = tilec_status_get_code(status);
+    std::string message = tilec_status_message(status);
+    tilec_status_free(status);
+    ASSERT_TRUE((where == PrecisionTarget::Cuda || where == PrecisionTarget::Rocm) &&
+                (code == TILEC_UNAVAILABLE || code == TILEC_WRONG_TARGET))
+        << message;
+    GTEST_SKIP() << "compiled and assembled; not run: " << message;
+  }
+  EXPECT_TRUE(runAndCompare(model, p)) << c.name << " in " << precision;
+}
+
+std::string precisionName(
+    const ::testing::TestParamInfo<std::tuple<size_t, const char *, PrecisionTarget>> &info) {
+  static const char *const kWhere[] = {"cpu", "cpu_small_odd_tiles", "simt", "cuda", "rocm"};
+  return std::string(kCases[std::get<0>(info.param)].name) + "_" + std::get<1>(info.param) +
+         "_" + kWhere[int(std::get<2>(info.param))];
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Precision, PrecisionConformance,
+    ::testing::Combine(::testing::ValuesIn(contractionCases()), ::testing::Values("bf16", "fp16"),
+                       ::testing::Values(PrecisionTarget::Cpu, PrecisionTarget::CpuSmallOddTiles,
+                                         PrecisionTarget::Simt, PrecisionTarget::Cuda,
+                                         PrecisionTarget::Rocm)),
+    precisionName);
 
 /// GPU targets: every case compiles and assembles (ptxas / ld.lld) on any
 /// machine; it runs and is compared with the reference only where the driver

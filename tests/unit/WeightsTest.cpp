@@ -1,5 +1,6 @@
 //===- WeightsTest.cpp - resource-backed weights --------------------------===//
 
+#include "ir/HalfFloat.h"
 #include "ir/Weights.h"
 
 #include "mlir/IR/Builders.h"
@@ -8,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <random>
 
 using namespace mlir;
 using namespace tilec;
@@ -60,6 +63,82 @@ TEST_F(WeightsTest, SetWeightReplacesDataAndChecksTheSize) {
   ASSERT_TRUE(succeeded(readAsFloats(constant.getValue(), out, error)));
   EXPECT_EQ(out, (std::vector<float>{7.0f, 8.0f}));
   module->erase();
+}
+
+/// APFloat's conversion (round to nearest even) as the oracle.
+uint16_t apfloatBits(float f, const llvm::fltSemantics &semantics) {
+  APFloat v(f);
+  bool lost;
+  v.convert(semantics, APFloat::rmNearestTiesToEven, &lost);
+  return uint16_t(v.bitcastToAPInt().getZExtValue());
+}
+
+// Random bit patterns (every exponent) and the f16 subnormal and overflow
+// boundaries, where the bit tricks are most likely to be off by one.
+TEST(HalfFloatTest, MatchesAPFloatBitForBit) {
+  std::mt19937 rng(3);
+  std::vector<uint32_t> patterns;
+  for (int i = 0; i < 2000000; ++i)
+    patterns.push_back(rng());
+  for (uint32_t u = 0x33000000u; u < 0x38900000u; u += 97) // f16 subnormals
+    patterns.push_back(u);
+  for (uint32_t u = 0x477fe000u; u < 0x47800100u; ++u) // f16 overflow
+    patterns.push_back(u);
+  patterns.push_back(0x7f7fffffu); // bf16 overflow to infinity
+  for (uint32_t u : patterns) {
+    for (uint32_t bits : {u, u | 0x80000000u}) {
+      float f;
+      std::memcpy(&f, &bits, 4);
+      if (std::isnan(f))
+        continue;
+      uint16_t bf = half::toBF16(f), h = half::toF16(f);
+      ASSERT_EQ(bf, apfloatBits(f, APFloat::BFloat())) << std::hexfloat << f;
+      ASSERT_EQ(h, apfloatBits(f, APFloat::IEEEhalf())) << std::hexfloat << f;
+      // Reading back is exact.
+      APFloat wide(APFloat::IEEEhalf(), APInt(16, h));
+      bool lost;
+      wide.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      ASSERT_EQ(half::fromF16(h), wide.convertToFloat());
+      ASSERT_EQ(half::fromBF16(bf), half::round(f, /*isBF16=*/true));
+    }
+  }
+}
+
+TEST(HalfFloatTest, NaNsStayNaN) {
+  for (uint32_t bits : {0x7fc00000u, 0x7f800001u, 0xffffffffu, 0x7fffffffu}) {
+    float f;
+    std::memcpy(&f, &bits, 4);
+    EXPECT_TRUE(std::isnan(half::fromBF16(half::toBF16(f)))) << std::hex << bits;
+    EXPECT_TRUE(std::isnan(half::fromF16(half::toF16(f)))) << std::hex << bits;
+  }
+}
+
+// A weight converted at compile time reads back as its rounded values.
+TEST_F(WeightsTest, ConvertedWeightRoundsToTheHalfType) {
+  auto type = RankedTensorType::get({4}, b.getF32Type());
+  AsmResourceBlob blob = allocateF32Blob(4, false);
+  float values[] = {1.0f, 1.00390625f, 1.01171875f, 70000.0f};
+  std::memcpy(blob.getMutableData().data(), values, sizeof(values));
+  ModuleOp module = ModuleOp::create(b.getUnknownLoc());
+  b.setInsertionPointToStart(module.getBody());
+  auto constant = b.create<ConstantOp>(b.getUnknownLoc(), type,
+                                       makeF32Weight(type, "w", std::move(blob)),
+                                       b.getStringAttr("w"));
+  std::vector<float> out;
+  std::string error;
+  Value bf = convertedWeight(b, constant, b.getBF16Type());
+  ASSERT_TRUE(bf);
+  EXPECT_TRUE(cast<ShapedType>(bf.getType()).getElementType().isBF16());
+  ASSERT_TRUE(succeeded(readAsFloats(bf.getDefiningOp<ConstantOp>().getValue(), out, error)))
+      << error;
+  // Ties go to even (1.00390625 -> 1.0, 1.01171875 -> 1.015625).
+  EXPECT_EQ(out, (std::vector<float>{1.0f, 1.0f, 1.015625f, 70144.0f}));
+  Value h = convertedWeight(b, constant, b.getF16Type());
+  ASSERT_TRUE(succeeded(readAsFloats(h.getDefiningOp<ConstantOp>().getValue(), out, error)));
+  EXPECT_EQ(out[1], 1.00390625f);
+  EXPECT_TRUE(std::isinf(out[3])); // beyond f16's 65504
+  EXPECT_FALSE(convertedWeight(b, constant, b.getF64Type()));
+  module.erase();
 }
 
 } // namespace

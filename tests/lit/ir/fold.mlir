@@ -13,3 +13,17 @@ func.func @identities(%x: tensor<1x3x7x7xf32>) -> tensor<1x3x1x1xf32> {
   %g = tilec.adaptive_avg_pool2d %a {output_size = array<i64: 1, 1>} : (tensor<1x3x7x7xf32>) -> tensor<1x3x1x1xf32>
   return %g : tensor<1x3x1x1xf32>
 }
+
+// A convert to the type it already has is its operand; a round trip through
+// bf16 is a rounding and stays.
+// CHECK-LABEL: func.func @convert_fold
+// CHECK-NOT: tilec.convert %arg0 : tensor<4xf32> -> tensor<4xf32>
+// CHECK: %[[H:.*]] = tilec.convert %arg0 : tensor<4xf32> -> tensor<4xbf16>
+// CHECK: %[[F:.*]] = tilec.convert %[[H]] : tensor<4xbf16> -> tensor<4xf32>
+// CHECK: return %[[F]]
+func.func @convert_fold(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %s = tilec.convert %x : tensor<4xf32> -> tensor<4xf32>
+  %h = tilec.convert %s : tensor<4xf32> -> tensor<4xbf16>
+  %f = tilec.convert %h : tensor<4xbf16> -> tensor<4xf32>
+  return %f : tensor<4xf32>
+}

@@ -254,3 +254,47 @@ func.func @nhwc_pool_shape(%x: tensor<1x8x8x4xf32>) -> tensor<1x4x4x4xf32> {
   %y = tilec.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<1x8x8x4xf32>) -> tensor<1x4x4x4xf32>
   return %y : tensor<1x4x4x4xf32>
 }
+
+// -----
+
+func.func @convert_shape(%x: tensor<2x3xf32>) -> tensor<3x2xbf16> {
+  // expected-error @+1 {{'tilec.convert' op changes the element type only; the shapes differ: 'tensor<2x3xf32>' -> 'tensor<3x2xbf16>'}}
+  %y = tilec.convert %x : tensor<2x3xf32> -> tensor<3x2xbf16>
+  return %y : tensor<3x2xbf16>
+}
+
+// -----
+
+func.func @convert_f64(%x: tensor<2xf32>) -> tensor<2xf64> {
+  // expected-error @+1 {{'tilec.convert' op converts between f32, bf16 and f16, got 'tensor<2xf32>' -> 'tensor<2xf64>'}}
+  %y = tilec.convert %x : tensor<2xf32> -> tensor<2xf64>
+  return %y : tensor<2xf64>
+}
+
+// -----
+
+// 16-bit contraction operands must agree, and the bias is the f32 accumulator.
+func.func @matmul_mixed(%a: tensor<2x3xbf16>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+2 {{'tilec.matmul' op operands must share one element type, got 'bf16' and 'f32'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tilec.matmul %a, %b : (tensor<2x3xbf16>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @linear_half_bias(%x: tensor<2x3xf16>, %w: tensor<4x3xf16>, %b: tensor<4xf16>) -> tensor<2x4xf32> {
+  // expected-error @+2 {{'tilec.linear' op bias must be 'f32' (the accumulator type), got 'tensor<4xf16>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tilec.linear %x, %w, %b : (tensor<2x3xf16>, tensor<4x3xf16>, tensor<4xf16>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @conv_half_result(%x: tensor<1x1x4x4xbf16>, %w: tensor<1x1x1x1xbf16>) -> tensor<1x1x4x4xbf16> {
+  // expected-error @+2 {{'tilec.conv2d' op inferred type(s) 'tensor<1x1x4x4xf32>' are incompatible with return type(s) of operation 'tensor<1x1x4x4xbf16>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tilec.conv2d %x, %w : (tensor<1x1x4x4xbf16>, tensor<1x1x1x1xbf16>) -> tensor<1x1x4x4xbf16>
+  return %y : tensor<1x1x4x4xbf16>
+}

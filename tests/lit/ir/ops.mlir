@@ -133,6 +133,16 @@ func.func @reductions(%x: tensor<2x3x4xf32>) -> (tensor<2x1x1xf32>, tensor<4xf32
   return %0, %1, %2 : tensor<2x1x1xf32>, tensor<4xf32>, tensor<2x3x1xf32>
 }
 
+// 16-bit contraction operands accumulate in f32.
+// CHECK-LABEL: func.func @reduced_precision
+func.func @reduced_precision(%x: tensor<1x8x8x3xf32>, %w: tensor<3x3x3x4xbf16>, %b: tensor<4xf32>) -> tensor<1x6x6x4xf32> {
+  // CHECK: tilec.convert %{{.*}} : tensor<1x8x8x3xf32> -> tensor<1x8x8x3xbf16>
+  %h = tilec.convert %x : tensor<1x8x8x3xf32> -> tensor<1x8x8x3xbf16>
+  // CHECK: tilec.conv2d {{.*}} : (tensor<1x8x8x3xbf16>, tensor<3x3x3x4xbf16>, tensor<4xf32>) -> tensor<1x6x6x4xf32>
+  %y = tilec.conv2d %h, %w, %b {layout = "nhwc"} : (tensor<1x8x8x3xbf16>, tensor<3x3x3x4xbf16>, tensor<4xf32>) -> tensor<1x6x6x4xf32>
+  return %y : tensor<1x6x6x4xf32>
+}
+
 // Weights are resources: the blob is printed once in the file's resource section.
 // CHECK-LABEL: func.func @weights
 func.func @weights() -> tensor<2xf32> {
@@ -149,3 +159,4 @@ func.func @weights() -> tensor<2xf32> {
     }
   }
 #-}
+

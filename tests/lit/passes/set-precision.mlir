@@ -1,0 +1,57 @@
+// RUN: tilec-opt %s -split-input-file --tilec-set-precision=precision=bf16 | FileCheck %s
+// RUN: tilec-opt %s -split-input-file --tilec-set-precision=precision=fp16 | FileCheck %s --check-prefix=F16
+// RUN: tilec-opt %s -split-input-file --tilec-set-precision | FileCheck %s --check-prefix=F32
+// RUN: not tilec-opt %s -split-input-file --tilec-set-precision=precision=int8 2>&1 | FileCheck %s --check-prefix=BAD
+
+// A constant weight is rounded into a new bf16 constant (1.0, 1.00390625 is
+// halfway between 1.0 and 1.0078125 and rounds to even: 1.0, 3.0); the
+// activation gets a convert; the result stays f32; the f32 weight is gone.
+// CHECK-LABEL: func.func @conv
+// CHECK-NOT: xf32> = tilec.constant
+// CHECK-DAG: %[[W:.*]] = tilec.constant {name = "conv.weight.bf16"} dense_resource<[[BLOB:.*]]> : tensor<1x1x2x2xbf16>
+// CHECK-DAG: %[[X:.*]] = tilec.convert %arg0 : tensor<1x3x3x2xf32> -> tensor<1x3x3x2xbf16>
+// CHECK: %[[Y:.*]] = tilec.conv2d %[[X]], %[[W]], %arg1 {layout = "nhwc"} : (tensor<1x3x3x2xbf16>, tensor<1x1x2x2xbf16>, tensor<2xf32>) -> tensor<1x3x3x2xf32>
+// CHECK: tilec.relu %[[Y]] : tensor<1x3x3x2xf32>
+// CHECK: [[BLOB]]: "0x40000000803F803F404020C0"
+// F16-LABEL: func.func @conv
+// F16-DAG: tilec.constant {name = "conv.weight.f16"} dense_resource<{{.*}}> : tensor<1x1x2x2xf16>
+// F16-DAG: tilec.convert %arg0 : tensor<1x3x3x2xf32> -> tensor<1x3x3x2xf16>
+// F16: tilec.conv2d {{.*}} -> tensor<1x3x3x2xf32>
+// F32-LABEL: func.func @conv
+// F32-NOT: tilec.convert
+// F32: tilec.conv2d %arg0, %{{.*}}, %arg1 {layout = "nhwc"} : (tensor<1x3x3x2xf32>, tensor<1x1x2x2xf32>, tensor<2xf32>)
+// BAD: error: tilec-set-precision: precision must be 'fp32', 'bf16' or 'fp16', got 'int8'
+func.func @conv(%x: tensor<1x3x3x2xf32>, %b: tensor<2xf32>) -> tensor<1x3x3x2xf32> {
+  %w = tilec.constant {name = "conv.weight"} dense<[[[[1.0, 1.00390625], [3.0, -2.5]]]]> : tensor<1x1x2x2xf32>
+  %y = tilec.conv2d %x, %w, %b {layout = "nhwc"} : (tensor<1x3x3x2xf32>, tensor<1x1x2x2xf32>, tensor<2xf32>) -> tensor<1x3x3x2xf32>
+  %r = tilec.relu %y : tensor<1x3x3x2xf32>
+  return %r : tensor<1x3x3x2xf32>
+}
+
+// -----
+
+// One convert per value, shared by every contraction reading it (Q, K and V
+// projections of one input); a non-constant weight is converted too.
+// CHECK-LABEL: func.func @shared
+// CHECK-DAG: tilec.convert %arg1 : tensor<8x8xf32> -> tensor<8x8xbf16>
+// CHECK-DAG: tilec.convert %arg0 : tensor<4x8xf32> -> tensor<4x8xbf16>
+// CHECK-NOT: tilec.convert
+// CHECK: tilec.matmul {{.*}} : (tensor<4x8xbf16>, tensor<8x8xbf16>) -> tensor<4x8xf32>
+// CHECK: tilec.matmul {{.*}} : (tensor<4x8xbf16>, tensor<8x8xbf16>) -> tensor<4x8xf32>
+func.func @shared(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %a = tilec.matmul %x, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %c = tilec.matmul %x, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  return %a, %c : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+// Attention, normalizations and elementwise ops keep f32.
+// CHECK-LABEL: func.func @others
+// CHECK-NOT: tilec.convert
+// CHECK: tilec.attention %arg0, %arg0, %arg0
+func.func @others(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  %y = tilec.attention %q, %q, %q {scale = 0.5 : f64} : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %s = tilec.softmax %y : tensor<1x4x8xf32>
+  return %s : tensor<1x4x8xf32>
+}
