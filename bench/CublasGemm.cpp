@@ -1,10 +1,12 @@
-//===- CublasGemm.cpp - cuBLAS fp32 GEMM, the baseline of tilec's GPU GEMMs ===//
+//===- CublasGemm.cpp - cuBLAS GEMMs, the baseline of tilec's GPU GEMMs ---===//
 //
 // Times cublasSgemm (pure fp32: tensor-core TF32 off, like tilec's SIMT
 // kernels) on the shapes the device script times with tilec, and prints one
 // line per shape with the median of timed runs (CUDA events) and GFLOP/s.
+// With --bf16: cublasGemmEx with bf16 A and B, fp32 C and fp32 accumulation
+// (tensor cores), what `tilec compile --precision bf16` computes.
 //
-//   build/bin/tilec-cublas-gemm [MxNxK ...]     (default: the device script's shapes)
+//   build/bin/tilec-cublas-gemm [--bf16] [MxNxK ...]  (default: the device script's shapes)
 //
 // Exits 77 (skipped) when there is no CUDA device.
 //
@@ -44,19 +46,26 @@ bool failed(bool ok, const char *call, const std::string &why) {
       failed(e == CUBLAS_STATUS_SUCCESS, #call, "status " + std::to_string(int(e))))               \
   return 1
 
-/// Median milliseconds of `runs` timed sgemms (row-major C = A B computed as
-/// the column-major C^T = B^T A^T).
-int timeSgemm(cublasHandle_t handle, const Shape &s, int runs, double &medianMs) {
-  float *a = nullptr, *b = nullptr, *c = nullptr;
-  CHECK_CUDA(cudaMalloc(&a, sizeof(float) * s.m * s.k));
-  CHECK_CUDA(cudaMalloc(&b, sizeof(float) * s.k * s.n));
+/// Median milliseconds of `runs` timed GEMMs (row-major C = A B computed as
+/// the column-major C^T = B^T A^T); bf16 A and B with `bf16`.
+int timeGemm(cublasHandle_t handle, const Shape &s, bool bf16, int runs, double &medianMs) {
+  size_t element = bf16 ? 2 : sizeof(float);
+  void *a = nullptr, *b = nullptr;
+  float *c = nullptr;
+  CHECK_CUDA(cudaMalloc(&a, element * s.m * s.k));
+  CHECK_CUDA(cudaMalloc(&b, element * s.k * s.n));
   CHECK_CUDA(cudaMalloc(&c, sizeof(float) * s.m * s.n));
-  CHECK_CUDA(cudaMemset(a, 0, sizeof(float) * s.m * s.k));
-  CHECK_CUDA(cudaMemset(b, 0, sizeof(float) * s.k * s.n));
+  CHECK_CUDA(cudaMemset(a, 0, element * s.m * s.k));
+  CHECK_CUDA(cudaMemset(b, 0, element * s.k * s.n));
   const float one = 1.f, zero = 0.f;
   auto gemm = [&] {
-    return cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, int(s.n), int(s.m), int(s.k), &one, b,
-                       int(s.n), a, int(s.k), &zero, c, int(s.n));
+    if (bf16)
+      return cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, int(s.n), int(s.m), int(s.k), &one,
+                          b, CUDA_R_16BF, int(s.n), a, CUDA_R_16BF, int(s.k), &zero, c,
+                          CUDA_R_32F, int(s.n), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    return cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, int(s.n), int(s.m), int(s.k), &one,
+                       static_cast<float *>(b), int(s.n), static_cast<float *>(a), int(s.k),
+                       &zero, c, int(s.n));
   };
   for (int i = 0; i < 5; ++i)
     CHECK_CUBLAS(gemm());
@@ -87,7 +96,12 @@ int timeSgemm(cublasHandle_t handle, const Shape &s, int runs, double &medianMs)
 
 int main(int argc, char **argv) {
   std::vector<Shape> shapes;
+  bool bf16 = false;
   for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--bf16") {
+      bf16 = true;
+      continue;
+    }
     Shape s;
     if (!parseShape(argv[i], s)) {
       std::fprintf(stderr, "bad shape '%s'; expected MxNxK, e.g. 1024x1024x1024\n", argv[i]);
@@ -104,12 +118,14 @@ int main(int argc, char **argv) {
   }
   cublasHandle_t handle;
   CHECK_CUBLAS(cublasCreate(&handle));
-  CHECK_CUBLAS(cublasSetMathMode(handle, CUBLAS_PEDANTIC_MATH)); // fp32, no TF32
+  // fp32 without TF32; bf16 on tensor cores (the default math mode).
+  CHECK_CUBLAS(cublasSetMathMode(handle, bf16 ? CUBLAS_DEFAULT_MATH : CUBLAS_PEDANTIC_MATH));
   for (const Shape &s : shapes) {
     double ms = 0;
-    if (int rc = timeSgemm(handle, s, 50, ms))
+    if (int rc = timeGemm(handle, s, bf16, 50, ms))
       return rc;
-    std::printf("cublas_sgemm %ldx%ldx%ld median %.4f ms %.0f GFLOP/s\n", s.m, s.n, s.k, ms,
+    std::printf("%s %ldx%ldx%ld median %.4f ms %.0f GFLOP/s\n",
+                bf16 ? "cublas_gemm_bf16" : "cublas_sgemm", s.m, s.n, s.k, ms,
                 2.0 * s.m * s.n * s.k / (ms * 1e6));
   }
   cublasDestroy(handle);

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/common/ApplySchedule.h"
+#include "codegen/common/ScalarOps.h"
 
 #include "codegen/common/LowerToLinalg.h"
 
@@ -89,10 +90,7 @@ LogicalResult convToGemm(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv) 
   iters.push_back(utils::IteratorType::reduction);
   auto gemm = rewriter.create<linalg::GenericOp>(
       loc, conv->getResultTypes(), ValueRange{conv.getDpsInputs()[0], w2},
-      conv.getDpsInits(), maps, iters, [](OpBuilder &b, Location l, ValueRange a) {
-        Value p = b.create<arith::MulFOp>(l, a[0], a[1]);
-        b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddFOp>(l, a[2], p)});
-      });
+      conv.getDpsInits(), maps, iters, multiplyAccumulate);
   gemm->setAttr(kRootAttr, rewriter.getStringAttr("matmul"));
   if (conv->hasAttr(kConsumerAttr))
     gemm->setAttr(kConsumerAttr, rewriter.getUnitAttr());

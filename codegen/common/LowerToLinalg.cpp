@@ -36,16 +36,6 @@ using namespace tilec;
 
 namespace tilec::codegen::detail {
 
-/// acc += x * y, with 16-bit operands extended to the accumulator's type first
-/// (as linalg's named contractions do).
-static void multiplyAccumulate(OpBuilder &nb, Location l, ValueRange a) {
-  Type acc = a[2].getType();
-  auto extend = [&](Value v) {
-    return v.getType() == acc ? v : nb.create<arith::ExtFOp>(l, acc, v).getResult();
-  };
-  Value p = nb.create<arith::MulFOp>(l, extend(a[0]), extend(a[1]));
-  nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::AddFOp>(l, a[2], p)});
-}
 
 Value Lowerer::lowerMatmul(MatmulOp op, IRMapping &map) {
   Value lhs = map.lookup(op.getLhs()), rhs = map.lookup(op.getRhs());
@@ -132,11 +122,7 @@ Value batchedContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
   return b
       .create<linalg::GenericOp>(loc, TypeRange{outType}, ValueRange{lhs, rhs}, ValueRange{init},
                                  maps, iters,
-                                 [](OpBuilder &nb, Location l, ValueRange a) {
-                                   Value p = nb.create<arith::MulFOp>(l, a[0], a[1]);
-                                   nb.create<linalg::YieldOp>(
-                                       l, ValueRange{nb.create<arith::AddFOp>(l, a[2], p)});
-                                 })
+                                 codegen::multiplyAccumulate)
       .getResult(0);
 }
 

@@ -10,11 +10,21 @@
 #include "codegen/common/ScalarOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
 using namespace mlir;
 using namespace tilec;
 using namespace tilec::codegen;
+
+void tilec::codegen::multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args) {
+  Type acc = args[2].getType();
+  auto extend = [&](Value v) {
+    return v.getType() == acc ? v : b.create<arith::ExtFOp>(loc, acc, v).getResult();
+  };
+  Value product = b.create<arith::MulFOp>(loc, extend(args[0]), extend(args[1]));
+  b.create<linalg::YieldOp>(loc, ValueRange{b.create<arith::AddFOp>(loc, args[2], product)});
+}
 
 ScalarBody tilec::codegen::scalarBody(Operation *op) {
   auto binary = [](auto make) -> ScalarBody {

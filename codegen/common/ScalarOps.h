@@ -24,6 +24,11 @@ using ScalarBody =
 /// one), or null for any other op.
 ScalarBody scalarBody(mlir::Operation *op);
 
+/// The body of a contraction generic (operands x, y, accumulator acc):
+/// yields acc + x * y, with 16-bit x and y extended to acc's type first (as
+/// linalg's named contractions do), so bf16 / f16 operands accumulate in f32.
+void multiplyAccumulate(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange args);
+
 } // namespace tilec::codegen
 
 #endif // TILEC_CODEGEN_COMMON_SCALAROPS_H

@@ -35,7 +35,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
-#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/AttrTypeSubElements.h"
@@ -174,6 +173,27 @@ LogicalResult storeBF16AsI16(ModuleOp module) {
   return verify(module);
 }
 
+/// extf(broadcast(x)) -> broadcast(extf(x)). (MLIR's sink-broadcast patterns
+/// also move casts past shape_casts, building a shape_cast that changes the
+/// element type: invalid.)
+struct ExtendBeforeBroadcast : OpRewritePattern<arith::ExtFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::ExtFOp op, PatternRewriter &rewriter) const override {
+    auto broadcast = op.getIn().getDefiningOp<vector::BroadcastOp>();
+    if (!broadcast)
+      return failure();
+    Type source = broadcast.getSourceType();
+    Type wide = getElementTypeOrSelf(op.getType());
+    Type extendedType = wide;
+    if (auto v = dyn_cast<VectorType>(source))
+      extendedType = v.clone(wide);
+    Value extended =
+        rewriter.create<arith::ExtFOp>(op.getLoc(), extendedType, broadcast.getSource());
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, op.getType(), extended);
+    return success();
+  }
+};
+
 } // namespace
 
 LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module, bool expandBF16) {
@@ -199,7 +219,7 @@ LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module, bool expandBF
   populateMathPolynomialApproximationPatterns(patterns);
   // extf(broadcast(x)) -> broadcast(extf(x)): a 16-bit operand broadcast across
   // a register tile is extended once, as a scalar.
-  vector::populateSinkVectorBroadcastPatterns(patterns);
+  patterns.add<ExtendBeforeBroadcast>(ctx);
   if (expandBF16) {
     // Ours first (benefit 2): MLIR's truncf expansion would select on bf16.
     patterns.add<TruncToBF16AsIntegers>(ctx, /*benefit=*/2);

@@ -76,6 +76,12 @@ const Case kCases[] = {
   {"conv_1x1", R"(func.func @main(%x: tensor<1x16x9x9xf32>, %w: tensor<24x16x1x1xf32>, %b: tensor<24xf32>) -> tensor<1x24x9x9xf32> {
      %y = tilec.conv2d %x, %w, %b : (tensor<1x16x9x9xf32>, tensor<24x16x1x1xf32>, tensor<24xf32>) -> tensor<1x24x9x9xf32>
      return %y : tensor<1x24x9x9xf32> })"},
+  // Rows of whole vectors (16 wide): in NCHW the default schedule computes
+  // this 1x1 convolution as a GEMM generic (conv=gemm).
+  {"conv_1x1_gemm", R"(func.func @main(%x: tensor<1x16x3x16xf32>, %w: tensor<24x16x1x1xf32>, %b: tensor<24xf32>) -> tensor<1x24x3x16xf32> {
+     %y = tilec.conv2d %x, %w, %b : (tensor<1x16x3x16xf32>, tensor<24x16x1x1xf32>, tensor<24xf32>) -> tensor<1x24x3x16xf32>
+     %r = tilec.relu %y : tensor<1x24x3x16xf32>
+     return %r : tensor<1x24x3x16xf32> })"},
   // >= 512 filters: the HWIO filter panels are copied (520 = 32 x 16 + 8).
   {"conv_1x1_stride2_many_filters", R"(func.func @main(%x: tensor<1x24x20x20xf32>, %w: tensor<520x24x1x1xf32>, %b: tensor<520xf32>) -> tensor<1x520x10x10xf32> {
      %y = tilec.conv2d %x, %w, %b {strides = array<i64: 2, 2>} : (tensor<1x24x20x20xf32>, tensor<520x24x1x1xf32>, tensor<520xf32>) -> tensor<1x520x10x10xf32>
@@ -562,7 +568,7 @@ std::vector<size_t> contractionCases() {
 /// Where a reduced-precision case runs: the host CPU under the default and
 /// small odd tiles, the simt target (GPU tiling with 16-bit operands staged
 /// in workgroup memory), and compiled and assembled for both GPU targets.
-enum class PrecisionTarget { Cpu, CpuSmallOddTiles, Simt, Cuda, Rocm };
+enum class PrecisionTarget { Cpu, CpuSmallOddTiles, Simt, Cuda, Rocm, CpuNchw, SimtNchw };
 
 /// (case, "bf16" | "fp16", target).
 class PrecisionConformance
@@ -575,7 +581,8 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
   DialectRegistry registry;
   codegen::registerCodegenDialects(registry);
   Prepared p(registry);
-  ASSERT_TRUE(prepare(c, p, GraphPipelineOptions().layout, precision));
+  bool nchw = where == PrecisionTarget::CpuNchw || where == PrecisionTarget::SimtNchw;
+  ASSERT_TRUE(prepare(c, p, nchw ? "nchw" : GraphPipelineOptions().layout, precision));
   // The pipeline really narrowed the operands.
   bool narrowed = false;
   p.module->walk([&](ConvertOp) { narrowed = true; });
@@ -586,7 +593,7 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
   std::string error;
   codegen::CompileOptions options;
   options.target = codegen::hostTarget();
-  if (where == PrecisionTarget::Simt)
+  if (where == PrecisionTarget::Simt || where == PrecisionTarget::SimtNchw)
     options.target.simt = true;
   if (where == PrecisionTarget::Cuda || where == PrecisionTarget::Rocm)
     options.target = *codegen::parseTarget(where == PrecisionTarget::Cuda ? "cuda:sm_90"
@@ -614,7 +621,8 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
 
 std::string precisionName(
     const ::testing::TestParamInfo<std::tuple<size_t, const char *, PrecisionTarget>> &info) {
-  static const char *const kWhere[] = {"cpu", "cpu_small_odd_tiles", "simt", "cuda", "rocm"};
+  static const char *const kWhere[] = {"cpu",  "cpu_small_odd_tiles", "simt",     "cuda",
+                                       "rocm", "cpu_nchw",            "simt_nchw"};
   return std::string(kCases[std::get<0>(info.param)].name) + "_" + std::get<1>(info.param) +
          "_" + kWhere[int(std::get<2>(info.param))];
 }
@@ -625,6 +633,22 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(PrecisionTarget::Cpu, PrecisionTarget::CpuSmallOddTiles,
                                          PrecisionTarget::Simt, PrecisionTarget::Cuda,
                                          PrecisionTarget::Rocm)),
+    precisionName);
+
+std::vector<size_t> windowedContractionCases() {
+  std::vector<size_t> cases;
+  for (size_t i : contractionCases())
+    if (std::string(kCases[i].mlir).find("conv2d") != std::string::npos)
+      cases.push_back(i);
+  return cases;
+}
+
+// The convolutions again in NCHW (1x1 convolutions become GEMM generics there).
+INSTANTIATE_TEST_SUITE_P(
+    PrecisionNchw, PrecisionConformance,
+    ::testing::Combine(::testing::ValuesIn(windowedContractionCases()),
+                       ::testing::Values("bf16", "fp16"),
+                       ::testing::Values(PrecisionTarget::CpuNchw, PrecisionTarget::SimtNchw)),
     precisionName);
 
 /// GPU targets: every case compiles and assembles (ptxas / ld.lld) on any

@@ -9,7 +9,9 @@
 # with the GPU's tiling run on the CPU (blocks, thread loops, workgroup memory);
 # TILEC_E2E_TARGET=cuda:sm_NN|rocm:gfxNNN only compiles (assembled and linked,
 # no GPU needed) and prints how many kernels are staged in workgroup memory or
-# left at one thread per block.
+# left at one thread per block. TILEC_E2E_PRECISION=bf16|fp16 compiles with
+# 16-bit contraction operands (--check then holds the model to that
+# precision's limit against the fp32 reference, docs/precision.md).
 set -euo pipefail
 tilec="$1"
 shift
@@ -25,6 +27,7 @@ for m in "${models[@]}"; do
   start=$(date +%s%N)
   if ! "$tilec" compile "$m" --fusion "${TILEC_E2E_FUSION:-default}" \
       --layout "${TILEC_E2E_LAYOUT:-auto}" --target "$target" --verbose \
+      --precision "${TILEC_E2E_PRECISION:-fp32}" \
       -o "$work/$m.tilec" > "$work/$m.log" 2>&1; then
     echo "FAIL $m: compile failed"; tail -20 "$work/$m.log"; failed=1; continue
   fi

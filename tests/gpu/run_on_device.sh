@@ -3,9 +3,10 @@
 # builds tilec (no CUDA needed to build: the runtime opens libcuda with dlopen),
 # runs the GPU conformance suite (every kernel case compiled for the card's
 # sm_XX, run, compared with the reference, under three schedules), times GEMM
-# and convolution layers (GFLOP/s; cuBLAS sgemm beside them as the baseline),
-# compiles representative zoo models for CUDA, checks them against the
-# reference, and times them.
+# and convolution layers (GFLOP/s; cuBLAS sgemm beside them as the baseline,
+# and GEMMs with bf16 operands beside cuBLAS's bf16 tensor-core GEMM),
+# compiles representative zoo models for CUDA (two also with --precision
+# bf16), checks them against the reference, and times them.
 # Writes full logs under $OUT (when set) and a short table last on stdout.
 # Usage: tests/gpu/run_on_device.sh        (about 5 minutes on 16 cores)
 set -uo pipefail
@@ -27,7 +28,7 @@ scripts/build.sh tilec tilec-conformance > "$out/build.log" 2>&1 || { log "build
 
 # The suite compiles its CUDA cases for sm_90; on other cards the driver JITs the PTX.
 log "conformance (GPU cases run on the device)"
-build/bin/tilec-conformance --gtest_filter='Gpu*cuda*' > "$out/conformance.log" 2>&1
+build/bin/tilec-conformance --gtest_filter='Gpu*cuda*:Precision*cuda*' > "$out/conformance.log" 2>&1
 conf_pass=$(grep -c '^\[       OK \]' "$out/conformance.log")
 conf_skip=$(grep -c '^\[  SKIPPED \]' "$out/conformance.log")
 conf_fail=$(grep -c '^\[  FAILED  \]' "$out/conformance.log")
@@ -35,10 +36,11 @@ conf_fail=$(grep -c '^\[  FAILED  \]' "$out/conformance.log")
 rows=()
 # GEMMs and a convolution layer (fp32 SIMT kernels, operands staged in shared
 # memory): checked against the reference, then timed; GFLOP/s from the median.
-layer() { # name, graph text, flops
+layer() { # name, graph text, flops[, precision]
   local f="$out/$1.mlir"
   printf '%s\n' "$2" > "$f"
-  if build/bin/tilec compile "$f" --target "$target" -o "$out/$1.tilec" --verbose > "$out/$1.compile.log" 2>&1; then
+  if build/bin/tilec compile "$f" --target "$target" --precision "${4:-fp32}" -o "$out/$1.tilec" \
+      --verbose > "$out/$1.compile.log" 2>&1; then
     local check lat ms
     check="not checked (reference too slow)"
     [ "$3" -le 4000000000 ] && check=$(build/bin/tilec run "$out/$1.tilec" --check 2>&1 | tee "$out/$1.run.log" | grep '^check' | sed 's/^check *//')
@@ -49,24 +51,33 @@ layer() { # name, graph text, flops
     rows+=("$1 | compile failed: $(tail -1 "$out/$1.compile.log") | -")
   fi
 }
-gemm() { # m n k
-  local a="tensor<$1x$3xf32>" b="tensor<$3x$2xf32>" c="tensor<$1x$2xf32>"
-  layer "gemm_$1x$2x$3" "func.func @main(%a: $a, %b: $b) -> $c {
+gemm() { # m n k [precision]: fp32 data; bf16 rounds A and B (fp32 accumulation)
+  local a="tensor<$1x$3xf32>" b="tensor<$3x$2xf32>" c="tensor<$1x$2xf32>" p="${4:-fp32}"
+  layer "gemm_$1x$2x$3${4:+_$4}" "func.func @main(%a: $a, %b: $b) -> $c {
   %r = tilec.matmul %a, %b : ($a, $b) -> $c
   return %r : $c
-}" "$((2 * $1 * $2 * $3))"
+}" "$((2 * $1 * $2 * $3))" "$p"
 }
 log "GEMM and convolution layers"
 gemm 1024 1024 1024
 gemm 2048 2048 2048
 gemm 3136 256 64
 gemm 784 128 512
+# bf16 operands (--precision bf16), still SIMT FMAs: tensor cores are the next
+# step (issue 7); cuBLAS's bf16 tensor-core GEMM is the baseline beside them.
+gemm 1024 1024 1024 bf16
+gemm 4096 4096 4096 bf16
+gemm 197 3072 768 bf16
 # The baseline: cuBLAS sgemm (fp32, no TF32) on the same shapes.
 if scripts/build.sh tilec-cublas-gemm > "$out/build-cublas.log" 2>&1; then
   while read -r _ shape _ ms _ gflops _; do
     rows+=("cublas_sgemm $shape (baseline) | - | median $ms ms; $gflops GFLOP/s")
   done < <(build/bin/tilec-cublas-gemm 1024x1024x1024 2048x2048x2048 3136x256x64 784x128x512 2>&1 \
            | tee "$out/cublas.log" | grep '^cublas_sgemm')
+  while read -r _ shape _ ms _ gflops _; do
+    rows+=("cublas_gemm_bf16 $shape (baseline, tensor cores) | - | median $ms ms; $gflops GFLOP/s")
+  done < <(build/bin/tilec-cublas-gemm --bf16 1024x1024x1024 4096x4096x4096 197x3072x768 2>&1 \
+           | tee "$out/cublas-bf16.log" | grep '^cublas_gemm_bf16')
 else
   rows+=("cublas_sgemm | not built (see build-cublas.log) | -")
 fi
@@ -75,15 +86,18 @@ layer conv3x3_56x56x64 "func.func @main(%x: tensor<1x64x56x56xf32>, %w: tensor<6
   return %y : tensor<1x64x56x56xf32>
 }" "$((2 * 56 * 56 * 64 * 64 * 9))"
 
-for m in resnet50 mobilenet_v2 efficientnet_b0 vit_b_16; do
-  if build/bin/tilec compile "$m" --target "$target" -o "$out/$m.tilec" > "$out/$m.compile.log" 2>&1; then
-    check=$(build/bin/tilec run "$out/$m.tilec" --check 2>&1 | tee "$out/$m.run.log" | grep '^check' | sed 's/^check *//')
-    lat=$(build/bin/tilec bench "$out/$m.tilec" --runs 20 --min-time 2 2>&1 | tee "$out/$m.bench.log" | grep median | sed 's/^latency *//')
-    rows+=("$m | ${check:-run failed} | ${lat:-bench failed}")
+for spec in resnet50 mobilenet_v2 efficientnet_b0 vit_b_16 resnet50:bf16 vit_b_16:bf16; do
+  m="${spec%%:*}"; p=fp32; [[ "$spec" == *:* ]] && p="${spec##*:}"
+  name="$m"; [ "$p" != fp32 ] && name="${m}_$p"
+  if build/bin/tilec compile "$m" --target "$target" --precision "$p" -o "$out/$name.tilec" \
+      > "$out/$name.compile.log" 2>&1; then
+    check=$(build/bin/tilec run "$out/$name.tilec" --check 2>&1 | tee "$out/$name.run.log" | grep '^check' | sed 's/^check *//')
+    lat=$(build/bin/tilec bench "$out/$name.tilec" --runs 20 --min-time 2 2>&1 | tee "$out/$name.bench.log" | grep median | sed 's/^latency *//')
+    rows+=("$name | ${check:-run failed} | ${lat:-bench failed}")
   else
-    rows+=("$m | compile failed: $(tail -1 "$out/$m.compile.log") | -")
+    rows+=("$name | compile failed: $(tail -1 "$out/$name.compile.log") | -")
   fi
-  rm -f "$out/$m.tilec"
+  rm -f "$out/$name.tilec"
 done
 
 echo
