@@ -137,30 +137,56 @@ struct TruncToBF16AsIntegers : OpRewritePattern<arith::TruncFOp> {
   }
 };
 
-/// bf16 values in the LLVM dialect become i16. After TruncToBF16AsIntegers and
-/// MLIR's extf expansion, bf16 values are only loaded, stored, moved and
-/// bitcast, never computed with, so the two types are interchangeable; but
-/// LLVM's x86 backend without AVX512-BF16 promotes every scalar bf16 value to
-/// f32 and back (the back being a `__truncsfbf2` call), even for a broadcast.
-LogicalResult storeBF16AsI16(ModuleOp module) {
+/// 16-bit float values in the LLVM dialect become i16. After
+/// TruncToBF16AsIntegers and MLIR's extf expansion, bf16 values are only
+/// loaded, stored, moved and bitcast, never computed with, and f16 values only
+/// feed or come from fpext / fptrunc (F16C's conversions), so everywhere else
+/// the types are interchangeable. But LLVM's x86 backend promotes every 16-bit
+/// float value it moves (a broadcast, an insert, a select) to f32 and back:
+/// for bf16 without AVX512-BF16 through a `__truncsfbf2` call, a symbol an
+/// artifact cannot resolve; for f16 through a conversion each time
+/// (ResNet-18 with --precision fp16 ran 2x slower).
+LogicalResult store16BitFloatsAsI16(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
   Type i16 = IntegerType::get(ctx, 16);
+  auto isHalf = [](Type t) { return t.isBF16() || t.isF16(); };
   AttrTypeReplacer replacer;
   replacer.addReplacement([&](Type t) -> std::optional<Type> {
-    if (t.isBF16())
+    if (isHalf(t))
       return i16;
     return std::nullopt;
   });
   replacer.addReplacement([&](Attribute a) -> AttrTypeReplacer::ReplaceFnResult<Attribute> {
-    if (auto f = dyn_cast<FloatAttr>(a); f && f.getType().isBF16())
+    if (auto f = dyn_cast<FloatAttr>(a); f && isHalf(f.getType()))
       return {{IntegerAttr::get(i16, f.getValue().bitcastToAPInt()), WalkResult::skip()}};
-    if (auto d = dyn_cast<DenseFPElementsAttr>(a); d && d.getElementType().isBF16())
+    if (auto d = dyn_cast<DenseFPElementsAttr>(a); d && isHalf(d.getElementType()))
       return {{d.bitcast(i16), WalkResult::skip()}};
     return std::nullopt;
   });
+  // The f16 conversions keep their f16 side, reached through bitcasts.
+  SmallVector<std::pair<Operation *, Type>> conversions;
+  module.walk([&](Operation *op) {
+    if (auto ext = dyn_cast<LLVM::FPExtOp>(op); ext && getElementTypeOrSelf(ext.getArg().getType()).isF16())
+      conversions.push_back({op, ext.getArg().getType()});
+    if (auto trunc = dyn_cast<LLVM::FPTruncOp>(op); trunc && getElementTypeOrSelf(trunc.getType()).isF16())
+      conversions.push_back({op, trunc.getType()});
+  });
   replacer.recursivelyReplaceElementsIn(module, /*replaceAttrs=*/true, /*replaceLocs=*/false,
                                         /*replaceTypes=*/true);
-  // Bitcasts between bf16 and i16 are now i16 -> i16.
+  for (auto [op, halfType] : conversions) {
+    OpBuilder b(op);
+    if (isa<LLVM::FPExtOp>(op)) {
+      op->setOperand(0, b.create<LLVM::BitcastOp>(op->getLoc(), halfType, op->getOperand(0)));
+      continue;
+    }
+    Value result = op->getResult(0);
+    Type intType = result.getType();
+    result.setType(halfType);
+    b.setInsertionPointAfter(op);
+    auto cast = b.create<LLVM::BitcastOp>(op->getLoc(), intType, result);
+    result.replaceAllUsesExcept(cast, cast);
+  }
+  // Bitcasts between 16-bit floats and i16 are now i16 -> i16.
   SmallVector<LLVM::BitcastOp> identities;
   module.walk([&](LLVM::BitcastOp cast) {
     if (cast.getArg().getType() == cast.getType())
@@ -173,23 +199,36 @@ LogicalResult storeBF16AsI16(ModuleOp module) {
   return verify(module);
 }
 
-/// extf(broadcast(x)) -> broadcast(extf(x)). (MLIR's sink-broadcast patterns
-/// also move casts past shape_casts, building a shape_cast that changes the
-/// element type: invalid.)
+/// extf(broadcast(x)) -> broadcast(extf(x)) and extf(transpose(x)) ->
+/// transpose(extf(x)): a 16-bit operand broadcast across a register tile is
+/// extended before it is replicated. (MLIR's sink-broadcast patterns also move
+/// casts past shape_casts, building a shape_cast that changes the element
+/// type: invalid.)
 struct ExtendBeforeBroadcast : OpRewritePattern<arith::ExtFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::ExtFOp op, PatternRewriter &rewriter) const override {
-    auto broadcast = op.getIn().getDefiningOp<vector::BroadcastOp>();
-    if (!broadcast)
+    Operation *def = op.getIn().getDefiningOp();
+    if (!isa_and_nonnull<vector::BroadcastOp, vector::TransposeOp>(def))
       return failure();
-    Type source = broadcast.getSourceType();
+    Value source = def->getOperand(0);
+    // A splat of one f16 value is better extended after it (F16C converts 8
+    // lanes per instruction; scalar f16 is slow): ResNet-18 ran 2x slower.
+    // bf16's extension is a shift either way; a broadcast of several values
+    // is lowered element by element, so it is extended first in any case.
+    auto sourceVector = dyn_cast<VectorType>(source.getType());
+    bool splat = !sourceVector || sourceVector.getNumElements() == 1;
+    if (isa<vector::BroadcastOp>(def) && splat &&
+        !getElementTypeOrSelf(op.getIn().getType()).isBF16())
+      return failure();
     Type wide = getElementTypeOrSelf(op.getType());
     Type extendedType = wide;
-    if (auto v = dyn_cast<VectorType>(source))
+    if (auto v = dyn_cast<VectorType>(source.getType()))
       extendedType = v.clone(wide);
-    Value extended =
-        rewriter.create<arith::ExtFOp>(op.getLoc(), extendedType, broadcast.getSource());
-    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, op.getType(), extended);
+    Value extended = rewriter.create<arith::ExtFOp>(op.getLoc(), extendedType, source);
+    if (auto transpose = dyn_cast<vector::TransposeOp>(def))
+      rewriter.replaceOpWithNewOp<vector::TransposeOp>(op, extended, transpose.getPermutation());
+    else
+      rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, op.getType(), extended);
     return success();
   }
 };
@@ -204,6 +243,14 @@ LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module, bool expandBF
   vector::populateVectorMaskLoweringPatternsForSideEffectingOps(maskPatterns);
   if (failed(applyPatternsAndFoldGreedily(module, std::move(maskPatterns))))
     return failure();
+  // Transfers with broadcast dims become a read and a broadcast (or
+  // transpose), and extensions move before them: before the broadcast is
+  // lowered to per-element inserts, which would then be extended one by one.
+  RewritePatternSet early(ctx);
+  vector::populateVectorTransferPermutationMapLoweringPatterns(early);
+  early.add<ExtendBeforeBroadcast>(ctx);
+  if (failed(applyPatternsAndFoldGreedily(module, std::move(early))))
+    return failure();
   RewritePatternSet patterns(ctx);
   vector::VectorTransformsOptions options;
   options.setVectorTransformsOptions(vector::VectorContractLowering::OuterProduct);
@@ -217,9 +264,6 @@ LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module, bool expandBF
   vector::populateVectorBroadcastLoweringPatterns(patterns);
   vector::populateVectorMaskOpLoweringPatterns(patterns);
   populateMathPolynomialApproximationPatterns(patterns);
-  // extf(broadcast(x)) -> broadcast(extf(x)): a 16-bit operand broadcast across
-  // a register tile is extended once, as a scalar.
-  patterns.add<ExtendBeforeBroadcast>(ctx);
   if (expandBF16) {
     // Ours first (benefit 2): MLIR's truncf expansion would select on bf16.
     patterns.add<TruncToBF16AsIntegers>(ctx, /*benefit=*/2);
@@ -382,7 +426,7 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
                                   "convert-arith-to-llvm,convert-index-to-llvm,"
                                   "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
                                   "convert-cf-to-llvm,reconcile-unrealized-casts")) ||
-      failed(storeBF16AsI16(kernels))) {
+      failed(store16BitFloatsAsI16(kernels))) {
     error = "lowering the kernels to LLVM failed (see the diagnostics above)";
     return false;
   }

@@ -120,7 +120,7 @@ bool recordedSource(const std::string &path, std::vector<std::string> &args, std
 /// measurements behind them).
 double precisionErrorLimit(const std::string &precision) {
   if (precision == "bf16")
-    return 5e-2;
+    return 1e-1;
   if (precision == "fp16")
     return 1e-2;
   return 1e-4;
