@@ -20,6 +20,7 @@
 #include "codegen/Compiler.h"
 #include "codegen/common/LowerToLinalg.h"
 #include "reference/Interpreter.h"
+#include "reference/RuntimeTensors.h"
 #include "tilec/runtime.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -49,7 +50,15 @@ namespace {
 struct TaskState {
   OwningOpRef<ModuleOp> module;
   std::vector<reference::Tensor> inputs, expected;
+  /// The task module's argument and result element types (a dispatch of a
+  /// --precision model reads and writes bf16 / f16 tensors).
+  std::vector<tilec_dtype> inputTypes, outputTypes;
 };
+
+tilec_dtype dtypeOf(Type type) {
+  Type element = cast<ShapedType>(type).getElementType();
+  return element.isBF16() ? TILEC_BF16 : element.isF16() ? TILEC_F16 : TILEC_F32;
+}
 
 struct Faults {
   double crash = 0, hang = 0, wrong = 0;
@@ -138,10 +147,15 @@ TaskState *Worker::task(const MeasureRequest &request, std::string &error) {
   for (Type type : main.getArgumentTypes()) {
     auto shaped = cast<ShapedType>(type);
     reference::Tensor x(std::vector<int64_t>(shaped.getShape().begin(), shaped.getShape().end()));
+    t.inputTypes.push_back(dtypeOf(type));
     for (float &v : x.data)
-      v = uniform(rng);
+      v = t.inputTypes.back() == TILEC_F32
+              ? uniform(rng)
+              : half::round(uniform(rng), t.inputTypes.back() == TILEC_BF16);
     t.inputs.push_back(std::move(x));
   }
+  for (Type type : main.getResultTypes())
+    t.outputTypes.push_back(dtypeOf(type));
   reference::Interpreter interpreter({.threads = options.threads});
   FailureOr<std::vector<reference::Tensor>> out = interpreter.run(main, t.inputs, error);
   if (failed(out))
@@ -220,15 +234,16 @@ MeasureResult Worker::measure(const MeasureRequest &request) {
     return fail("compile_error", "the runtime refused the kernel: " + why);
   }
   std::vector<reference::Tensor> outputs;
-  std::vector<tilec_tensor> in, out;
-  for (reference::Tensor &x : t->inputs)
-    in.push_back({x.data.data(), TILEC_F32, int32_t(x.rank()), x.shape.data()});
+  reference::RuntimeTensors io; // 16-bit inputs packed (already rounded)
+  for (size_t i = 0; i < t->inputs.size(); ++i)
+    io.addInput(t->inputs[i], t->inputTypes[i]);
   for (const reference::Tensor &e : t->expected)
     outputs.emplace_back(e.shape);
-  for (reference::Tensor &y : outputs)
-    out.push_back({y.data.data(), TILEC_F32, int32_t(y.rank()), y.shape.data()});
+  for (size_t i = 0; i < outputs.size(); ++i)
+    io.addOutput(outputs[i], t->outputTypes[i]);
   auto run = [&] {
-    tilec_status *s = tilec_model_run(model, in.data(), in.size(), out.data(), out.size());
+    tilec_status *s = tilec_model_run(model, io.inputs.data(), io.inputs.size(),
+                                      io.outputs.data(), io.outputs.size());
     if (s) {
       error = tilec_status_message(s);
       tilec_status_free(s);
@@ -237,6 +252,8 @@ MeasureResult Worker::measure(const MeasureRequest &request) {
   };
   auto checkedStart = std::chrono::steady_clock::now();
   bool ok = run();
+  for (size_t i = 0; ok && i < outputs.size(); ++i)
+    io.readOutput(i, outputs[i]);
   double checkedUs =
       std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - checkedStart)
           .count();

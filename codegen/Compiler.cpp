@@ -47,6 +47,12 @@ uint64_t bytesOf(Value v) {
   return t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
 }
 
+art::ElementType elementTypeOf(Value v) {
+  Type t = cast<ShapedType>(v.getType()).getElementType();
+  return t.isBF16() ? art::ElementType::BF16
+                    : t.isF16() ? art::ElementType::F16 : art::ElementType::F32;
+}
+
 std::vector<int64_t> shapeOf(Value v) {
   auto t = cast<ShapedType>(v.getType());
   return {t.getShape().begin(), t.getShape().end()};
@@ -62,7 +68,7 @@ public:
     for (auto [i, arg] : llvm::enumerate(main.getArguments())) {
       art::BufferRef ref{art::BufferKind::Input, uint32_t(i), 0, bytesOf(arg)};
       refs[arg] = ref;
-      plan.inputs.push_back({"input" + std::to_string(i), shapeOf(arg), ref});
+      plan.inputs.push_back({"input" + std::to_string(i), shapeOf(arg), elementTypeOf(arg), ref});
     }
     if (auto names = main->getAttrOfType<ArrayAttr>("tilec.input_names"))
       for (auto [i, n] : llvm::enumerate(names))
@@ -297,7 +303,7 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
     FailureOr<art::BufferRef> ref = planner.refFor(v);
     if (failed(ref))
       return error = "output " + std::to_string(i) + " has no buffer", false;
-    planner.plan.outputs.push_back({"output" + std::to_string(i), shapeOf(v), *ref});
+    planner.plan.outputs.push_back({"output" + std::to_string(i), shapeOf(v), elementTypeOf(v), *ref});
   }
   // 3. Code.
   std::vector<uint8_t> code;

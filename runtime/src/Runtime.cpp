@@ -156,6 +156,18 @@ tilec_status *checkPlan(tilec_model &m, const art::Header &h) {
   for (const art::TensorInfo &t : m.plan.outputs)
     if (!ok(t.buffer))
       return makeStatus(TILEC_BAD_ARTIFACT, "output " + t.name + " lies outside its section");
+  // The caller's buffers are sized by shape and element type: so must ours be.
+  for (const auto *list : {&m.plan.inputs, &m.plan.outputs})
+    for (const art::TensorInfo &t : *list) {
+      uint64_t elements = 1;
+      for (int64_t d : t.shape)
+        elements *= uint64_t(d);
+      if (uint32_t(t.type) > uint32_t(art::ElementType::F16) ||
+          t.buffer.bytes != elements * art::elementBytes(t.type))
+        return makeStatus(TILEC_BAD_ARTIFACT, "tensor " + t.name +
+                                                  " has an unknown element type or a size that "
+                                                  "does not match its shape");
+    }
   return nullptr;
 }
 
@@ -199,8 +211,14 @@ tilec_status *checkTensor(const art::TensorInfo &info, const tilec_tensor &t, co
   std::string what = std::string(role) + " " + std::to_string(i) + " ('" + info.name + "')";
   if (!t.data)
     return makeStatus(TILEC_INVALID_ARGUMENT, what + " has no data pointer");
-  if (t.dtype != TILEC_F32)
-    return makeStatus(TILEC_INVALID_ARGUMENT, what + " must be f32");
+  if (t.dtype != tilec_dtype(info.type)) {
+    static const char *const kNames[] = {"f32", "bf16", "f16"};
+    bool known = uint32_t(info.type) < 3;
+    return makeStatus(TILEC_INVALID_ARGUMENT,
+                      what + " must be " + (known ? kNames[uint32_t(info.type)] : "?") +
+                          " (the model's element type), got dtype " +
+                          std::to_string(int(t.dtype)));
+  }
   bool same = t.rank == int32_t(info.shape.size()) && t.shape;
   for (size_t d = 0; same && d < info.shape.size(); ++d)
     same = t.shape[d] == info.shape[d];
@@ -281,7 +299,7 @@ static tilec_status *info(const std::vector<art::TensorInfo> &list, size_t i,
                                                   std::to_string(i) + " (the model has " +
                                                   std::to_string(list.size()) + ")");
   out->name = list[i].name.c_str();
-  out->dtype = TILEC_F32;
+  out->dtype = tilec_dtype(list[i].type);
   out->rank = int32_t(list[i].shape.size());
   out->shape = list[i].shape.data();
   return nullptr;

@@ -19,6 +19,19 @@ grep -q "24 trials" tune.out || fail "trial budget not honoured"
 grep -q "tuned      7 of 7 kernels" compile.out || { cat compile.out; fail "records not used"; }
 "$tilec" run tuned.tilec --check | grep -q "PASS" || fail "tuned artifact disagrees with the reference"
 
+# --precision bf16: dispatches with 16-bit operands and results are measured
+# (inputs packed as bf16, outputs decoded) and checked, none fails; the hint
+# names the precision, and the compile uses every record.
+"$tilec" tune lenet5 --precision bf16 --db b.db --trials 24 > bf16.out 2> bf16.err ||
+  { cat bf16.err; fail "tune --precision bf16"; }
+grep -q "24 trials (0 failed)" bf16.out || { cat bf16.out; fail "bf16 candidates failed"; }
+grep -q "compile with: tilec compile lenet5 --precision bf16 --db b.db" bf16.out ||
+  fail "the hint lacks --precision"
+"$tilec" compile lenet5 --precision bf16 --db b.db -o bf16.tilec > bf16c.out
+n=$(sed -n 's/^kernels *\([0-9]*\) for.*/\1/p' bf16c.out)
+grep -q "tuned      $n of $n kernels" bf16c.out || { cat bf16c.out; fail "bf16 records not used"; }
+"$tilec" run bf16.tilec --check | grep -q "PASS" || fail "tuned bf16 artifact disagrees"
+
 # A second run reuses every record instead of measuring again.
 "$tilec" tune lenet5 --db t.db --trials 8 > again.out 2>/dev/null
 grep -q "7 of 7 dispatches reused" again.out || { cat again.out; fail "no reuse"; }

@@ -19,6 +19,7 @@
 #include "codegen/common/LowerToLinalg.h"
 #include "passes/Pipeline.h"
 #include "reference/Interpreter.h"
+#include "reference/RuntimeTensors.h"
 #include "tilec/runtime.h"
 
 #include "mlir/Parser/Parser.h"
@@ -65,6 +66,13 @@ const Case kCases[] = {
   {"matmul_batched_broadcast", R"(func.func @main(%a: tensor<3x1x5x7xf32>, %b: tensor<4x7x6xf32>) -> tensor<3x4x5x6xf32> {
      %r = tilec.matmul %a, %b : (tensor<3x1x5x7xf32>, tensor<4x7x6xf32>) -> tensor<3x4x5x6xf32>
      return %r : tensor<3x4x5x6xf32> })"},
+  // A model whose inputs and one output are bf16 (the runtime takes them as
+  // 16-bit buffers): a product of bf16 operands, a rounding of an f32 input.
+  {"bf16_model_io", R"(func.func @main(%a: tensor<5x9xbf16>, %b: tensor<9x6xbf16>, %x: tensor<4x7xf32>) -> (tensor<5x6xf32>, tensor<4x7xbf16>) {
+     %m = tilec.matmul %a, %b : (tensor<5x9xbf16>, tensor<9x6xbf16>) -> tensor<5x6xf32>
+     %r = tilec.relu %x : tensor<4x7xf32>
+     %h = tilec.convert %r : tensor<4x7xf32> -> tensor<4x7xbf16>
+     return %m, %h : tensor<5x6xf32>, tensor<4x7xbf16> })"},
   {"linear_bias_relu", R"(func.func @main(%x: tensor<3x31xf32>, %w: tensor<23x31xf32>, %b: tensor<23xf32>) -> tensor<3x23xf32> {
      %y = tilec.linear %x, %w, %b : (tensor<3x31xf32>, tensor<23x31xf32>, tensor<23xf32>) -> tensor<3x23xf32>
      %r = tilec.relu %y : tensor<3x23xf32>
@@ -281,9 +289,13 @@ std::vector<reference::Tensor> randomInputs(func::FuncOp main, unsigned seed) {
   std::vector<reference::Tensor> inputs;
   for (Type t : main.getArgumentTypes()) {
     auto shape = cast<ShapedType>(t).getShape();
+    Type element = cast<ShapedType>(t).getElementType();
     reference::Tensor tensor(std::vector<int64_t>(shape.begin(), shape.end()));
-    for (float &v : tensor.data)
+    for (float &v : tensor.data) {
       v = dist(rng);
+      if (!element.isF32()) // what a 16-bit model input can hold
+        v = half::round(v, element.isBF16());
+    }
     inputs.push_back(std::move(tensor));
   }
   return inputs;
@@ -370,15 +382,24 @@ std::vector<size_t> windowedCases() {
 /// Runs the model on the prepared inputs and compares every output with the
 /// reference (max |diff| / max |ref| <= 1e-4).
 ::testing::AssertionResult runAndCompare(tilec_model *model, Prepared &p) {
-  std::vector<tilec_tensor> in, out;
-  for (reference::Tensor &t : p.inputs)
-    in.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
+  // In the model's element types (16-bit inputs were generated representable).
+  reference::RuntimeTensors io;
+  tilec_tensor_info info;
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    tilec_status_free(tilec_model_input_info(model, i, &info));
+    io.addInput(p.inputs[i], info.dtype);
+  }
   std::vector<reference::Tensor> got;
   for (const reference::Tensor &e : p.expected)
     got.emplace_back(e.shape);
-  for (reference::Tensor &t : got)
-    out.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
-  tilec_status *status = tilec_model_run(model, in.data(), in.size(), out.data(), out.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    tilec_status_free(tilec_model_output_info(model, i, &info));
+    io.addOutput(got[i], info.dtype);
+  }
+  tilec_status *status = tilec_model_run(model, io.inputs.data(), io.inputs.size(),
+                                         io.outputs.data(), io.outputs.size());
+  for (size_t i = 0; !status && i < got.size(); ++i)
+    io.readOutput(i, got[i]);
   tilec_model_free(model);
   if (status) {
     std::string message = tilec_status_message(status);

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "reference/Interpreter.h"
+#include "reference/RuntimeTensors.h"
 #include "tilec/artifact_format.h"
 #include "tilec/runtime.h"
 #include "tools/tilec/Commands.h"
@@ -80,13 +81,27 @@ std::vector<Tensor> emptyOutputs(tilec_model *m) {
   return outputs;
 }
 
+/// Runs once on float tensors, converted to and from the model's element
+/// types (a 16-bit input is rounded in place, so --check sees it as the model
+/// did).
 tilec_status *runOnce(tilec_model *m, std::vector<Tensor> &inputs, std::vector<Tensor> &outputs) {
-  std::vector<tilec_tensor> in, out;
-  for (Tensor &t : inputs)
-    in.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
-  for (Tensor &t : outputs)
-    out.push_back({t.data.data(), TILEC_F32, int32_t(t.rank()), t.shape.data()});
-  return tilec_model_run(m, in.data(), in.size(), out.data(), out.size());
+  auto dtype = [&](bool input, size_t i) {
+    tilec_tensor_info info{};
+    tilec_status *s = input ? tilec_model_input_info(m, i, &info) : tilec_model_output_info(m, i, &info);
+    tilec_status_free(s);
+    return s ? TILEC_F32 : info.dtype; // a count mismatch is reported by the run
+  };
+  reference::RuntimeTensors io;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    io.addInput(inputs[i], dtype(true, i));
+  for (size_t i = 0; i < outputs.size(); ++i)
+    io.addOutput(outputs[i], dtype(false, i));
+  if (tilec_status *s = tilec_model_run(m, io.inputs.data(), io.inputs.size(),
+                                        io.outputs.data(), io.outputs.size()))
+    return s;
+  for (size_t i = 0; i < outputs.size(); ++i)
+    io.readOutput(i, outputs[i]);
+  return nullptr;
 }
 
 /// The source arguments recorded by `tilec compile`, from the artifact's plan.

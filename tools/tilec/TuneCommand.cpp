@@ -295,7 +295,17 @@ int tilec::cli::tuneCommand(const std::vector<std::string> &args) {
   printTable(tasks, summary);
   if (!summary.costModelNote.empty())
     std::printf("note: %s\n", summary.costModelNote.c_str());
-  std::printf("database %s; compile with: tilec compile %s --db %s\n", parser.get("db").c_str(),
-              parser.positionals()[0].c_str(), parser.get("db").c_str());
+  // The pipeline options that shaped the kernels: without them the compile
+  // would form other dispatches and find none of these records.
+  std::string shaping;
+  GraphPipelineOptions defaults;
+  if (pipeline->fusion != defaults.fusion)
+    shaping += " --fusion " + pipeline->fusion;
+  if (pipeline->layout != defaults.layout)
+    shaping += " --layout " + pipeline->layout;
+  if (pipeline->precision != defaults.precision)
+    shaping += " --precision " + pipeline->precision;
+  std::printf("database %s; compile with: tilec compile %s%s --db %s\n", parser.get("db").c_str(),
+              parser.positionals()[0].c_str(), shaping.c_str(), parser.get("db").c_str());
   return finish(0);
 }

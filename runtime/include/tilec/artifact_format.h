@@ -28,7 +28,8 @@ namespace tilec::artifact {
 
 inline constexpr char kMagic[8] = {'T', 'I', 'L', 'E', 'C', 'A', 'R', '\0'};
 /// Bumped on any change to the layout below; the runtime refuses other versions.
-inline constexpr uint32_t kFormatVersion = 1;
+/// 2: inputs and outputs carry their element type (16-bit models, --precision).
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr uint64_t kHeaderBytes = 256;
 inline constexpr uint64_t kAlignment = 64;
 
@@ -63,9 +64,15 @@ struct BufferRef {
   uint64_t bytes = 0;
 };
 
+/// Element types of model inputs and outputs (tilec_dtype's values).
+enum class ElementType : uint32_t { F32 = 0, BF16 = 1, F16 = 2 };
+
+inline uint64_t elementBytes(ElementType t) { return t == ElementType::F32 ? 4 : 2; }
+
 struct TensorInfo {
   std::string name;
   std::vector<int64_t> shape;
+  ElementType type = ElementType::F32;
   BufferRef buffer;  ///< outputs: where the result is before it is copied out
 };
 
@@ -192,6 +199,7 @@ private:
 inline void writeTensor(Writer &w, const TensorInfo &t) {
   w.putString(t.name);
   w.putShape(t.shape);
+  w.put<uint32_t>(uint32_t(t.type));
   w.putBuffer(t.buffer);
 }
 
@@ -199,6 +207,7 @@ inline TensorInfo readTensor(Reader &r) {
   TensorInfo t;
   t.name = r.getString();
   t.shape = r.getShape();
+  t.type = ElementType(r.get<uint32_t>());
   t.buffer = r.getBuffer();
   return t;
 }

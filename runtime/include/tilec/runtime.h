@@ -49,7 +49,10 @@ TILEC_API tilec_status_code tilec_status_get_code(const tilec_status *status);
 TILEC_API const char *tilec_status_message(const tilec_status *status);
 TILEC_API void tilec_status_free(tilec_status *status);
 
-typedef enum tilec_dtype { TILEC_F32 = 0 } tilec_dtype;
+/* Element types of model inputs and outputs. Models are f32 unless compiled
+   from a graph whose arguments or results are 16-bit (bf16 / f16 values are
+   their IEEE / bfloat16 bit patterns in uint16_t). */
+typedef enum tilec_dtype { TILEC_F32 = 0, TILEC_BF16 = 1, TILEC_F16 = 2 } tilec_dtype;
 
 typedef struct tilec_load_options {
   int32_t threads; /* CPU worker threads; 0 = all cores */
