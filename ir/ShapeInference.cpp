@@ -69,9 +69,10 @@ LogicalResult sameElementTypes(std::optional<Location> loc, ArrayRef<Value> valu
   return success();
 }
 
-/// Contractions (conv2d, matmul, linear) take their input and weight in one
-/// element type: f32, or bf16 / f16 (`tilec-set-precision`). 16-bit products
-/// are accumulated in f32, so the result (and the bias) is f32 then.
+/// Contractions (conv2d, matmul, linear, attention) take their input and
+/// weight (query, key, value) in one element type: f32, or bf16 / f16
+/// (`tilec-set-precision`). 16-bit products are accumulated in f32, so the
+/// result (and the bias) is f32 then.
 Type accumulatorType(Type operand) {
   return operand.isBF16() || operand.isF16() ? Float32Type::get(operand.getContext()) : operand;
 }
@@ -325,7 +326,7 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
                              s[2][rank - 2]);
   SmallVector<int64_t> shape(s[0]);
   shape.back() = s[2].back();
-  pushTensor(inferred, shape, elementType(q));
+  pushTensor(inferred, shape, accumulatorType(elementType(q)));
   return success();
 }
 

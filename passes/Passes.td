@@ -142,16 +142,18 @@ def AssignLayoutsPass : Pass<"tilec-assign-layouts", "mlir::func::FuncOp"> {
 }
 
 def SetPrecisionPass : Pass<"tilec-set-precision", "mlir::func::FuncOp"> {
-  let summary = "Give convolutions and matrix products 16-bit operands (fp32 accumulation)";
+  let summary = "Give convolutions, matrix products and attention 16-bit operands (fp32 accumulation)";
   let description = [{
     With `precision=bf16` or `fp16`, the input and weight of every `conv2d`,
-    `matmul` and `linear` whose operands are f32 become bf16 / f16: constant
+    `matmul` and `linear` (and the query, key and value of every `attention`)
+    whose operands are f32 become bf16 / f16: constant
     weights are rounded (to nearest even) once, here, into new constants
     (half the bytes in the artifact); activations get a `tilec.convert` (one per
     value, shared by its consumers), which fusion then puts at the end of the
     producer's kernel when the value has no other use. The contraction's result
-    stays f32: products accumulate in fp32. Attention, normalizations and
-    elementwise ops stay f32. `precision=fp32` changes nothing.
+    stays f32: products accumulate in fp32 (attention's scores, softmax and
+    probabilities too). Normalizations and elementwise ops stay f32.
+    `precision=fp32` changes nothing.
 
     Before:
     ```mlir

@@ -24,7 +24,7 @@ struct GraphPipelineOptions {
   /// "auto" (nhwc unless in-place NCHW concats outweigh it: tilec-assign-layouts),
   /// "nhwc" (channels last) or "nchw" (as imported).
   std::string layout = "auto";
-  /// Operand type of convolutions and matrix products: "fp32", "bf16" or
+  /// Operand type of convolutions, matrix products and attention: "fp32", "bf16" or
   /// "fp16" (accumulation stays fp32; tilec-set-precision).
   std::string precision = "fp32";
 };

@@ -2,9 +2,11 @@
 //
 // Assumes: weights in their final layout (after fold-batch-norm, pack-weights,
 // assign-layouts), no dispatches yet.
-// Guarantees: with precision bf16 / fp16, every conv2d, matmul and linear whose
-// operands are f32 reads them rounded to that type (round to nearest even), its
-// result still f32 (fp32 accumulation: the ops' type rule). Constant weights are
+// Guarantees: with precision bf16 / fp16, every conv2d, matmul and linear
+// whose operands are f32 reads them rounded to that type (round to nearest
+// even), and so does every attention its query, key and value; the result is
+// still f32 (fp32 accumulation: the ops' type rule; attention's scores and
+// softmax stay f32, and its probabilities multiply the 16-bit values in f32). Constant weights are
 // converted here, once, into new constants; any other operand gets one
 // `tilec.convert` per value right after its definition, shared by all the
 // contractions that read it (a ViT block's Q, K and V projections read the
@@ -63,9 +65,10 @@ struct SetPrecisionPass : public tilec::impl::SetPrecisionPassBase<SetPrecisionP
       return result;
     };
     getOperation().walk([&](Operation *op) {
-      if (!isa<Conv2DOp, MatmulOp, LinearOp>(op))
+      if (!isa<Conv2DOp, MatmulOp, LinearOp, AttentionOp>(op))
         return;
-      for (unsigned i : {0u, 1u}) {
+      unsigned operands = isa<AttentionOp>(op) ? 3 : 2; // q, k, v; input, weight
+      for (unsigned i = 0; i < operands; ++i) {
         Value operand = op->getOperand(i);
         if (cast<ShapedType>(operand.getType()).getElementType().isF32())
           op->setOperand(i, narrow(operand));

@@ -324,11 +324,12 @@ LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
   bool narrowOk = isa<ConvertOp>(op);
   for (auto [i, type] : llvm::enumerate(types)) {
     Type element = cast<ShapedType>(type).getElementType();
-    bool contractionOperand = isa<Conv2DOp, MatmulOp, LinearOp>(op) && i < 2;
+    bool contractionOperand =
+        (isa<Conv2DOp, MatmulOp, LinearOp>(op) && i < 2) || (isa<AttentionOp>(op) && i < 3);
     if (!element.isF32() && !((narrowOk || contractionOperand) &&
                               (element.isBF16() || element.isF16())))
       return op->emitOpError("code generation handles f32 tensors (and bf16 / f16 operands "
-                             "of convolutions and matrix products) only (got ")
+                             "of convolutions, matrix products and attention) only (got ")
              << type << "); convert the model to f32";
   }
   // Elementwise ops: one generic with the op's scalar body (ScalarOps.h).

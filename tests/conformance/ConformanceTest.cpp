@@ -572,12 +572,13 @@ INSTANTIATE_TEST_SUITE_P(
              simtVariantName(std::get<1>(info.param));
     });
 
-/// The cases with a convolution or matrix product (what --precision changes).
+/// The cases with a convolution, matrix product or attention (what --precision
+/// changes).
 std::vector<size_t> contractionCases() {
   std::vector<size_t> cases;
   for (size_t i = 0; i < std::size(kCases); ++i) {
     std::string text = kCases[i].mlir;
-    for (const char *op : {"tilec.conv2d", "tilec.matmul", "tilec.linear"})
+    for (const char *op : {"tilec.conv2d", "tilec.matmul", "tilec.linear", "tilec.attention"})
       if (text.find(op) != std::string::npos) {
         cases.push_back(i);
         break;

@@ -28,7 +28,8 @@ void tilec::cli::addPipelineOptions(ArgParser &parser, std::optional<std::string
                 "in-place NCHW concats outweigh it)",
                 GraphPipelineOptions().layout);
   parser.option("precision", "fp32|bf16|fp16",
-                "operand type of convolutions and matrix products (tilec-set-precision): "
+                "operand type of convolutions, matrix products and attention "
+                "(tilec-set-precision): "
                 "weights stored and activations read in 16 bits, products accumulated in "
                 "fp32; everything else stays fp32",
                 GraphPipelineOptions().precision);

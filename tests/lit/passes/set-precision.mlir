@@ -46,12 +46,27 @@ func.func @shared(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<4x8xf32>,
 
 // -----
 
-// Attention, normalizations and elementwise ops keep f32.
-// CHECK-LABEL: func.func @others
+// Attention reads 16-bit q, k and v (one convert: all three are one value
+// here) and returns f32; softmax stays f32.
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[Q:.*]] = tilec.convert %arg0 : tensor<1x4x8xf32> -> tensor<1x4x8xbf16>
 // CHECK-NOT: tilec.convert
-// CHECK: tilec.attention %arg0, %arg0, %arg0
-func.func @others(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+// CHECK: tilec.attention %[[Q]], %[[Q]], %[[Q]] {scale = 5.000000e-01 : f64} : (tensor<1x4x8xbf16>, tensor<1x4x8xbf16>, tensor<1x4x8xbf16>) -> tensor<1x4x8xf32>
+// CHECK: tilec.softmax %{{.*}} : tensor<1x4x8xf32>
+func.func @attention(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   %y = tilec.attention %q, %q, %q {scale = 0.5 : f64} : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
   %s = tilec.softmax %y : tensor<1x4x8xf32>
   return %s : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Normalizations and elementwise ops keep f32.
+// CHECK-LABEL: func.func @others
+// CHECK-NOT: tilec.convert
+// CHECK: tilec.layer_norm
+func.func @others(%x: tensor<2x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<2x8xf32> {
+  %y = tilec.layer_norm %x, %g, %b : (tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  %s = tilec.gelu %y : tensor<2x8xf32>
+  return %s : tensor<2x8xf32>
 }
