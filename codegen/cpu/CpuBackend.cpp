@@ -368,7 +368,7 @@ LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptio
   return success();
 }
 
-void tilec::codegen::vectorizeCopies(ModuleOp kernels, int64_t maxChunk) {
+void tilec::codegen::vectorizeCopies(ModuleOp kernels, int64_t maxChunkBytes) {
   // Left as scalar loops, a concat along the innermost dim (channels last)
   // became a nest LLVM unrolled fully: 40 s to compile 25 copies of
   // [14, 14, 32]. Instead: loops over every dim but the last, which moves in
@@ -382,6 +382,7 @@ void tilec::codegen::vectorizeCopies(ModuleOp kernels, int64_t maxChunk) {
   });
   for (linalg::CopyOp copy : copies) {
     auto type = cast<MemRefType>(copy.getDpsInits()[0].getType());
+    int64_t maxChunk = maxChunkBytes / ((type.getElementTypeBitWidth() + 7) / 8);
     int64_t inner = type.getShape().back(), chunk = 1;
     for (int64_t d = std::min<int64_t>(inner, maxChunk); d >= 1; --d)
       if (inner % d == 0) {

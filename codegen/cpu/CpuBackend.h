@@ -51,9 +51,10 @@ mlir::LogicalResult bufferizeKernels(mlir::ModuleOp kernels, const DumpOptions &
                                      int64_t stackBytes = 262144);
 
 /// Static copies between buffers (concat slices, copy-outs) as loops over all
-/// but the innermost dim, which moves in vector chunks of at most `maxChunk`
-/// elements (64 on CPUs; 4 on GPUs: one 16-byte load per thread).
-void vectorizeCopies(mlir::ModuleOp kernels, int64_t maxChunk = 64);
+/// but the innermost dim, which moves in vector chunks of at most
+/// `maxChunkBytes` (256 on CPUs: 64 floats; 16 on GPUs: one 16-byte load per
+/// thread, 4 floats or 8 bf16 / f16 values).
+void vectorizeCopies(mlir::ModuleOp kernels, int64_t maxChunkBytes = 256);
 
 /// Vector lowering shared by every target: contractions to outer products
 /// (FMAs), n-D transfers and masks to simpler forms, math functions to

@@ -293,8 +293,8 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   std::map<std::string, int64_t> unused;
   if (failed(bufferizeKernels(kernels, dump, unused, /*outline=*/false, /*stackBytes=*/1 << 20)))
     return error = "bufferizing the GPU kernels failed (see the diagnostics above)", false;
-  // Thread-sized copies (staging into workgroup memory) as vector loads.
-  vectorizeCopies(kernels, 4);
+  // Thread-sized copies (staging into workgroup memory) as 16-byte vector loads.
+  vectorizeCopies(kernels, /*maxChunkBytes=*/16);
   // 3. gpu.module per kernel.
   std::set<std::string> aligned;
   for (auto func : kernels.getOps<func::FuncOp>())

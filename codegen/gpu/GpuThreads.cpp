@@ -252,8 +252,12 @@ FailureOr<linalg::LinalgOp> tileThreadReductions(RewriterBase &rewriter, linalg:
 /// loop.
 FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::CopyOp copy,
                                       int64_t threads) {
-  ArrayRef<int64_t> shape = cast<RankedTensorType>(copy.getType(0)).getShape();
-  int64_t vec = shape.back() % 4 == 0 ? 4 : shape.back() % 2 == 0 ? 2 : 1;
+  auto type = cast<RankedTensorType>(copy.getType(0));
+  ArrayRef<int64_t> shape = type.getShape();
+  // 16 bytes per thread where the innermost dim allows (4 floats, 8 bf16).
+  int64_t vec = 16 / ((type.getElementTypeBitWidth() + 7) / 8);
+  while (vec > 1 && shape.back() % vec != 0)
+    vec /= 2;
   auto tiled = tileOp(rewriter, copy, copyTiles(shape, threads, vec), /*threadLoop=*/true);
   if (failed(tiled))
     return failure();
@@ -342,7 +346,9 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   if (!consumer)
     return failure();
   int64_t sharedBytes = 0;
-  auto bytesOf = [](RankedTensorType t) { return t.getNumElements() * 4; };
+  auto bytesOf = [](RankedTensorType t) {
+    return t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
+  };
   // 1. Accumulators an epilogue reads live in workgroup memory (in the
   //    output otherwise): a private array per thread would be as large as
   //    the block's.
@@ -484,9 +490,45 @@ constexpr llvm::StringLiteral kInPlace = "tilec.in_place";
 /// by its own outputs, its intermediate results in workgroup memory. Returns
 /// false (kernel unchanged) when the intermediates do not fit or an op has a
 /// single output.
+/// Elementwise ops at the end of a kernel fused into their elementwise
+/// producer (a squeeze-excite block's final product and the bf16 convert of
+/// it, --precision): one op writes the result, so the product is no
+/// intermediate, which would be a whole activation tensor.
+void fuseTrailingElementwise(func::FuncOp kernel) {
+  IRRewriter rewriter(kernel.getContext());
+  auto isElementwise = [](linalg::GenericOp g) {
+    return g && g.getNumReductionLoops() == 0 && g.getNumDpsInits() == 1;
+  };
+  while (true) {
+    auto consumer = dyn_cast_or_null<linalg::GenericOp>(findMarked(kernel, kConsumerAttr));
+    if (!isElementwise(consumer) || consumer.getNumDpsInputs() != 1)
+      return;
+    OpOperand *operand = consumer.getDpsInputOperand(0);
+    auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
+    if (!isElementwise(producer) || !operand->get().hasOneUse() ||
+        !linalg::areElementwiseOpsFusable(operand))
+      return;
+    rewriter.setInsertionPoint(consumer);
+    FailureOr<linalg::ElementwiseOpFusionResult> fused =
+        linalg::fuseElementwiseOps(rewriter, operand);
+    if (failed(fused))
+      return;
+    for (auto [from, to] : fused->replacements)
+      rewriter.replaceUsesWithIf(from, to, [&](OpOperand &use) {
+        return use.getOwner() != producer && use.getOwner() != consumer;
+      });
+    fused->fusedOp->setAttr(kConsumerAttr, rewriter.getUnitAttr());
+    rewriter.eraseOp(consumer);
+    if (producer->use_empty())
+      rewriter.eraseOp(producer);
+  }
+}
+
 bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgroupSpace) {
   bool nested = false;
   kernel.walk([&](scf::ForallOp) { nested = true; });
+  if (!nested)
+    fuseTrailingElementwise(kernel);
   auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
   if (nested || !consumer || consumer->getNumResults() != 1)
     return false;
