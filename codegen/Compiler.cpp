@@ -303,7 +303,8 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
     FailureOr<art::BufferRef> ref = planner.refFor(v);
     if (failed(ref))
       return error = "output " + std::to_string(i) + " has no buffer", false;
-    planner.plan.outputs.push_back({"output" + std::to_string(i), shapeOf(v), elementTypeOf(v), *ref});
+    planner.plan.outputs.push_back(
+        {"output" + std::to_string(i), shapeOf(v), elementTypeOf(v), *ref});
   }
   // 3. Code.
   std::vector<uint8_t> code;

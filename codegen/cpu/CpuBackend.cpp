@@ -166,9 +166,11 @@ LogicalResult store16BitFloatsAsI16(ModuleOp module) {
   // The f16 conversions keep their f16 side, reached through bitcasts.
   SmallVector<std::pair<Operation *, Type>> conversions;
   module.walk([&](Operation *op) {
-    if (auto ext = dyn_cast<LLVM::FPExtOp>(op); ext && getElementTypeOrSelf(ext.getArg().getType()).isF16())
+    auto ext = dyn_cast<LLVM::FPExtOp>(op);
+    if (ext && getElementTypeOrSelf(ext.getArg().getType()).isF16())
       conversions.push_back({op, ext.getArg().getType()});
-    if (auto trunc = dyn_cast<LLVM::FPTruncOp>(op); trunc && getElementTypeOrSelf(trunc.getType()).isF16())
+    auto trunc = dyn_cast<LLVM::FPTruncOp>(op);
+    if (trunc && getElementTypeOrSelf(trunc.getType()).isF16())
       conversions.push_back({op, trunc.getType()});
   });
   replacer.recursivelyReplaceElementsIn(module, /*replaceAttrs=*/true, /*replaceLocs=*/false,
@@ -418,7 +420,8 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
   }
   // 1-3. Bufferize, lower vectors and math, convert to the LLVM dialect.
   std::map<std::string, int64_t> implGrids;
-  if (failed(bufferizeKernels(kernels, dump, implGrids)) || failed(lowerVectorsAndMath(kernels, /*expandBF16=*/true)) ||
+  if (failed(bufferizeKernels(kernels, dump, implGrids)) ||
+      failed(lowerVectorsAndMath(kernels, /*expandBF16=*/true)) ||
       failed(runPassPipeline(kernels, "convert-linalg-to-loops,"
                                   "convert-vector-to-scf{full-unroll=true},lower-affine,"
                                   "convert-scf-to-cf,arith-expand,expand-strided-metadata,lower-affine,"
