@@ -87,7 +87,8 @@ std::vector<Tensor> emptyOutputs(tilec_model *m) {
 tilec_status *runOnce(tilec_model *m, std::vector<Tensor> &inputs, std::vector<Tensor> &outputs) {
   auto dtype = [&](bool input, size_t i) {
     tilec_tensor_info info{};
-    tilec_status *s = input ? tilec_model_input_info(m, i, &info) : tilec_model_output_info(m, i, &info);
+    tilec_status *s =
+        input ? tilec_model_input_info(m, i, &info) : tilec_model_output_info(m, i, &info);
     tilec_status_free(s);
     return s ? TILEC_F32 : info.dtype; // a count mismatch is reported by the run
   };
