@@ -98,7 +98,7 @@ public:
       std::memcpy(out, data.data(), bytes);
     } else {
       for (size_t i = 0; i < data.size(); ++i) {
-        uint16_t h = element.isBF16() ? half::toBF16(data[i]) : half::toF16(data[i]);
+        uint16_t h = half::narrow(data[i], element.isBF16());
         std::memcpy(out + 2 * i, &h, 2);
       }
     }

@@ -68,10 +68,12 @@ inline float fromF16(uint16_t h) {
   return floatOf(sign | ((exponent + 112) << 23) | (mantissa << 13));
 }
 
+/// `f` as bf16 (`isBF16`) or f16 bits, and back.
+inline uint16_t narrow(float f, bool isBF16) { return isBF16 ? toBF16(f) : toF16(f); }
+inline float widen(uint16_t h, bool isBF16) { return isBF16 ? fromBF16(h) : fromF16(h); }
+
 /// `f` rounded to bf16 (`isBF16`) or f16, as a float.
-inline float round(float f, bool isBF16) {
-  return isBF16 ? fromBF16(toBF16(f)) : fromF16(toF16(f));
-}
+inline float round(float f, bool isBF16) { return widen(narrow(f, isBF16), isBF16); }
 
 } // namespace tilec::half
 

@@ -77,7 +77,7 @@ LogicalResult tilec::readAsFloats(ElementsAttr attr, std::vector<float> &out,
     for (size_t i = 0; i < count; ++i) {
       uint16_t h;
       std::memcpy(&h, data + 2 * i, 2);
-      out[i] = bf16 ? half::fromBF16(h) : half::fromF16(h);
+      out[i] = half::widen(h, bf16);
     }
     return success();
   }
@@ -169,7 +169,7 @@ Value tilec::convertedWeight(OpBuilder &b, ConstantOp constant, Type element) {
   char *out = blob.getMutableData().data();
   bool bf16 = element.isBF16();
   for (size_t i = 0; i < data.size(); ++i) {
-    uint16_t h = bf16 ? half::toBF16(data[i]) : half::toF16(data[i]);
+    uint16_t h = half::narrow(data[i], bf16);
     std::memcpy(out + 2 * i, &h, 2);
   }
   auto newType = RankedTensorType::get(type.getShape(), element);

@@ -66,12 +66,8 @@ public:
   }
 
 private:
-  static uint16_t pack(float f, tilec_dtype type) {
-    return type == TILEC_BF16 ? half::toBF16(f) : half::toF16(f);
-  }
-  static float unpack(uint16_t h, tilec_dtype type) {
-    return type == TILEC_BF16 ? half::fromBF16(h) : half::fromF16(h);
-  }
+  static uint16_t pack(float f, tilec_dtype type) { return half::narrow(f, type == TILEC_BF16); }
+  static float unpack(uint16_t h, tilec_dtype type) { return half::widen(h, type == TILEC_BF16); }
   std::deque<std::vector<uint16_t>> storage; // stable addresses
 };
 

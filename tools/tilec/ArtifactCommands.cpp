@@ -105,17 +105,20 @@ tilec_status *runOnce(tilec_model *m, std::vector<Tensor> &inputs, std::vector<T
   return nullptr;
 }
 
-/// The source arguments recorded by `tilec compile`, from the artifact's plan.
+/// The source arguments recorded by `tilec compile`, from the artifact's plan
+/// (only the header and the plan are read, not the weights and code).
 bool recordedSource(const std::string &path, std::vector<std::string> &args, std::string &error) {
   std::ifstream in(path, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
   artifact::Header h;
   artifact::Plan plan;
-  if (bytes.size() < artifact::kHeaderBytes)
+  if (!in.read(reinterpret_cast<char *>(&h), sizeof(h)))
     return error = "not an artifact", false;
-  std::memcpy(&h, bytes.data(), sizeof(h));
-  if (h.planOffset + h.planBytes > bytes.size() ||
-      !artifact::deserializePlan(bytes.data() + h.planOffset, h.planBytes, plan))
+  in.seekg(0, std::ios::end);
+  uint64_t size = uint64_t(in.tellg());
+  std::vector<uint8_t> bytes(h.planOffset + h.planBytes <= size ? h.planBytes : 0);
+  if (h.planOffset + h.planBytes > size || !in.seekg(std::streamoff(h.planOffset)) ||
+      !in.read(reinterpret_cast<char *>(bytes.data()), std::streamsize(bytes.size())) ||
+      !artifact::deserializePlan(bytes.data(), h.planBytes, plan))
     return error = "the artifact's plan is malformed", false;
   std::string cur;
   for (char c : plan.source) {
