@@ -558,6 +558,13 @@ DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
       shape.rootLoops.push_back(r);
     for (utils::IteratorType t : linalgRoot.getIteratorTypesArray())
       shape.rootReduction.push_back(t == utils::IteratorType::reduction);
+    std::optional<int64_t> bits;
+    for (Value in : linalgRoot.getDpsInputs()) {
+      auto type = dyn_cast<ShapedType>(in.getType());
+      int64_t b = type ? type.getElementTypeBitWidth() : 32;
+      bits = bits && *bits != b ? 32 : b;
+    }
+    shape.operandBits = bits.value_or(32);
   }
   if (auto conv = dyn_cast_or_null<linalg::Conv2DNchwFchwOp>(root)) {
     auto w = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());

@@ -81,7 +81,7 @@ bool isConvNhwc(const DispatchShape &shape) {
 /// operand per reduction step and the block's accumulators. Convolutions'
 /// input halos are bounded for strides up to 2.
 int64_t stagedBytes(const DispatchShape &shape, const std::vector<int64_t> &block,
-                    int64_t reductionBlock) {
+                    int64_t reductionBlock, int64_t operandBytes = 4) {
   int64_t outputs = 1;
   for (int64_t b : block)
     outputs *= b;
@@ -92,7 +92,7 @@ int64_t stagedBytes(const DispatchShape &shape, const std::vector<int64_t> &bloc
   }
   size_t rank = block.size();
   int64_t rows = outputs / block[rank - 1], cols = outputs / block[rank - 2];
-  return 4 * (rows * reductionBlock + reductionBlock * cols + outputs);
+  return operandBytes * (rows * reductionBlock + reductionBlock * cols) + 4 * outputs;
 }
 
 /// GPU convolutions (channels last): blocks of up to 64 filters over about
@@ -125,6 +125,42 @@ std::optional<Schedule> defaultGpuConvSchedule(const DispatchShape &shape, const
   return s;
 }
 
+/// The largest of `options` (descending) that divides `n`, or 0.
+int64_t firstDivisor(int64_t n, std::initializer_list<int64_t> options) {
+  for (int64_t o : options)
+    if (n % o == 0)
+      return o;
+  return 0;
+}
+
+/// Tensor-core GEMMs (16-bit operands, targets with mma.sync): blocks of up
+/// to 64x64 outputs split into warp tiles of up to 32x32 (4 warps, 128
+/// threads, 32 f32 accumulators per thread), K staged through workgroup
+/// memory in blocks of 32 (16 where 32 does not divide). Rows must be
+/// multiples of 16, columns of 8 and K of 16 (no partial tiles yet).
+std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Target &target) {
+  size_t rank = shape.resultShape.size();
+  int64_t m = shape.resultShape[rank - 2], n = shape.resultShape[rank - 1];
+  int64_t k = shape.rootLoops.back();
+  int64_t bm = firstDivisor(m, {64, 32, 16}), bn = firstDivisor(n, {64, 32, 16, 8});
+  int64_t bk = firstDivisor(k, {32, 16});
+  if (!target.tensorCores() || shape.operandBits != 16 || !bm || !bn || !bk)
+    return std::nullopt;
+  Schedule s;
+  s.vectorWidth = 1;
+  s.mmaShape = {16, 8, 16};
+  s.workgroupTile.assign(rank, 1);
+  s.registerTile.assign(rank + 1, 1);
+  s.cacheTile.assign(rank + 1, 0);
+  s.workgroupTile[rank - 2] = bm;
+  s.workgroupTile[rank - 1] = bn;
+  s.registerTile[rank - 2] = std::min<int64_t>(bm, 32);
+  s.registerTile[rank - 1] = std::min<int64_t>(bn, 32);
+  s.registerTile[rank] = 0;
+  s.cacheTile[rank] = bk;
+  return s;
+}
+
 /// GPU GEMMs: blocks of up to 64x64 outputs (one batch entry), 4x4 outputs
 /// per thread (256 threads), and K staged through workgroup memory in blocks
 /// of up to 16: per K block the block's threads copy a [64, 16] slice of A
@@ -137,6 +173,8 @@ std::optional<Schedule> defaultGpuGemmSchedule(const DispatchShape &shape, const
   size_t rank = shape.resultShape.size();
   int64_t m = shape.resultShape[rank - 2], n = shape.resultShape[rank - 1];
   int64_t k = shape.rootLoops.back();
+  if (std::optional<Schedule> mma = defaultMmaSchedule(shape, target))
+    return mma;
   Schedule s;
   s.vectorWidth = 1;
   s.workgroupTile.assign(rank, 1);
@@ -191,11 +229,68 @@ Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
   return s;
 }
 
+/// Tensor-core schedules (`mma`): `reg` is each warp's tile, `cache` the K
+/// block; GEMM-like roots with 16-bit operands on targets with tensor cores.
+std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
+  if (s.mmaShape != std::vector<int64_t>{16, 8, 16})
+    return "mma=" + joinSizes(s.mmaShape) + " is not a tensor-core shape; the one generated is "
+           "16x8x16 (mma.sync.m16n8k16)";
+  if (!target.tensorCores())
+    return "mma needs tensor cores: CUDA sm_80 or later (this target is " + target.str() +
+           (target.kind == TargetKind::Rocm ? "; AMD's MFMA instructions are not generated yet"
+                                            : "") +
+           ")";
+  if (!isGemmLike(shape))
+    return "mma applies to matmul roots, not a " + shape.rootKind;
+  if (shape.operandBits != 16)
+    return "mma needs bf16 or f16 operands (compile with --precision bf16 or fp16)";
+  size_t rank = shape.resultShape.size();
+  if (s.registerTile.size() != rank + 1 || s.cacheTile.size() != rank + 1)
+    return "mma needs reg (each warp's tile) and cache (the K block), " +
+           std::to_string(rank + 1) + " sizes each";
+  std::vector<int64_t> block(rank);
+  int64_t warps = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t dim = shape.resultShape[i];
+    block[i] = s.workgroupTile.empty() || s.workgroupTile[i] == 0 ? dim : s.workgroupTile[i];
+    int64_t t = s.registerTile[i] == 0 ? block[i] : s.registerTile[i];
+    if (block[i] % t != 0)
+      return "reg size " + std::to_string(t) + " does not divide the block's dim " +
+             std::to_string(i) + " (" + std::to_string(block[i]) + ")";
+    int64_t unit = i + 2 == rank ? 16 : i + 1 == rank ? 8 : 1;
+    if (t % unit != 0)
+      return "the warp tile's " + std::string(i + 2 == rank ? "rows" : i + 1 == rank ? "columns" : "batch") +
+             " (" + std::to_string(t) + ") must be a multiple of " + std::to_string(unit) +
+             " with mma=16x8x16";
+    warps *= block[i] / t;
+  }
+  if (s.registerTile[rank] > 1)
+    return "reg splits the K loop; give 0 (cache blocks it)";
+  int64_t perThread = (s.registerTile[rank - 2] ? s.registerTile[rank - 2] : block[rank - 2]) *
+                      (s.registerTile[rank - 1] ? s.registerTile[rank - 1] : block[rank - 1]) / 32;
+  if (perThread > 128)
+    return "the warp tile keeps " + std::to_string(perThread) +
+           " accumulators per thread; at most 128 fit the registers";
+  if (warps * 32 > 1024)
+    return "the warp tiles make " + std::to_string(warps * 32) + " threads per block; at most 1024";
+  int64_t k = shape.rootLoops[rank];
+  int64_t bk = s.cacheTile[rank] == 0 ? k : s.cacheTile[rank];
+  if (bk % 16 != 0)
+    return "the K block (" + std::to_string(bk) + ") must be a multiple of 16 with mma=16x8x16";
+  int64_t bytes = stagedBytes(shape, block, bk, 2);
+  if (bytes > target.sharedMemoryBytes)
+    return "the staged K block and accumulators need " + std::to_string(bytes) +
+           " bytes of workgroup memory; the target has " + std::to_string(target.sharedMemoryBytes);
+  return "";
+}
+
 /// GPU targets: `reg` is the thread tile and `cache` the K block staged in
 /// workgroup memory, both for GEMM-like roots only.
 std::string verifyGpuTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
   if (s.panelCopy != PanelCopy::Auto)
     return "pack=on|off is a CPU knob (GPU kernels stage operands when cache is set)";
+  if (!s.mmaShape.empty())
+    return verifyWarpTiles(s, shape, target);
   if (s.registerTile.empty() && s.cacheTile.empty())
     return "";
   if (!isGemmLike(shape) && !isConvNhwc(shape))
@@ -240,6 +335,7 @@ std::string Schedule::str() const {
          " vec=" + std::to_string(vectorWidth) +
          " conv=" + (conv == ConvAlgorithm::Gemm ? "gemm" : "direct") +
          (cacheTile.empty() ? "" : " cache=" + joinSizes(cacheTile)) +
+         (mmaShape.empty() ? "" : " mma=" + joinSizes(mmaShape)) +
          (loopOrder.empty() ? "" : " order=" + joinSizes(loopOrder)) +
          (panelCopy == PanelCopy::Auto ? "" : panelCopy == PanelCopy::On ? " pack=on" : " pack=off");
 }
@@ -260,6 +356,8 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
       ok = parseSizes(value, s.cacheTile);
     else if (key == "order")
       ok = parseSizes(value, s.loopOrder);
+    else if (key == "mma")
+      ok = parseSizes(value, s.mmaShape);
     else if (key == "vec")
       ok = !value.getAsInteger(10, s.vectorWidth) && s.vectorWidth > 0;
     else if (key == "conv" && (value == "direct" || value == "gemm"))
@@ -271,7 +369,7 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
     if (!ok) {
       error = "bad schedule field '" + field.str() +
               "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm [cache=AxB..] [order=AxB..] "
-              "[pack=auto|on|off]";
+              "[pack=auto|on|off] [mma=16x8x16]";
       return std::nullopt;
     }
   }
@@ -464,7 +562,7 @@ std::string tilec::codegen::verifySchedule(const Schedule &s, const DispatchShap
   if (!llvm::isPowerOf2_64(s.vectorWidth) || s.vectorWidth > target.vectorLanesF32() * 4)
     return "vec=" + std::to_string(s.vectorWidth) + " is not a power of two up to " +
            std::to_string(target.vectorLanesF32() * 4);
-  if (!s.registerTile.empty()) {
+  if (!s.registerTile.empty() && s.mmaShape.empty()) {
     int64_t accumulators = 1;
     for (size_t i = 0; i < s.registerTile.size(); ++i)
       if (!shape.rootReduction.empty() && !shape.rootReduction[i] && s.registerTile[i] > 0)

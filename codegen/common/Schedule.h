@@ -72,6 +72,14 @@ struct Schedule {
   /// rule expects it to pay (>= 8 row tiles reuse a panel; convolutions with
   /// >= 512 filters; the default loop order), `on`/`off` force it.
   PanelCopy panelCopy = PanelCopy::Auto;
+  /// GPU tensor cores: the shape (m x n x k) of one warp-wide matrix
+  /// multiply-accumulate instruction, `16x8x16` (`mma.sync.m16n8k16`,
+  /// bf16/f16 operands, f32 accumulators; CUDA sm_80 and later, and the simt
+  /// target, which runs the same tiles on the CPU). With it `reg` is each
+  /// warp's tile of the block's outputs (a multiple of 16 rows by 8 columns),
+  /// `cache` the K block staged in workgroup memory (a multiple of 16), and the
+  /// block has 32 threads per warp tile. Empty: SIMT (`reg` per thread).
+  std::vector<int64_t> mmaShape;
   /// SIMD width in f32 lanes the register tile's innermost size must divide.
   int64_t vectorWidth = 16;
   ConvAlgorithm conv = ConvAlgorithm::Direct;
@@ -98,6 +106,9 @@ struct DispatchShape {
   std::vector<int64_t> rootLoops;    ///< the root op's loop ranges (may be empty)
   std::vector<bool> rootReduction;   ///< which root loops are reductions
   bool conv1x1 = false;              ///< a 1x1, stride-1, unpadded convolution
+  /// Bits of the root's input elements when they all have the same width
+  /// (16 for bf16/f16 operands, --precision), else 32.
+  int64_t operandBits = 32;
 };
 
 /// The heuristic schedule for a dispatch on a target.

@@ -20,6 +20,14 @@ std::string Target::str() const {
   return "?";
 }
 
+bool Target::tensorCores() const {
+  if (simt)
+    return true;
+  unsigned cc = 0;
+  return kind == TargetKind::Cuda && llvm::StringRef(arch).starts_with("sm_") &&
+         !llvm::StringRef(arch).drop_front(3).getAsInteger(10, cc) && cc >= 80;
+}
+
 Target tilec::codegen::hostTarget() {
   Target t;
   t.kind = TargetKind::Cpu;

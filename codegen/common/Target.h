@@ -39,6 +39,10 @@ struct Target {
   /// "cpu:sapphirerapids", "cuda:sm_90", "rocm:gfx90a": the artifact's target.
   std::string str() const;
   int64_t vectorLanesF32() const { return vectorBits / 32; }
+  /// Whether warp-wide tensor-core instructions (mma.sync, bf16/f16 operands)
+  /// can be generated: CUDA sm_80 and later, and `simt`, which runs the same
+  /// warp tiles on the CPU so that their tiling is checked without a GPU.
+  bool tensorCores() const;
 };
 
 /// Parses `--target`; nullopt and `error` set when unknown, with the forms that

@@ -22,6 +22,7 @@
 
 #include "codegen/common/ApplySchedule.h"
 #include "codegen/common/LowerToLinalg.h"
+#include "codegen/gpu/TensorCores.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -67,9 +68,23 @@ bool isWorkgroup(Type type) {
   return space && space.getValue() == gpu::AddressSpace::Workgroup;
 }
 
+constexpr int64_t kWarpSize = 32;
+
+/// A warp loop (tensor-core tiles): each iteration is run by a whole warp.
+bool isWarpLoop(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() && isa<gpu::GPUWarpMappingAttr>((*mapping)[0]);
+}
+
 bool isThreadLoop(scf::ForallOp forall) {
   std::optional<ArrayAttr> mapping = forall.getMapping();
-  return mapping && !mapping->empty() && isa<gpu::GPUThreadMappingAttr>((*mapping)[0]);
+  return mapping && !mapping->empty() &&
+         (isa<gpu::GPUThreadMappingAttr>((*mapping)[0]) || isWarpLoop(forall));
+}
+
+/// Threads a thread (or warp) loop runs on.
+int64_t threadsOf(scf::ForallOp loop) {
+  return product(*forallTripCounts(loop)) * (isWarpLoop(loop) ? kWarpSize : 1);
 }
 
 /// The thread loops of a block's body: every scf.forall in it, directly or
@@ -98,7 +113,7 @@ bool collectThreadLoops(Block &body, SmallVector<scf::ForallOp> &loops) {
 void mapThreadLoops(RewriterBase &rewriter, ArrayRef<scf::ForallOp> loops, int64_t threads,
                     Location loc) {
   for (scf::ForallOp loop : loops) {
-    int64_t trips = product(*forallTripCounts(loop));
+    int64_t trips = threadsOf(loop);
     if (loops.size() > 1) {
       rewriter.setInsertionPointAfter(loop);
       rewriter.create<gpu::BarrierOp>(loc);
@@ -110,7 +125,12 @@ void mapThreadLoops(RewriterBase &rewriter, ArrayRef<scf::ForallOp> loops, int64
       Value inside = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, tid, bound);
       auto guard = rewriter.create<scf::IfOp>(loc, inside, /*withElseRegion=*/false);
       rewriter.moveOpBefore(loop, guard.thenBlock()->getTerminator());
+      rewriter.setInsertionPoint(loop);
     }
+    // A warp loop's iteration is the warp's index; all its lanes run it.
+    if (isWarpLoop(loop))
+      tid = rewriter.create<arith::DivUIOp>(
+          loc, tid, rewriter.create<arith::ConstantIndexOp>(loc, kWarpSize));
     inlineForall(rewriter, loop, tid);
   }
 }
@@ -123,10 +143,9 @@ LogicalResult mapBlock(RewriterBase &rewriter, Block &body, GpuLaunch &launch, L
   bool sharedWork = !collectThreadLoops(body, threadLoops);
   int64_t threads = 0;
   for (scf::ForallOp loop : threadLoops) {
-    auto trips = forallTripCounts(loop);
-    if (!trips)
+    if (!forallTripCounts(loop))
       return failure();
-    threads = std::max(threads, product(*trips));
+    threads = std::max(threads, threadsOf(loop));
   }
   if (!threadLoops.empty() && !sharedWork && threads <= kMaxThreads) {
     launch.block = {threads};
@@ -156,6 +175,8 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
   rewriter.setInsertionPointToStart(gpuModule.getBody());
   auto gpuFunc = rewriter.create<gpu::GPUFuncOp>(loc, launch.symbol, kernel.getFunctionType());
   gpuFunc->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), rewriter.getUnitAttr());
+  if (isBF16MmaKernel(kernel))
+    markBF16MmaKernel(gpuFunc);
   Block &entry = gpuFunc.getBody().front();
   rewriter.inlineBlockBefore(&kernel.getBody().front(), &entry, entry.end(),
                              entry.getArguments());
@@ -295,6 +316,18 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
     return error = "bufferizing the GPU kernels failed (see the diagnostics above)", false;
   // Thread-sized copies (staging into workgroup memory) as 16-byte vector loads.
   vectorizeCopies(kernels, /*maxChunkBytes=*/16);
+  // Tensor-core kernels: views folded into the accesses of workgroup
+  // buffers, bf16 operand buffers retyped for the mma.sync conversion.
+  bool tensorCores = cuda && hasWarpContractions(kernels);
+  if (!cuda && hasWarpContractions(kernels))
+    return error = "internal error: tensor-core tiles reached a target without mma.sync", false;
+  if (tensorCores) {
+    if (failed(runPassPipeline(kernels, "fold-memref-alias-ops,cse")))
+      return error = "internal error: simplifying the GPU kernels failed", false;
+    for (auto func : kernels.getOps<func::FuncOp>())
+      if (hasWarpContractions(func) && failed(retypeBF16Operands(func)))
+        return error = "internal error: staging bf16 tensor-core operands failed", false;
+  }
   // 3. gpu.module per kernel.
   std::set<std::string> aligned;
   for (auto func : kernels.getOps<func::FuncOp>())
@@ -315,7 +348,26 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // (registers). Safe here: the pair touches only the thread's own tile.
   if (failed(runPassPipeline(kernels, "fold-memref-alias-ops,cse,loop-invariant-code-motion,cse")))
     return error = "internal error: simplifying the GPU kernels failed", false;
+  // Warp contractions in instruction-sized pieces first, so that each
+  // accumulator tile is a read/write pair of its own to hoist.
+  kernels.walk([](gpu::GPUFuncOp f) {
+    if (hasWarpContractions(f))
+      unrollWarpContractions(f);
+  });
+  if (tensorCores && failed(runPassPipeline(kernels, "cse,loop-invariant-code-motion,cse")))
+    return error = "internal error: simplifying the GPU kernels failed", false;
   kernels.walk([](gpu::GPUFuncOp f) { linalg::hoistRedundantVectorTransfers(f); });
+  if (tensorCores)
+    dumpStage(dump, "3-gpu-warp-tiles.mlir", [&] { return printModule(kernels); });
+  bool converted = true;
+  kernels.walk([&](gpu::GPUFuncOp f) {
+    if (hasWarpContractions(f))
+      converted &= succeeded(convertWarpContractions(f));
+  });
+  if (!converted)
+    return error = "internal error: tensor-core tiles could not become mma.sync instructions "
+                   "(see the diagnostics above)",
+           false;
   // NVPTX converts bf16 natively (cvt.rn.bf16.f32, sm_80+); AMDGPU gets the
   // integer expansion.
   if (failed(lowerVectorsAndMath(kernels, /*expandBF16=*/!cuda)))
@@ -329,7 +381,7 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
                             : "rocdl-attach-target{chip=" + target.arch + " O=3}";
   // convert-math-to-llvm after the GPU conversion: it only sees what the
   // GPU patterns left (math.fma from the polynomial approximations).
-  std::string convert = cuda ? "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true}"
+  std::string convert = cuda ? "convert-nvgpu-to-nvvm,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true}"
                              : "convert-gpu-to-rocdl{use-bare-ptr-memref-call-conv=true "
                                "runtime=HIP}";
   convert += ",convert-math-to-llvm";

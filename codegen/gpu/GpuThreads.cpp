@@ -30,6 +30,7 @@ using namespace tilec::codegen;
 namespace {
 
 constexpr int64_t kMaxThreads = 1024;
+constexpr int64_t kWarpSize = 32;
 
 Operation *findMarked(Operation *scope, StringRef attr) {
   Operation *found = nullptr;
@@ -65,20 +66,33 @@ SmallVector<DeviceMappingAttrInterface> threadMapping(MLIRContext *ctx, size_t d
   return mapping;
 }
 
+/// Warp-loop marks: each iteration is run by a whole warp (32 threads), as
+/// warp-wide tensor-core instructions need.
+SmallVector<DeviceMappingAttrInterface> warpMapping(MLIRContext *ctx, size_t dims) {
+  SmallVector<DeviceMappingAttrInterface> mapping;
+  for (size_t i = 0; i < dims; ++i)
+    mapping.push_back(gpu::GPUWarpMappingAttr::get(
+        ctx, gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + i)));
+  return mapping;
+}
+
+enum class LoopKind { Sequential, Threads, Warps };
+
 /// Tiles `op` by `tiles` (0: not tiled) into an scf.for nest, or an
-/// scf.forall marked as a thread loop, and replaces it; returns the tiled op
-/// and the outermost loop.
+/// scf.forall marked as a thread (or warp) loop, and replaces it; returns the
+/// tiled op and the outermost loop.
 FailureOr<std::pair<linalg::LinalgOp, Operation *>>
-tileOp(RewriterBase &rewriter, linalg::LinalgOp op, ArrayRef<int64_t> tiles, bool threadLoop) {
+tileOp(RewriterBase &rewriter, linalg::LinalgOp op, ArrayRef<int64_t> tiles, LoopKind kind) {
   size_t loops = llvm::count_if(tiles, [](int64_t t) { return t != 0; });
   if (loops == 0 || loops > 10)
     return failure();
   rewriter.setInsertionPoint(op);
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), tiles));
-  if (threadLoop)
+  if (kind != LoopKind::Sequential)
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
-        .setMapping(threadMapping(op->getContext(), loops));
+        .setMapping(kind == LoopKind::Warps ? warpMapping(op->getContext(), loops)
+                                            : threadMapping(op->getContext(), loops));
   FailureOr<scf::SCFTilingResult> tiled =
       scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled) || tiled->tiledOps.size() != 1 || tiled->loops.empty())
@@ -170,7 +184,7 @@ bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
 /// op, or null (op unchanged).
 linalg::LinalgOp tileToThreads(RewriterBase &rewriter, linalg::LinalgOp op,
                                ArrayRef<int64_t> tiles) {
-  auto tiled = tileOp(rewriter, op, tiles, /*threadLoop=*/true);
+  auto tiled = tileOp(rewriter, op, tiles, LoopKind::Threads);
   return succeeded(tiled) ? tiled->first : linalg::LinalgOp();
 }
 
@@ -242,7 +256,7 @@ FailureOr<linalg::LinalgOp> tileThreadReductions(RewriterBase &rewriter, linalg:
   }
   if (!any)
     return op;
-  auto tiled = tileOp(rewriter, op, tiles, /*threadLoop=*/false);
+  auto tiled = tileOp(rewriter, op, tiles, LoopKind::Sequential);
   if (failed(tiled))
     return failure();
   return tiled->first;
@@ -258,7 +272,7 @@ FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::CopyOp cop
   int64_t vec = 16 / ((type.getElementTypeBitWidth() + 7) / 8);
   while (vec > 1 && shape.back() % vec != 0)
     vec /= 2;
-  auto tiled = tileOp(rewriter, copy, copyTiles(shape, threads, vec), /*threadLoop=*/true);
+  auto tiled = tileOp(rewriter, copy, copyTiles(shape, threads, vec), LoopKind::Threads);
   if (failed(tiled))
     return failure();
   return tiled->second;
@@ -327,7 +341,8 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   for (size_t i = rank; i < ranges.size(); ++i)
     if (root.getIteratorTypesArray()[i] != utils::IteratorType::reduction)
       return failure();
-  // Thread tile over the block's tile.
+  // Thread tile over the block's tile (with `mma`: each warp's tile).
+  bool warps = !s.mmaShape.empty();
   SmallVector<int64_t> threadTile(ranges.size(), 0);
   int64_t threads = 1;
   for (size_t i = 0; i < rank; ++i) {
@@ -336,6 +351,15 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
       return failure();
     threadTile[i] = t;
     threads *= ranges[i] / t;
+  }
+  int64_t warpCount = threads;
+  if (warps) {
+    threads *= kWarpSize;
+    Type a = getElementTypeOrSelf(root.getDpsInputs()[0].getType());
+    Type b = getElementTypeOrSelf(root.getDpsInputs()[1].getType());
+    if (root.getNumDpsInputs() != 2 || a != b || !(a.isBF16() || a.isF16()) ||
+        !getElementTypeOrSelf(root->getResult(0).getType()).isF32() || s.cacheTile.empty())
+      return notes += "mma needs bf16 or f16 operands, f32 results and a K block; ", failure();
   }
   if (threads > kMaxThreads)
     return failure();
@@ -384,7 +408,7 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   linalg::LinalgOp compute = root;
   Operation *kLoop = nullptr;
   if (blocked) {
-    auto tiled = tileOp(rewriter, root, blocks, /*threadLoop=*/false);
+    auto tiled = tileOp(rewriter, root, blocks, LoopKind::Sequential);
     if (failed(tiled))
       return failure();
     std::tie(compute, kLoop) = *tiled;
@@ -414,7 +438,17 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
            failure();
   // 4. Each thread's outputs, its reductions walked in small steps, each
   //    step vectorized (a vector.contract: multiply-adds into registers).
-  linalg::LinalgOp threadOp = tileToThreads(rewriter, compute, threadTile);
+  //    With `mma` each warp's tile is one iteration of a warp loop, and each
+  //    step a warp-wide vector.contract of 16-bit operands into f32
+  //    accumulators (GpuBackend turns it into mma.sync instructions).
+  linalg::LinalgOp threadOp;
+  if (warps) {
+    auto tiled = tileOp(rewriter, compute, threadTile, LoopKind::Warps);
+    if (succeeded(tiled))
+      threadOp = tiled->first;
+  } else {
+    threadOp = tileToThreads(rewriter, compute, threadTile);
+  }
   if (!threadOp)
     return failure();
   Operation *threadLoop = threadOp->getParentOp();
@@ -429,7 +463,18 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
     RewritePatternSet patterns(ctx);
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     vector::populateVectorReductionToContractPatterns(patterns);
+    // Tensor cores take the 16-bit operands themselves.
+    if (warps)
+      vector::populateFoldArithExtensionPatterns(patterns);
     (void)applyPatternsAndFoldGreedily(threadLoop, std::move(patterns));
+  }
+  if (warps) {
+    bool contracted = false;
+    threadLoop->walk([&](vector::ContractionOp c) {
+      contracted |= getElementTypeOrSelf(c.getLhsType()).getIntOrFloatBitWidth() == 16;
+    });
+    if (!contracted)
+      return notes += "the warp tile did not vectorize into a 16-bit contraction; ", failure();
   }
   // 5. Copies split among the threads, whole vectors along the contiguous dim.
   SmallVector<Operation *> copyLoops;
@@ -460,7 +505,13 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
     AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
     if (op.getNumLoops() != rank || !outMap.isIdentity())
       return notes += "an epilogue that is not elementwise; ", failure();
-    if (!tileToThreads(rewriter, op, ArrayRef<int64_t>(threadTile).take_front(rank)))
+    // Warp tiles: a warp's accumulators are spread over its lanes, so these
+    // ops take one element per thread in turn instead (barriers separate
+    // them from the warp loop).
+    SmallVector<int64_t> tiles(ArrayRef<int64_t>(threadTile).take_front(rank));
+    if (warps)
+      tiles = copyTiles(ArrayRef<int64_t>(ranges).take_front(rank), threads, 1);
+    if (!tileToThreads(rewriter, op, tiles))
       return failure();
   }
   eraseDeadOps(kernel);
@@ -472,8 +523,10 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   if (outside) {
     return notes += "work left outside the thread loops; ", failure();
   }
-  notes += std::to_string(threads) + " threads of " + std::to_string(threadTile[rank - 2]) + "x" +
-           std::to_string(threadTile[rank - 1]) + " outputs" +
+  notes += (warps ? std::to_string(warpCount) + " warps (mma.sync 16x8x16) of "
+                  : std::to_string(threads) + " threads of ") +
+           std::to_string(threadTile[rank - 2]) + "x" + std::to_string(threadTile[rank - 1]) +
+           " outputs" +
            (staged ? ", reduction blocks staged in workgroup memory (" +
                          std::to_string(sharedBytes) + " bytes)"
                    : "") +

@@ -1,0 +1,60 @@
+//===- TensorCores.h - warp-wide contractions onto mma.sync ---------------===//
+//
+// GpuThreads leaves, for `mma` schedules, a warp loop whose body multiplies
+// 16-bit operand slices in workgroup memory into f32 accumulators with one
+// warp-wide `vector.contract` per K step of 16. After the loops are mapped
+// onto ids (GpuBackend), these functions turn each such contraction into
+// tensor-core instructions:
+//
+//   1. unrollWarpContractions: every contraction, and the reads and writes of
+//      its operands, split into the instruction's shape (m16n8k16: A 16x16,
+//      B 16x8, C 16x8), so that each accumulator tile is its own
+//      read/write pair (hoisted into registers across the K loop after);
+//   2. convertWarpContractions: MLIR's vector-to-nvgpu conversion
+//      (`convertVectorToNVVMCompatibleMMASync`: `nvgpu.ldmatrix` from
+//      workgroup memory, per-lane accumulator loads/stores, `nvgpu.mma.sync`),
+//      then `convert-nvgpu-to-nvvm` in the GPU pipeline.
+//
+// bf16: MLIR 19's conversion knows only f16 fragments, and its NVVM op types
+// bf16 operands as f16 pairs, which do not match LLVM's intrinsic. bf16 and
+// f16 fragments have the same register layout (PTX ISA, m16n8k16), so the
+// staged bf16 operand buffers are retyped as f16 bits before the conversion
+// (retypeBF16Operands: copies into them bitcast, nothing computes with the
+// retyped values) and each resulting mma.sync is emitted as the bf16
+// intrinsic `llvm.nvvm.mma.m16n8k16.row.col.bf16` on the same registers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILEC_CODEGEN_GPU_TENSORCORES_H
+#define TILEC_CODEGEN_GPU_TENSORCORES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+namespace tilec::codegen {
+
+/// Whether `scope` holds a warp-wide contraction (16-bit operands: only
+/// `mma` schedules produce them; SIMT contractions extend to f32 first).
+bool hasWarpContractions(mlir::Operation *scope);
+
+/// Bufferized kernel (before it becomes a gpu.func): the workgroup buffers
+/// holding bf16 operands of warp contractions become f16-typed buffers of
+/// the same bits; the function is marked so that convertWarpContractions
+/// emits bf16 instructions. Fails (kernel unchanged or partly retyped; the
+/// caller reports an internal error) on a use it does not know.
+mlir::LogicalResult retypeBF16Operands(mlir::func::FuncOp kernel);
+
+/// The mark retypeBF16Operands leaves (carried over to the gpu.func).
+bool isBF16MmaKernel(mlir::Operation *func);
+void markBF16MmaKernel(mlir::Operation *func);
+
+/// Step 1 (views folded into the accesses, before hoisting).
+void unrollWarpContractions(mlir::gpu::GPUFuncOp func);
+
+/// Step 2 (after hoisting); fails with a diagnostic when a contraction cannot
+/// become mma.sync.
+mlir::LogicalResult convertWarpContractions(mlir::gpu::GPUFuncOp func);
+
+} // namespace tilec::codegen
+
+#endif // TILEC_CODEGEN_GPU_TENSORCORES_H
