@@ -262,6 +262,36 @@ FailureOr<linalg::LinalgOp> tileThreadReductions(RewriterBase &rewriter, linalg:
   return tiled->first;
 }
 
+/// A warp's step of a batched GEMM ([1, m, n] outputs) as a 2-d GEMM:
+/// unit loops dropped through rank-reducing slices, so that its vectors (and
+/// the accumulators carried across K steps) are the 2-d tiles tensor-core
+/// instructions take. Returns the new op (the op itself when it has none).
+FailureOr<linalg::LinalgOp> dropUnitLoops(RewriterBase &rewriter, linalg::LinalgOp op) {
+  if (llvm::none_of(op.getStaticLoopRanges(), [](int64_t r) { return r == 1; }))
+    return op;
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::GenericOp> generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!*generic)
+    generic = linalg::generalizeNamedOp(rewriter, op);
+  if (failed(generic))
+    return failure();
+  Block *block = (*generic)->getBlock();
+  Operation *before = (*generic)->getPrevNode(), *after = (*generic)->getNextNode();
+  linalg::ControlDropUnitDims control;
+  control.rankReductionStrategy =
+      linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+  if (failed(linalg::dropUnitDims(rewriter, *generic, control)))
+    return failure();
+  linalg::LinalgOp result;
+  for (Operation *o = before ? before->getNextNode() : &block->front(); o && o != after;
+       o = o->getNextNode())
+    if (auto g = dyn_cast<linalg::GenericOp>(o))
+      result = g;
+  if (!result)
+    return failure();
+  return result;
+}
+
 /// A copy into workgroup memory split among threads; returns its thread
 /// loop.
 FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::CopyOp copy,
@@ -455,7 +485,14 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   FailureOr<linalg::LinalgOp> step = tileThreadReductions(rewriter, threadOp, rank);
   if (failed(step))
     return failure();
-  bool vectorized = vectorizeTile(*step, windowed);
+  linalg::LinalgOp stepOp = *step;
+  if (warps) {
+    FailureOr<linalg::LinalgOp> squeezed = dropUnitLoops(rewriter, stepOp);
+    if (failed(squeezed))
+      return notes += "the warp tile's unit loops could not be dropped; ", failure();
+    stepOp = *squeezed;
+  }
+  bool vectorized = vectorizeTile(stepOp, windowed);
   if (vectorized) {
     // linalg's vectorizer writes a contraction as a broadcast multiply and a
     // multi_reduction; folded back into one vector.contract it lowers to
@@ -463,12 +500,13 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
     RewritePatternSet patterns(ctx);
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     vector::populateVectorReductionToContractPatterns(patterns);
-    // Tensor cores take the 16-bit operands themselves.
-    if (warps)
+    // Tensor cores take the 16-bit operands themselves (the simt target
+    // keeps the extensions: its CPU lowering computes in f32 either way).
+    if (warps && !target.simt)
       vector::populateFoldArithExtensionPatterns(patterns);
     (void)applyPatternsAndFoldGreedily(threadLoop, std::move(patterns));
   }
-  if (warps) {
+  if (warps && !target.simt) {
     bool contracted = false;
     threadLoop->walk([&](vector::ContractionOp c) {
       contracted |= getElementTypeOrSelf(c.getLhsType()).getIntOrFloatBitWidth() == 16;

@@ -66,6 +66,18 @@ const Case kCases[] = {
   {"matmul_batched_broadcast", R"(func.func @main(%a: tensor<3x1x5x7xf32>, %b: tensor<4x7x6xf32>) -> tensor<3x4x5x6xf32> {
      %r = tilec.matmul %a, %b : (tensor<3x1x5x7xf32>, tensor<4x7x6xf32>) -> tensor<3x4x5x6xf32>
      return %r : tensor<3x4x5x6xf32> })"},
+  // Tensor-core shapes (rows a multiple of 16, columns of 8, K of 16): with
+  // --precision bf16/fp16 their GPU defaults are warp tiles on mma.sync.
+  {"matmul_tensor_core_tiles", R"(func.func @main(%a: tensor<64x96xf32>, %b: tensor<96x80xf32>) -> tensor<64x80xf32> {
+     %r = tilec.matmul %a, %b : (tensor<64x96xf32>, tensor<96x80xf32>) -> tensor<64x80xf32>
+     return %r : tensor<64x80xf32> })"},
+  {"linear_tensor_core_gelu", R"(func.func @main(%x: tensor<2x32x48xf32>, %w: tensor<40x48xf32>, %b: tensor<40xf32>) -> tensor<2x32x40xf32> {
+     %y = tilec.linear %x, %w, %b : (tensor<2x32x48xf32>, tensor<40x48xf32>, tensor<40xf32>) -> tensor<2x32x40xf32>
+     %r = tilec.gelu %y : tensor<2x32x40xf32>
+     return %r : tensor<2x32x40xf32> })"},
+  {"matmul_batched_tensor_core", R"(func.func @main(%a: tensor<3x16x32xf32>, %b: tensor<3x32x24xf32>) -> tensor<3x16x24xf32> {
+     %r = tilec.matmul %a, %b : (tensor<3x16x32xf32>, tensor<3x32x24xf32>) -> tensor<3x16x24xf32>
+     return %r : tensor<3x16x24xf32> })"},
   // A model whose inputs and one output are bf16 (the runtime takes them as
   // 16-bit buffers): a product of bf16 operands, a rounding of an f32 input.
   {"bf16_model_io", R"(func.func @main(%a: tensor<5x9xbf16>, %b: tensor<9x6xbf16>, %x: tensor<4x7xf32>) -> (tensor<5x6xf32>, tensor<4x7xbf16>) {
@@ -672,6 +684,114 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values("bf16", "fp16"),
                        ::testing::Values(PrecisionTarget::CpuNchw, PrecisionTarget::SimtNchw)),
     precisionName);
+
+/// Tensor cores: the cases whose GEMMs take warp tiles (`mma`), in bf16 and
+/// fp16, under the GPU default and two other warp tilings, run on the simt
+/// target (the warp tiles' blocks, staging, K loops and epilogues checked
+/// against the reference; each warp-wide contraction computed by the CPU) and
+/// compiled to mma.sync for CUDA (run where a GPU exists).
+enum class MmaVariant { Default, SmallWarpTiles, ManyWarps };
+
+std::string mmaVariantName(MmaVariant v) {
+  switch (v) {
+  case MmaVariant::Default:
+    return "default";
+  case MmaVariant::SmallWarpTiles:
+    return "small_warp_tiles";
+  case MmaVariant::ManyWarps:
+    return "many_warps";
+  }
+  return "?";
+}
+
+/// Edits of the default tensor-core schedule: 16x8 warp tiles in 16x16
+/// blocks with K blocks of 16 (several staged K blocks, 2 warps); 16x8 warp
+/// tiles in the default block (up to 32 warps).
+codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
+                          const codegen::DispatchShape &shape) {
+  codegen::Schedule s = d;
+  if (s.mmaShape.empty() || v == MmaVariant::Default)
+    return s;
+  size_t rank = shape.resultShape.size();
+  if (v == MmaVariant::SmallWarpTiles) {
+    s.workgroupTile[rank - 2] = 16;
+    s.workgroupTile[rank - 1] = shape.resultShape[rank - 1] % 16 == 0 ? 16 : 8;
+    s.cacheTile[rank] = 16;
+  }
+  s.registerTile[rank - 2] = 16;
+  s.registerTile[rank - 1] = 8;
+  return s;
+}
+
+std::vector<size_t> tensorCoreCases() {
+  std::vector<size_t> cases;
+  for (size_t i = 0; i < std::size(kCases); ++i)
+    if (std::string(kCases[i].name).find("tensor_core") != std::string::npos)
+      cases.push_back(i);
+  return cases;
+}
+
+/// (case, "bf16" | "fp16", variant, target).
+class TensorCoreConformance
+    : public ::testing::TestWithParam<std::tuple<size_t, const char *, MmaVariant, const char *>> {
+};
+
+TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
+  const Case &c = kCases[std::get<0>(GetParam())];
+  std::string precision = std::get<1>(GetParam());
+  MmaVariant variant = std::get<2>(GetParam());
+  std::string targetText = std::get<3>(GetParam());
+  DialectRegistry registry;
+  codegen::registerCodegenDialects(registry);
+  Prepared p(registry);
+  ASSERT_TRUE(prepare(c, p, GraphPipelineOptions().layout, precision));
+  std::string error;
+  codegen::CompileOptions options;
+  options.target = *codegen::parseTarget(targetText, error);
+  int mmaKernels = 0;
+  options.scheduleFor = [&](const std::string &, const codegen::Schedule &d,
+                            const codegen::DispatchShape &shape) {
+    codegen::Schedule s = editMma(d, variant, shape);
+    EXPECT_EQ(codegen::verifySchedule(s, shape, options.target), "") << s.str();
+    mmaKernels += !s.mmaShape.empty();
+    return std::optional<codegen::Schedule>(s);
+  };
+  tilec_model *model = nullptr;
+  tilec_status *status = nullptr;
+  codegen::CompileReport report;
+  ASSERT_TRUE(compileAndLoad(p, options,
+                             std::string(c.name) + "-" + precision + "-mma-" +
+                                 mmaVariantName(variant),
+                             model, status, &report));
+  // The GEMM took warp tiles by default, and they were applied.
+  EXPECT_GE(mmaKernels, 1);
+  for (const codegen::KernelReport &k : report.kernels)
+    if (k.schedule.find("mma=") != std::string::npos)
+      EXPECT_NE(k.notes.find("warps (mma.sync 16x8x16)"), std::string::npos) << k.notes;
+  if (status) {
+    tilec_status_code code = tilec_status_get_code(status);
+    std::string message = tilec_status_message(status);
+    tilec_status_free(status);
+    ASSERT_TRUE(targetText != "simt" && (code == TILEC_UNAVAILABLE || code == TILEC_WRONG_TARGET))
+        << message;
+    GTEST_SKIP() << "compiled and assembled; not run: " << message;
+  }
+  EXPECT_TRUE(runAndCompare(model, p)) << c.name << " in " << precision;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    TensorCore, TensorCoreConformance,
+    ::testing::Combine(::testing::ValuesIn(tensorCoreCases()), ::testing::Values("bf16", "fp16"),
+                       ::testing::Values(MmaVariant::Default, MmaVariant::SmallWarpTiles,
+                                         MmaVariant::ManyWarps),
+                       ::testing::Values("simt", "cuda:sm_90")),
+    [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, MmaVariant, const char *>>
+           &info) {
+      std::string target = std::get<3>(info.param);
+      return std::string(kCases[std::get<0>(info.param)].name) + "_" + std::get<1>(info.param) +
+             "_" + mmaVariantName(std::get<2>(info.param)) + "_" +
+             target.substr(0, target.find(':'));
+    });
 
 /// GPU targets: every case compiles and assembles (ptxas / ld.lld) on any
 /// machine; it runs and is compared with the reference only where the driver
