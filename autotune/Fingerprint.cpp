@@ -2,6 +2,8 @@
 
 #include "autotune/Fingerprint.h"
 
+#include "tilec/runtime.h"
+
 #include <fstream>
 #include <thread>
 
@@ -32,10 +34,16 @@ std::string tilec::autotune::fingerprint(const codegen::Target &target, int thre
     return "";
   }
   if (target.kind != codegen::TargetKind::Cpu) {
-    error = "tuning " + target.str() +
-            " is not supported yet: measuring GPU kernels needs the GPU tuning work of issue 7; "
-            "compile with default schedules instead";
-    return "";
+    // A GPU's records hold for that GPU model (the host CPU and thread
+    // count do not matter): the target and device 0's name.
+    char name[256] = {0};
+    if (tilec_status *s = tilec_gpu_device(target.str().c_str(), name, sizeof(name))) {
+      error = "tuning " + target.str() + " measures kernels on that GPU, and there is none here (" +
+              tilec_status_message(s) + "); compile with default schedules instead";
+      tilec_status_free(s);
+      return "";
+    }
+    return target.str() + "|" + name;
   }
   std::string isa;
   for (const char *feature : {"avx512f", "avx512bf16", "avx512vnni", "avx2", "fma"})

@@ -56,8 +56,10 @@ SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
   if (shape_.conv1x1)
     convChoices.push_back(ConvAlgorithm::Gemm);
   packChoices = {codegen::PanelCopy::Auto};
-  if (this->target.kind != TargetKind::Cpu)
+  if (this->target.kind != TargetKind::Cpu) {
+    gpuChoices();
     return;
+  }
   if (codegen::takesPanelCopy(shape_.rootKind))
     packChoices = {codegen::PanelCopy::Auto, codegen::PanelCopy::Off, codegen::PanelCopy::On};
   // Register tiles: the families the default heuristic draws from, widened.
@@ -118,6 +120,83 @@ SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
   }
 }
 
+/// GPU knobs: blocks (wg), and for GEMM-like and channels-last convolution
+/// roots either a thread tile (`reg`) with an optional staged reduction
+/// block (`cache`), or, for 16-bit GEMMs on targets with tensor cores, warp
+/// tiles (`reg` with `mma`) with a staged K block.
+void SearchSpace::gpuChoices() {
+  const std::vector<int64_t> &dims = shape_.resultShape;
+  const std::string &kind = shape_.rootKind;
+  size_t r = shape_.rootLoops.size(), rank = dims.size();
+  auto dividing = [](int64_t n, std::initializer_list<int64_t> options) {
+    std::vector<int64_t> out;
+    for (int64_t o : options)
+      if (o <= n && n % o == 0)
+        out.push_back(o);
+    return out;
+  };
+  bool gemm = kind == "matmul" && rank >= 2 && r == rank + 1 && shape_.rootReduction.back();
+  if (gemm) {
+    // Blocks of rows and columns in the sizes GPU GEMMs use; batch dims 1.
+    for (size_t i = 0; i + 2 < rank; ++i)
+      wgChoices[i] = {1};
+    for (size_t i = rank - 2; i < rank; ++i) {
+      std::vector<int64_t> sizes = dividing(dims[i], {8, 16, 32, 64, 128, 256});
+      if (!sizes.empty())
+        wgChoices[i] = sizes;
+    }
+    regChoices.assign(r, {1});
+    regChoices[rank - 2] = {1, 2, 4, 8};
+    regChoices[rank - 1] = {1, 2, 4, 8};
+    regChoices[r - 1] = {0};
+    std::vector<int64_t> k = dividing(shape_.rootLoops.back(), {8, 16, 32, 64});
+    if (!k.empty()) {
+      cacheChoices.assign(r, {0});
+      cacheChoices[r - 1] = k;
+    }
+    if (target.tensorCores() && shape_.operandBits == 16) {
+      warpChoices.assign(r, {1});
+      warpChoices[rank - 2] = {16, 32, 64};
+      warpChoices[rank - 1] = {8, 16, 32, 64};
+      warpChoices[r - 1] = {0};
+      std::vector<int64_t> bk = dividing(shape_.rootLoops.back(), {16, 32, 64});
+      warpCacheChoices.assign(r, {0});
+      warpCacheChoices[r - 1] = bk.empty() ? std::vector<int64_t>{0} : bk;
+    }
+  } else if (kind == "conv_nhwc" && r == 7) {
+    regChoices = {{1}, {1}, {1, 2, 4}, {1, 2, 4, 8}, {0}, {0}, {0}};
+    std::vector<int64_t> c = dividing(shape_.rootLoops[6], {4, 8, 16, 32});
+    if (!c.empty()) {
+      cacheChoices.assign(r, {0});
+      cacheChoices[6] = c;
+    }
+  }
+}
+
+/// GPU: the tile family knobs (reg, cache, mma) drawn together: warp tiles
+/// (half the draws where tensor cores apply), thread tiles, or neither.
+void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
+  s.registerTile.clear();
+  s.cacheTile.clear();
+  s.mmaShape.clear();
+  std::uniform_int_distribution<int> die(0, 9);
+  if (!warpChoices.empty() && die(rng) < 5) {
+    s.mmaShape = {16, 8, 16};
+    for (const auto &c : warpChoices)
+      s.registerTile.push_back(pick(c, rng));
+    for (const auto &c : warpCacheChoices)
+      s.cacheTile.push_back(pick(c, rng));
+    return;
+  }
+  if (regChoices.empty() || die(rng) == 0)
+    return;
+  for (const auto &c : regChoices)
+    s.registerTile.push_back(pick(c, rng));
+  if (!cacheChoices.empty() && die(rng) < 8)
+    for (const auto &c : cacheChoices)
+      s.cacheTile.push_back(pick(c, rng));
+}
+
 double SearchSpace::cardinality() const {
   double n = double(convChoices.size());
   for (const auto &c : wgChoices)
@@ -144,7 +223,8 @@ std::string SearchSpace::check(const Schedule &s) const {
     if (tile[i] == 0)
       tile[i] = dims[i];
   if (target.kind != TargetKind::Cpu) {
-    if (product(tile) > 1024)
+    // One thread per output without a thread or warp tile.
+    if (s.registerTile.empty() && product(tile) > 1024)
       return "a block of " + std::to_string(product(tile)) + " threads exceeds 1024";
     return "";
   }
@@ -170,6 +250,12 @@ Schedule SearchSpace::sample(std::mt19937 &rng) const {
     s.workgroupTile.clear();
     for (const auto &c : wgChoices)
       s.workgroupTile.push_back(pick(c, rng));
+    if (target.kind != TargetKind::Cpu) {
+      drawGpuTiles(s, rng);
+      if (check(s).empty())
+        return s;
+      continue;
+    }
     s.registerTile.clear();
     // One draw in eight leaves vectorization to LLVM.
     if (!regChoices.empty() && std::uniform_int_distribution<int>(0, 7)(rng) != 0)
@@ -189,6 +275,20 @@ Schedule SearchSpace::sample(std::mt19937 &rng) const {
 }
 
 Schedule SearchSpace::mutate(const Schedule &base, std::mt19937 &rng) const {
+  if (target.kind != TargetKind::Cpu) {
+    // GPU: one block size, or the tile family, redrawn.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      Schedule s = base;
+      size_t k = std::uniform_int_distribution<size_t>(0, wgChoices.size())(rng);
+      if (k < wgChoices.size() && s.workgroupTile.size() == wgChoices.size())
+        s.workgroupTile[k] = pick(wgChoices[k], rng);
+      else
+        drawGpuTiles(s, rng);
+      if (!(s == base) && check(s).empty())
+        return s;
+    }
+    return sample(rng);
+  }
   size_t knobs = wgChoices.size() + regChoices.size() + 5;
   for (int attempt = 0; attempt < 50; ++attempt) {
     Schedule s = base;
@@ -238,9 +338,14 @@ std::optional<Schedule> SearchSpace::crossover(const Schedule &a, const Schedule
     for (size_t i = 0; i < s.workgroupTile.size(); ++i)
       if (coin(rng))
         s.workgroupTile[i] = b.workgroupTile[i];
-  // A register tile is one decision (its sizes only make sense together).
-  if (coin(rng))
+  // A register tile is one decision (its sizes only make sense together);
+  // a warp tile comes with its mma shape and staged K block.
+  if (coin(rng)) {
     s.registerTile = b.registerTile;
+    s.mmaShape = b.mmaShape;
+    if (!b.mmaShape.empty() || !a.mmaShape.empty())
+      s.cacheTile = b.cacheTile;
+  }
   if (coin(rng))
     s.conv = b.conv;
   if (coin(rng))
@@ -306,7 +411,7 @@ const std::vector<std::string> &tilec::autotune::featureNames() {
                           "register_pressure", "reg_inner_vectors", "log_wg_elements", "log_grid",
                           "thread_imbalance", "wg_bytes_over_l2", "wg_bytes_over_l1", "conv_gemm",
                           "custom_order", "order_outer_loop", "wg_frac0", "wg_frac1", "wg_frac2", "wg_frac3",
-                          "panel_copy"})
+                          "panel_copy", "tensor_cores"})
       n.push_back(f);
     return n;
   }();
@@ -401,5 +506,6 @@ std::vector<float> tilec::autotune::features(const codegen::DispatchShape &shape
   f.push_back(s.panelCopy == codegen::PanelCopy::On    ? 1.f
               : s.panelCopy == codegen::PanelCopy::Off ? 0.f
                                                        : 0.5f);
+  f.push_back(s.mmaShape.empty() ? 0.f : 1.f);
   return f;
 }

@@ -74,7 +74,13 @@ private:
   /// Panel copies (`pack`): auto only, or auto/off/on for GEMM and
   /// channels-last convolution roots on the CPU.
   std::vector<codegen::PanelCopy> packChoices;
+  /// GPU tensor-core warp tiles (`reg` with `mma`) and their K blocks, per
+  /// root loop; empty where tensor cores do not apply.
+  std::vector<std::vector<int64_t>> warpChoices, warpCacheChoices;
   codegen::Schedule fallback;
+
+  void gpuChoices();
+  void drawGpuTiles(codegen::Schedule &s, std::mt19937 &rng) const;
 };
 
 /// The cost model's features of `s` on `shape` (a fixed-length vector).

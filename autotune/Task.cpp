@@ -84,13 +84,15 @@ std::string tilec::autotune::encodeShape(const codegen::DispatchShape &shape) {
     red += r ? '1' : '0';
   return shape.rootKind + " result=" + joinSizes(shape.resultShape) +
          " loops=" + joinSizes(shape.rootLoops) + " red=" + (red.empty() ? "-" : red) +
-         " 1x1=" + (shape.conv1x1 ? "1" : "0");
+         " 1x1=" + (shape.conv1x1 ? "1" : "0") +
+         // 16-bit operands (--precision); absent in records written before.
+         (shape.operandBits != 32 ? " bits=" + std::to_string(shape.operandBits) : "");
 }
 
 std::optional<codegen::DispatchShape> tilec::autotune::decodeShape(const std::string &text) {
   SmallVector<StringRef> fields;
   StringRef(text).split(fields, ' ', -1, false);
-  if (fields.size() != 5)
+  if (fields.size() != 5 && fields.size() != 6)
     return std::nullopt;
   codegen::DispatchShape shape;
   shape.rootKind = fields[0].str();
@@ -113,6 +115,11 @@ std::optional<codegen::DispatchShape> tilec::autotune::decodeShape(const std::st
     for (char c : *red)
       shape.rootReduction.push_back(c == '1');
   shape.conv1x1 = *unit == "1";
+  if (fields.size() == 6) {
+    auto bits = value(5, "bits");
+    if (!bits || bits->getAsInteger(10, shape.operandBits))
+      return std::nullopt;
+  }
   if (shape.rootReduction.size() != shape.rootLoops.size())
     return std::nullopt;
   return shape;

@@ -15,7 +15,6 @@
 #include "GpuDriver.h"
 #include "Status.h"
 
-#include <chrono>
 #include <dlfcn.h>
 
 using namespace tilec;
@@ -29,6 +28,9 @@ public:
   ~DriverModel() override {
     if (!driver.memFree)
       return;
+    for (GpuEvent e : events)
+      if (e)
+        driver.eventDestroy(e);
     for (GpuPtr p : {arena, weights})
       if (p)
         driver.memFree(p);
@@ -130,8 +132,24 @@ public:
     return nullptr;
   }
 
+  /// The first device's name (after open()).
+  std::string deviceName() {
+    char name[256] = {0};
+    if (driver.deviceGetName(name, int(sizeof(name) - 1), device) != 0)
+      return "unknown GPU";
+    return name;
+  }
+
   tilec_status *run(const tilec_tensor *in, const tilec_tensor *out, bool profiling,
                     std::vector<int64_t> &calls, std::vector<double> &totalMs) override {
+    // Profiling: a pair of device events around each launch, read after the
+    // final synchronization (the launches stay asynchronous).
+    if (profiling && events.empty()) {
+      events.assign(2 * plan.kernels.size(), nullptr);
+      for (GpuEvent &e : events)
+        if (tilec_status *s = check(driver.eventCreate(&e, 0), "event creation"))
+          return s;
+    }
     for (size_t i = 0; i < plan.inputs.size(); ++i)
       if (tilec_status *s =
               check(driver.memcpyHtoD(inputs[i], in[i].data, plan.inputs[i].buffer.bytes),
@@ -148,24 +166,30 @@ public:
       for (GpuPtr &a : args)
         params.push_back(&a);
       auto dim = [&](size_t i) { return unsigned(i < kernel.block.size() ? kernel.block[i] : 1); };
-      auto start = std::chrono::steady_clock::now();
+      if (profiling)
+        if (tilec_status *s = check(driver.eventRecord(events[2 * k], nullptr), "event record"))
+          return s;
       if (tilec_status *s = check(driver.launchKernel(functions[k], unsigned(kernel.grid), 1, 1,
                                                       dim(0), dim(1), dim(2),
                                                       unsigned(kernel.sharedBytes), nullptr,
                                                       params.data(), nullptr),
                                   "launch of " + kernel.symbol))
         return s;
-      if (profiling) {
-        if (tilec_status *s = check(driver.ctxSynchronize(), "synchronize"))
+      if (profiling)
+        if (tilec_status *s =
+                check(driver.eventRecord(events[2 * k + 1], nullptr), "event record"))
           return s;
-        calls[k] += 1;
-        totalMs[k] += std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
-      }
     }
     if (tilec_status *s = check(driver.ctxSynchronize(), "synchronize"))
       return s;
+    for (size_t k = 0; profiling && k < plan.kernels.size(); ++k) {
+      float ms = 0;
+      if (tilec_status *s =
+              check(driver.eventElapsedTime(&ms, events[2 * k], events[2 * k + 1]), "event time"))
+        return s;
+      calls[k] += 1;
+      totalMs[k] += ms;
+    }
     for (size_t i = 0; i < plan.outputs.size(); ++i)
       if (tilec_status *s = check(driver.memcpyDtoH(out[i].data, address(plan.outputs[i].buffer),
                                                     plan.outputs[i].buffer.bytes),
@@ -208,9 +232,17 @@ private:
   std::vector<GpuFunction> functions;
   GpuPtr arena = 0, weights = 0;
   std::vector<GpuPtr> inputs;
+  std::vector<GpuEvent> events; ///< start/end per kernel, made when profiling starts
 };
 
 } // namespace
+
+std::string GpuModel::describeDevice(art::TargetKind kind, const std::string &target,
+                                     tilec_status *&status) {
+  DriverModel probe;
+  status = probe.open(kind, target);
+  return status ? "" : probe.deviceName();
+}
 
 std::unique_ptr<GpuModel> GpuModel::load(art::TargetKind kind, const std::string &target,
                                          const art::Plan &plan, const uint8_t *code,

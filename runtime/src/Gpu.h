@@ -27,6 +27,11 @@ public:
                                         const artifact::Plan &plan, const uint8_t *code,
                                         uint64_t codeBytes, const uint8_t *weights,
                                         uint64_t weightsBytes, tilec_status *&status);
+  /// The name of the GPU an artifact for `target` would run on (device 0,
+  /// architecture checked as load() does); empty with `status` set when there
+  /// is none.
+  static std::string describeDevice(artifact::TargetKind kind, const std::string &target,
+                                    tilec_status *&status);
   virtual ~GpuModel() = default;
   /// Copies inputs in, launches every kernel in order, copies outputs back.
   virtual tilec_status *run(const tilec_tensor *inputs, const tilec_tensor *outputs,

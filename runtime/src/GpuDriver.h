@@ -57,6 +57,7 @@ using GpuPtr = uint64_t; // CUdeviceptr / hipDeviceptr_t as an integer
   X(eventSynchronize, "cuEventSynchronize", "hipEventSynchronize", GpuResult(GpuEvent))      \
   X(eventElapsedTime, "cuEventElapsedTime", "hipEventElapsedTime",                               \
     GpuResult(float *, GpuEvent, GpuEvent))                                                  \
+  X(eventDestroy, "cuEventDestroy_v2", "hipEventDestroy", GpuResult(GpuEvent))               \
   X(getErrorString, "cuGetErrorString", "hipDrvGetErrorString",                                  \
     GpuResult(GpuResult, const char **))
 

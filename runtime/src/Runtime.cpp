@@ -391,4 +391,23 @@ tilec_status *tilec_model_kernel_profile(const tilec_model *m, size_t i,
   return nullptr;
 }
 
+tilec_status *tilec_gpu_device(const char *target, char *name, size_t size) {
+  std::string t = target ? target : "";
+  bool cuda = t.rfind("cuda:", 0) == 0, rocm = t.rfind("rocm:", 0) == 0;
+  if (!cuda && !rocm)
+    return makeStatus(TILEC_INVALID_ARGUMENT,
+                      "'" + t + "' is not a GPU target (cuda:sm_NN or rocm:gfxNNN)");
+  tilec_status *status = nullptr;
+  std::string device = runtime::GpuModel::describeDevice(
+      cuda ? art::TargetKind::Cuda : art::TargetKind::Rocm, t, status);
+  if (status)
+    return status;
+  if (name && size > 0) {
+    size_t n = std::min(size - 1, device.size());
+    std::copy(device.begin(), device.begin() + n, name);
+    name[n] = '\0';
+  }
+  return nullptr;
+}
+
 } // extern "C"

@@ -2,9 +2,11 @@
 # Everything GPU in one command, for a machine with an NVIDIA GPU (H100/H200):
 # builds tilec (no CUDA needed to build: the runtime opens libcuda with dlopen),
 # runs the GPU conformance suite (every kernel case compiled for the card's
-# sm_XX, run, compared with the reference, under three schedules), times GEMM
-# and convolution layers (GFLOP/s; cuBLAS sgemm beside them as the baseline,
-# and GEMMs with bf16 operands beside cuBLAS's bf16 tensor-core GEMM),
+# sm_XX, run, compared with the reference, under three schedules; the
+# tensor-core cases under three warp tilings), times GEMM and convolution
+# layers (GFLOP/s; cuBLAS sgemm beside them as the baseline, and tensor-core
+# GEMMs with bf16 operands beside cuBLAS's bf16 tensor-core GEMM), tunes a
+# bf16 GEMM on the card (tuned beside default),
 # compiles representative zoo models for CUDA (two also with --precision
 # bf16), checks them against the reference, and times them.
 # Writes full logs under $OUT (when set) and a short table last on stdout.
@@ -28,7 +30,7 @@ scripts/build.sh tilec tilec-conformance > "$out/build.log" 2>&1 || { log "build
 
 # The suite compiles its CUDA cases for sm_90; on other cards the driver JITs the PTX.
 log "conformance (GPU cases run on the device)"
-build/bin/tilec-conformance --gtest_filter='Gpu*cuda*:Precision*cuda*' > "$out/conformance.log" 2>&1
+build/bin/tilec-conformance --gtest_filter='Gpu*cuda*:Precision*cuda*:TensorCore*cuda*' > "$out/conformance.log" 2>&1
 conf_pass=$(grep -c '^\[       OK \]' "$out/conformance.log")
 conf_skip=$(grep -c '^\[  SKIPPED \]' "$out/conformance.log")
 conf_fail=$(grep -c '^\[  FAILED  \]' "$out/conformance.log")
@@ -63,11 +65,18 @@ gemm 1024 1024 1024
 gemm 2048 2048 2048
 gemm 3136 256 64
 gemm 784 128 512
-# bf16 operands (--precision bf16), still SIMT FMAs: tensor cores are the next
-# step (issue 7); cuBLAS's bf16 tensor-core GEMM is the baseline beside them.
+# 16-bit operands (--precision): tensor cores (mma.sync m16n8k16, 64x64
+# blocks of four 32x32 warp tiles by default) where rows are a multiple of 16;
+# ViT-B/16's 197 rows at batch 1 still take the SIMT kernel (no partial
+# tiles yet), its batch-64 shapes (12608 rows) tensor cores. cuBLAS's bf16
+# tensor-core GEMM is the baseline beside them.
 gemm 1024 1024 1024 bf16
 gemm 4096 4096 4096 bf16
+gemm 8192 8192 8192 bf16
+gemm 4096 4096 4096 fp16
 gemm 197 3072 768 bf16
+gemm 12608 3072 768 bf16
+gemm 12608 768 3072 bf16
 # The baseline: cuBLAS sgemm (fp32, no TF32) on the same shapes.
 if scripts/build.sh tilec-cublas-gemm > "$out/build-cublas.log" 2>&1; then
   while read -r _ shape _ ms _ gflops _; do
@@ -76,7 +85,8 @@ if scripts/build.sh tilec-cublas-gemm > "$out/build-cublas.log" 2>&1; then
            | tee "$out/cublas.log" | grep '^cublas_sgemm')
   while read -r _ shape _ ms _ gflops _; do
     rows+=("cublas_gemm_bf16 $shape (baseline, tensor cores) | - | median $ms ms; $gflops GFLOP/s")
-  done < <(build/bin/tilec-cublas-gemm --bf16 1024x1024x1024 4096x4096x4096 197x3072x768 2>&1 \
+  done < <(build/bin/tilec-cublas-gemm --bf16 1024x1024x1024 4096x4096x4096 8192x8192x8192 \
+             197x3072x768 12608x3072x768 12608x768x3072 2>&1 \
            | tee "$out/cublas-bf16.log" | grep '^cublas_gemm_bf16')
 else
   rows+=("cublas_sgemm | not built (see build-cublas.log) | -")
@@ -85,6 +95,22 @@ layer conv3x3_56x56x64 "func.func @main(%x: tensor<1x64x56x56xf32>, %w: tensor<6
   %y = tilec.conv2d %x, %w {padding = array<i64: 1, 1, 1, 1>} : (tensor<1x64x56x56xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32>
   return %y : tensor<1x64x56x56xf32>
 }" "$((2 * 56 * 56 * 64 * 64 * 9))"
+
+# Tuning on the card: a bf16 GEMM's schedules searched by the auto-tuner
+# (kernels timed by device events; warp tiles, thread tiles and blocks),
+# then the tuned artifact timed beside the default one.
+log "tuning a bf16 GEMM on the GPU"
+tune_gemm="$out/gemm_1024x1024x1024_bf16.mlir"
+if [ -f "$tune_gemm" ] && build/bin/tilec tune "$tune_gemm" --target "$target" --precision bf16 \
+    --db "$out/gpu-tuning.db" --trials 32 --time-budget 60s > "$out/tune.log" 2>&1 &&
+   build/bin/tilec compile "$tune_gemm" --target "$target" --precision bf16 --db "$out/gpu-tuning.db" \
+    -o "$out/gemm_tuned.tilec" --verbose > "$out/tuned.compile.log" 2>&1; then
+  tuned=$(build/bin/tilec bench "$out/gemm_tuned.tilec" --runs 50 --min-time 1 2>&1 | grep median | sed 's/^latency *//')
+  schedule=$(grep -o 'wg=[^[]*' "$out/tuned.compile.log" | tail -1)
+  rows+=("gemm_1024x1024x1024_bf16 tuned ($schedule) | - | ${tuned:-bench failed}")
+else
+  rows+=("gemm_1024x1024x1024_bf16 tuned | tuning failed: $(tail -1 "$out/tune.log") | -")
+fi
 
 for spec in resnet50 mobilenet_v2 efficientnet_b0 vit_b_16 resnet50:bf16 vit_b_16:bf16; do
   m="${spec%%:*}"; p=fp32; [[ "$spec" == *:* ]] && p="${spec##*:}"

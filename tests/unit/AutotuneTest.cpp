@@ -223,6 +223,55 @@ TEST(SearchSpaceTest, SamplesAndMutationsAreLegal) {
   }
 }
 
+TEST(SearchSpaceTest, GpuSpacesDrawWarpAndThreadTiles) {
+  std::string error;
+  codegen::Target sm90 = *codegen::parseTarget("cuda:sm_90", error);
+  codegen::Target sm75 = *codegen::parseTarget("cuda:sm_75", error);
+  codegen::DispatchShape bf16Gemm{"matmul", {1024, 768}, {1024, 768, 512}, {false, false, true},
+                                  false, 16};
+  codegen::DispatchShape f32Gemm = bf16Gemm;
+  f32Gemm.operandBits = 32;
+  codegen::DispatchShape conv{"conv_nhwc",
+                              {1, 56, 56, 64},
+                              {1, 56, 56, 64, 3, 3, 64},
+                              {false, false, false, false, true, true, true},
+                              false};
+  struct Expect {
+    codegen::DispatchShape shape;
+    codegen::Target target;
+    bool warps;
+  };
+  std::mt19937 rng(3);
+  for (const Expect &e : {Expect{bf16Gemm, sm90, true}, Expect{f32Gemm, sm90, false},
+                          Expect{bf16Gemm, sm75, false}, Expect{conv, sm90, false}}) {
+    SearchSpace space(e.shape, e.target);
+    int warpTiles = 0, threadTiles = 0;
+    for (int i = 0; i < 200; ++i) {
+      Schedule s = space.sample(rng);
+      EXPECT_EQ(space.check(s), "") << s.str();
+      Schedule m = space.mutate(s, rng);
+      EXPECT_EQ(space.check(m), "") << m.str();
+      warpTiles += !s.mmaShape.empty();
+      threadTiles += s.mmaShape.empty() && !s.registerTile.empty();
+      EXPECT_EQ(features(e.shape, s, e.target, 1).size(), featureNames().size());
+    }
+    EXPECT_EQ(warpTiles > 0, e.warps) << e.shape.rootKind << " on " << e.target.str();
+    EXPECT_GT(threadTiles, 0) << e.shape.rootKind << " on " << e.target.str();
+  }
+}
+
+TEST(TaskTest, SixteenBitShapesRoundTrip) {
+  codegen::DispatchShape shape{"matmul", {197, 768}, {197, 768, 768}, {false, false, true}, false,
+                               16};
+  std::optional<codegen::DispatchShape> back = decodeShape(encodeShape(shape));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->operandBits, 16);
+  // Records written before the field existed still decode (as 32-bit).
+  back = decodeShape("matmul result=197x768 loops=197x768x768 red=001 1x1=0");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->operandBits, 32);
+}
+
 TEST(SearchSpaceTest, RejectsRegisterSpillsAndAdaptsOtherShapes) {
   SearchSpace space(convShape(), avx2());
   Schedule s = codegen::defaultSchedule(convShape(), avx2());

@@ -136,7 +136,7 @@ int tilec::cli::tuneCommand(const std::vector<std::string> &args) {
                    "Candidates are compiled, checked against the reference interpreter and\n"
                    "timed in a separate worker process; crashes, hangs and wrong results are\n"
                    "recorded as such and never chosen.");
-  parser.option("target", "cpu", "what to tune for (only the host CPU can be measured)", "cpu");
+  parser.option("target", "cpu", "what to tune for: the host CPU, or cuda:sm_NN / rocm:gfxNNN when that GPU is here (kernels timed by device events)", "cpu");
   parser.option("db", "file", "the tuning database (SQLite; created if missing)", "tuning.db");
   parser.option("trials", "N", "measurements in total (default: 32 per dispatch to tune)", "0");
   parser.option("time-budget", "T", "stop after this long: 90s, 10m, 1h (default: none)", "0");

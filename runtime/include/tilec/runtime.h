@@ -107,6 +107,13 @@ typedef struct tilec_kernel_profile {
 TILEC_API tilec_status *tilec_model_kernel_profile(const tilec_model *model, size_t index,
                                          tilec_kernel_profile *profile);
 
+/* The GPU a `cuda:sm_NN` / `rocm:gfxNNN` artifact would run on: device 0's
+ * name (e.g. "NVIDIA H100 80GB HBM3") into `name` (NUL-terminated, at most
+ * `size` bytes). TILEC_UNAVAILABLE without the driver or a GPU,
+ * TILEC_WRONG_TARGET when device 0 is older than the target. On GPUs,
+ * per-kernel profiles are device-event times. */
+TILEC_API tilec_status *tilec_gpu_device(const char *target, char *name, size_t size);
+
 #ifdef __cplusplus
 }
 #endif
