@@ -22,6 +22,9 @@
 // 8. set-precision      after the weights reach their final layout (folding,
 //                       packing, re-layout read f32 constants), before fusion
 //                       (which puts each convert at the end of its producer).
+//    pad-rows           after set-precision (it pads only 16-bit products,
+//                       and pads the converted operand), before fusion (the
+//                       pad and the slice fuse into neighbouring kernels).
 // 9. form-dispatches    after every graph rewrite: dispatch regions are opaque
 //                       to the patterns above.
 // 10. plan-memory       last: needs the final dispatch order and results.
@@ -49,6 +52,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   fn.addPass(createAssignLayoutsPass(AssignLayoutsPassOptions{options.layout}));
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createSetPrecisionPass(SetPrecisionPassOptions{options.precision}));
+  fn.addPass(createPadRowsPass(PadRowsPassOptions{options.padRows}));
   fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
   fn.addPass(createPlanMemoryPass());
 }
@@ -67,6 +71,8 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
          "  7. canonicalize            erase weights left dead by folding, packing, re-layout\n"
          "  8. tilec-set-precision     precision=" + options.precision +
          "; contraction operands (after weights reach their layout)\n"
+         "     tilec-pad-rows          multiple=" + std::to_string(options.padRows) +
+         "; 16-bit products' rows to whole tensor-core tiles (0: off; after set-precision)\n"
          "  9. tilec-form-dispatches   fusion=" + options.fusion +
          "; after all graph rewrites (regions are opaque to them)\n"
          " 10. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";

@@ -27,6 +27,9 @@ struct GraphPipelineOptions {
   /// Operand type of convolutions, matrix products and attention: "fp32", "bf16" or
   /// "fp16" (accumulation stays fp32; tilec-set-precision).
   std::string precision = "fp32";
+  /// Rows of 16-bit matrix products padded to this multiple (tilec-pad-rows;
+  /// 0: off). The compiler sets 16 for targets with tensor cores.
+  int64_t padRows = 0;
 };
 
 /// Adds the graph pipeline (Pipeline.cpp lists the steps and why they are in

@@ -320,8 +320,9 @@ LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
   SmallVector<Type> types(op->getOperandTypes());
   llvm::append_range(types, op->getResultTypes());
   // 16-bit tensors only where tilec-set-precision puts them: converts and the
-  // input / weight of contractions.
-  bool narrowOk = isa<ConvertOp>(op);
+  // input / weight of contractions, and the zero rows tilec-pad-rows adds to
+  // such an input.
+  bool narrowOk = isa<ConvertOp, PadOp>(op);
   for (auto [i, type] : llvm::enumerate(types)) {
     Type element = cast<ShapedType>(type).getElementType();
     bool contractionOperand =

@@ -75,6 +75,11 @@ const Case kCases[] = {
      %y = tilec.linear %x, %w, %b : (tensor<2x32x48xf32>, tensor<40x48xf32>, tensor<40xf32>) -> tensor<2x32x40xf32>
      %r = tilec.gelu %y : tensor<2x32x40xf32>
      return %r : tensor<2x32x40xf32> })"},
+  // 37 rows: padded to 48 (tilec-pad-rows) for whole 16-row tiles, sliced back.
+  {"linear_tensor_core_ragged_rows", R"(func.func @main(%x: tensor<37x64xf32>, %w: tensor<40x64xf32>, %b: tensor<40xf32>) -> tensor<37x40xf32> {
+     %y = tilec.linear %x, %w, %b : (tensor<37x64xf32>, tensor<40x64xf32>, tensor<40xf32>) -> tensor<37x40xf32>
+     %r = tilec.relu %y : tensor<37x40xf32>
+     return %r : tensor<37x40xf32> })"},
   {"matmul_batched_tensor_core", R"(func.func @main(%a: tensor<3x16x32xf32>, %b: tensor<3x32x24xf32>) -> tensor<3x16x24xf32> {
      %r = tilec.matmul %a, %b : (tensor<3x16x32xf32>, tensor<3x32x24xf32>) -> tensor<3x16x24xf32>
      return %r : tensor<3x16x24xf32> })"},
@@ -339,7 +344,8 @@ std::vector<size_t> windowedCases() {
 
 ::testing::AssertionResult prepare(const Case &c, Prepared &p,
                                    const std::string &layout = GraphPipelineOptions().layout,
-                                   const std::string &precision = "fp32") {
+                                   const std::string &precision = "fp32",
+                                   int64_t padRows = 0) {
   p.module = parseSourceString<ModuleOp>(std::string("module {") + c.mlir + "}", &p.context);
   if (!p.module)
     return ::testing::AssertionFailure() << "case does not parse";
@@ -352,7 +358,10 @@ std::vector<size_t> windowedCases() {
     return ::testing::AssertionFailure() << error;
   p.expected = std::move(*expected);
   PassManager pm(&p.context);
-  buildGraphPipeline(pm, {.fusion = "default", .layout = layout, .precision = precision});
+  buildGraphPipeline(pm, {.fusion = "default",
+                          .layout = layout,
+                          .precision = precision,
+                          .padRows = padRows});
   if (failed(pm.run(*p.module)))
     return ::testing::AssertionFailure() << "graph pipeline failed";
   if (precision != "fp32") {
@@ -616,7 +625,11 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
   codegen::registerCodegenDialects(registry);
   Prepared p(registry);
   bool nchw = where == PrecisionTarget::CpuNchw || where == PrecisionTarget::SimtNchw;
-  ASSERT_TRUE(prepare(c, p, nchw ? "nchw" : GraphPipelineOptions().layout, precision));
+  // Rows padded for tensor cores as the compiler does for these targets.
+  bool tensorCores = where == PrecisionTarget::Simt || where == PrecisionTarget::SimtNchw ||
+                     where == PrecisionTarget::Cuda;
+  ASSERT_TRUE(prepare(c, p, nchw ? "nchw" : GraphPipelineOptions().layout, precision,
+                      tensorCores ? 16 : 0));
   // The pipeline really narrowed the operands.
   bool narrowed = false;
   p.module->walk([&](ConvertOp) { narrowed = true; });
@@ -744,7 +757,7 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   DialectRegistry registry;
   codegen::registerCodegenDialects(registry);
   Prepared p(registry);
-  ASSERT_TRUE(prepare(c, p, GraphPipelineOptions().layout, precision));
+  ASSERT_TRUE(prepare(c, p, GraphPipelineOptions().layout, precision, /*padRows=*/16));
   std::string error;
   codegen::CompileOptions options;
   options.target = *codegen::parseTarget(targetText, error);

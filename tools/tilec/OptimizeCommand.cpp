@@ -1,5 +1,6 @@
 //===- OptimizeCommand.cpp - `tilec optimize`: run the graph pipeline -----===//
 
+#include "codegen/common/Target.h"
 #include "passes/GraphStats.h"
 #include "passes/Pipeline.h"
 #include "tools/tilec/Commands.h"
@@ -61,6 +62,13 @@ std::optional<GraphPipelineOptions> tilec::cli::pipelineOptions(const ArgParser 
                  "'");
     return std::nullopt;
   }
+  // Targets with tensor cores take 16-bit products in 16-row tiles: rows
+  // padded to a multiple of 16 (tilec-pad-rows).
+  std::string error;
+  std::optional<codegen::Target> target =
+      parser.has("target") ? codegen::parseTarget(parser.get("target"), error) : std::nullopt;
+  if (target && target->tensorCores() && options.precision != "fp32")
+    options.padRows = 16;
   return options;
 }
 

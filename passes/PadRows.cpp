@@ -1,0 +1,91 @@
+//===- PadRows.cpp - whole tensor-core tiles for 16-bit matrix products ---===//
+//
+// Assumes: set-precision ran (16-bit operands are what tensor cores take),
+// no dispatches yet.
+// Guarantees: with multiple=N > 0, every linear and matmul with bf16/f16
+// operands whose row count M (lhs dim -2) is >= 2N and not a multiple of N
+// computes on its lhs zero-padded to the next multiple of N, followed by a
+// slice of the first M rows; the values the graph computes are unchanged
+// (a zero row of A gives a zero row of A*B + bias, which the slice drops).
+// Everything else is unchanged.
+//
+// Why a graph rewrite: GPU code generation splits a product into blocks that
+// divide its shape; 197 rows (ViT) only divide into 1-row blocks, which
+// tensor cores (16-row tiles) cannot take. Padded, the product is 208 rows,
+// the pad fuses into the kernel that produces the lhs or gets one of its
+// own, and the slice into its consumer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace tilec {
+#define GEN_PASS_DEF_PADROWSPASS
+#include "passes/Passes.h.inc"
+} // namespace tilec
+
+using namespace mlir;
+using namespace tilec;
+
+namespace {
+
+struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
+  using PadRowsPassBase::PadRowsPassBase;
+
+  void runOnOperation() override {
+    if (multiple < 0) {
+      getOperation().emitError("tilec-pad-rows: multiple must be >= 0, got " +
+                               std::to_string(int64_t(multiple)));
+      return signalPassFailure();
+    }
+    if (multiple == 0)
+      return;
+    SmallVector<Operation *> products;
+    getOperation().walk([&](Operation *op) {
+      if (isa<MatmulOp, LinearOp>(op))
+        products.push_back(op);
+    });
+    for (Operation *op : products)
+      padRows(op);
+  }
+
+  void padRows(Operation *op) {
+    Value lhs = op->getOperand(0);
+    auto lhsType = dyn_cast<RankedTensorType>(lhs.getType());
+    auto rhsType = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+    auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!lhsType || !rhsType || !resultType || lhsType.getRank() < 2 ||
+        resultType.getRank() != lhsType.getRank() || !lhsType.hasStaticShape() ||
+        !resultType.hasStaticShape())
+      return;
+    Type element = lhsType.getElementType();
+    if (!(element.isBF16() || element.isF16()) || rhsType.getElementType() != element)
+      return;
+    int64_t rank = lhsType.getRank(), rows = lhsType.getDimSize(rank - 2);
+    if (rows < 2 * multiple || rows % multiple == 0)
+      return;
+    int64_t padded = (rows + multiple - 1) / multiple * multiple;
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    SmallVector<int64_t> pads(2 * rank, 0);
+    pads[rank + rank - 2] = padded - rows;
+    SmallVector<int64_t> shape(lhsType.getShape());
+    shape[rank - 2] = padded;
+    auto pad = b.create<PadOp>(loc, RankedTensorType::get(shape, element), lhs,
+                               b.getDenseI64ArrayAttr(pads), b.getF64FloatAttr(0.0));
+    Operation *product = b.clone(*op);
+    product->setOperand(0, pad.getResult());
+    SmallVector<int64_t> resultShape(resultType.getShape());
+    resultShape[rank - 2] = padded;
+    product->getResult(0).setType(RankedTensorType::get(resultShape, resultType.getElementType()));
+    auto slice = b.create<SliceOp>(
+        loc, resultType, product->getResult(0), b.getDenseI64ArrayAttr({rank - 2}),
+        b.getDenseI64ArrayAttr({0}), b.getDenseI64ArrayAttr({rows}), b.getDenseI64ArrayAttr({1}));
+    op->getResult(0).replaceAllUsesWith(slice.getResult());
+    op->erase();
+  }
+};
+
+} // namespace

@@ -1,0 +1,46 @@
+// RUN: tilec-opt %s -split-input-file --tilec-pad-rows=multiple=16 | FileCheck %s
+// RUN: tilec-opt %s -split-input-file --tilec-pad-rows | FileCheck %s --check-prefix=OFF
+// RUN: not tilec-opt %s -split-input-file --tilec-pad-rows=multiple=-4 2>&1 | FileCheck %s --check-prefix=BAD
+
+// ViT's 197 tokens: the bf16 input of a linear layer is zero-padded to 208
+// rows, the product computed on 208 rows and sliced back to 197 for its
+// consumer.
+// CHECK-LABEL: func.func @tokens
+// CHECK: %[[P:.*]] = tilec.pad %arg0 {pads = array<i64: 0, 0, 0, 0, 11, 0>} : (tensor<1x197x64xbf16>) -> tensor<1x208x64xbf16>
+// CHECK: %[[Y:.*]] = tilec.linear %[[P]], %arg1, %arg2 : (tensor<1x208x64xbf16>, tensor<32x64xbf16>, tensor<32xf32>) -> tensor<1x208x32xf32>
+// CHECK: %[[S:.*]] = tilec.slice %[[Y]] {axes = array<i64: 1>, ends = array<i64: 197>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<1x208x32xf32>) -> tensor<1x197x32xf32>
+// CHECK: tilec.relu %[[S]]
+// OFF-LABEL: func.func @tokens
+// OFF-NOT: tilec.pad
+// BAD: error: tilec-pad-rows: multiple must be >= 0, got -4
+func.func @tokens(%x: tensor<1x197x64xbf16>, %w: tensor<32x64xbf16>, %b: tensor<32xf32>) -> tensor<1x197x32xf32> {
+  %y = tilec.linear %x, %w, %b : (tensor<1x197x64xbf16>, tensor<32x64xbf16>, tensor<32xf32>) -> tensor<1x197x32xf32>
+  %r = tilec.relu %y : tensor<1x197x32xf32>
+  return %r : tensor<1x197x32xf32>
+}
+
+// -----
+
+// Unchanged: f32 operands (no tensor cores), rows already a multiple of 16,
+// and fewer than 32 rows (a classifier's one row would become 16).
+// CHECK-LABEL: func.func @unchanged
+// CHECK-NOT: tilec.pad
+// CHECK-NOT: tilec.slice
+func.func @unchanged(%a: tensor<197x64xf32>, %b: tensor<64x32xf32>, %c: tensor<208x64xbf16>, %d: tensor<64x32xbf16>, %e: tensor<1x64xbf16>) -> (tensor<197x32xf32>, tensor<208x32xf32>, tensor<1x32xf32>) {
+  %x = tilec.matmul %a, %b : (tensor<197x64xf32>, tensor<64x32xf32>) -> tensor<197x32xf32>
+  %y = tilec.matmul %c, %d : (tensor<208x64xbf16>, tensor<64x32xbf16>) -> tensor<208x32xf32>
+  %z = tilec.matmul %e, %d : (tensor<1x64xbf16>, tensor<64x32xbf16>) -> tensor<1x32xf32>
+  return %x, %y, %z : tensor<197x32xf32>, tensor<208x32xf32>, tensor<1x32xf32>
+}
+
+// -----
+
+// A batched product of 16-bit operands: rows padded per batch entry.
+// CHECK-LABEL: func.func @batched
+// CHECK: tilec.pad %arg0 {pads = array<i64: 0, 0, 0, 0, 0, 0, 4, 0>{{.*}}-> tensor<2x3x48x8xf16>
+// CHECK: tilec.matmul {{.*}} -> tensor<2x3x48x24xf32>
+// CHECK: tilec.slice {{.*}}axes = array<i64: 2>, ends = array<i64: 44>{{.*}} -> tensor<2x3x44x24xf32>
+func.func @batched(%a: tensor<2x3x44x8xf16>, %b: tensor<2x3x8x24xf16>) -> tensor<2x3x44x24xf32> {
+  %y = tilec.matmul %a, %b : (tensor<2x3x44x8xf16>, tensor<2x3x8x24xf16>) -> tensor<2x3x44x24xf32>
+  return %y : tensor<2x3x44x24xf32>
+}
