@@ -52,8 +52,8 @@ std::optional<GraphPipelineOptions> tilec::cli::pipelineOptions(const ArgParser 
   options.precision = parser.get("precision");
   if (options.precision == "tf32") {
     parser.error("--precision tf32 rounds operands only inside tensor-core instructions, "
-                 "which tilec does not generate yet; use fp32 (exact) or bf16 (same "
-                 "exponent range, 8-bit mantissa)");
+                 "and tilec's tensor-core kernels take bf16 or fp16 operands (no TF32 ones "
+                 "yet); use fp32 (exact) or bf16 (same exponent range, 8-bit mantissa)");
     return std::nullopt;
   }
   if (options.precision != "fp32" && options.precision != "bf16" &&
