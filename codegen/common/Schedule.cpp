@@ -81,7 +81,7 @@ bool isConvNhwc(const DispatchShape &shape) {
 /// operand per reduction step and the block's accumulators. Convolutions'
 /// input halos are bounded for strides up to 2.
 int64_t stagedBytes(const DispatchShape &shape, const std::vector<int64_t> &block,
-                    int64_t reductionBlock, int64_t operandBytes = 4) {
+                    int64_t reductionBlock, int64_t operandBytes = 4, int64_t rowPad = 0) {
   int64_t outputs = 1;
   for (int64_t b : block)
     outputs *= b;
@@ -92,7 +92,11 @@ int64_t stagedBytes(const DispatchShape &shape, const std::vector<int64_t> &bloc
   }
   size_t rank = block.size();
   int64_t rows = outputs / block[rank - 1], cols = outputs / block[rank - 2];
-  return operandBytes * (rows * reductionBlock + reductionBlock * cols) + 4 * outputs;
+  // Operand tiles with rows padded by rowPad elements (warp tiles; B either
+  // [K, N] or [N, K]: the larger of the two bounds it).
+  return operandBytes * (rows * (reductionBlock + rowPad) +
+                         std::max(reductionBlock * (cols + rowPad), cols * (reductionBlock + rowPad))) +
+         4 * outputs;
 }
 
 /// GPU convolutions (channels last): blocks of up to 64 filters over about
@@ -277,7 +281,7 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
   int64_t bk = s.cacheTile[rank] == 0 ? k : s.cacheTile[rank];
   if (bk % 16 != 0)
     return "the K block (" + std::to_string(bk) + ") must be a multiple of 16 with mma=16x8x16";
-  int64_t bytes = stagedBytes(shape, block, bk, 2);
+  int64_t bytes = stagedBytes(shape, block, bk, 2, /*rowPad=*/8);
   if (bytes > target.sharedMemoryBytes)
     return "the staged K block and accumulators need " + std::to_string(bytes) +
            " bytes of workgroup memory; the target has " + std::to_string(target.sharedMemoryBytes);

@@ -31,6 +31,9 @@ namespace {
 
 constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kWarpSize = 32;
+/// Elements of row padding of 16-bit operand tiles staged for warp tiles
+/// (16 bytes: ldmatrix rows land in distinct banks).
+constexpr int64_t kWarpRowPad = 8;
 
 Operation *findMarked(Operation *scope, StringRef attr) {
   Operation *found = nullptr;
@@ -452,14 +455,31 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
       if (!type || !type.hasStaticShape())
         return failure();
       rewriter.setInsertionPoint(kLoop ? kLoop : compute.getOperation());
-      auto alloc = rewriter.create<bufferization::AllocTensorOp>(loc, type, ValueRange{});
+      // Warp tiles read the staged operands with ldmatrix: 8 rows of 16
+      // bytes at once, which hit the same banks when the row stride is a
+      // multiple of 128 bytes (2-8 way conflicts on 32- and 64-wide bf16
+      // tiles). Rows padded by 16 bytes spread them over all 32 banks.
+      RankedTensorType allocType = type;
+      if (warps && type.getElementTypeBitWidth() == 16) {
+        SmallVector<int64_t> padded(type.getShape());
+        padded.back() += kWarpRowPad;
+        allocType = RankedTensorType::get(padded, type.getElementType());
+      }
+      auto alloc = rewriter.create<bufferization::AllocTensorOp>(loc, allocType, ValueRange{});
       if (workgroupSpace)
         alloc.setMemorySpaceAttr(workgroupSpace);
+      Value dest = alloc.getResult();
+      if (allocType != type) {
+        SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0)),
+            strides(type.getRank(), rewriter.getIndexAttr(1)),
+            sizes = getAsIndexOpFoldResult(ctx, type.getShape());
+        dest = rewriter.create<tensor::ExtractSliceOp>(loc, type, dest, offsets, sizes, strides);
+      }
       rewriter.setInsertionPoint(compute);
-      auto copy = rewriter.create<linalg::CopyOp>(loc, in->get(), alloc.getResult());
+      auto copy = rewriter.create<linalg::CopyOp>(loc, in->get(), dest);
       in->set(copy.getResult(0));
       copies.push_back(copy);
-      sharedBytes += bytesOf(type);
+      sharedBytes += bytesOf(allocType);
     }
   }
   if (sharedBytes > target.sharedMemoryBytes)
