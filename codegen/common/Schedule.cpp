@@ -137,22 +137,26 @@ int64_t firstDivisor(int64_t n, std::initializer_list<int64_t> options) {
   return 0;
 }
 
-/// Tensor-core GEMMs (16-bit operands, targets with mma.sync): blocks of up
-/// to 64x64 outputs split into warp tiles of up to 32x32 (4 warps, 128
-/// threads, 32 f32 accumulators per thread), K staged through workgroup
-/// memory in blocks of 32 (16 where 32 does not divide). Rows must be
-/// multiples of 16, columns of 8 and K of 16 (no partial tiles yet).
+/// Tensor-core GEMMs (16-bit operands, targets with a matrix instruction):
+/// blocks of up to 64x64 outputs split into warp tiles of up to 32x32 (4
+/// warps: 128 threads on CUDA with 32 f32 accumulators each, 256 on AMD with
+/// 16), K staged through workgroup memory in blocks of 32 (16 where 32 does
+/// not divide). Rows must be multiples of 16, columns of the instruction's n
+/// (8 mma.sync, 16 MFMA) and K of 16 (tilec-pad-rows pads rows).
 std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Target &target) {
   size_t rank = shape.resultShape.size();
   int64_t m = shape.resultShape[rank - 2], n = shape.resultShape[rank - 1];
   int64_t k = shape.rootLoops.back();
-  int64_t bm = firstDivisor(m, {64, 32, 16}), bn = firstDivisor(n, {64, 32, 16, 8});
+  std::vector<int64_t> native = target.matrixInstruction();
+  int64_t bm = firstDivisor(m, {64, 32, 16});
+  int64_t bn = native.size() == 3 && native[1] == 16 ? firstDivisor(n, {64, 32, 16})
+                                                      : firstDivisor(n, {64, 32, 16, 8});
   int64_t bk = firstDivisor(k, {32, 16});
-  if (!target.tensorCores() || shape.operandBits != 16 || !bm || !bn || !bk)
+  if (native.empty() || shape.operandBits != 16 || !bm || !bn || !bk)
     return std::nullopt;
   Schedule s;
   s.vectorWidth = 1;
-  s.mmaShape = {16, 8, 16};
+  s.mmaShape = native;
   s.workgroupTile.assign(rank, 1);
   s.registerTile.assign(rank + 1, 1);
   s.cacheTile.assign(rank + 1, 0);
@@ -236,14 +240,16 @@ Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
 /// Tensor-core schedules (`mma`): `reg` is each warp's tile, `cache` the K
 /// block; GEMM-like roots with 16-bit operands on targets with tensor cores.
 std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
-  if (s.mmaShape != std::vector<int64_t>{16, 8, 16})
-    return "mma=" + joinSizes(s.mmaShape) + " is not a tensor-core shape; the one generated is "
-           "16x8x16 (mma.sync.m16n8k16)";
-  if (!target.tensorCores())
-    return "mma needs tensor cores: CUDA sm_80 or later (this target is " + target.str() +
-           (target.kind == TargetKind::Rocm ? "; AMD's MFMA instructions are not generated yet"
-                                            : "") +
-           ")";
+  std::vector<int64_t> native = target.matrixInstruction();
+  if (native.empty())
+    return "mma needs tensor cores: CUDA sm_80 or later, or AMD CDNA (gfx90a, gfx940-942) "
+           "(this target is " + target.str() + ")";
+  // The simt target checks either vendor's tiling.
+  bool simtShape = target.simt && s.mmaShape == std::vector<int64_t>{16, 16, 16};
+  if (s.mmaShape != native && !simtShape)
+    return "mma=" + joinSizes(s.mmaShape) + " is not " + target.str() + "'s matrix instruction; " +
+           "use mma=" + joinSizes(native) +
+           (native[1] == 8 ? " (mma.sync.m16n8k16)" : " (MFMA 16x16x16, 64-lane wavefronts)");
   if (!isGemmLike(shape))
     return "mma applies to matmul roots, not a " + shape.rootKind;
   if (shape.operandBits != 16)
@@ -261,26 +267,28 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
     if (block[i] % t != 0)
       return "reg size " + std::to_string(t) + " does not divide the block's dim " +
              std::to_string(i) + " (" + std::to_string(block[i]) + ")";
-    int64_t unit = i + 2 == rank ? 16 : i + 1 == rank ? 8 : 1;
+    int64_t unit = i + 2 == rank ? s.mmaShape[0] : i + 1 == rank ? s.mmaShape[1] : 1;
     if (t % unit != 0)
       return "the warp tile's " + std::string(i + 2 == rank ? "rows" : i + 1 == rank ? "columns" : "batch") +
              " (" + std::to_string(t) + ") must be a multiple of " + std::to_string(unit) +
-             " with mma=16x8x16";
+             " with mma=" + joinSizes(s.mmaShape);
     warps *= block[i] / t;
   }
   if (s.registerTile[rank] > 1)
     return "reg splits the K loop; give 0 (cache blocks it)";
+  int64_t lanes = target.simt ? 32 : target.warpSize();
   int64_t perThread = (s.registerTile[rank - 2] ? s.registerTile[rank - 2] : block[rank - 2]) *
-                      (s.registerTile[rank - 1] ? s.registerTile[rank - 1] : block[rank - 1]) / 32;
+                      (s.registerTile[rank - 1] ? s.registerTile[rank - 1] : block[rank - 1]) / lanes;
   if (perThread > 128)
     return "the warp tile keeps " + std::to_string(perThread) +
            " accumulators per thread; at most 128 fit the registers";
-  if (warps * 32 > 1024)
-    return "the warp tiles make " + std::to_string(warps * 32) + " threads per block; at most 1024";
+  if (warps * lanes > 1024)
+    return "the warp tiles make " + std::to_string(warps * lanes) + " threads per block; at most 1024";
   int64_t k = shape.rootLoops[rank];
   int64_t bk = s.cacheTile[rank] == 0 ? k : s.cacheTile[rank];
-  if (bk % 16 != 0)
-    return "the K block (" + std::to_string(bk) + ") must be a multiple of 16 with mma=16x8x16";
+  if (bk % s.mmaShape[2] != 0)
+    return "the K block (" + std::to_string(bk) + ") must be a multiple of " +
+           std::to_string(s.mmaShape[2]) + " with mma=" + joinSizes(s.mmaShape);
   int64_t bytes = stagedBytes(shape, block, bk, 2, /*rowPad=*/8);
   if (bytes > target.sharedMemoryBytes)
     return "the staged K block and accumulators need " + std::to_string(bytes) +

@@ -20,12 +20,15 @@ std::string Target::str() const {
   return "?";
 }
 
-bool Target::tensorCores() const {
-  if (simt)
-    return true;
+std::vector<int64_t> Target::matrixInstruction() const {
+  llvm::StringRef a(arch);
   unsigned cc = 0;
-  return kind == TargetKind::Cuda && llvm::StringRef(arch).starts_with("sm_") &&
-         !llvm::StringRef(arch).drop_front(3).getAsInteger(10, cc) && cc >= 80;
+  if (simt || (kind == TargetKind::Cuda && a.starts_with("sm_") &&
+               !a.drop_front(3).getAsInteger(10, cc) && cc >= 80))
+    return {16, 8, 16};
+  if (kind == TargetKind::Rocm && (a == "gfx90a" || a == "gfx940" || a == "gfx941" || a == "gfx942"))
+    return {16, 16, 16};
+  return {};
 }
 
 Target tilec::codegen::hostTarget() {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tilec::codegen {
 
@@ -39,10 +40,16 @@ struct Target {
   /// "cpu:sapphirerapids", "cuda:sm_90", "rocm:gfx90a": the artifact's target.
   std::string str() const;
   int64_t vectorLanesF32() const { return vectorBits / 32; }
-  /// Whether warp-wide tensor-core instructions (mma.sync, bf16/f16 operands)
-  /// can be generated: CUDA sm_80 and later, and `simt`, which runs the same
-  /// warp tiles on the CPU so that their tiling is checked without a GPU.
-  bool tensorCores() const;
+  /// The warp-wide matrix instruction (m, n, k) generated for bf16/f16
+  /// GEMMs: {16, 8, 16} (mma.sync.m16n8k16) on CUDA sm_80 and later and on
+  /// `simt` (which runs the same warp tiles on the CPU so that their tiling is
+  /// checked without a GPU), {16, 16, 16} (MFMA, 64-lane wavefronts) on CDNA
+  /// (rocm:gfx90a, gfx940-942); empty elsewhere.
+  std::vector<int64_t> matrixInstruction() const;
+  bool tensorCores() const { return !matrixInstruction().empty(); }
+  /// Threads that run one warp-wide instruction together: 64 on AMD
+  /// (wavefronts), 32 elsewhere.
+  int64_t warpSize() const { return kind == TargetKind::Rocm ? 64 : 32; }
 };
 
 /// Parses `--target`; nullopt and `error` set when unknown, with the forms that

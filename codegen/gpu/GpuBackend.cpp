@@ -68,8 +68,6 @@ bool isWorkgroup(Type type) {
   return space && space.getValue() == gpu::AddressSpace::Workgroup;
 }
 
-constexpr int64_t kWarpSize = 32;
-
 /// A warp loop (tensor-core tiles): each iteration is run by a whole warp.
 bool isWarpLoop(scf::ForallOp forall) {
   std::optional<ArrayAttr> mapping = forall.getMapping();
@@ -82,9 +80,10 @@ bool isThreadLoop(scf::ForallOp forall) {
          (isa<gpu::GPUThreadMappingAttr>((*mapping)[0]) || isWarpLoop(forall));
 }
 
-/// Threads a thread (or warp) loop runs on.
-int64_t threadsOf(scf::ForallOp loop) {
-  return product(*forallTripCounts(loop)) * (isWarpLoop(loop) ? kWarpSize : 1);
+/// Threads a thread (or warp) loop runs on; `warp` threads per warp (32 on
+/// NVIDIA, 64 on AMD).
+int64_t threadsOf(scf::ForallOp loop, int64_t warp) {
+  return product(*forallTripCounts(loop)) * (isWarpLoop(loop) ? warp : 1);
 }
 
 /// The thread loops of a block's body: every scf.forall in it, directly or
@@ -111,9 +110,9 @@ bool collectThreadLoops(Block &body, SmallVector<scf::ForallOp> &loops) {
 /// index; threads beyond its trip count skip it), followed by a barrier when
 /// the block has several, so that the next one sees what it wrote.
 void mapThreadLoops(RewriterBase &rewriter, ArrayRef<scf::ForallOp> loops, int64_t threads,
-                    Location loc) {
+                    int64_t warp, Location loc) {
   for (scf::ForallOp loop : loops) {
-    int64_t trips = threadsOf(loop);
+    int64_t trips = threadsOf(loop, warp);
     if (loops.size() > 1) {
       rewriter.setInsertionPointAfter(loop);
       rewriter.create<gpu::BarrierOp>(loc);
@@ -130,7 +129,7 @@ void mapThreadLoops(RewriterBase &rewriter, ArrayRef<scf::ForallOp> loops, int64
     // A warp loop's iteration is the warp's index; all its lanes run it.
     if (isWarpLoop(loop))
       tid = rewriter.create<arith::DivUIOp>(
-          loc, tid, rewriter.create<arith::ConstantIndexOp>(loc, kWarpSize));
+          loc, tid, rewriter.create<arith::ConstantIndexOp>(loc, warp));
     inlineForall(rewriter, loop, tid);
   }
 }
@@ -138,18 +137,19 @@ void mapThreadLoops(RewriterBase &rewriter, ArrayRef<scf::ForallOp> loops, int64
 /// Maps the thread loops of one block's body onto the block's threads
 /// (setting launch.block), or, when the body does other work or needs too
 /// many threads, runs them in turn on one thread.
-LogicalResult mapBlock(RewriterBase &rewriter, Block &body, GpuLaunch &launch, Location loc) {
+LogicalResult mapBlock(RewriterBase &rewriter, Block &body, GpuLaunch &launch, int64_t warp,
+                       Location loc) {
   SmallVector<scf::ForallOp> threadLoops;
   bool sharedWork = !collectThreadLoops(body, threadLoops);
   int64_t threads = 0;
   for (scf::ForallOp loop : threadLoops) {
     if (!forallTripCounts(loop))
       return failure();
-    threads = std::max(threads, threadsOf(loop));
+    threads = std::max(threads, threadsOf(loop, warp));
   }
   if (!threadLoops.empty() && !sharedWork && threads <= kMaxThreads) {
     launch.block = {threads};
-    mapThreadLoops(rewriter, threadLoops, threads, loc);
+    mapThreadLoops(rewriter, threadLoops, threads, warp, loc);
     return success();
   }
   // One thread runs the block's tile: thread loops become sequential.
@@ -165,7 +165,7 @@ LogicalResult mapBlock(RewriterBase &rewriter, Block &body, GpuLaunch &launch, L
 }
 
 /// Step 3: `func.func @k` (bufferized) -> `gpu.module @k_module { gpu.func @k }`.
-FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
+FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64_t warp) {
   GpuLaunch launch;
   launch.symbol = kernel.getName().str();
   IRRewriter rewriter(kernel.getContext());
@@ -200,7 +200,7 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
   launch.block = {1};
   if (blocks.size() > 1 || (topLevelThreads && !blocks.empty()))
     return failure();
-  if (topLevelThreads && failed(mapBlock(rewriter, entry, launch, loc)))
+  if (topLevelThreads && failed(mapBlock(rewriter, entry, launch, warp, loc)))
     return failure();
   if (blocks.size() == 1) {
     scf::ForallOp blockLoop = blocks.front();
@@ -208,7 +208,7 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container) {
     if (!blockTrips)
       return failure();
     launch.grid = product(*blockTrips);
-    if (failed(mapBlock(rewriter, *blockLoop.getBody(), launch, loc)))
+    if (failed(mapBlock(rewriter, *blockLoop.getBody(), launch, warp, loc)))
       return failure();
     rewriter.setInsertionPoint(blockLoop);
     Value bid = rewriter.create<gpu::BlockIdOp>(loc, gpu::Dimension::x);
@@ -318,14 +318,15 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   vectorizeCopies(kernels, /*maxChunkBytes=*/16);
   // Tensor-core kernels: views folded into the accesses of workgroup
   // buffers, bf16 operand buffers retyped for the mma.sync conversion.
-  bool tensorCores = cuda && hasWarpContractions(kernels);
-  if (!cuda && hasWarpContractions(kernels))
-    return error = "internal error: tensor-core tiles reached a target without mma.sync", false;
+  bool tensorCores = hasWarpContractions(kernels);
+  std::vector<int64_t> instruction = target.matrixInstruction();
+  if (tensorCores && instruction.empty())
+    return error = "internal error: tensor-core tiles reached a target without them", false;
   if (tensorCores) {
     if (failed(runPassPipeline(kernels, "fold-memref-alias-ops,cse")))
       return error = "internal error: simplifying the GPU kernels failed", false;
     for (auto func : kernels.getOps<func::FuncOp>())
-      if (hasWarpContractions(func) && failed(retypeBF16Operands(func)))
+      if (cuda && hasWarpContractions(func) && failed(retypeBF16Operands(func)))
         return error = "internal error: staging bf16 tensor-core operands failed", false;
   }
   // 3. gpu.module per kernel.
@@ -335,7 +336,7 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
       aligned.insert(func.getName().str());
   kernels->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(kernels.getContext()));
   for (auto func : llvm::make_early_inc_range(kernels.getOps<func::FuncOp>())) {
-    FailureOr<GpuLaunch> launch = outlineToGpu(func, kernels);
+    FailureOr<GpuLaunch> launch = outlineToGpu(func, kernels, target.warpSize());
     if (failed(launch))
       return error = "internal error: kernel " + func.getName().str() +
                      " has an unexpected loop structure for GPU mapping",
@@ -350,9 +351,9 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
     return error = "internal error: simplifying the GPU kernels failed", false;
   // Warp contractions in instruction-sized pieces first, so that each
   // accumulator tile is a read/write pair of its own to hoist.
-  kernels.walk([](gpu::GPUFuncOp f) {
+  kernels.walk([&](gpu::GPUFuncOp f) {
     if (hasWarpContractions(f))
-      unrollWarpContractions(f);
+      unrollWarpContractions(f, instruction);
   });
   if (tensorCores && failed(runPassPipeline(kernels, "cse,loop-invariant-code-motion,cse")))
     return error = "internal error: simplifying the GPU kernels failed", false;
@@ -362,11 +363,11 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   bool converted = true;
   kernels.walk([&](gpu::GPUFuncOp f) {
     if (hasWarpContractions(f))
-      converted &= succeeded(convertWarpContractions(f));
+      converted &= succeeded(cuda ? convertWarpContractions(f) : convertWarpContractionsToMfma(f));
   });
   if (!converted)
-    return error = "internal error: tensor-core tiles could not become mma.sync instructions "
-                   "(see the diagnostics above)",
+    return error = std::string("internal error: tensor-core tiles could not become ") +
+                   (cuda ? "mma.sync" : "MFMA") + " instructions (see the diagnostics above)",
            false;
   // NVPTX converts bf16 natively (cvt.rn.bf16.f32, sm_80+); AMDGPU gets the
   // integer expansion.
@@ -383,7 +384,7 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // GPU patterns left (math.fma from the polynomial approximations).
   std::string convert = cuda ? "convert-nvgpu-to-nvvm,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true}"
                              : "convert-gpu-to-rocdl{use-bare-ptr-memref-call-conv=true "
-                               "runtime=HIP}";
+                               "runtime=HIP chipset=" + target.arch + "}";
   convert += ",convert-math-to-llvm";
   std::string pipeline = "convert-linalg-to-loops,convert-vector-to-scf{full-unroll=true},"
                          "lower-affine,convert-scf-to-cf,arith-expand,"

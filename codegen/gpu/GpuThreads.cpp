@@ -30,7 +30,6 @@ using namespace tilec::codegen;
 namespace {
 
 constexpr int64_t kMaxThreads = 1024;
-constexpr int64_t kWarpSize = 32;
 /// Elements of row padding of 16-bit operand tiles staged for warp tiles
 /// (16 bytes: ldmatrix rows land in distinct banks).
 constexpr int64_t kWarpRowPad = 8;
@@ -387,7 +386,7 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   }
   int64_t warpCount = threads;
   if (warps) {
-    threads *= kWarpSize;
+    threads *= target.warpSize();
     Type a = getElementTypeOrSelf(root.getDpsInputs()[0].getType());
     Type b = getElementTypeOrSelf(root.getDpsInputs()[1].getType());
     if (root.getNumDpsInputs() != 2 || a != b || !(a.isBF16() || a.isF16()) ||
@@ -581,7 +580,11 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   if (outside) {
     return notes += "work left outside the thread loops; ", failure();
   }
-  notes += (warps ? std::to_string(warpCount) + " warps (mma.sync 16x8x16) of "
+  std::string instruction =
+      warps ? (s.mmaShape[1] == 8 ? "mma.sync " : "MFMA ") + std::to_string(s.mmaShape[0]) + "x" +
+                  std::to_string(s.mmaShape[1]) + "x" + std::to_string(s.mmaShape[2])
+            : "";
+  notes += (warps ? std::to_string(warpCount) + " warps (" + instruction + ") of "
                   : std::to_string(threads) + " threads of ") +
            std::to_string(threadTile[rank - 2]) + "x" + std::to_string(threadTile[rank - 1]) +
            " outputs" +
@@ -824,11 +827,67 @@ void concatAsGather(func::FuncOp kernel) {
   eraseDeadOps(kernel);
 }
 
+/// GPU targets: a kernel that is a constant pad (tilec-pad-rows' zero rows
+/// before a tensor-core GEMM) would be one pad run by one thread; it becomes
+/// one elementwise generic reading each output element from the source at a
+/// clamped index, or the padding value outside it, which tiles into blocks
+/// and threads.
+void padAsGather(func::FuncOp kernel) {
+  auto pad = dyn_cast_or_null<tensor::PadOp>(findMarked(kernel, kConsumerAttr));
+  if (!pad || !pad.getResultType().hasStaticShape() || !pad.getSourceType().hasStaticShape())
+    return;
+  Value padValue = pad.getConstantPaddingValue();
+  if (!padValue)
+    return;
+  SmallVector<int64_t> low = llvm::to_vector(pad.getStaticLow());
+  if (llvm::any_of(low, ShapedType::isDynamic) ||
+      llvm::any_of(pad.getStaticHigh(), ShapedType::isDynamic))
+    return;
+  RankedTensorType type = pad.getResultType();
+  ArrayRef<int64_t> sizes = pad.getSourceType().getShape();
+  int64_t rank = type.getRank();
+  OpBuilder b(pad);
+  Location loc = pad.getLoc();
+  Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value source = pad.getSource();
+  auto gather = b.create<linalg::GenericOp>(
+      loc, TypeRange{type}, ValueRange{}, ValueRange{empty},
+      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)}, iters,
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        SmallVector<Value> at;
+        Value inside;
+        for (int64_t d = 0; d < rank; ++d) {
+          Value i = nb.create<linalg::IndexOp>(l, d);
+          if (low[d] == 0 && sizes[d] == type.getDimSize(d)) {
+            at.push_back(i);
+            continue;
+          }
+          Value src = nb.create<arith::SubIOp>(l, i, nb.create<arith::ConstantIndexOp>(l, low[d]));
+          Value zero = nb.create<arith::ConstantIndexOp>(l, 0);
+          Value last = nb.create<arith::ConstantIndexOp>(l, sizes[d] - 1);
+          Value in = nb.create<arith::AndIOp>(
+              l, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, src, zero),
+              nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sle, src, last));
+          inside = inside ? nb.create<arith::AndIOp>(l, inside, in) : in;
+          at.push_back(nb.create<arith::MinSIOp>(l, nb.create<arith::MaxSIOp>(l, src, zero), last));
+        }
+        Value v = nb.create<tensor::ExtractOp>(l, source, at);
+        if (inside)
+          v = nb.create<arith::SelectOp>(l, inside, v, padValue);
+        nb.create<linalg::YieldOp>(l, v);
+      });
+  pad.getResult().replaceAllUsesWith(gather.getResult(0));
+  gather->setAttr(kConsumerAttr, b.getUnitAttr());
+  eraseDeadOps(kernel);
+}
+
 } // namespace
 
 void tilec::codegen::prepareCopyKernelsForThreads(func::FuncOp kernel) {
   copyViewResult(kernel);
   concatAsGather(kernel);
+  padAsGather(kernel);
 }
 
 std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,

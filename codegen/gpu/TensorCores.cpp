@@ -7,6 +7,8 @@
 #include "codegen/gpu/TensorCores.h"
 
 #include "mlir/Conversion/VectorToGPU/VectorToGPU.h"
+#include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -34,18 +36,22 @@ vector::ContractionOp warpContractionUser(Value v) {
   return nullptr;
 }
 
-/// m16n8k16 over a contraction's iteration dims: the accumulator's two dims
-/// 16 and 8, reductions 16, any other (unit batch) dim 1.
+/// The target's instruction (m, n, k): 16x8x16 (mma.sync) or 16x16x16
+/// (MFMA); set by unrollWarpContractions for the shape functions below.
+thread_local SmallVector<int64_t, 3> gInstruction = {16, 8, 16};
+
+/// The instruction over a contraction's iteration dims: the accumulator's
+/// two dims m and n, reductions k, any other (unit batch) dim 1.
 SmallVector<int64_t> instructionShape(vector::ContractionOp c) {
   SmallVector<int64_t> shape(c.getIteratorTypesArray().size(), 1);
   for (auto [i, type] : llvm::enumerate(c.getIteratorTypesArray()))
     if (type == vector::IteratorType::reduction)
-      shape[i] = 16;
+      shape[i] = gInstruction[2];
   AffineMap acc = c.getIndexingMapsArray()[2];
   unsigned results = acc.getNumResults();
   if (results >= 2) {
-    shape[acc.getDimPosition(results - 2)] = 16;
-    shape[acc.getDimPosition(results - 1)] = 8;
+    shape[acc.getDimPosition(results - 2)] = gInstruction[0];
+    shape[acc.getDimPosition(results - 1)] = gInstruction[1];
   }
   return shape;
 }
@@ -354,8 +360,10 @@ LogicalResult tilec::codegen::retypeBF16Operands(func::FuncOp kernel) {
   return success();
 }
 
-void tilec::codegen::unrollWarpContractions(gpu::GPUFuncOp func) {
+void tilec::codegen::unrollWarpContractions(gpu::GPUFuncOp func,
+                                            ArrayRef<int64_t> instruction) {
   MLIRContext *ctx = func.getContext();
+  gInstruction.assign(instruction.begin(), instruction.end());
   {
     // Unit batch dims (a batched matmul's warp tile) dropped: the conversion
     // takes 2-d operands.
@@ -438,5 +446,300 @@ LogicalResult tilec::codegen::convertWarpContractions(gpu::GPUFuncOp func) {
   for (nvgpu::MmaSyncOp m : mmas)
     if (failed(emitBF16MmaSync(rewriter, m)))
       return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AMD: MFMA 16x16x16 (bf16: v_mfma_f32_16x16x16bf16_1k, f16: _16x16x16f16)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Where lane `l`'s value `i` (of 4) of an MFMA 16x16x16 operand sits
+/// (CDNA's register layout, 64 lanes, AMD's matrix instruction calculator):
+///   A (m x k): m = l % 16, k = 4 * (l / 16) + i
+///   B (k x n): n = l % 16, k = 4 * (l / 16) + i
+///   C, D (m x n): n = l % 16, m = 4 * (l / 16) + i
+/// Returned as (m or n, k) for A and B, (m, n) for C, in that order.
+std::pair<AffineExpr, AffineExpr> mfmaCoordinates(unsigned operand, AffineExpr lane, int64_t i) {
+  AffineExpr across = lane % 16, along = (lane.floorDiv(16)) * 4 + i;
+  if (operand == 2)
+    return {along, across}; // (m, n)
+  return {across, along};   // (m or n, k)
+}
+
+/// A contraction-side operand read (`read` feeds `c` as operand 0 or 1, or
+/// is an accumulator read, operand 2) as lane `lane`'s 4 values.
+Value loadFragment(RewriterBase &rw, vector::TransferReadOp read, vector::ContractionOp c,
+                   unsigned operand, Value lane) {
+  Location loc = read.getLoc();
+  MLIRContext *ctx = rw.getContext();
+  // Which vector dim holds which of the operand's two instruction dims:
+  // operand map results are iteration dims; A: (m, k), B: (n, k) or (k, n)
+  // as the contraction says, C: (m, n).
+  AffineMap map = c.getIndexingMapsArray()[operand];
+  AffineMap accMap = c.getIndexingMapsArray()[2];
+  unsigned m = accMap.getDimPosition(0), n = accMap.getDimPosition(1);
+  auto isReduction = [&](unsigned d) {
+    return c.getIteratorTypesArray()[d] == vector::IteratorType::reduction;
+  };
+  AffineExpr l = getAffineDimExpr(0, ctx);
+  Type element = read.getVectorType().getElementType();
+  SmallVector<Value> values;
+  bool contiguous = true;
+  SmallVector<SmallVector<Value>> indicesPerValue;
+  for (int64_t i = 0; i < 4; ++i) {
+    auto [first, second] = mfmaCoordinates(operand, l, i);
+    // Vector coordinates (dim 0, dim 1) of this value.
+    SmallVector<AffineExpr, 2> vec(2);
+    for (unsigned r = 0; r < 2; ++r) {
+      unsigned d = map.getDimPosition(r);
+      bool isK = isReduction(d);
+      if (operand == 2)
+        vec[r] = d == m ? first : second;
+      else
+        vec[r] = isK ? second : first;
+      (void)n;
+    }
+    // Memref indices: the read's indices plus the vector coordinates placed
+    // by its permutation map (minor identity or a transpose).
+    AffineMap perm = read.getPermutationMap();
+    SmallVector<Value> indices(read.getIndices());
+    for (unsigned r = 0; r < perm.getNumResults(); ++r) {
+      unsigned memDim = perm.getDimPosition(r);
+      // add(lane, base) = base + coordinate(lane)
+      AffineMap add = AffineMap::get(2, 0, getAffineDimExpr(1, ctx) + vec[r], ctx);
+      indices[memDim] = rw.create<affine::AffineApplyOp>(loc, add, ValueRange{lane, indices[memDim]});
+    }
+    indicesPerValue.push_back(indices);
+    // Value i+1 follows value i in memory when the dim that moves with i is
+    // the memref's last one.
+    unsigned moving = operand == 2 ? (map.getDimPosition(0) == m ? 0 : 1)
+                                   : (isReduction(map.getDimPosition(0)) ? 0 : 1);
+    contiguous &= perm.getDimPosition(moving) + 1 == cast<MemRefType>(read.getSource().getType()).getRank();
+  }
+  auto type = VectorType::get({4}, element);
+  if (contiguous)
+    return rw.create<vector::LoadOp>(loc, type, read.getSource(), indicesPerValue[0]);
+  Value v = rw.create<arith::ConstantOp>(loc, type, rw.getZeroAttr(type));
+  for (int64_t i = 0; i < 4; ++i) {
+    Value x = rw.create<memref::LoadOp>(loc, read.getSource(), indicesPerValue[i]);
+    v = rw.create<vector::InsertOp>(loc, x, v, ArrayRef<int64_t>{i});
+  }
+  return v;
+}
+
+bool isAccumulatorType(Type t) {
+  auto v = dyn_cast<VectorType>(t);
+  return v && v.getShape() == ArrayRef<int64_t>{16, 16} && v.getElementType().isF32();
+}
+
+/// Lane fragments of the 16x16 f32 accumulators (after unrolling and
+/// splitting: one vector per instruction tile, carried across the K loops),
+/// rebuilt op by op: reads become 4 loads per lane, contractions MFMAs,
+/// loops carry vector<4xf32>, writes become 4 stores per lane.
+struct MfmaLowering {
+  RewriterBase &rw;
+  Value lane;
+  DenseMap<Value, Value> fragment; ///< accumulator value -> lane fragment
+  SmallVector<Operation *> dead;
+
+  /// A 16x16 f32 accumulator read's (op 2) contraction: any warp
+  /// contraction reached through loops from it.
+  vector::ContractionOp contractionOf(Value v) {
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (auto c = dyn_cast<vector::ContractionOp>(user); c && isWarpContraction(c))
+        return c;
+      if (auto loop = dyn_cast<scf::ForOp>(user)) {
+        unsigned i = use.getOperandNumber() - loop.getNumControlOperands();
+        if (auto c = contractionOf(loop.getRegionIterArgs()[i]))
+          return c;
+      }
+    }
+    return nullptr;
+  }
+
+  LogicalResult block(Block &b) {
+    for (Operation &op : llvm::make_early_inc_range(b)) {
+      if (failed(one(&op)))
+        return failure();
+    }
+    return success();
+  }
+
+  Value fragmentOf(Value v, Operation *user) {
+    if (Value f = fragment.lookup(v))
+      return f;
+    user->emitError("MFMA lowering: an accumulator with an unexpected producer");
+    return nullptr;
+  }
+
+  LogicalResult one(Operation *op) {
+    Location loc = op->getLoc();
+    if (auto read = dyn_cast<vector::TransferReadOp>(op)) {
+      if (!isAccumulatorType(read.getVectorType()))
+        return success();
+      vector::ContractionOp c = contractionOf(read.getResult());
+      if (!c)
+        return read.emitError("MFMA lowering: an accumulator read with no contraction");
+      rw.setInsertionPoint(read);
+      fragment[read.getResult()] = loadFragment(rw, read, c, 2, lane);
+      dead.push_back(read);
+      return success();
+    }
+    if (auto c = dyn_cast<vector::ContractionOp>(op)) {
+      if (!isWarpContraction(c))
+        return success();
+      auto lhs = c.getLhs().getDefiningOp<vector::TransferReadOp>();
+      auto rhs = c.getRhs().getDefiningOp<vector::TransferReadOp>();
+      if (!lhs || !rhs)
+        return c.emitError("MFMA lowering: operands not read from memory");
+      rw.setInsertionPoint(c);
+      Value a = loadFragment(rw, lhs, c, 0, lane), b = loadFragment(rw, rhs, c, 1, lane);
+      Value acc = fragmentOf(c.getAcc(), c);
+      if (!acc)
+        return failure();
+      auto mfma = rw.create<amdgpu::MFMAOp>(loc, acc.getType(), 16, 16, 16, 1, a, b, acc);
+      fragment[c.getResult()] = mfma.getResult();
+      dead.push_back(c);
+      for (Operation *read : {lhs.getOperation(), rhs.getOperation()})
+        if (llvm::all_of(read->getUsers(), [&](Operation *u) { return u == c; }))
+          dead.push_back(read);
+      return success();
+    }
+    if (auto write = dyn_cast<vector::TransferWriteOp>(op)) {
+      if (!isAccumulatorType(write.getVectorType()))
+        return success();
+      Value f = fragmentOf(write.getVector(), write);
+      if (!f)
+        return failure();
+      // The same places its read loaded (C's layout): 4 stores per lane.
+      rw.setInsertionPoint(write);
+      MLIRContext *ctx = rw.getContext();
+      AffineExpr l = getAffineDimExpr(0, ctx);
+      AffineMap perm = write.getPermutationMap();
+      for (int64_t i = 0; i < 4; ++i) {
+        auto [row, col] = mfmaCoordinates(2, l, i);
+        AffineExpr vec[2] = {row, col};
+        SmallVector<Value> indices(write.getIndices());
+        for (unsigned r = 0; r < perm.getNumResults(); ++r) {
+          unsigned memDim = perm.getDimPosition(r);
+          AffineMap add = AffineMap::get(2, 0, getAffineDimExpr(1, ctx) + vec[r], ctx);
+          indices[memDim] =
+              rw.create<affine::AffineApplyOp>(loc, add, ValueRange{lane, indices[memDim]});
+        }
+        Value x = rw.create<vector::ExtractOp>(loc, f, ArrayRef<int64_t>{i});
+        rw.create<memref::StoreOp>(loc, x, write.getSource(), indices);
+      }
+      dead.push_back(write);
+      return success();
+    }
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      SmallVector<unsigned> carried;
+      for (auto [i, arg] : llvm::enumerate(loop.getRegionIterArgs()))
+        if (isAccumulatorType(arg.getType()))
+          carried.push_back(i);
+      if (carried.empty())
+        return block(*loop.getBody());
+      SmallVector<Value> inits(loop.getInitArgs());
+      for (unsigned i : carried) {
+        inits[i] = fragmentOf(inits[i], loop);
+        if (!inits[i])
+          return failure();
+      }
+      rw.setInsertionPoint(loop);
+      auto newLoop = rw.create<scf::ForOp>(loc, loop.getLowerBound(), loop.getUpperBound(),
+                                           loop.getStep(), inits);
+      Block *body = newLoop.getBody();
+      if (!body->empty())
+        rw.eraseOp(body->getTerminator());
+      body->getOperations().splice(body->end(), loop.getBody()->getOperations());
+      rw.replaceAllUsesWith(loop.getInductionVar(), newLoop.getInductionVar());
+      for (auto [i, arg] : llvm::enumerate(loop.getRegionIterArgs())) {
+        if (llvm::is_contained(carried, i)) {
+          fragment[arg] = newLoop.getRegionIterArgs()[i];
+          // Old uses (contractions, yields) look the fragment up.
+        } else {
+          rw.replaceAllUsesWith(arg, newLoop.getRegionIterArgs()[i]);
+        }
+      }
+      if (failed(block(*body)))
+        return failure();
+      auto yield = cast<scf::YieldOp>(body->getTerminator());
+      SmallVector<Value> yields(yield.getOperands());
+      for (unsigned i : carried) {
+        yields[i] = fragmentOf(yields[i], yield);
+        if (!yields[i])
+          return failure();
+      }
+      rw.setInsertionPoint(yield);
+      rw.replaceOpWithNewOp<scf::YieldOp>(yield, yields);
+      for (auto [i, result] : llvm::enumerate(loop.getResults())) {
+        if (llvm::is_contained(carried, i))
+          fragment[result] = newLoop.getResult(i);
+        else
+          rw.replaceAllUsesWith(result, newLoop.getResult(i));
+      }
+      dead.push_back(loop);
+      return success();
+    }
+    for (Region &region : op->getRegions())
+      for (Block &b : region)
+        if (failed(block(b)))
+          return failure();
+    return success();
+  }
+};
+
+} // namespace
+
+LogicalResult tilec::codegen::convertWarpContractionsToMfma(gpu::GPUFuncOp func) {
+  IRRewriter rw(func.getContext());
+  Block &entry = func.getBody().front();
+  rw.setInsertionPointToStart(&entry);
+  Location loc = func.getLoc();
+  Value tid = rw.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
+  Value lane = rw.create<arith::RemUIOp>(loc, tid, rw.create<arith::ConstantIndexOp>(loc, 64));
+  MfmaLowering lowering{rw, lane, {}, {}};
+  if (failed(lowering.block(entry)))
+    return failure();
+  // Dead in reverse order of creation: users (writes, loops) before the
+  // values they used.
+  for (Operation *op : llvm::reverse(lowering.dead)) {
+    for (Value r : op->getResults())
+      if (!r.use_empty()) {
+        // Old yields inside moved loop bodies were replaced; anything else
+        // still using an old accumulator is unexpected.
+        for (Operation *user : r.getUsers())
+          if (!llvm::is_contained(lowering.dead, user))
+            return user->emitError("MFMA lowering: an accumulator used by an unexpected op");
+      }
+  }
+  // The replaced ops refer to each other (old loops' block arguments are
+  // still used by ops moved into the new loops until those go too): every
+  // reference dropped first, then all erased.
+  SetVector<Operation *> dead(lowering.dead.begin(), lowering.dead.end());
+  for (Operation *op : dead) {
+    op->dropAllUses();
+    op->dropAllReferences();
+  }
+  for (Operation *op : dead)
+    for (Region &region : op->getRegions())
+      for (Block &b : region)
+        for (BlockArgument arg : b.getArguments())
+          arg.dropAllUses();
+  for (Operation *op : dead)
+    rw.eraseOp(op);
+  // Operand reads the MFMAs replaced (shared by several contractions).
+  SmallVector<Operation *> reads;
+  func.walk([&](vector::TransferReadOp r) {
+    if (r->use_empty())
+      reads.push_back(r);
+  });
+  for (Operation *r : reads)
+    rw.eraseOp(r);
+  if (hasWarpContractions(func))
+    return func.emitError("a warp contraction was left after the MFMA conversion");
   return success();
 }

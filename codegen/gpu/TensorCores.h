@@ -48,12 +48,21 @@ mlir::LogicalResult retypeBF16Operands(mlir::func::FuncOp kernel);
 bool isBF16MmaKernel(mlir::Operation *func);
 void markBF16MmaKernel(mlir::Operation *func);
 
-/// Step 1 (views folded into the accesses, before hoisting).
-void unrollWarpContractions(mlir::gpu::GPUFuncOp func);
+/// Step 1 (views folded into the accesses, before hoisting): pieces of the
+/// target's `instruction` (m, n, k): 16x8x16 mma.sync, 16x16x16 MFMA.
+void unrollWarpContractions(mlir::gpu::GPUFuncOp func, llvm::ArrayRef<int64_t> instruction);
 
 /// Step 2 (after hoisting); fails with a diagnostic when a contraction cannot
 /// become mma.sync.
 mlir::LogicalResult convertWarpContractions(mlir::gpu::GPUFuncOp func);
+
+/// Step 2 on AMD CDNA (after hoisting): each 16x16x16 warp contraction
+/// becomes an `amdgpu.mfma` (v_mfma_f32_16x16x16bf16_1k / _16x16x16f16) on
+/// 64-lane fragments: A and B loaded by each lane from workgroup memory (4
+/// contiguous values where K is the contiguous dim), accumulators carried
+/// across the K loops as 4 floats per lane, read and written 4 values per
+/// lane (CDNA's register layout, see mfmaCoordinates).
+mlir::LogicalResult convertWarpContractionsToMfma(mlir::gpu::GPUFuncOp func);
 
 } // namespace tilec::codegen
 

@@ -703,7 +703,7 @@ INSTANTIATE_TEST_SUITE_P(
 /// target (the warp tiles' blocks, staging, K loops and epilogues checked
 /// against the reference; each warp-wide contraction computed by the CPU) and
 /// compiled to mma.sync for CUDA (run where a GPU exists).
-enum class MmaVariant { Default, SmallWarpTiles, ManyWarps };
+enum class MmaVariant { Default, SmallWarpTiles, ManyWarps, AmdTiles };
 
 std::string mmaVariantName(MmaVariant v) {
   switch (v) {
@@ -713,19 +713,30 @@ std::string mmaVariantName(MmaVariant v) {
     return "small_warp_tiles";
   case MmaVariant::ManyWarps:
     return "many_warps";
+  case MmaVariant::AmdTiles:
+    return "amd_tiles";
   }
   return "?";
 }
 
 /// Edits of the default tensor-core schedule: 16x8 warp tiles in 16x16
 /// blocks with K blocks of 16 (several staged K blocks, 2 warps); 16x8 warp
-/// tiles in the default block (up to 32 warps).
+/// tiles in the default block (up to 32 warps); AMD's MFMA tiling (16x16x16,
+/// on the simt target; the default on ROCm) where the columns allow it.
 codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
                           const codegen::DispatchShape &shape) {
   codegen::Schedule s = d;
   if (s.mmaShape.empty() || v == MmaVariant::Default)
     return s;
   size_t rank = shape.resultShape.size();
+  if (v == MmaVariant::AmdTiles) {
+    s.mmaShape = {16, 16, 16};
+    for (size_t i = rank - 2; i < rank; ++i) {
+      s.workgroupTile[i] = shape.resultShape[i] % 32 == 0 ? 32 : 16;
+      s.registerTile[i] = 16;
+    }
+    return s;
+  }
   if (v == MmaVariant::SmallWarpTiles) {
     s.workgroupTile[rank - 2] = 16;
     s.workgroupTile[rank - 1] = shape.resultShape[rank - 1] % 16 == 0 ? 16 : 8;
@@ -761,10 +772,19 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   std::string error;
   codegen::CompileOptions options;
   options.target = *codegen::parseTarget(targetText, error);
+  // AMD tiles: the simt target checks their tiling; ROCm compiles them by
+  // default. CUDA has no 16x16x16 instruction, ROCm no 16x8x16 one.
+  bool rocm = targetText.rfind("rocm:", 0) == 0;
+  if ((variant == MmaVariant::AmdTiles && targetText.rfind("cuda:", 0) == 0) ||
+      (rocm && variant != MmaVariant::Default && variant != MmaVariant::AmdTiles))
+    GTEST_SKIP() << "not this target's instruction";
   int mmaKernels = 0;
   options.scheduleFor = [&](const std::string &, const codegen::Schedule &d,
                             const codegen::DispatchShape &shape) {
-    codegen::Schedule s = editMma(d, variant, shape);
+    codegen::Schedule s = editMma(d, rocm ? MmaVariant::Default : variant, shape);
+    // AMD tiles need columns of 16 (the ragged and batched cases have 40 and 24).
+    if (!codegen::verifySchedule(s, shape, options.target).empty() && variant == MmaVariant::AmdTiles)
+      s = d;
     EXPECT_EQ(codegen::verifySchedule(s, shape, options.target), "") << s.str();
     mmaKernels += !s.mmaShape.empty();
     return std::optional<codegen::Schedule>(s);
@@ -777,10 +797,15 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
                                  mmaVariantName(variant),
                              model, status, &report));
   // The GEMM took warp tiles by default, and they were applied.
-  EXPECT_GE(mmaKernels, 1);
-  for (const codegen::KernelReport &k : report.kernels)
-    if (k.schedule.find("mma=") != std::string::npos)
+  // (MFMA needs columns in 16s: on ROCm only the 80-column case takes it.)
+  if (!rocm || std::string(c.name) == "matmul_tensor_core_tiles")
+    EXPECT_GE(mmaKernels, 1);
+  for (const codegen::KernelReport &k : report.kernels) {
+    if (k.schedule.find("mma=16x8x16") != std::string::npos)
       EXPECT_NE(k.notes.find("warps (mma.sync 16x8x16)"), std::string::npos) << k.notes;
+    if (k.schedule.find("mma=16x16x16") != std::string::npos)
+      EXPECT_NE(k.notes.find("warps (MFMA 16x16x16)"), std::string::npos) << k.notes;
+  }
   if (status) {
     tilec_status_code code = tilec_status_get_code(status);
     std::string message = tilec_status_message(status);
@@ -796,8 +821,8 @@ INSTANTIATE_TEST_SUITE_P(
     TensorCore, TensorCoreConformance,
     ::testing::Combine(::testing::ValuesIn(tensorCoreCases()), ::testing::Values("bf16", "fp16"),
                        ::testing::Values(MmaVariant::Default, MmaVariant::SmallWarpTiles,
-                                         MmaVariant::ManyWarps),
-                       ::testing::Values("simt", "cuda:sm_90")),
+                                         MmaVariant::ManyWarps, MmaVariant::AmdTiles),
+                       ::testing::Values("simt", "cuda:sm_90", "rocm:gfx90a")),
     [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, MmaVariant, const char *>>
            &info) {
       std::string target = std::get<3>(info.param);
