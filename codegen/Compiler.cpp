@@ -118,7 +118,15 @@ public:
     return success();
   }
 
-  void alias(Value view, Value source) { refs[view] = refs.lookup(source); }
+  /// A view shares its source's buffer; a view of a constant weight makes
+  /// the weight's buffer first (lookup alone gave arena offset 0).
+  LogicalResult alias(Value view, Value source) {
+    FailureOr<art::BufferRef> ref = refFor(source);
+    if (failed(ref))
+      return failure();
+    refs[view] = *ref;
+    return success();
+  }
 
 private:
   llvm::DenseMap<Value, art::BufferRef> refs;
@@ -225,7 +233,10 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
       }
       dispatches.push_back(d);
     } else if (isa<ReshapeOp, FlattenOp>(op)) {
-      planner.alias(op.getResult(0), op.getOperand(0));
+      if (failed(planner.alias(op.getResult(0), op.getOperand(0)))) {
+        op.emitOpError("views a value with no buffer");
+        return error = "graph not ready for code generation", false;
+      }
     } else if (!isa<ConstantOp, func::ReturnOp>(op)) {
       InFlightDiagnostic diag = op.emitOpError("is outside any dispatch region; run the graph "
                                                "pipeline (form-dispatches) before compiling");

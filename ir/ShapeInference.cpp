@@ -623,6 +623,25 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
   return success();
 }
 
+LogicalResult Im2ColOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  SmallVector<ArrayRef<int64_t>> s;
+  if (failed(getShapes<Im2ColOp>(loc, {adaptor.getInput()}, s)))
+    return failure();
+  if (s[0].size() != 4)
+    return fail<Im2ColOp>(loc, "expects a 4-D NHWC input, got rank ", s[0].size());
+  SmallVector<int64_t> nchw = nhwcToNchw(s[0]);
+  FailureOr<SmallVector<int64_t>> out = inferWindowShape<Im2ColOp>(
+      loc, nchw, nchw[1], adaptor.getKernel(), adaptor.getStrides(), adaptor.getPadding(),
+      adaptor.getDilations(), /*ceilMode=*/false);
+  if (failed(out))
+    return failure();
+  ArrayRef<int64_t> k = adaptor.getKernel();
+  pushTensor(inferred, {(*out)[0] * (*out)[2] * (*out)[3], k[0] * k[1] * nchw[1]},
+             elementType(adaptor.getInput()));
+  return success();
+}
+
 LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                       Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
   SmallVector<ArrayRef<int64_t>> s;

@@ -354,6 +354,30 @@ def Tilec_SliceOp : Tilec_Op<"slice"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+def Tilec_Im2ColOp : Tilec_Op<"im2col"> {
+  let summary = "Convolution windows of a channels-last input as the rows of a matrix";
+  let description = [{
+    For an `[N, H, W, C]` input and a `kernel = [KH, KW]` window moved with
+    `strides`, `padding` (`[top, left, bottom, right]`, zeros) and `dilations`,
+    the result is `[N * OH * OW, KH * KW * C]`: row `(n, oh, ow)` holds the
+    window of output pixel (oh, ow), column `(kh, kw, c)` in the order of an
+    HWIO weight's leading dims, so a convolution is this times the weight
+    reshaped to `[KH * KW * C, C_out]`. `tilec-convs-as-gemms` makes them
+    (tensor-core targets); 16-bit inputs stay 16-bit.
+
+    ```mlir
+    %p = tilec.im2col %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<1x8x8x4xbf16>) -> tensor<64x36xbf16>
+    ```
+  }];
+  let arguments = (ins Tilec_Tensor:$input, DenseI64ArrayAttr:$kernel,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations);
+  let results = (outs Tilec_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
 def Tilec_PadOp : Tilec_Op<"pad"> {
   let summary = "Constant padding; `pads` = [begin_0..begin_{r-1}, end_0..end_{r-1}] (ONNX order)";
   let arguments = (ins Tilec_Tensor:$input, DenseI64ArrayAttr:$pads,

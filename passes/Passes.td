@@ -172,6 +172,39 @@ def SetPrecisionPass : Pass<"tilec-set-precision", "mlir::func::FuncOp"> {
   let dependentDialects = ["tilec::TilecDialect"];
 }
 
+def ConvsAsGemmsPass : Pass<"tilec-convs-as-gemms", "mlir::func::FuncOp"> {
+  let summary = "Channels-last 16-bit convolutions as matrix products (tensor-core targets)";
+  let description = [{
+    With `enabled=true` (the compiler sets it for targets with tensor cores
+    and 16-bit operands), every channels-last `conv2d` with `groups = 1`,
+    bf16 / f16 operands, `KH * KW * C_in` a multiple of 16, `C_out` a
+    multiple of 8 and at least 32 output pixels becomes a product of its windows and its weight: the input
+    as a `[N * OH * OW, KH * KW * C_in]` matrix (`tilec.im2col`; a `reshape`
+    for 1x1, stride-1, unpadded convolutions), the HWIO weight reshaped to
+    `[KH * KW * C_in, C_out]`, the bias added, the result reshaped back to
+    NHWC. Tensor cores then compute it as a GEMM; the windows are written out
+    once (KH * KW times the input's bytes) instead of staged per block.
+
+    Before:
+    ```mlir
+    %y = tilec.conv2d %x, %w, %b {layout = "nhwc", padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<1x8x8x16xbf16>, tensor<3x3x16x32xbf16>, tensor<32xf32>) -> tensor<1x8x8x32xf32>
+    ```
+    After:
+    ```mlir
+    %a = tilec.im2col %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x8x8x16xbf16>) -> tensor<64x144xbf16>
+    %k = tilec.reshape %w {shape = array<i64: 144, 32>} : (tensor<3x3x16x32xbf16>) -> tensor<144x32xbf16>
+    %m = tilec.matmul %a, %k : (tensor<64x144xbf16>, tensor<144x32xbf16>) -> tensor<64x32xf32>
+    %s = tilec.add %m, %b : (tensor<64x32xf32>, tensor<32xf32>) -> tensor<64x32xf32>
+    %y = tilec.reshape %s {shape = array<i64: 1, 8, 8, 32>} : (tensor<64x32xf32>) -> tensor<1x8x8x32xf32>
+    ```
+  }];
+  let options = [
+    Option<"enabled", "enabled", "bool", /*default=*/"false", "rewrite (false: off)">
+  ];
+  let dependentDialects = ["tilec::TilecDialect"];
+}
+
 def PadRowsPass : Pass<"tilec-pad-rows", "mlir::func::FuncOp"> {
   let summary = "Pad the rows of 16-bit matrix products to a multiple of a tensor-core tile";
   let description = [{

@@ -22,6 +22,9 @@
 // 8. set-precision      after the weights reach their final layout (folding,
 //                       packing, re-layout read f32 constants), before fusion
 //                       (which puts each convert at the end of its producer).
+//    convs-as-gemms     after set-precision (16-bit convolutions only) and
+//                       assign-layouts (channels last, HWIO), before pad-rows
+//                       (whose products it makes).
 //    pad-rows           after set-precision (it pads only 16-bit products,
 //                       and pads the converted operand), before fusion (the
 //                       pad and the slice fuse into neighbouring kernels).
@@ -52,6 +55,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   fn.addPass(createAssignLayoutsPass(AssignLayoutsPassOptions{options.layout}));
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createSetPrecisionPass(SetPrecisionPassOptions{options.precision}));
+  fn.addPass(createConvsAsGemmsPass(ConvsAsGemmsPassOptions{options.convsAsGemms}));
   fn.addPass(createPadRowsPass(PadRowsPassOptions{options.padRows}));
   fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
   fn.addPass(createPlanMemoryPass());
@@ -71,6 +75,8 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
          "  7. canonicalize            erase weights left dead by folding, packing, re-layout\n"
          "  8. tilec-set-precision     precision=" + options.precision +
          "; contraction operands (after weights reach their layout)\n"
+         "     tilec-convs-as-gemms    enabled=" + std::string(options.convsAsGemms ? "true" : "false") +
+         "; 16-bit NHWC convolutions as GEMMs (tensor-core targets; after set-precision)\n"
          "     tilec-pad-rows          multiple=" + std::to_string(options.padRows) +
          "; 16-bit products' rows to whole tensor-core tiles (0: off; after set-precision)\n"
          "  9. tilec-form-dispatches   fusion=" + options.fusion +

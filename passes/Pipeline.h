@@ -30,6 +30,9 @@ struct GraphPipelineOptions {
   /// Rows of 16-bit matrix products padded to this multiple (tilec-pad-rows;
   /// 0: off). The compiler sets 16 for targets with tensor cores.
   int64_t padRows = 0;
+  /// Channels-last 16-bit convolutions as matrix products
+  /// (tilec-convs-as-gemms); the compiler sets it for targets with tensor cores.
+  bool convsAsGemms = false;
 };
 
 /// Adds the graph pipeline (Pipeline.cpp lists the steps and why they are in

@@ -108,3 +108,24 @@ void tilec::reference::broadcast(const Tensor &in, Tensor &out) {
   for (int64_t i = 0; i < out.numel(); ++i)
     out.data[i] = in.data[src[i]];
 }
+
+void tilec::reference::im2col(const Tensor &in, const Window2D &w, Tensor &out) {
+  int64_t n = in.dim(0), h = in.dim(1), wd = in.dim(2), c = in.dim(3);
+  int64_t kh = w.kernel[0], kw = w.kernel[1];
+  int64_t oh = (h + w.padding[0] + w.padding[2] - w.dilations[0] * (kh - 1) - 1) / w.strides[0] + 1;
+  int64_t ow = (wd + w.padding[1] + w.padding[3] - w.dilations[1] * (kw - 1) - 1) / w.strides[1] + 1;
+  int64_t cols = kh * kw * c;
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x) {
+        float *row = &out.data[((b * oh + y) * ow + x) * cols];
+        for (int64_t i = 0; i < kh; ++i)
+          for (int64_t j = 0; j < kw; ++j) {
+            int64_t iy = y * w.strides[0] - w.padding[0] + i * w.dilations[0];
+            int64_t ix = x * w.strides[1] - w.padding[1] + j * w.dilations[1];
+            bool inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
+            for (int64_t k = 0; k < c; ++k)
+              row[(i * kw + j) * c + k] = inside ? in.data[((b * h + iy) * wd + ix) * c + k] : 0.f;
+          }
+      }
+}

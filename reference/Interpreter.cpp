@@ -253,6 +253,11 @@ LogicalResult evaluate(Operation *op, const std::function<const Tensor *(Value)>
         slice(input, starts, steps, out);
         return success();
       })
+      .Case([&](Im2ColOp p) {
+        im2col(*in(p.getInput()),
+               window(p.getKernel(), p.getStrides(), p.getPadding(), p.getDilations()), out);
+        return success();
+      })
       .Case([&](PadOp p) {
         ArrayRef<int64_t> pads = p.getPads();
         pad(*in(p.getInput()), {pads.begin(), pads.begin() + out.rank()},

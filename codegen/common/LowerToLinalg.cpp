@@ -316,13 +316,65 @@ Value Lowerer::lowerLrn(LrnOp op, IRMapping &map) {
   return generic.getResult(0);
 }
 
+/// tilec.im2col: one generic over [N*OH*OW, KH*KW*C]; each element reads
+/// its input pixel at a clamped position (zero outside the input), so the
+/// kernel is elementwise over the matrix, one read per element.
+Value Lowerer::lowerIm2Col(Im2ColOp o, IRMapping &map) {
+  Value x = map.lookup(o.getInput());
+  auto type = cast<RankedTensorType>(o.getType());
+  ArrayRef<int64_t> in = cast<RankedTensorType>(x.getType()).getShape();
+  ArrayRef<int64_t> kernel = o.getKernel(), strides = o.getStrides(), padding = o.getPadding(),
+                    dilations = o.getDilations();
+  int64_t channels = in[3];
+  int64_t oh = (in[1] + padding[0] + padding[2] - dilations[0] * (kernel[0] - 1) - 1) / strides[0] + 1;
+  int64_t ow = (in[2] + padding[1] + padding[3] - dilations[1] * (kernel[1] - 1) - 1) / strides[1] + 1;
+  SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{type}, ValueRange{}, ValueRange{empty(type)},
+      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(2)}, iters,
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        auto c = [&](int64_t v) { return nb.create<arith::ConstantIndexOp>(l, v).getResult(); };
+        Value row = nb.create<linalg::IndexOp>(l, 0), col = nb.create<linalg::IndexOp>(l, 1);
+        // row = (n * OH + y) * OW + x; col = (i * KW + j) * C + k.
+        Value xw = nb.create<arith::RemUIOp>(l, row, c(ow));
+        Value rest = nb.create<arith::DivUIOp>(l, row, c(ow));
+        Value yh = nb.create<arith::RemUIOp>(l, rest, c(oh));
+        Value n = nb.create<arith::DivUIOp>(l, rest, c(oh));
+        Value k = nb.create<arith::RemUIOp>(l, col, c(channels));
+        Value ij = nb.create<arith::DivUIOp>(l, col, c(channels));
+        Value j = nb.create<arith::RemUIOp>(l, ij, c(kernel[1]));
+        Value i = nb.create<arith::DivUIOp>(l, ij, c(kernel[1]));
+        auto position = [&](Value out, Value tap, int64_t d) {
+          Value p = nb.create<arith::MulIOp>(l, out, c(strides[d]));
+          p = nb.create<arith::AddIOp>(l, p, nb.create<arith::MulIOp>(l, tap, c(dilations[d])));
+          return nb.create<arith::SubIOp>(l, p, c(padding[d])).getResult();
+        };
+        Value iy = position(yh, i, 0), ix = position(xw, j, 1);
+        auto inRange = [&](Value v, int64_t size) {
+          return nb.create<arith::AndIOp>(
+              l, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, v, c(0)),
+              nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, v, c(size)));
+        };
+        Value inside = nb.create<arith::AndIOp>(l, inRange(iy, in[1]), inRange(ix, in[2]));
+        auto clamp = [&](Value v, int64_t size) {
+          return nb.create<arith::MinSIOp>(l, nb.create<arith::MaxSIOp>(l, v, c(0)), c(size - 1))
+              .getResult();
+        };
+        Value v = nb.create<tensor::ExtractOp>(
+            l, x, ValueRange{n, clamp(iy, in[1]), clamp(ix, in[2]), k});
+        Value zero = nb.create<arith::ConstantOp>(l, nb.getZeroAttr(type.getElementType()));
+        nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::SelectOp>(l, inside, v, zero)});
+      });
+  return generic.getResult(0);
+}
+
 LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
   SmallVector<Type> types(op->getOperandTypes());
   llvm::append_range(types, op->getResultTypes());
   // 16-bit tensors only where tilec-set-precision puts them: converts and the
   // input / weight of contractions, and the zero rows tilec-pad-rows adds to
   // such an input.
-  bool narrowOk = isa<ConvertOp, PadOp>(op);
+  bool narrowOk = isa<ConvertOp, PadOp, Im2ColOp>(op);
   for (auto [i, type] : llvm::enumerate(types)) {
     Type element = cast<ShapedType>(type).getElementType();
     bool contractionOperand =
@@ -408,6 +460,7 @@ LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
                 ->getResult(0);
           })
           .Case([&](SliceOp o) { return lowerSlice(o, map); })
+          .Case([&](Im2ColOp o) { return lowerIm2Col(o, map); })
           .Case([&](PadOp o) {
             int64_t r = o.getPads().size() / 2;
             return pad(map.lookup(o.getInput()), o.getPads().take_front(r),

@@ -194,6 +194,7 @@ private:
   Value lowerReduce(Operation *op, ArrayRef<int64_t> axes, bool keepdims, IRMapping &map);
   Value lowerConcat(ConcatOp op, IRMapping &map);
   Value lowerSlice(SliceOp op, IRMapping &map);
+  Value lowerIm2Col(Im2ColOp op, IRMapping &map);
   Value lowerLrn(LrnOp op, IRMapping &map);
 };
 

@@ -67,8 +67,10 @@ std::optional<GraphPipelineOptions> tilec::cli::pipelineOptions(const ArgParser 
   std::string error;
   std::optional<codegen::Target> target =
       parser.has("target") ? codegen::parseTarget(parser.get("target"), error) : std::nullopt;
-  if (target && target->tensorCores() && options.precision != "fp32")
+  if (target && target->tensorCores() && options.precision != "fp32") {
     options.padRows = 16;
+    options.convsAsGemms = true;
+  }
   return options;
 }
 

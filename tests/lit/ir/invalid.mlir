@@ -193,6 +193,24 @@ func.func @slice_negative_step(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+func.func @im2col_rank(%x: tensor<8x8x4xbf16>) -> tensor<64x36xbf16> {
+  // expected-error @+2 {{'tilec.im2col' op expects a 4-D NHWC input, got rank 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tilec.im2col %x {kernel = array<i64: 3, 3>} : (tensor<8x8x4xbf16>) -> tensor<64x36xbf16>
+  return %y : tensor<64x36xbf16>
+}
+
+// -----
+
+func.func @im2col_window(%x: tensor<1x2x2x4xbf16>) -> tensor<1x36xbf16> {
+  // expected-error @+2 {{'tilec.im2col' op window of 3 (dilation 1) does not fit input dimension 2 padded by 0 + 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tilec.im2col %x {kernel = array<i64: 3, 3>} : (tensor<1x2x2x4xbf16>) -> tensor<1x36xbf16>
+  return %y : tensor<1x36xbf16>
+}
+
+// -----
+
 func.func @pad_count(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   // expected-error @+2 {{'tilec.pad' op pads must have 4 entries, got 2}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -122,6 +122,15 @@ func.func @data_movement(%x: tensor<2x3x4xf32>, %y: tensor<2x5x4xf32>) -> (tenso
   return %0, %1, %2, %3, %4, %5, %6 : tensor<2x8x4xf32>, tensor<4x6xf32>, tensor<2x12xf32>, tensor<4x2x3xf32>, tensor<2x2x2xf32>, tensor<3x5x5xf32>, tensor<3x2x3x4xf32>
 }
 
+// Convolution windows as matrix rows: 8x8 input, 3x3 window, stride 2,
+// padding 1 -> 4x4 pixels = 16 rows of 3*3*4 = 36 columns (2 images: 32).
+// CHECK-LABEL: func.func @im2col
+// CHECK: tilec.im2col %arg0 {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x8x8x4xbf16>) -> tensor<32x36xbf16>
+func.func @im2col(%x: tensor<2x8x8x4xbf16>) -> tensor<32x36xbf16> {
+  %y = tilec.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<2x8x8x4xbf16>) -> tensor<32x36xbf16>
+  return %y : tensor<32x36xbf16>
+}
+
 // CHECK-LABEL: func.func @reductions
 func.func @reductions(%x: tensor<2x3x4xf32>) -> (tensor<2x1x1xf32>, tensor<4xf32>, tensor<2x3x1xf32>) {
   // CHECK: tilec.reduce_mean

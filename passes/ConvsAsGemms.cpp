@@ -1,0 +1,94 @@
+//===- ConvsAsGemms.cpp - 16-bit convolutions as tensor-core GEMMs --------===//
+//
+// Assumes: assign-layouts and set-precision ran (channels-last convolutions
+// with HWIO weights, 16-bit operands), no dispatches yet.
+// Guarantees: with enabled=true, every channels-last conv2d with groups = 1,
+// bf16 / f16 input and weight, KH * KW * C_in % 16 == 0, C_out % 8 == 0 and
+// at least 32 output pixels is replaced by reshape(matmul(windows, reshape(weight)) [+ bias]) with the
+// same values (each output pixel's window times the weight); windows are
+// tilec.im2col, or a reshape of the input for 1x1, stride-1, unpadded
+// convolutions. Everything else is unchanged.
+//
+// Why: GPU code generation has tensor-core kernels for GEMMs (mma.sync,
+// MFMA); convolutions run as SIMT multiply-adds. As GEMMs, ResNet's
+// convolutions use the tensor cores, at the price of writing the windows out
+// once (9x the input for 3x3; 1x1 convolutions, most of ResNet-50's, need no
+// copy). The epilogue (bias) stays in the GEMM's kernel; ops after the final
+// reshape (a view) get kernels of their own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace tilec {
+#define GEN_PASS_DEF_CONVSASGEMMSPASS
+#include "passes/Passes.h.inc"
+} // namespace tilec
+
+using namespace mlir;
+using namespace tilec;
+
+namespace {
+
+struct ConvsAsGemmsPass : public tilec::impl::ConvsAsGemmsPassBase<ConvsAsGemmsPass> {
+  using ConvsAsGemmsPassBase::ConvsAsGemmsPassBase;
+
+  void runOnOperation() override {
+    if (!enabled)
+      return;
+    SmallVector<Conv2DOp> convs;
+    getOperation().walk([&](Conv2DOp c) { convs.push_back(c); });
+    for (Conv2DOp c : convs)
+      rewrite(c);
+  }
+
+  void rewrite(Conv2DOp conv) {
+    auto x = dyn_cast<RankedTensorType>(conv.getInput().getType());
+    auto w = dyn_cast<RankedTensorType>(conv.getWeight().getType());
+    auto y = dyn_cast<RankedTensorType>(conv.getType());
+    if (!conv.isChannelsLast() || conv.getGroups() != 1 || !x || !w || !y ||
+        !x.hasStaticShape() || !w.hasStaticShape() || !y.hasStaticShape())
+      return;
+    Type element = x.getElementType();
+    if (!(element.isBF16() || element.isF16()) || w.getElementType() != element)
+      return;
+    int64_t kh = w.getDimSize(0), kw = w.getDimSize(1), cin = w.getDimSize(2),
+            cout = w.getDimSize(3);
+    int64_t k = kh * kw * cin;
+    if (k % 16 != 0 || cout % 8 != 0)
+      return;
+    // Fewer than 32 output pixels (a squeeze-excite block's 1x1 convolutions
+    // on a pooled vector): no whole tensor-core tile, and the convolution
+    // fuses with its neighbours as it is.
+    int64_t rows = y.getDimSize(0) * y.getDimSize(1) * y.getDimSize(2);
+    if (rows < 32)
+      return;
+    OpBuilder b(conv);
+    Location loc = conv.getLoc();
+    auto matrix = RankedTensorType::get({rows, k}, element);
+    Value windows;
+    bool pointwise = kh == 1 && kw == 1 &&
+                     llvm::all_of(conv.getStrides(), [](int64_t s) { return s == 1; }) &&
+                     llvm::all_of(conv.getPadding(), [](int64_t p) { return p == 0; });
+    if (pointwise)
+      windows = b.create<ReshapeOp>(loc, matrix, conv.getInput(),
+                                    b.getDenseI64ArrayAttr({rows, k}));
+    else
+      windows = b.create<Im2ColOp>(loc, matrix, conv.getInput(), b.getDenseI64ArrayAttr({kh, kw}),
+                                   conv.getStridesAttr(), conv.getPaddingAttr(),
+                                   conv.getDilationsAttr());
+    Value weight = b.create<ReshapeOp>(loc, RankedTensorType::get({k, cout}, element),
+                                       conv.getWeight(), b.getDenseI64ArrayAttr({k, cout}));
+    auto product = RankedTensorType::get({rows, cout}, y.getElementType());
+    Value result = b.create<MatmulOp>(loc, product, windows, weight);
+    if (Value bias = conv.getBias())
+      result = b.create<AddOp>(loc, product, result, bias);
+    result = b.create<ReshapeOp>(loc, y, result, b.getDenseI64ArrayAttr(y.getShape()));
+    conv.getResult().replaceAllUsesWith(result);
+    conv.erase();
+  }
+};
+
+} // namespace

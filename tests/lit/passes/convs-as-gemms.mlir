@@ -1,0 +1,54 @@
+// RUN: tilec-opt %s -split-input-file --tilec-convs-as-gemms=enabled=true | FileCheck %s
+// RUN: tilec-opt %s -split-input-file --tilec-convs-as-gemms | FileCheck %s --check-prefix=OFF
+
+// A padded 3x3 stride-2 convolution (bf16, channels last): its windows as an
+// im2col matrix [N*OH*OW, KH*KW*C] times the HWIO weight reshaped to
+// [KH*KW*C, F], the bias added, the product reshaped back to NHWC.
+// CHECK-LABEL: func.func @conv3x3
+// CHECK: %[[A:.*]] = tilec.im2col %arg0 {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x16x16x16xbf16>) -> tensor<64x144xbf16>
+// CHECK: %[[B:.*]] = tilec.reshape %arg1 {shape = array<i64: 144, 32>} : (tensor<3x3x16x32xbf16>) -> tensor<144x32xbf16>
+// CHECK: %[[M:.*]] = tilec.matmul %[[A]], %[[B]] : (tensor<64x144xbf16>, tensor<144x32xbf16>) -> tensor<64x32xf32>
+// CHECK: %[[S:.*]] = tilec.add %[[M]], %arg2 : (tensor<64x32xf32>, tensor<32xf32>) -> tensor<64x32xf32>
+// CHECK: %[[Y:.*]] = tilec.reshape %[[S]] {shape = array<i64: 1, 8, 8, 32>} : (tensor<64x32xf32>) -> tensor<1x8x8x32xf32>
+// CHECK: tilec.relu %[[Y]]
+// OFF-LABEL: func.func @conv3x3
+// OFF: tilec.conv2d
+// OFF-NOT: tilec.im2col
+func.func @conv3x3(%x: tensor<1x16x16x16xbf16>, %w: tensor<3x3x16x32xbf16>, %b: tensor<32xf32>) -> tensor<1x8x8x32xf32> {
+  %y = tilec.conv2d %x, %w, %b {layout = "nhwc", strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x16x16x16xbf16>, tensor<3x3x16x32xbf16>, tensor<32xf32>) -> tensor<1x8x8x32xf32>
+  %r = tilec.relu %y : tensor<1x8x8x32xf32>
+  return %r : tensor<1x8x8x32xf32>
+}
+
+// -----
+
+// 1x1, stride 1, unpadded: the input is already the matrix (a reshape, no
+// im2col copy); no bias, no add.
+// CHECK-LABEL: func.func @pointwise
+// CHECK-NOT: tilec.im2col
+// CHECK: %[[A:.*]] = tilec.reshape %arg0 {shape = array<i64: 128, 32>} : (tensor<2x8x8x32xf16>) -> tensor<128x32xf16>
+// CHECK: %[[B:.*]] = tilec.reshape %arg1 {shape = array<i64: 32, 48>}
+// CHECK: %[[M:.*]] = tilec.matmul %[[A]], %[[B]] : (tensor<128x32xf16>, tensor<32x48xf16>) -> tensor<128x48xf32>
+// CHECK-NOT: tilec.add
+// CHECK: tilec.reshape %[[M]] {shape = array<i64: 2, 8, 8, 48>}
+func.func @pointwise(%x: tensor<2x8x8x32xf16>, %w: tensor<1x1x32x48xf16>) -> tensor<2x8x8x48xf32> {
+  %y = tilec.conv2d %x, %w {layout = "nhwc"} : (tensor<2x8x8x32xf16>, tensor<1x1x32x48xf16>) -> tensor<2x8x8x48xf32>
+  return %y : tensor<2x8x8x48xf32>
+}
+
+// -----
+
+// Unchanged: f32 operands, NCHW, depthwise, a stem whose K (7*7*3 = 147)
+// is not a multiple of 16, and a 1x1 convolution of a pooled vector (one
+// output pixel: a squeeze-excite block's).
+// CHECK-LABEL: func.func @unchanged
+// CHECK-NOT: tilec.im2col
+// CHECK-COUNT-5: tilec.conv2d
+func.func @unchanged(%a: tensor<1x8x8x16xf32>, %wa: tensor<3x3x16x32xf32>, %b: tensor<1x16x8x8xbf16>, %wb: tensor<32x16x3x3xbf16>, %c: tensor<1x8x8x16xbf16>, %wc: tensor<3x3x1x16xbf16>, %d: tensor<1x14x14x3xbf16>, %wd: tensor<7x7x3x64xbf16>, %e: tensor<1x1x1x64xbf16>, %we: tensor<1x1x64x16xbf16>) -> (tensor<1x6x6x32xf32>, tensor<1x32x6x6xf32>, tensor<1x6x6x16xf32>, tensor<1x7x7x64xf32>, tensor<1x1x1x16xf32>) {
+  %0 = tilec.conv2d %a, %wa {layout = "nhwc"} : (tensor<1x8x8x16xf32>, tensor<3x3x16x32xf32>) -> tensor<1x6x6x32xf32>
+  %1 = tilec.conv2d %b, %wb : (tensor<1x16x8x8xbf16>, tensor<32x16x3x3xbf16>) -> tensor<1x32x6x6xf32>
+  %2 = tilec.conv2d %c, %wc {layout = "nhwc", groups = 16 : i64} : (tensor<1x8x8x16xbf16>, tensor<3x3x1x16xbf16>) -> tensor<1x6x6x16xf32>
+  %3 = tilec.conv2d %d, %wd {layout = "nhwc", strides = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>} : (tensor<1x14x14x3xbf16>, tensor<7x7x3x64xbf16>) -> tensor<1x7x7x64xf32>
+  %4 = tilec.conv2d %e, %we {layout = "nhwc"} : (tensor<1x1x1x64xbf16>, tensor<1x1x64x16xbf16>) -> tensor<1x1x1x16xf32>
+  return %0, %1, %2, %3, %4 : tensor<1x6x6x32xf32>, tensor<1x32x6x6xf32>, tensor<1x6x6x16xf32>, tensor<1x7x7x64xf32>, tensor<1x1x1x16xf32>
+}
