@@ -91,6 +91,49 @@ if scripts/build.sh tilec-cublas-gemm > "$out/build-cublas.log" 2>&1; then
 else
   rows+=("cublas_sgemm | not built (see build-cublas.log) | -")
 fi
+# ResNet-50's convolutions in NHWC bf16 (tensor cores through
+# tilec-convs-as-gemms: im2col or a reshape, then a GEMM), timed by the
+# kernels' device-event profile without the input/weight converts, beside
+# cuDNN's fastest NHWC bf16 algorithm on the same layers.
+conv_layer() { # N H W C F K stride pad
+  local name="resnet50_conv_$1x$2x$3x$4_$5x$6x$6_s$7_p$8_bf16" oh=$(( ($2 + 2 * $8 - $6) / $7 + 1 ))
+  local ow=$(( ($3 + 2 * $8 - $6) / $7 + 1 )) f="$out/$name.mlir"
+  local x="tensor<$1x$2x$3x$4xf32>" w="tensor<$6x$6x$4x$5xf32>" y="tensor<$1x${oh}x${ow}x$5xf32>"
+  printf '%s\n' "func.func @main(%x: $x, %w: $w) -> $y {
+  %y = tilec.conv2d %x, %w {layout = \"nhwc\", strides = array<i64: $7, $7>, padding = array<i64: $8, $8, $8, $8>} : ($x, $w) -> $y
+  return %y : $y
+}" > "$f"
+  local flops=$(( 2 * $1 * oh * ow * $5 * $6 * $6 * $4 ))
+  if build/bin/tilec compile "$f" --target "$target" --precision bf16 -o "$out/$name.tilec" \
+      --verbose > "$out/$name.compile.log" 2>&1; then
+    local check ms
+    check=$(build/bin/tilec run "$out/$name.tilec" --check 2>&1 | tee "$out/$name.run.log" | grep '^check' | sed 's/^check *//')
+    build/bin/tilec bench "$out/$name.tilec" --runs 50 --min-time 1 --profile > "$out/$name.bench.log" 2>&1
+    ms=$(awk '/ ms +[0-9.]+% +grid/ && !/convert\(/ { s += $1 } END { printf "%.4f", s }' "$out/$name.bench.log")
+    rows+=("$name | ${check:-run failed} | conv kernels $ms ms; $(awk -v f="$flops" -v ms="$ms" 'BEGIN { if (ms > 0) printf "%.0f GFLOP/s", f / ms / 1e6; else print "-" }')")
+  else
+    rows+=("$name | compile failed: $(tail -1 "$out/$name.compile.log") | -")
+  fi
+}
+log "ResNet-50 convolutions (NHWC bf16) beside cuDNN"
+conv_layer 1 56 56 64 64 1 1 0
+conv_layer 1 56 56 64 64 3 1 1
+conv_layer 1 56 56 64 256 1 1 0
+conv_layer 1 56 56 256 128 1 1 0
+conv_layer 1 28 28 128 128 3 1 1
+conv_layer 1 28 28 128 512 1 1 0
+conv_layer 1 14 14 256 256 3 1 1
+conv_layer 1 14 14 256 1024 1 1 0
+conv_layer 1 7 7 512 512 3 1 1
+conv_layer 1 7 7 512 2048 1 1 0
+if scripts/build.sh tilec-cudnn-conv > "$out/build-cudnn.log" 2>&1; then
+  while read -r _ shape _ ms _ gflops _ _ algo; do
+    rows+=("cudnn_conv_bf16 $shape (baseline, algo $algo) | - | median $ms ms; $gflops GFLOP/s")
+  done < <(build/bin/tilec-cudnn-conv 2>&1 | tee "$out/cudnn.log" | grep '^cudnn_conv_bf16')
+else
+  rows+=("cudnn_conv_bf16 | not built (see build-cudnn.log) | -")
+fi
+
 layer conv3x3_56x56x64 "func.func @main(%x: tensor<1x64x56x56xf32>, %w: tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32> {
   %y = tilec.conv2d %x, %w {padding = array<i64: 1, 1, 1, 1>} : (tensor<1x64x56x56xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32>
   return %y : tensor<1x64x56x56xf32>
