@@ -224,7 +224,11 @@ Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
     return *conv;
   std::vector<int64_t> tile(dims.size(), 1);
   bool keepInner = reducesInner(shape) && !dims.empty();
-  int64_t threads = 1, budget = 256;
+  // Channels-last depthwise convolutions and pools take 4 channels per
+  // thread (GpuThreads): 1024 outputs keep 256 threads per block.
+  bool channelVectors = (shape.rootKind == "depthwise_nhwc" || shape.rootKind == "pool_nhwc") &&
+                        dims.size() == 4 && dims[3] % 4 == 0;
+  int64_t threads = 1, budget = channelVectors ? 1024 : 256;
   for (int64_t i = int64_t(dims.size()) - 1; i >= 0; --i) {
     if (keepInner && i == int64_t(dims.size()) - 1) {
       tile[i] = dims[i];

@@ -182,6 +182,65 @@ bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
   return fuseIntoForall(kernel, consumer, tiles) != nullptr;
 }
 
+/// Channels-last depthwise convolutions and pools (bandwidth-bound): each
+/// thread computes 4 consecutive channels of one output pixel, its window
+/// walked one position at a time with 16-byte vector reads of the input and
+/// the weights (one thread per output read them 4 bytes at a time). Returns
+/// false (kernel unchanged) where the channels do not come in 4s or a step
+/// fails.
+bool vectorizeChannelThreads(func::FuncOp kernel, std::string &notes) {
+  constexpr int64_t kLanes = 4;
+  // The op writing the result: an epilogue over (n, oh, ow, c), or the
+  // window op itself, whose output dims are a projection of its loops.
+  auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
+  if (!consumer || consumer->getNumResults() != 1)
+    return false;
+  AffineMap outMap = consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0));
+  if (outMap.getNumResults() != 4 || !outMap.isProjectedPermutation())
+    return false;
+  unsigned channels = outMap.getDimPosition(3);
+  SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
+  if (ShapedType::isDynamicShape(ranges) || ranges[channels] % kLanes != 0)
+    return false;
+  func::FuncOp backup = kernel.clone();
+  auto restore = [&] {
+    kernel.getBody().takeBody(backup.getBody());
+    backup.erase();
+    return false;
+  };
+  int64_t threads = 0;
+  SmallVector<int64_t> tiles = elementTiles(consumer, /*keepInner=*/false, threads);
+  if (tiles[channels] != 1)
+    return restore();
+  tiles[channels] = kLanes;
+  threads /= kLanes;
+  if (threads <= 1 || threads > kMaxThreads || !fuseIntoForall(kernel, consumer, tiles))
+    return restore();
+  foldPadCasts(kernel);
+  movePadsIntoTiles(kernel);
+  auto root = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kRootAttr));
+  if (!root || !root->getParentOfType<scf::ForallOp>())
+    return restore();
+  // (n, oh, ow, c, kh, kw): the window loops one position at a time.
+  SmallVector<int64_t> rootRanges = root.getStaticLoopRanges();
+  if (rootRanges.size() != 6 || ShapedType::isDynamicShape(rootRanges) ||
+      rootRanges[3] != kLanes)
+    return restore();
+  IRRewriter rewriter(kernel.getContext());
+  linalg::LinalgOp step = root;
+  if (rootRanges[4] > 1 || rootRanges[5] > 1) {
+    auto tiled = tileOp(rewriter, root, {0, 0, 0, 0, 1, 1}, LoopKind::Sequential);
+    if (failed(tiled))
+      return restore();
+    step = tiled->first;
+  }
+  if (!vectorizeTile(step, /*windowed=*/true))
+    return restore();
+  backup.erase();
+  notes += std::to_string(threads) + " threads of 4 channels (16-byte vector reads); ";
+  return true;
+}
+
 /// Tiles `op` (static shapes, tensors) into a thread loop; returns the tiled
 /// op, or null (op unchanged).
 linalg::LinalgOp tileToThreads(RewriterBase &rewriter, linalg::LinalgOp op,
@@ -912,6 +971,9 @@ std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
   }
   bool keepInner = shape.rootKind == "softmax" || shape.rootKind == "layer_norm" ||
                    shape.rootKind == "reduce" || shape.rootKind == "attention";
+  if ((shape.rootKind == "depthwise_nhwc" || shape.rootKind == "pool_nhwc") &&
+      vectorizeChannelThreads(kernel, notes))
+    return notes;
   if (tileElementsToThreads(kernel, keepInner)) {
     foldPadCasts(kernel);
     movePadsIntoTiles(kernel);

@@ -539,6 +539,7 @@ bool isAccumulatorType(Type t) {
 /// rebuilt op by op: reads become 4 loads per lane, contractions MFMAs,
 /// loops carry vector<4xf32>, writes become 4 stores per lane.
 struct MfmaLowering {
+  MfmaLowering(RewriterBase &rw, Value lane) : rw(rw), lane(lane) {}
   RewriterBase &rw;
   Value lane;
   DenseMap<Value, Value> fragment; ///< accumulator value -> lane fragment
@@ -701,7 +702,7 @@ LogicalResult tilec::codegen::convertWarpContractionsToMfma(gpu::GPUFuncOp func)
   Location loc = func.getLoc();
   Value tid = rw.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
   Value lane = rw.create<arith::RemUIOp>(loc, tid, rw.create<arith::ConstantIndexOp>(loc, 64));
-  MfmaLowering lowering{rw, lane, {}, {}};
+  MfmaLowering lowering(rw, lane);
   if (failed(lowering.block(entry)))
     return failure();
   // Dead in reverse order of creation: users (writes, loops) before the

@@ -147,6 +147,15 @@ const Case kCases[] = {
   {"conv_depthwise_5x5_s2", R"(func.func @main(%x: tensor<1x6x15x15xf32>, %w: tensor<6x1x5x5xf32>) -> tensor<1x6x8x8xf32> {
      %y = tilec.conv2d %x, %w {groups = 6 : i64, strides = array<i64: 2, 2>, padding = array<i64: 2, 2, 2, 2>} : (tensor<1x6x15x15xf32>, tensor<6x1x5x5xf32>) -> tensor<1x6x8x8xf32>
      return %y : tensor<1x6x8x8xf32> })"},
+  // Channels in 4s: GPU targets give each thread 4 channels of a pixel
+  // (16-byte vector reads), padded windows and strides included.
+  {"conv_depthwise_channels_of_4", R"(func.func @main(%x: tensor<1x8x10x10xf32>, %w: tensor<8x1x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x5x5xf32> {
+     %y = tilec.conv2d %x, %w, %b {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, groups = 8} : (tensor<1x8x10x10xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<1x8x5x5xf32>
+     %r = tilec.relu %y : tensor<1x8x5x5xf32>
+     return %r : tensor<1x8x5x5xf32> })"},
+  {"max_pool_channels_of_4", R"(func.func @main(%x: tensor<1x12x9x9xf32>) -> tensor<1x12x5x5xf32> {
+     %y = tilec.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x12x9x9xf32>) -> tensor<1x12x5x5xf32>
+     return %y : tensor<1x12x5x5xf32> })"},
   {"conv_grouped", R"(func.func @main(%x: tensor<1x8x6x6xf32>, %w: tensor<12x4x3x3xf32>) -> tensor<1x12x4x4xf32> {
      %y = tilec.conv2d %x, %w {groups = 2 : i64} : (tensor<1x8x6x6xf32>, tensor<12x4x3x3xf32>) -> tensor<1x12x4x4xf32>
      return %y : tensor<1x12x4x4xf32> })"},
