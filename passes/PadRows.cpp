@@ -7,6 +7,9 @@
 // computes on its lhs zero-padded to the next multiple of N, followed by a
 // slice of the first M rows; the values the graph computes are unchanged
 // (a zero row of A gives a zero row of A*B + bias, which the slice drops).
+// An attention's query rows are padded the same way (each query row is
+// independent; keys and values are unchanged): GPU blocks then take 16 query
+// rows each instead of a whole head (197 rows do not divide).
 // Everything else is unchanged.
 //
 // Why a graph rewrite: GPU code generation splits a product into blocks that
@@ -44,7 +47,7 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
       return;
     SmallVector<Operation *> products;
     getOperation().walk([&](Operation *op) {
-      if (isa<MatmulOp, LinearOp>(op))
+      if (isa<MatmulOp, LinearOp, AttentionOp>(op))
         products.push_back(op);
     });
     for (Operation *op : products)
@@ -60,6 +63,8 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
         resultType.getRank() != lhsType.getRank() || !lhsType.hasStaticShape() ||
         !resultType.hasStaticShape())
       return;
+    // Attention: the query's rows (its keys and values stay: padded query
+    // rows only add output rows, which the slice drops).
     Type element = lhsType.getElementType();
     if (!(element.isBF16() || element.isF16()) || rhsType.getElementType() != element)
       return;

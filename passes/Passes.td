@@ -215,7 +215,10 @@ def PadRowsPass : Pass<"tilec-pad-rows", "mlir::func::FuncOp"> {
     multiple and its result is sliced back to M rows: the product itself then
     splits into whole tensor-core tiles (ViT's 197 tokens: 208 rows, 5.6 %
     more work instead of one-row SIMT blocks). Zero rows of A give zero rows
-    of the product, which the slice drops. `multiple=0` changes nothing.
+    of the product, which the slice drops. An `attention` with 16-bit
+    operands gets its query rows padded the same way (keys and values
+    unchanged), so GPU blocks take 16 query rows each. `multiple=0` changes
+    nothing.
 
     Before (`multiple=16`):
     ```mlir

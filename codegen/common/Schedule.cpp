@@ -237,6 +237,15 @@ Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
     tile[i] = divisorAtMost(dims[i], std::max<int64_t>(1, budget / threads));
     threads *= tile[i];
   }
+  // Attention (a thread per query row, each over every key): blocks of 16
+  // rows where they divide (tilec-pad-rows pads 16-bit queries so), so that
+  // a head's rows spread over many multiprocessors instead of one.
+  if (shape.rootKind == "attention" && dims.size() >= 2 && dims[dims.size() - 2] % 16 == 0 &&
+      dims[dims.size() - 2] > 16) {
+    tile[dims.size() - 2] = 16;
+    for (size_t i = 0; i + 2 < dims.size(); ++i)
+      tile[i] = 1;
+  }
   s.workgroupTile = tile;
   return s;
 }

@@ -44,3 +44,16 @@ func.func @batched(%a: tensor<2x3x44x8xf16>, %b: tensor<2x3x8x24xf16>) -> tensor
   %y = tilec.matmul %a, %b : (tensor<2x3x44x8xf16>, tensor<2x3x8x24xf16>) -> tensor<2x3x44x24xf32>
   return %y : tensor<2x3x44x24xf32>
 }
+
+// -----
+
+// Attention: the query's rows are padded (keys and values are not), the
+// output sliced back: 197 query rows -> 208.
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[Q:.*]] = tilec.pad %arg0 {pads = array<i64: 0, 0, 0, 0, 0, 0, 11, 0>} : (tensor<1x2x197x16xbf16>) -> tensor<1x2x208x16xbf16>
+// CHECK: %[[A:.*]] = tilec.attention %[[Q]], %arg1, %arg2 {{.*}} : (tensor<1x2x208x16xbf16>, tensor<1x2x197x16xbf16>, tensor<1x2x197x16xbf16>) -> tensor<1x2x208x16xf32>
+// CHECK: tilec.slice %[[A]] {axes = array<i64: 2>, ends = array<i64: 197>
+func.func @attention(%q: tensor<1x2x197x16xbf16>, %k: tensor<1x2x197x16xbf16>, %v: tensor<1x2x197x16xbf16>) -> tensor<1x2x197x16xf32> {
+  %a = tilec.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<1x2x197x16xbf16>, tensor<1x2x197x16xbf16>, tensor<1x2x197x16xbf16>) -> tensor<1x2x197x16xf32>
+  return %a : tensor<1x2x197x16xf32>
+}
