@@ -12,6 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CudaTiming.h"
+
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -31,16 +33,8 @@ bool parseShape(const std::string &text, Shape &s) {
          s.k > 0;
 }
 
-/// Prints the failed call and returns true when `ok` is false.
-bool failed(bool ok, const char *call, const std::string &why) {
-  if (!ok)
-    std::fprintf(stderr, "%s failed: %s\n", call, why.c_str());
-  return !ok;
-}
+using tilec::bench::failed;
 
-#define CHECK_CUDA(call)                                                                           \
-  if (cudaError_t e = (call); failed(e == cudaSuccess, #call, cudaGetErrorString(e)))              \
-  return 1
 #define CHECK_CUBLAS(call)                                                                         \
   if (cublasStatus_t e = (call);                                                                   \
       failed(e == CUBLAS_STATUS_SUCCESS, #call, "status " + std::to_string(int(e))))               \
@@ -67,29 +61,16 @@ int timeGemm(cublasHandle_t handle, const Shape &s, bool bf16, int runs, double 
                        static_cast<float *>(b), int(s.n), static_cast<float *>(a), int(s.k),
                        &zero, c, int(s.n));
   };
-  for (int i = 0; i < 5; ++i)
-    CHECK_CUBLAS(gemm());
-  cudaEvent_t start, stop;
-  CHECK_CUDA(cudaEventCreate(&start));
-  CHECK_CUDA(cudaEventCreate(&stop));
-  std::vector<float> times;
-  for (int i = 0; i < runs; ++i) {
-    CHECK_CUDA(cudaEventRecord(start));
-    CHECK_CUBLAS(gemm());
-    CHECK_CUDA(cudaEventRecord(stop));
-    CHECK_CUDA(cudaEventSynchronize(stop));
-    float ms = 0;
-    CHECK_CUDA(cudaEventElapsedTime(&ms, start, stop));
-    times.push_back(ms);
-  }
-  std::sort(times.begin(), times.end());
-  medianMs = times[times.size() / 2];
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
+  int rc = tilec::bench::medianEventMs(
+      [&] {
+        cublasStatus_t e = gemm();
+        return !failed(e == CUBLAS_STATUS_SUCCESS, "cublas GEMM", "status " + std::to_string(int(e)));
+      },
+      runs, medianMs);
   cudaFree(a);
   cudaFree(b);
   cudaFree(c);
-  return 0;
+  return rc;
 }
 
 } // namespace

@@ -14,6 +14,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CudaTiming.h"
+
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
@@ -38,15 +40,8 @@ bool parseLayer(const std::string &text, Layer &l) {
          l.pad >= 0;
 }
 
-bool failed(bool ok, const char *call, const std::string &why) {
-  if (!ok)
-    std::fprintf(stderr, "%s failed: %s\n", call, why.c_str());
-  return !ok;
-}
+using tilec::bench::failed;
 
-#define CHECK_CUDA(call)                                                                           \
-  if (cudaError_t e = (call); failed(e == cudaSuccess, #call, cudaGetErrorString(e)))              \
-  return 1
 #define CHECK_CUDNN(call)                                                                          \
   if (cudnnStatus_t e = (call);                                                                    \
       failed(e == CUDNN_STATUS_SUCCESS, #call, cudnnGetErrorString(e)))                            \
@@ -95,25 +90,13 @@ int timeConv(cudnnHandle_t handle, const Layer &l, int runs, double &medianMs, i
     return cudnnConvolutionForward(handle, &one, x, dx, w, dw, conv, perf[best].algo, workspace,
                                    workspaceBytes, &zero, y, dy);
   };
-  for (int i = 0; i < 5; ++i)
-    CHECK_CUDNN(run());
-  cudaEvent_t start, stop;
-  CHECK_CUDA(cudaEventCreate(&start));
-  CHECK_CUDA(cudaEventCreate(&stop));
-  std::vector<float> times;
-  for (int i = 0; i < runs; ++i) {
-    CHECK_CUDA(cudaEventRecord(start));
-    CHECK_CUDNN(run());
-    CHECK_CUDA(cudaEventRecord(stop));
-    CHECK_CUDA(cudaEventSynchronize(stop));
-    float ms = 0;
-    CHECK_CUDA(cudaEventElapsedTime(&ms, start, stop));
-    times.push_back(ms);
-  }
-  std::sort(times.begin(), times.end());
-  medianMs = times[times.size() / 2];
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
+  int rc = tilec::bench::medianEventMs(
+      [&] {
+        cudnnStatus_t e = run();
+        return !failed(e == CUDNN_STATUS_SUCCESS, "cudnnConvolutionForward",
+                       cudnnGetErrorString(e));
+      },
+      runs, medianMs);
   cudaFree(dx);
   cudaFree(dw);
   cudaFree(dy);
@@ -122,7 +105,7 @@ int timeConv(cudnnHandle_t handle, const Layer &l, int runs, double &medianMs, i
   cudnnDestroyTensorDescriptor(y);
   cudnnDestroyFilterDescriptor(w);
   cudnnDestroyConvolutionDescriptor(conv);
-  return 0;
+  return rc;
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <functional>
 #include <numeric>
 
 using namespace tilec::codegen;
@@ -250,6 +251,31 @@ Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
   return s;
 }
 
+/// The block's size per result dim (`wg`, 0 = whole) into `block`, and the
+/// number of `reg` tiles (threads or warps) it holds into `tiles`; the reason
+/// when a `reg` size does not divide its block dim. `unit` (optional) is the
+/// size every tile of a dim must be a multiple of (tensor-core tiles).
+std::string splitBlock(const Schedule &s, const DispatchShape &shape, std::vector<int64_t> &block,
+                       int64_t &tiles,
+                       const std::function<std::string(size_t, int64_t)> &unit = nullptr) {
+  size_t rank = shape.resultShape.size();
+  block.assign(rank, 0);
+  tiles = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t dim = shape.resultShape[i];
+    block[i] = s.workgroupTile.empty() || s.workgroupTile[i] == 0 ? dim : s.workgroupTile[i];
+    int64_t t = s.registerTile[i] == 0 ? block[i] : s.registerTile[i];
+    if (block[i] % t != 0)
+      return "reg size " + std::to_string(t) + " does not divide the block's dim " +
+             std::to_string(i) + " (" + std::to_string(block[i]) + ")";
+    if (unit)
+      if (std::string why = unit(i, t); !why.empty())
+        return why;
+    tiles *= block[i] / t;
+  }
+  return "";
+}
+
 /// Tensor-core schedules (`mma`): `reg` is each warp's tile, `cache` the K
 /// block; GEMM-like roots with 16-bit operands on targets with tensor cores.
 std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
@@ -271,22 +297,19 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
   if (s.registerTile.size() != rank + 1 || s.cacheTile.size() != rank + 1)
     return "mma needs reg (each warp's tile) and cache (the K block), " +
            std::to_string(rank + 1) + " sizes each";
-  std::vector<int64_t> block(rank);
+  std::vector<int64_t> block;
   int64_t warps = 1;
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t dim = shape.resultShape[i];
-    block[i] = s.workgroupTile.empty() || s.workgroupTile[i] == 0 ? dim : s.workgroupTile[i];
-    int64_t t = s.registerTile[i] == 0 ? block[i] : s.registerTile[i];
-    if (block[i] % t != 0)
-      return "reg size " + std::to_string(t) + " does not divide the block's dim " +
-             std::to_string(i) + " (" + std::to_string(block[i]) + ")";
+  std::string why = splitBlock(s, shape, block, warps, [&](size_t i, int64_t t) -> std::string {
     int64_t unit = i + 2 == rank ? s.mmaShape[0] : i + 1 == rank ? s.mmaShape[1] : 1;
-    if (t % unit != 0)
-      return "the warp tile's " + std::string(i + 2 == rank ? "rows" : i + 1 == rank ? "columns" : "batch") +
-             " (" + std::to_string(t) + ") must be a multiple of " + std::to_string(unit) +
-             " with mma=" + joinSizes(s.mmaShape);
-    warps *= block[i] / t;
-  }
+    if (t % unit == 0)
+      return "";
+    return "the warp tile's " +
+           std::string(i + 2 == rank ? "rows" : i + 1 == rank ? "columns" : "batch") + " (" +
+           std::to_string(t) + ") must be a multiple of " + std::to_string(unit) +
+           " with mma=" + joinSizes(s.mmaShape);
+  });
+  if (!why.empty())
+    return why;
   if (s.registerTile[rank] > 1)
     return "reg splits the K loop; give 0 (cache blocks it)";
   int64_t lanes = target.simt ? 32 : target.warpSize();
@@ -324,17 +347,10 @@ std::string verifyGpuTiles(const Schedule &s, const DispatchShape &shape, const 
   if (s.registerTile.empty())
     return "cache on a GPU target needs reg (the thread tile it is staged for)";
   size_t rank = shape.resultShape.size();
-  std::vector<int64_t> block(rank);
+  std::vector<int64_t> block;
   int64_t threads = 1;
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t dim = shape.resultShape[i];
-    block[i] = s.workgroupTile.empty() || s.workgroupTile[i] == 0 ? dim : s.workgroupTile[i];
-    int64_t t = s.registerTile[i] == 0 ? block[i] : s.registerTile[i];
-    if (block[i] % t != 0)
-      return "reg size " + std::to_string(t) + " does not divide the block's dim " +
-             std::to_string(i) + " (" + std::to_string(block[i]) + ")";
-    threads *= block[i] / t;
-  }
+  if (std::string why = splitBlock(s, shape, block, threads); !why.empty())
+    return why;
   for (size_t i = rank; i < s.registerTile.size(); ++i)
     if (s.registerTile[i] > 1)
       return "reg splits reduction loop " + std::to_string(i) +

@@ -43,6 +43,25 @@ Operation *findMarked(Operation *scope, StringRef attr) {
   return found;
 }
 
+/// A copy of a kernel, put back by restore() when a rewrite gives up halfway
+/// (MLIR's tiling rewrites in place); dropped otherwise.
+class KernelBackup {
+public:
+  explicit KernelBackup(func::FuncOp kernel) : kernel(kernel), copy(kernel.clone()) {}
+  ~KernelBackup() {
+    if (copy)
+      copy.erase();
+  }
+  /// Puts the kernel back as it was; returns false (the rewrite's result).
+  bool restore() {
+    kernel.getBody().takeBody(copy.getBody());
+    return false;
+  }
+
+private:
+  func::FuncOp kernel, copy;
+};
+
 /// Pads of a halo whose size is static after a cast get that static type
 /// (tensor.pad's own folding), so that slices of them can become pads of
 /// slices (per thread) instead of a whole padded tile per thread.
@@ -57,24 +76,16 @@ void foldPadCasts(Operation *scope) {
   (void)applyPatternsAndFoldGreedily(scope, std::move(patterns));
 }
 
-/// Thread-loop marks for a loop over `dims` dims (GpuBackend tells thread
-/// loops from a block loop by them, also where a block loop of one trip was
-/// folded away).
-SmallVector<DeviceMappingAttrInterface> threadMapping(MLIRContext *ctx, size_t dims) {
+/// Marks for a loop over `dims` dims: thread loops (`#gpu.thread`; GpuBackend
+/// tells them from a block loop by these, also where a block loop of one trip
+/// was folded away), or warp loops (`#gpu.warp`: each iteration is run by a
+/// whole warp, as warp-wide tensor-core instructions need).
+template <typename MappingAttr>
+SmallVector<DeviceMappingAttrInterface> loopMapping(MLIRContext *ctx, size_t dims) {
   SmallVector<DeviceMappingAttrInterface> mapping;
   for (size_t i = 0; i < dims; ++i)
-    mapping.push_back(gpu::GPUThreadMappingAttr::get(
-        ctx, gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + i)));
-  return mapping;
-}
-
-/// Warp-loop marks: each iteration is run by a whole warp (32 threads), as
-/// warp-wide tensor-core instructions need.
-SmallVector<DeviceMappingAttrInterface> warpMapping(MLIRContext *ctx, size_t dims) {
-  SmallVector<DeviceMappingAttrInterface> mapping;
-  for (size_t i = 0; i < dims; ++i)
-    mapping.push_back(gpu::GPUWarpMappingAttr::get(
-        ctx, gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + i)));
+    mapping.push_back(
+        MappingAttr::get(ctx, gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + i)));
   return mapping;
 }
 
@@ -93,8 +104,9 @@ tileOp(RewriterBase &rewriter, linalg::LinalgOp op, ArrayRef<int64_t> tiles, Loo
   options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), tiles));
   if (kind != LoopKind::Sequential)
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
-        .setMapping(kind == LoopKind::Warps ? warpMapping(op->getContext(), loops)
-                                            : threadMapping(op->getContext(), loops));
+        .setMapping(kind == LoopKind::Warps
+                        ? loopMapping<gpu::GPUWarpMappingAttr>(op->getContext(), loops)
+                        : loopMapping<gpu::GPUThreadMappingAttr>(op->getContext(), loops));
   FailureOr<scf::SCFTilingResult> tiled =
       scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled) || tiled->tiledOps.size() != 1 || tiled->loops.empty())
@@ -202,12 +214,8 @@ bool vectorizeChannelThreads(func::FuncOp kernel, std::string &notes) {
   SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
   if (ShapedType::isDynamicShape(ranges) || ranges[channels] % kLanes != 0)
     return false;
-  func::FuncOp backup = kernel.clone();
-  auto restore = [&] {
-    kernel.getBody().takeBody(backup.getBody());
-    backup.erase();
-    return false;
-  };
+  KernelBackup backup(kernel);
+  auto restore = [&] { return backup.restore(); };
   int64_t threads = 0;
   SmallVector<int64_t> tiles = elementTiles(consumer, /*keepInner=*/false, threads);
   if (tiles[channels] != 1)
@@ -236,7 +244,6 @@ bool vectorizeChannelThreads(func::FuncOp kernel, std::string &notes) {
   }
   if (!vectorizeTile(step, /*windowed=*/true))
     return restore();
-  backup.erase();
   notes += std::to_string(threads) + " threads of 4 channels (16-byte vector reads); ";
   return true;
 }
@@ -705,12 +712,8 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
   auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
   if (nested || !consumer || consumer->getNumResults() != 1)
     return false;
-  func::FuncOp backup = kernel.clone();
-  auto restore = [&] {
-    kernel.getBody().takeBody(backup.getBody());
-    backup.erase();
-    return false;
-  };
+  KernelBackup backup(kernel);
+  auto restore = [&] { return backup.restore(); };
   IRRewriter rewriter(kernel.getContext());
   // An elementwise op whose one input is an intermediate used only by it
   // writes over that input (each thread reads then writes the same element),
@@ -770,7 +773,6 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
       slice.getSourceMutable().set(loop.getRegionIterArgs()[0]);
     }
   }
-  backup.erase();
   return true;
 }
 
@@ -957,14 +959,11 @@ std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
   if (!target.simt)
     space = gpu::AddressSpaceAttr::get(kernel.getContext(), gpu::AddressSpace::Workgroup);
   if (!s.registerTile.empty() && (shape.rootKind == "matmul" || shape.rootKind == "conv_nhwc")) {
-    func::FuncOp backup = kernel.clone();
+    KernelBackup backup(kernel);
     std::string gemmNotes;
-    if (succeeded(stageContraction(kernel, s, target, space, gemmNotes))) {
-      backup.erase();
+    if (succeeded(stageContraction(kernel, s, target, space, gemmNotes)))
       return gemmNotes;
-    }
-    kernel.getBody().takeBody(backup.getBody());
-    backup.erase();
+    backup.restore();
     notes += "thread tile not applied (" +
              (gemmNotes.empty() ? "unexpected kernel form; " : gemmNotes) +
              "one thread per output); ";

@@ -468,6 +468,22 @@ std::pair<AffineExpr, AffineExpr> mfmaCoordinates(unsigned operand, AffineExpr l
   return {across, along};   // (m or n, k)
 }
 
+/// The memref indices of one vector element: the transfer's `base` indices
+/// plus the element's vector coordinates `vec` (affine in the lane id) placed
+/// by the transfer's permutation map (a minor identity or a transpose).
+SmallVector<Value> laneIndices(RewriterBase &rw, Location loc, Value lane, ValueRange base,
+                               AffineMap perm, ArrayRef<AffineExpr> vec) {
+  MLIRContext *ctx = rw.getContext();
+  SmallVector<Value> indices(base);
+  for (unsigned r = 0; r < perm.getNumResults(); ++r) {
+    unsigned memDim = perm.getDimPosition(r);
+    // add(lane, base) = base + coordinate(lane)
+    AffineMap add = AffineMap::get(2, 0, getAffineDimExpr(1, ctx) + vec[r], ctx);
+    indices[memDim] = rw.create<affine::AffineApplyOp>(loc, add, ValueRange{lane, indices[memDim]});
+  }
+  return indices;
+}
+
 /// A contraction-side operand read (`read` feeds `c` as operand 0 or 1, or
 /// is an accumulator read, operand 2) as lane `lane`'s 4 values.
 Value loadFragment(RewriterBase &rw, vector::TransferReadOp read, vector::ContractionOp c,
@@ -479,13 +495,13 @@ Value loadFragment(RewriterBase &rw, vector::TransferReadOp read, vector::Contra
   // as the contraction says, C: (m, n).
   AffineMap map = c.getIndexingMapsArray()[operand];
   AffineMap accMap = c.getIndexingMapsArray()[2];
-  unsigned m = accMap.getDimPosition(0), n = accMap.getDimPosition(1);
+  unsigned m = accMap.getDimPosition(0);
   auto isReduction = [&](unsigned d) {
     return c.getIteratorTypesArray()[d] == vector::IteratorType::reduction;
   };
   AffineExpr l = getAffineDimExpr(0, ctx);
   Type element = read.getVectorType().getElementType();
-  SmallVector<Value> values;
+  AffineMap perm = read.getPermutationMap();
   bool contiguous = true;
   SmallVector<SmallVector<Value>> indicesPerValue;
   for (int64_t i = 0; i < 4; ++i) {
@@ -499,19 +515,8 @@ Value loadFragment(RewriterBase &rw, vector::TransferReadOp read, vector::Contra
         vec[r] = d == m ? first : second;
       else
         vec[r] = isK ? second : first;
-      (void)n;
     }
-    // Memref indices: the read's indices plus the vector coordinates placed
-    // by its permutation map (minor identity or a transpose).
-    AffineMap perm = read.getPermutationMap();
-    SmallVector<Value> indices(read.getIndices());
-    for (unsigned r = 0; r < perm.getNumResults(); ++r) {
-      unsigned memDim = perm.getDimPosition(r);
-      // add(lane, base) = base + coordinate(lane)
-      AffineMap add = AffineMap::get(2, 0, getAffineDimExpr(1, ctx) + vec[r], ctx);
-      indices[memDim] = rw.create<affine::AffineApplyOp>(loc, add, ValueRange{lane, indices[memDim]});
-    }
-    indicesPerValue.push_back(indices);
+    indicesPerValue.push_back(laneIndices(rw, loc, lane, read.getIndices(), perm, vec));
     // Value i+1 follows value i in memory when the dim that moves with i is
     // the memref's last one.
     unsigned moving = operand == 2 ? (map.getDimPosition(0) == m ? 0 : 1)
@@ -617,19 +622,11 @@ struct MfmaLowering {
         return failure();
       // The same places its read loaded (C's layout): 4 stores per lane.
       rw.setInsertionPoint(write);
-      MLIRContext *ctx = rw.getContext();
-      AffineExpr l = getAffineDimExpr(0, ctx);
-      AffineMap perm = write.getPermutationMap();
+      AffineExpr l = getAffineDimExpr(0, rw.getContext());
       for (int64_t i = 0; i < 4; ++i) {
         auto [row, col] = mfmaCoordinates(2, l, i);
-        AffineExpr vec[2] = {row, col};
-        SmallVector<Value> indices(write.getIndices());
-        for (unsigned r = 0; r < perm.getNumResults(); ++r) {
-          unsigned memDim = perm.getDimPosition(r);
-          AffineMap add = AffineMap::get(2, 0, getAffineDimExpr(1, ctx) + vec[r], ctx);
-          indices[memDim] =
-              rw.create<affine::AffineApplyOp>(loc, add, ValueRange{lane, indices[memDim]});
-        }
+        SmallVector<Value> indices = laneIndices(rw, loc, lane, write.getIndices(),
+                                                 write.getPermutationMap(), {row, col});
         Value x = rw.create<vector::ExtractOp>(loc, f, ArrayRef<int64_t>{i});
         rw.create<memref::StoreOp>(loc, x, write.getSource(), indices);
       }

@@ -81,12 +81,12 @@ const Case kCases[] = {
      %r = tilec.relu %y : tensor<37x40xf32>
      return %r : tensor<37x40xf32> })"},
   // Convolutions as GEMMs on tensor cores (tilec-convs-as-gemms): a padded
-  // 3x3 stride-2 convolution through tilec.im2col (49 output pixels: rows
-  // padded to 64), and a 1x1 one through a reshape of its input.
-  {"conv_tensor_core_im2col", R"(func.func @main(%x: tensor<1x16x14x14xf32>, %w: tensor<32x16x3x3xf32>, %b: tensor<32xf32>) -> tensor<1x32x7x7xf32> {
-     %y = tilec.conv2d %x, %w, %b {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x16x14x14xf32>, tensor<32x16x3x3xf32>, tensor<32xf32>) -> tensor<1x32x7x7xf32>
-     %r = tilec.relu %y : tensor<1x32x7x7xf32>
-     return %r : tensor<1x32x7x7xf32> })"},
+  // 3x3 stride-2 convolution through tilec.im2col (100 output pixels: rows
+  // padded to 112), and a 1x1 one through a reshape of its input.
+  {"conv_tensor_core_im2col", R"(func.func @main(%x: tensor<1x16x20x20xf32>, %w: tensor<32x16x3x3xf32>, %b: tensor<32xf32>) -> tensor<1x32x10x10xf32> {
+     %y = tilec.conv2d %x, %w, %b {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x16x20x20xf32>, tensor<32x16x3x3xf32>, tensor<32xf32>) -> tensor<1x32x10x10xf32>
+     %r = tilec.relu %y : tensor<1x32x10x10xf32>
+     return %r : tensor<1x32x10x10xf32> })"},
   {"conv_tensor_core_1x1", R"(func.func @main(%x: tensor<2x32x8x8xf32>, %w: tensor<48x32x1x1xf32>) -> tensor<2x48x8x8xf32> {
      %y = tilec.conv2d %x, %w : (tensor<2x32x8x8xf32>, tensor<48x32x1x1xf32>) -> tensor<2x48x8x8xf32>
      return %y : tensor<2x48x8x8xf32> })"},
