@@ -34,14 +34,6 @@ using namespace tilec::codegen;
 
 namespace {
 
-Operation *findMarked(func::FuncOp kernel, StringRef attr) {
-  Operation *found = nullptr;
-  kernel.walk([&](Operation *op) {
-    if (op->hasAttr(attr))
-      found = op;
-  });
-  return found;
-}
 
 /// The kernel's root kind (`tilec.root`), or "" when it has none.
 std::string rootKindOf(func::FuncOp kernel) {
@@ -712,6 +704,15 @@ void tilec::codegen::inlineForall(RewriterBase &rewriter, scf::ForallOp forall, 
   rewriter.eraseOp(body->getTerminator());
   rewriter.inlineBlockBefore(body, forall, ivs);
   rewriter.eraseOp(forall);
+}
+
+Operation *tilec::codegen::findMarked(Operation *scope, StringRef attr) {
+  Operation *found = nullptr;
+  scope->walk([&](Operation *op) {
+    if (op->hasAttr(attr))
+      found = op;
+  });
+  return found;
 }
 
 void tilec::codegen::eraseDeadOps(func::FuncOp kernel) {

@@ -85,6 +85,10 @@ void inlineForall(mlir::RewriterBase &rewriter, mlir::scf::ForallOp forall, mlir
 /// Erases ops without uses or side effects until none is left.
 void eraseDeadOps(mlir::func::FuncOp kernel);
 
+/// The last op under `scope` carrying the unit attribute `attr` (kRootAttr,
+/// kConsumerAttr), or null.
+mlir::Operation *findMarked(mlir::Operation *scope, llvm::StringRef attr);
+
 } // namespace tilec::codegen
 
 #endif // TILEC_CODEGEN_COMMON_APPLYSCHEDULE_H
