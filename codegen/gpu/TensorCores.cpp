@@ -128,6 +128,17 @@ bool splitCarriedVectors(RewriterBase &rewriter, scf::ForOp loop) {
     if (!ok || !v.getDefiningOp<arith::ConstantOp>() ||
         llvm::any_of(yielded, [](Value y) { return !y; }))
       continue;
+    // Every slice taken inside must be one slot (checked before anything
+    // changes).
+    bool aligned = llvm::all_of(arg.getUsers(), [&](Operation *user) {
+      auto slice = cast<vector::ExtractStridedSliceOp>(user);
+      return llvm::all_of(llvm::zip(slice.getOffsets().getAsRange<IntegerAttr>(), *piece),
+                          [](auto pair) {
+                            return std::get<0>(pair).getInt() % std::get<1>(pair) == 0;
+                          });
+    });
+    if (!aligned)
+      continue;
     // Slot s covers offsets delinearize(s) * piece.
     auto offsetsOf = [&](int64_t s) {
       SmallVector<int64_t> offsets(counts.size());
@@ -150,7 +161,6 @@ bool splitCarriedVectors(RewriterBase &rewriter, scf::ForOp loop) {
                                                loop.getUpperBound(), loop.getStep(), allInits);
     newLoop.getBody()->getOperations().splice(newLoop.getBody()->begin(),
                                               loop.getBody()->getOperations());
-    Block *body = newLoop.getBody();
     unsigned carried = loop.getNumRegionIterArgs();
     rewriter.replaceAllUsesWith(loop.getInductionVar(), newLoop.getInductionVar());
     for (unsigned j = 0; j < carried; ++j)
@@ -160,18 +170,12 @@ bool splitCarriedVectors(RewriterBase &rewriter, scf::ForOp loop) {
       auto slice = cast<vector::ExtractStridedSliceOp>(user);
       SmallVector<int64_t> offsets = llvm::to_vector(llvm::map_range(
           slice.getOffsets().getAsRange<IntegerAttr>(), [](IntegerAttr a) { return a.getInt(); }));
-      bool aligned = true;
-      for (auto [o, p] : llvm::zip(offsets, *piece))
-        aligned &= o % p == 0;
-      if (!aligned)
-        return false; // cannot happen for unrolled tiles; leave the IR valid
       rewriter.replaceOp(slice, newLoop.getRegionIterArgs()[carried + linear(offsets)]);
     }
     SmallVector<Value> yields(yield.getOperands());
     yields.append(yielded);
     rewriter.setInsertionPoint(yield);
     rewriter.replaceOpWithNewOp<scf::YieldOp>(yield, yields);
-    (void)body;
     // After: the old result rebuilt from the slots (slices of it fold).
     rewriter.setInsertionPointAfter(newLoop);
     Value whole = rewriter.create<arith::ConstantOp>(loop.getLoc(), type,
@@ -182,8 +186,8 @@ bool splitCarriedVectors(RewriterBase &rewriter, scf::ForOp loop) {
     SmallVector<Value> results(newLoop.getResults().take_front(carried));
     results[i] = whole;
     rewriter.replaceOp(loop, results);
-    // The old iter arg (now unused) stays as a carried value; drop it by
-    // canonicalization later.
+    // The old carried vector (now unused inside) is dropped by the loop's
+    // canonicalization afterwards.
     return true;
   }
   return false;
