@@ -637,8 +637,11 @@ LogicalResult Im2ColOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   if (failed(out))
     return failure();
   ArrayRef<int64_t> k = adaptor.getKernel();
-  pushTensor(inferred, {(*out)[0] * (*out)[2] * (*out)[3], k[0] * k[1] * nchw[1]},
-             elementType(adaptor.getInput()));
+  int64_t windows = (*out)[0] * (*out)[2] * (*out)[3];
+  int64_t rows = adaptor.getRows() ? int64_t(*adaptor.getRows()) : windows;
+  if (rows < windows)
+    return fail<Im2ColOp>(loc, "rows = ", rows, " is fewer than the ", windows, " windows");
+  pushTensor(inferred, {rows, k[0] * k[1] * nchw[1]}, elementType(adaptor.getInput()));
   return success();
 }
 

@@ -362,7 +362,9 @@ def Tilec_Im2ColOp : Tilec_Op<"im2col"> {
     the result is `[N * OH * OW, KH * KW * C]`: row `(n, oh, ow)` holds the
     window of output pixel (oh, ow), column `(kh, kw, c)` in the order of an
     HWIO weight's leading dims, so a convolution is this times the weight
-    reshaped to `[KH * KW * C, C_out]`. `tilec-convs-as-gemms` makes them
+    reshaped to `[KH * KW * C, C_out]`. With `rows` (at least N * OH * OW)
+    the result has that many rows, the extra ones zero (whole tensor-core
+    tiles without a pad of their own). `tilec-convs-as-gemms` makes them
     (tensor-core targets); 16-bit inputs stay 16-bit.
 
     ```mlir
@@ -373,7 +375,8 @@ def Tilec_Im2ColOp : Tilec_Op<"im2col"> {
   let arguments = (ins Tilec_Tensor:$input, DenseI64ArrayAttr:$kernel,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
-                   DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations);
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
+                   OptionalAttr<I64Attr>:$rows);
   let results = (outs Tilec_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }

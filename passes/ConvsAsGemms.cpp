@@ -67,6 +67,12 @@ struct ConvsAsGemmsPass : public tilec::impl::ConvsAsGemmsPassBase<ConvsAsGemmsP
       return;
     OpBuilder b(conv);
     Location loc = conv.getLoc();
+    // The im2col matrix takes whole tensor-core tiles of rows itself (zero
+    // rows) instead of a pad kernel after it (tilec-pad-rows); a 1x1
+    // convolution's reshaped input is padded by tilec-pad-rows.
+    int64_t paddedRows = rows;
+    if (rowMultiple > 0 && rows % rowMultiple != 0)
+      paddedRows = (rows + rowMultiple - 1) / rowMultiple * rowMultiple;
     auto matrix = RankedTensorType::get({rows, k}, element);
     Value windows;
     bool pointwise = kh == 1 && kw == 1 &&
@@ -76,13 +82,20 @@ struct ConvsAsGemmsPass : public tilec::impl::ConvsAsGemmsPassBase<ConvsAsGemmsP
       windows = b.create<ReshapeOp>(loc, matrix, conv.getInput(),
                                     b.getDenseI64ArrayAttr({rows, k}));
     else
-      windows = b.create<Im2ColOp>(loc, matrix, conv.getInput(), b.getDenseI64ArrayAttr({kh, kw}),
-                                   conv.getStridesAttr(), conv.getPaddingAttr(),
-                                   conv.getDilationsAttr());
+      windows = b.create<Im2ColOp>(
+          loc, RankedTensorType::get({paddedRows, k}, element), conv.getInput(),
+          b.getDenseI64ArrayAttr({kh, kw}), conv.getStridesAttr(), conv.getPaddingAttr(),
+          conv.getDilationsAttr(), paddedRows != rows ? b.getI64IntegerAttr(paddedRows) : nullptr);
+    int64_t productRows = pointwise ? rows : paddedRows;
     Value weight = b.create<ReshapeOp>(loc, RankedTensorType::get({k, cout}, element),
                                        conv.getWeight(), b.getDenseI64ArrayAttr({k, cout}));
     auto product = RankedTensorType::get({rows, cout}, y.getElementType());
-    Value result = b.create<MatmulOp>(loc, product, windows, weight);
+    Value result = b.create<MatmulOp>(
+        loc, RankedTensorType::get({productRows, cout}, y.getElementType()), windows, weight);
+    if (productRows != rows)
+      result = b.create<SliceOp>(loc, product, result, b.getDenseI64ArrayAttr({0}),
+                                 b.getDenseI64ArrayAttr({0}), b.getDenseI64ArrayAttr({rows}),
+                                 b.getDenseI64ArrayAttr({1}));
     if (Value bias = conv.getBias())
       result = b.create<AddOp>(loc, product, result, bias);
     result = b.create<ReshapeOp>(loc, y, result, b.getDenseI64ArrayAttr(y.getShape()));

@@ -200,7 +200,10 @@ def ConvsAsGemmsPass : Pass<"tilec-convs-as-gemms", "mlir::func::FuncOp"> {
     ```
   }];
   let options = [
-    Option<"enabled", "enabled", "bool", /*default=*/"false", "rewrite (false: off)">
+    Option<"enabled", "enabled", "bool", /*default=*/"false", "rewrite (false: off)">,
+    Option<"rowMultiple", "row-multiple", "int64_t", /*default=*/"0",
+           "im2col matrices take rows up to this multiple (zero rows: what "
+           "tilec-pad-rows would add as a kernel of its own); 0: none">
   ];
   let dependentDialects = ["tilec::TilecDialect"];
 }

@@ -55,7 +55,8 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   fn.addPass(createAssignLayoutsPass(AssignLayoutsPassOptions{options.layout}));
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createSetPrecisionPass(SetPrecisionPassOptions{options.precision}));
-  fn.addPass(createConvsAsGemmsPass(ConvsAsGemmsPassOptions{options.convsAsGemms}));
+  fn.addPass(
+      createConvsAsGemmsPass(ConvsAsGemmsPassOptions{options.convsAsGemms, options.padRows}));
   fn.addPass(createPadRowsPass(PadRowsPassOptions{options.padRows}));
   fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
   fn.addPass(createPlanMemoryPass());

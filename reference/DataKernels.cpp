@@ -2,6 +2,7 @@
 
 #include "reference/Kernels.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -115,6 +116,7 @@ void tilec::reference::im2col(const Tensor &in, const Window2D &w, Tensor &out) 
   int64_t oh = (h + w.padding[0] + w.padding[2] - w.dilations[0] * (kh - 1) - 1) / w.strides[0] + 1;
   int64_t ow = (wd + w.padding[1] + w.padding[3] - w.dilations[1] * (kw - 1) - 1) / w.strides[1] + 1;
   int64_t cols = kh * kw * c;
+  std::fill(out.data.begin(), out.data.end(), 0.f);
   for (int64_t b = 0; b < n; ++b)
     for (int64_t y = 0; y < oh; ++y)
       for (int64_t x = 0; x < ow; ++x) {

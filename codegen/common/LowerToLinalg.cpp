@@ -356,6 +356,13 @@ Value Lowerer::lowerIm2Col(Im2ColOp o, IRMapping &map) {
               nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, v, c(size)));
         };
         Value inside = nb.create<arith::AndIOp>(l, inRange(iy, in[1]), inRange(ix, in[2]));
+        // Rows past the windows (`rows`: whole tensor-core tiles) are zero.
+        if (type.getDimSize(0) > in[0] * oh * ow) {
+          inside = nb.create<arith::AndIOp>(
+              l, inside,
+              nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, row, c(in[0] * oh * ow)));
+          n = nb.create<arith::MinUIOp>(l, n, c(in[0] - 1));
+        }
         auto clamp = [&](Value v, int64_t size) {
           return nb.create<arith::MinSIOp>(l, nb.create<arith::MaxSIOp>(l, v, c(0)), c(size - 1))
               .getResult();

@@ -211,6 +211,15 @@ func.func @im2col_window(%x: tensor<1x2x2x4xbf16>) -> tensor<1x36xbf16> {
 
 // -----
 
+func.func @im2col_rows(%x: tensor<1x4x4x2xbf16>) -> tensor<8x18xbf16> {
+  // expected-error @+2 {{'tilec.im2col' op rows = 8 is fewer than the 16 windows}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = tilec.im2col %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, rows = 8} : (tensor<1x4x4x2xbf16>) -> tensor<8x18xbf16>
+  return %y : tensor<8x18xbf16>
+}
+
+// -----
+
 func.func @pad_count(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   // expected-error @+2 {{'tilec.pad' op pads must have 4 entries, got 2}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -1,5 +1,6 @@
 // RUN: tilec-opt %s -split-input-file --tilec-convs-as-gemms=enabled=true | FileCheck %s
 // RUN: tilec-opt %s -split-input-file --tilec-convs-as-gemms | FileCheck %s --check-prefix=OFF
+// RUN: tilec-opt %s -split-input-file "--tilec-convs-as-gemms=enabled=true row-multiple=16" | FileCheck %s --check-prefix=ROWS
 
 // A padded 3x3 stride-2 convolution (bf16, channels last): its windows as an
 // im2col matrix [N*OH*OW, KH*KW*C] times the HWIO weight reshaped to
@@ -51,4 +52,19 @@ func.func @unchanged(%a: tensor<1x8x8x16xf32>, %wa: tensor<3x3x16x32xf32>, %b: t
   %3 = tilec.conv2d %d, %wd {layout = "nhwc", strides = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>} : (tensor<1x14x14x3xbf16>, tensor<7x7x3x64xbf16>) -> tensor<1x7x7x64xf32>
   %4 = tilec.conv2d %e, %we {layout = "nhwc"} : (tensor<1x1x1x64xbf16>, tensor<1x1x64x16xbf16>) -> tensor<1x1x1x16xf32>
   return %0, %1, %2, %3, %4 : tensor<1x6x6x32xf32>, tensor<1x32x6x6xf32>, tensor<1x6x6x16xf32>, tensor<1x7x7x64xf32>, tensor<1x1x1x16xf32>
+}
+
+// -----
+
+// With row-multiple=16 (tensor-core targets): 7x7 = 49 output pixels, so the
+// im2col matrix itself has 64 rows (zeros past 49) instead of a pad kernel
+// after it; the product is sliced back to 49 rows before the bias.
+// ROWS-LABEL: func.func @ragged
+// ROWS: %[[A:.*]] = tilec.im2col %arg0 {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, rows = 64 : i64} : (tensor<1x7x7x16xbf16>) -> tensor<64x144xbf16>
+// ROWS: %[[M:.*]] = tilec.matmul %[[A]], %{{.*}} : (tensor<64x144xbf16>, tensor<144x32xbf16>) -> tensor<64x32xf32>
+// ROWS: %[[S:.*]] = tilec.slice %[[M]] {axes = array<i64: 0>, ends = array<i64: 49>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<64x32xf32>) -> tensor<49x32xf32>
+// ROWS: tilec.add %[[S]], %arg2
+func.func @ragged(%x: tensor<1x7x7x16xbf16>, %w: tensor<3x3x16x32xbf16>, %b: tensor<32xf32>) -> tensor<1x7x7x32xf32> {
+  %y = tilec.conv2d %x, %w, %b {layout = "nhwc", padding = array<i64: 1, 1, 1, 1>} : (tensor<1x7x7x16xbf16>, tensor<3x3x16x32xbf16>, tensor<32xf32>) -> tensor<1x7x7x32xf32>
+  return %y : tensor<1x7x7x32xf32>
 }
