@@ -73,14 +73,13 @@ struct ConvsAsGemmsPass : public tilec::impl::ConvsAsGemmsPassBase<ConvsAsGemmsP
     int64_t paddedRows = rows;
     if (rowMultiple > 0 && rows % rowMultiple != 0)
       paddedRows = (rows + rowMultiple - 1) / rowMultiple * rowMultiple;
-    auto matrix = RankedTensorType::get({rows, k}, element);
     Value windows;
     bool pointwise = kh == 1 && kw == 1 &&
                      llvm::all_of(conv.getStrides(), [](int64_t s) { return s == 1; }) &&
                      llvm::all_of(conv.getPadding(), [](int64_t p) { return p == 0; });
     if (pointwise)
-      windows = b.create<ReshapeOp>(loc, matrix, conv.getInput(),
-                                    b.getDenseI64ArrayAttr({rows, k}));
+      windows = b.create<ReshapeOp>(loc, RankedTensorType::get({rows, k}, element),
+                                    conv.getInput(), b.getDenseI64ArrayAttr({rows, k}));
     else
       windows = b.create<Im2ColOp>(
           loc, RankedTensorType::get({paddedRows, k}, element), conv.getInput(),

@@ -36,29 +36,27 @@ vector::ContractionOp warpContractionUser(Value v) {
   return nullptr;
 }
 
-/// The target's instruction (m, n, k): 16x8x16 (mma.sync) or 16x16x16
-/// (MFMA); set by unrollWarpContractions for the shape functions below.
-thread_local SmallVector<int64_t, 3> gInstruction = {16, 8, 16};
-
-/// The instruction over a contraction's iteration dims: the accumulator's
-/// two dims m and n, reductions k, any other (unit batch) dim 1.
-SmallVector<int64_t> instructionShape(vector::ContractionOp c) {
+/// The target's `instruction` (m, n, k: 16x8x16 mma.sync, 16x16x16 MFMA)
+/// over a contraction's iteration dims: the accumulator's two dims m and n,
+/// reductions k, any other (unit batch) dim 1.
+SmallVector<int64_t> instructionShape(vector::ContractionOp c, ArrayRef<int64_t> instruction) {
   SmallVector<int64_t> shape(c.getIteratorTypesArray().size(), 1);
   for (auto [i, type] : llvm::enumerate(c.getIteratorTypesArray()))
     if (type == vector::IteratorType::reduction)
-      shape[i] = gInstruction[2];
+      shape[i] = instruction[2];
   AffineMap acc = c.getIndexingMapsArray()[2];
   unsigned results = acc.getNumResults();
   if (results >= 2) {
-    shape[acc.getDimPosition(results - 2)] = gInstruction[0];
-    shape[acc.getDimPosition(results - 1)] = gInstruction[1];
+    shape[acc.getDimPosition(results - 2)] = instruction[0];
+    shape[acc.getDimPosition(results - 1)] = instruction[1];
   }
   return shape;
 }
 
 /// The instruction's shape for one operand of `c` (0: A, 1: B, 2: C).
-SmallVector<int64_t> operandShape(vector::ContractionOp c, unsigned operand) {
-  SmallVector<int64_t> full = instructionShape(c), shape;
+SmallVector<int64_t> operandShape(vector::ContractionOp c, unsigned operand,
+                                  ArrayRef<int64_t> instruction) {
+  SmallVector<int64_t> full = instructionShape(c, instruction), shape;
   AffineMap map = c.getIndexingMapsArray()[operand];
   for (unsigned r = 0; r < map.getNumResults(); ++r)
     shape.push_back(full[map.getDimPosition(r)]);
@@ -204,21 +202,21 @@ std::optional<SmallVector<int64_t>> slicedTransferShape(Operation *op) {
   return std::nullopt;
 }
 
-std::optional<SmallVector<int64_t>> nativeShape(Operation *op) {
+std::optional<SmallVector<int64_t>> nativeShape(Operation *op, ArrayRef<int64_t> instruction) {
   if (auto c = dyn_cast<vector::ContractionOp>(op))
-    return isWarpContraction(c) ? std::optional(instructionShape(c)) : std::nullopt;
+    return isWarpContraction(c) ? std::optional(instructionShape(c, instruction)) : std::nullopt;
   if (auto read = dyn_cast<vector::TransferReadOp>(op)) {
     vector::ContractionOp c = warpContractionUser(read.getResult());
     if (!c)
       return std::nullopt;
     unsigned operand = c.getLhs() == read.getResult() ? 0 : c.getRhs() == read.getResult() ? 1 : 2;
-    return operandShape(c, operand);
+    return operandShape(c, operand, instruction);
   }
   if (auto write = dyn_cast<vector::TransferWriteOp>(op)) {
     auto c = write.getVector().getDefiningOp<vector::ContractionOp>();
     if (!c || !isWarpContraction(c))
       return std::nullopt;
-    return operandShape(c, 2);
+    return operandShape(c, 2, instruction);
   }
   return std::nullopt;
 }
@@ -367,7 +365,6 @@ LogicalResult tilec::codegen::retypeBF16Operands(func::FuncOp kernel) {
 void tilec::codegen::unrollWarpContractions(gpu::GPUFuncOp func,
                                             ArrayRef<int64_t> instruction) {
   MLIRContext *ctx = func.getContext();
-  gInstruction.assign(instruction.begin(), instruction.end());
   {
     // Unit batch dims (a batched matmul's warp tile) dropped: the conversion
     // takes 2-d operands.
@@ -381,10 +378,11 @@ void tilec::codegen::unrollWarpContractions(gpu::GPUFuncOp func,
   for (bool contractions : {false, true}) {
     RewritePatternSet patterns(ctx);
     vector::UnrollVectorOptions options;
-    options.setNativeShapeFn(nativeShape);
-    options.setFilterConstraint([contractions](Operation *op) {
-      return success(isa<vector::ContractionOp>(op) == contractions &&
-                     nativeShape(op).has_value());
+    // The instruction outlives the patterns: both are local to this call.
+    auto shapeOf = [instruction](Operation *op) { return nativeShape(op, instruction); };
+    options.setNativeShapeFn(shapeOf);
+    options.setFilterConstraint([contractions, shapeOf](Operation *op) {
+      return success(isa<vector::ContractionOp>(op) == contractions && shapeOf(op).has_value());
     });
     vector::populateVectorUnrollPatterns(patterns, options);
     vector::InsertStridedSliceOp::getCanonicalizationPatterns(patterns, ctx);
