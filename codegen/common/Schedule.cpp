@@ -82,21 +82,23 @@ bool isConvNhwc(const DispatchShape &shape) {
 /// operand per reduction step and the block's accumulators. Convolutions'
 /// input halos are bounded for strides up to 2.
 int64_t stagedBytes(const DispatchShape &shape, const std::vector<int64_t> &block,
-                    int64_t reductionBlock, int64_t operandBytes = 4, int64_t rowPad = 0) {
+                    int64_t reductionBlock, int64_t operandBytes = 4, int64_t rowPad = 0,
+                    int64_t stages = 1) {
   int64_t outputs = 1;
   for (int64_t b : block)
     outputs *= b;
   if (isConvNhwc(shape)) {
     int64_t kh = shape.rootLoops[4], kw = shape.rootLoops[5];
     int64_t input = block[0] * ((block[1] - 1) * 2 + kh) * ((block[2] - 1) * 2 + kw);
-    return 4 * (input * reductionBlock + kh * kw * reductionBlock * block[3] + outputs);
+    return 4 * (stages * (input * reductionBlock + kh * kw * reductionBlock * block[3]) + outputs);
   }
   size_t rank = block.size();
   int64_t rows = outputs / block[rank - 1], cols = outputs / block[rank - 2];
   // Operand tiles with rows padded by rowPad elements (warp tiles; B either
   // [K, N] or [N, K]: the larger of the two bounds it).
-  return operandBytes * (rows * (reductionBlock + rowPad) +
-                         std::max(reductionBlock * (cols + rowPad), cols * (reductionBlock + rowPad))) +
+  return stages * operandBytes *
+             (rows * (reductionBlock + rowPad) +
+              std::max(reductionBlock * (cols + rowPad), cols * (reductionBlock + rowPad))) +
          4 * outputs;
 }
 
@@ -167,6 +169,15 @@ std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Tar
   s.registerTile[rank - 1] = std::min<int64_t>(bn, 32);
   s.registerTile[rank] = 0;
   s.cacheTile[rank] = bk;
+  // A software pipeline of K blocks: three in flight with cp.async (CUDA,
+  // and simt, which checks the same loop on the CPU), two on AMD (no
+  // asynchronous copies: the second buffer saves a barrier per K step).
+  // Never more buffers than K blocks, nor more than workgroup memory holds.
+  s.stages = std::min<int64_t>(target.kind == TargetKind::Rocm ? 2 : 3, k / bk);
+  std::vector<int64_t> block(s.workgroupTile);
+  while (s.stages > 1 &&
+         stagedBytes(shape, block, bk, 2, /*rowPad=*/8, s.stages) > target.sharedMemoryBytes)
+    --s.stages;
   return s;
 }
 
@@ -325,9 +336,10 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
   if (bk % s.mmaShape[2] != 0)
     return "the K block (" + std::to_string(bk) + ") must be a multiple of " +
            std::to_string(s.mmaShape[2]) + " with mma=" + joinSizes(s.mmaShape);
-  int64_t bytes = stagedBytes(shape, block, bk, 2, /*rowPad=*/8);
+  int64_t bytes = stagedBytes(shape, block, bk, 2, /*rowPad=*/8, s.stages);
   if (bytes > target.sharedMemoryBytes)
-    return "the staged K block and accumulators need " + std::to_string(bytes) +
+    return "the staged K block" + std::string(s.stages > 1 ? "s (" + std::to_string(s.stages) + " stages)" : "") +
+           " and accumulators need " + std::to_string(bytes) +
            " bytes of workgroup memory; the target has " + std::to_string(target.sharedMemoryBytes);
   return "";
 }
@@ -337,6 +349,11 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
 std::string verifyGpuTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
   if (s.panelCopy != PanelCopy::Auto)
     return "pack=on|off is a CPU knob (GPU kernels stage operands when cache is set)";
+  if (s.stages < 1 || s.stages > 8)
+    return "stages=" + std::to_string(s.stages) + " is not between 1 and 8";
+  if (s.stages > 1 && (s.cacheTile.empty() || s.registerTile.empty()))
+    return "stages=" + std::to_string(s.stages) +
+           " pipelines staged reduction blocks; it needs reg and cache";
   if (!s.mmaShape.empty())
     return verifyWarpTiles(s, shape, target);
   if (s.registerTile.empty() && s.cacheTile.empty())
@@ -360,9 +377,11 @@ std::string verifyGpuTiles(const Schedule &s, const DispatchShape &shape, const 
   if (!s.cacheTile.empty()) {
     size_t last = shape.rootLoops.size() - 1;
     int64_t bk = s.cacheTile[last] == 0 ? shape.rootLoops[last] : s.cacheTile[last];
-    int64_t bytes = stagedBytes(shape, block, bk);
+    int64_t bytes = stagedBytes(shape, block, bk, 4, 0, s.stages);
     if (bytes > target.sharedMemoryBytes)
-      return "the staged K block and accumulators need " + std::to_string(bytes) +
+      return "the staged K block" +
+             std::string(s.stages > 1 ? "s (" + std::to_string(s.stages) + " stages)" : "") +
+             " and accumulators need " + std::to_string(bytes) +
              " bytes of workgroup memory; the target has " +
              std::to_string(target.sharedMemoryBytes);
   }
@@ -377,6 +396,7 @@ std::string Schedule::str() const {
          " conv=" + (conv == ConvAlgorithm::Gemm ? "gemm" : "direct") +
          (cacheTile.empty() ? "" : " cache=" + joinSizes(cacheTile)) +
          (mmaShape.empty() ? "" : " mma=" + joinSizes(mmaShape)) +
+         (stages == 1 ? "" : " stages=" + std::to_string(stages)) +
          (loopOrder.empty() ? "" : " order=" + joinSizes(loopOrder)) +
          (panelCopy == PanelCopy::Auto ? "" : panelCopy == PanelCopy::On ? " pack=on" : " pack=off");
 }
@@ -401,6 +421,8 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
       ok = parseSizes(value, s.mmaShape);
     else if (key == "vec")
       ok = !value.getAsInteger(10, s.vectorWidth) && s.vectorWidth > 0;
+    else if (key == "stages")
+      ok = !value.getAsInteger(10, s.stages) && s.stages > 0;
     else if (key == "conv" && (value == "direct" || value == "gemm"))
       s.conv = value == "gemm" ? ConvAlgorithm::Gemm : ConvAlgorithm::Direct;
     else if (key == "pack" && (value == "auto" || value == "on" || value == "off"))
@@ -410,7 +432,7 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
     if (!ok) {
       error = "bad schedule field '" + field.str() +
               "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm [cache=AxB..] [order=AxB..] "
-              "[pack=auto|on|off] [mma=16x8x16]";
+              "[pack=auto|on|off] [mma=16x8x16] [stages=N]";
       return std::nullopt;
     }
   }
@@ -649,6 +671,9 @@ std::string tilec::codegen::verifySchedule(const Schedule &s, const DispatchShap
   if (target.threaded()) {
     if (std::string why = verifyGpuTiles(s, shape, target); !why.empty())
       return why;
+  } else if (s.stages != 1) {
+    return "stages=" + std::to_string(s.stages) +
+           " is a GPU knob (pipelined workgroup-memory staging); CPU kernels take 1";
   }
   if (s.conv == ConvAlgorithm::Gemm && !shape.conv1x1)
     return "conv=gemm needs a 1x1, stride-1, unpadded convolution";

@@ -80,6 +80,14 @@ struct Schedule {
   /// `cache` the K block staged in workgroup memory (a multiple of 16), and the
   /// block has 32 threads per warp tile. Empty: SIMT (`reg` per thread).
   std::vector<int64_t> mmaShape;
+  /// GPU targets with `cache`: reduction blocks in flight at once (a software
+  /// pipeline). With N > 1 each staged operand gets N workgroup buffers; the
+  /// blocks' threads copy block k + N - 1 while they compute block k, and a
+  /// K step needs one barrier. CUDA sm_80+ copies asynchronously (`cp.async`,
+  /// N - 1 blocks in flight); elsewhere (ROCm, older CUDA, `simt`) the copies
+  /// are ordinary loads. 1: one buffer per operand, copy then compute.
+  /// Omitted from the text when 1.
+  int64_t stages = 1;
   /// SIMD width in f32 lanes the register tile's innermost size must divide.
   int64_t vectorWidth = 16;
   ConvAlgorithm conv = ConvAlgorithm::Direct;

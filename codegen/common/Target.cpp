@@ -31,6 +31,13 @@ std::vector<int64_t> Target::matrixInstruction() const {
   return {};
 }
 
+bool Target::asyncCopies() const {
+  unsigned cc = 0;
+  llvm::StringRef a(arch);
+  return kind == TargetKind::Cuda && a.starts_with("sm_") && !a.drop_front(3).getAsInteger(10, cc) &&
+         cc >= 80;
+}
+
 Target tilec::codegen::hostTarget() {
   Target t;
   t.kind = TargetKind::Cpu;

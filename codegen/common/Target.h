@@ -47,6 +47,9 @@ struct Target {
   /// (rocm:gfx90a, gfx940-942); empty elsewhere.
   std::vector<int64_t> matrixInstruction() const;
   bool tensorCores() const { return !matrixInstruction().empty(); }
+  /// Whether global-to-workgroup copies can be asynchronous (`cp.async`,
+  /// CUDA sm_80 and later): pipelined staging then overlaps loads with math.
+  bool asyncCopies() const;
   /// Threads that run one warp-wide instruction together: 64 on AMD
   /// (wavefronts), 32 elsewhere.
   int64_t warpSize() const { return kind == TargetKind::Rocm ? 64 : 32; }

@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/CpuBackend.h"
+#include "codegen/gpu/Pipeline.h"
 
 #include "codegen/common/ApplySchedule.h"
 
@@ -343,6 +344,9 @@ LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptio
     b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(), copy.getTarget());
     copy.erase();
   });
+  // GPU tilings (and the simt target's) with stages > 1: staged reduction
+  // blocks as a software pipeline, while thread loops are still loops.
+  pipelineStagedLoops(kernels);
   if (outline) // CPU; GPU kernels copy one element per thread
     vectorizeCopies(kernels);
   for (auto func : kernels.getOps<func::FuncOp>()) {

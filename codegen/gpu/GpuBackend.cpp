@@ -22,6 +22,7 @@
 
 #include "codegen/common/ApplySchedule.h"
 #include "codegen/common/LowerToLinalg.h"
+#include "codegen/gpu/Pipeline.h"
 #include "codegen/gpu/TensorCores.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -31,6 +32,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -96,7 +98,12 @@ bool collectThreadLoops(Block &body, SmallVector<scf::ForallOp> &loops) {
     } else if (auto loop = dyn_cast<scf::ForOp>(op)) {
       if (!collectThreadLoops(*loop.getBody(), loops))
         return false;
+    } else if (auto guard = dyn_cast<scf::IfOp>(op)) {
+      // A pipeline's guarded copies (the same condition in every thread).
+      if (!guard.getElseRegion().empty() || !collectThreadLoops(*guard.thenBlock(), loops))
+        return false;
     } else if (!isMemoryEffectFree(&op) && !isa<scf::InParallelOp, scf::YieldOp>(op) &&
+               !isa<nvgpu::DeviceAsyncCreateGroupOp, nvgpu::DeviceAsyncWaitOp>(op) &&
                !(isa<memref::AllocOp, memref::AllocaOp>(op) &&
                  isWorkgroup(op.getResult(0).getType())) &&
                !(isa<memref::DeallocOp>(op) && isWorkgroup(op.getOperand(0).getType()))) {
@@ -106,14 +113,28 @@ bool collectThreadLoops(Block &body, SmallVector<scf::ForallOp> &loops) {
   return true;
 }
 
+/// A thread loop of a software pipeline (Pipeline.h): its block's copies
+/// (in the prologue or a step), or a step's compute.
+bool inPipeline(scf::ForallOp loop) {
+  auto step = loop->getParentOfType<scf::ForOp>();
+  return loop->hasAttr(kStageCopyAttr) || (step && step->hasAttr(kPipelinedLoopAttr));
+}
+
 /// Each thread loop runs on the block's threads (thread id = its linear
 /// index; threads beyond its trip count skip it), followed by a barrier when
-/// the block has several, so that the next one sees what it wrote.
+/// the block has several, so that the next one sees what it wrote. A
+/// pipelined reduction loop instead gets one barrier at the top of each step
+/// (after the wait for the step's block, if its copies are asynchronous)
+/// and one after it: the step's block was copied at least one barrier
+/// earlier, and the buffer its copies overwrite was last read before it.
 void mapThreadLoops(RewriterBase &rewriter, ArrayRef<scf::ForallOp> loops, int64_t threads,
                     int64_t warp, Location loc) {
+  SetVector<Operation *> pipelines;
   for (scf::ForallOp loop : loops) {
     int64_t trips = threadsOf(loop, warp);
-    if (loops.size() > 1) {
+    if (auto step = loop->getParentOfType<scf::ForOp>(); step && step->hasAttr(kPipelinedLoopAttr))
+      pipelines.insert(step);
+    if (loops.size() > 1 && !inPipeline(loop)) {
       rewriter.setInsertionPointAfter(loop);
       rewriter.create<gpu::BarrierOp>(loc);
     }
@@ -131,6 +152,19 @@ void mapThreadLoops(RewriterBase &rewriter, ArrayRef<scf::ForallOp> loops, int64
       tid = rewriter.create<arith::DivUIOp>(
           loc, tid, rewriter.create<arith::ConstantIndexOp>(loc, warp));
     inlineForall(rewriter, loop, tid);
+  }
+  for (Operation *op : pipelines) {
+    auto step = cast<scf::ForOp>(op);
+    Block::iterator top = step.getBody()->begin();
+    while (isa<nvgpu::DeviceAsyncWaitOp>(*top))
+      ++top;
+    rewriter.setInsertionPoint(step.getBody(), top);
+    rewriter.create<gpu::BarrierOp>(loc);
+    Block::iterator after = std::next(step->getIterator());
+    while (after != step->getBlock()->end() && isa<nvgpu::DeviceAsyncWaitOp>(*after))
+      ++after;
+    rewriter.setInsertionPoint(step->getBlock(), after);
+    rewriter.create<gpu::BarrierOp>(loc);
   }
 }
 
@@ -319,16 +353,22 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // Tensor-core kernels: views folded into the accesses of workgroup
   // buffers, bf16 operand buffers retyped for the mma.sync conversion.
   bool tensorCores = hasWarpContractions(kernels);
+  bool pipelined = false;
+  kernels.walk([&](scf::ForOp loop) { pipelined |= loop->hasAttr(kPipelinedLoopAttr); });
   std::vector<int64_t> instruction = target.matrixInstruction();
   if (tensorCores && instruction.empty())
     return error = "internal error: tensor-core tiles reached a target without them", false;
-  if (tensorCores) {
+  if (tensorCores || pipelined) {
     if (failed(runPassPipeline(kernels, "fold-memref-alias-ops,cse")))
       return error = "internal error: simplifying the GPU kernels failed", false;
     for (auto func : kernels.getOps<func::FuncOp>())
       if (cuda && hasWarpContractions(func) && failed(retypeBF16Operands(func)))
         return error = "internal error: staging bf16 tensor-core operands failed", false;
   }
+  // Pipelines' copies as cp.async where the GPU has it (sm_80+).
+  if (pipelined && target.asyncCopies())
+    for (auto func : kernels.getOps<func::FuncOp>())
+      asyncStageCopies(func);
   // 3. gpu.module per kernel.
   std::set<std::string> aligned;
   for (auto func : kernels.getOps<func::FuncOp>())

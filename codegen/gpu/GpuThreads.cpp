@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/GpuThreads.h"
+#include "codegen/gpu/Pipeline.h"
 
 #include "codegen/common/ApplySchedule.h"
 #include "codegen/common/LowerToLinalg.h"
@@ -505,6 +506,7 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   // 3. Operand slices of each reduction block copied into workgroup memory;
   //    the destinations are allocated once, outside the reduction loop.
   SmallVector<linalg::CopyOp> copies;
+  int64_t operandBytes = 0;
   if (staged) {
     for (OpOperand *in : compute.getDpsInputOperands()) {
       auto type = dyn_cast<RankedTensorType>(in->get().getType());
@@ -535,9 +537,21 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
       auto copy = rewriter.create<linalg::CopyOp>(loc, in->get(), dest);
       in->set(copy.getResult(0));
       copies.push_back(copy);
-      sharedBytes += bytesOf(allocType);
+      operandBytes += bytesOf(allocType);
     }
   }
+  // A pipeline (stages > 1) keeps one buffer per block in flight, never
+  // more than there are blocks (Pipeline.h multi-buffers after
+  // bufferization).
+  int64_t stages = 1;
+  if (blocked && s.stages > 1) {
+    int64_t blocksInLoop = 1;
+    for (size_t i = rank; i < ranges.size(); ++i)
+      if (blocks[i])
+        blocksInLoop *= ranges[i] / blocks[i];
+    stages = std::min(s.stages, blocksInLoop);
+  }
+  sharedBytes += stages * operandBytes;
   if (sharedBytes > target.sharedMemoryBytes)
     return notes +=
            "the staged blocks need " + std::to_string(sharedBytes) + " bytes of workgroup memory; ",
@@ -646,9 +660,12 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
            std::to_string(threadTile[rank - 2]) + "x" + std::to_string(threadTile[rank - 1]) +
            " outputs" +
            (staged ? ", reduction blocks staged in workgroup memory (" +
-                         std::to_string(sharedBytes) + " bytes)"
+                         std::to_string(sharedBytes) + " bytes" +
+                         (stages > 1 ? ", " + std::to_string(stages) + "-stage pipeline" : "") + ")"
                    : "") +
            (vectorized ? "" : " (thread tile not vectorized)") + "; ";
+  if (stages > 1)
+    kernel->setAttr(kPipelineStagesAttr, rewriter.getI64IntegerAttr(stages));
   return success();
 }
 

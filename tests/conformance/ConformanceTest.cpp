@@ -536,7 +536,7 @@ INSTANTIATE_TEST_SUITE_P(
 /// target (the warp tiles' blocks, staging, K loops and epilogues checked
 /// against the reference; each warp-wide contraction computed by the CPU) and
 /// compiled to mma.sync for CUDA (run where a GPU exists).
-enum class MmaVariant { Default, SmallWarpTiles, ManyWarps, AmdTiles };
+enum class MmaVariant { Default, SmallWarpTiles, ManyWarps, AmdTiles, SingleBuffer, FourStages };
 
 std::string mmaVariantName(MmaVariant v) {
   switch (v) {
@@ -548,6 +548,10 @@ std::string mmaVariantName(MmaVariant v) {
     return "many_warps";
   case MmaVariant::AmdTiles:
     return "amd_tiles";
+  case MmaVariant::SingleBuffer:
+    return "single_buffer";
+  case MmaVariant::FourStages:
+    return "four_stages";
   }
   return "?";
 }
@@ -555,7 +559,9 @@ std::string mmaVariantName(MmaVariant v) {
 /// Edits of the default tensor-core schedule: 16x8 warp tiles in 16x16
 /// blocks with K blocks of 16 (several staged K blocks, 2 warps); 16x8 warp
 /// tiles in the default block (up to 32 warps); AMD's MFMA tiling (16x16x16,
-/// on the simt target; the default on ROCm) where the columns allow it.
+/// on the simt target; the default on ROCm) where the columns allow it; one
+/// buffer per operand (no pipeline); K blocks of 16 four at a time (a
+/// pipeline longer than some loops, shorter than others).
 codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
                           const codegen::DispatchShape &shape) {
   codegen::Schedule s = d;
@@ -568,6 +574,15 @@ codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
       s.workgroupTile[i] = shape.resultShape[i] % 32 == 0 ? 32 : 16;
       s.registerTile[i] = 16;
     }
+    return s;
+  }
+  if (v == MmaVariant::SingleBuffer) {
+    s.stages = 1;
+    return s;
+  }
+  if (v == MmaVariant::FourStages) {
+    s.cacheTile[rank] = 16;
+    s.stages = 4;
     return s;
   }
   if (v == MmaVariant::SmallWarpTiles) {
@@ -656,7 +671,8 @@ INSTANTIATE_TEST_SUITE_P(
     TensorCore, TensorCoreConformance,
     ::testing::Combine(::testing::ValuesIn(tensorCoreCases()), ::testing::Values("bf16", "fp16"),
                        ::testing::Values(MmaVariant::Default, MmaVariant::SmallWarpTiles,
-                                         MmaVariant::ManyWarps, MmaVariant::AmdTiles),
+                                         MmaVariant::ManyWarps, MmaVariant::AmdTiles,
+                                         MmaVariant::SingleBuffer, MmaVariant::FourStages),
                        ::testing::Values("simt", "cuda:sm_90", "rocm:gfx90a")),
     [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, MmaVariant, const char *>>
            &info) {
