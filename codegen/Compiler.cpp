@@ -19,6 +19,7 @@
 #include "codegen/common/LowerToLinalg.h"
 #include "codegen/gpu/GpuBackend.h"
 #include "codegen/gpu/GpuThreads.h"
+#include "codegen/gpu/Pipeline.h"
 #include "ir/HalfFloat.h"
 #include "ir/Weights.h"
 #include "tilec/artifact_format.h"
@@ -351,6 +352,11 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
         }
     code = art::serializeGpuCode(gpuCode);
   }
+  // Staging pipelines that could not be built (Pipeline.h) say so.
+  if (auto notes = (*kernels)->getAttrOfType<DictionaryAttr>(kPipelineNotesAttr))
+    for (KernelReport &k : report.kernels)
+      if (auto note = notes.getAs<StringAttr>(k.symbol))
+        k.notes += note.str() + "; ";
   // 4. The file.
   std::string model = "model";
   if (auto name = module->getAttrOfType<StringAttr>("tilec.model"))

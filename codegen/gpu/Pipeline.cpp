@@ -419,6 +419,7 @@ bool makeAsync(IRRewriter &rewriter, vector::TransferWriteOp write, func::FuncOp
 } // namespace
 
 void tilec::codegen::pipelineStagedLoops(ModuleOp kernels) {
+  SmallVector<NamedAttribute> notes;
   for (auto func : kernels.getOps<func::FuncOp>()) {
     auto stages = func->getAttrOfType<IntegerAttr>(kPipelineStagesAttr);
     if (!stages)
@@ -440,10 +441,14 @@ void tilec::codegen::pipelineStagedLoops(ModuleOp kernels) {
       break;
     }
     if (!done)
-      func.emitWarning("stages=" + std::to_string(stages.getInt()) +
-                       " not applied, the kernel keeps one buffer per operand: " + why);
+      notes.emplace_back(func.getNameAttr(),
+                         StringAttr::get(kernels.getContext(),
+                                         "stages=" + std::to_string(stages.getInt()) +
+                                             " not applied (" + why + "): one buffer per operand"));
     func->removeAttr(kPipelineStagesAttr);
   }
+  if (!notes.empty())
+    kernels->setAttr(kPipelineNotesAttr, DictionaryAttr::get(kernels.getContext(), notes));
 }
 
 int64_t tilec::codegen::asyncStageCopies(func::FuncOp kernel) {

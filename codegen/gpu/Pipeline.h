@@ -42,10 +42,14 @@ inline constexpr llvm::StringLiteral kPipelinedLoopAttr = "tilec.pipelined";
 /// On a copy thread loop of the pipeline: its prologue group, or -1.
 inline constexpr llvm::StringLiteral kStageCopyAttr = "tilec.stage_copy";
 
+/// On the kernels' module: kernel name -> why its stages were not applied.
+inline constexpr llvm::StringLiteral kPipelineNotesAttr = "tilec.pipeline_notes";
+
 /// Bufferized kernels marked with kPipelineStagesAttr: their staged loop as
 /// above (at most one buffer per block). A kernel whose loop does not have
-/// the expected form keeps one buffer per operand, with a warning that says
-/// why (correct, unpipelined).
+/// the expected form keeps one buffer per operand (correct, unpipelined);
+/// the reason is recorded in the module's kPipelineNotesAttr for the kernel
+/// report.
 void pipelineStagedLoops(mlir::ModuleOp kernels);
 
 /// CUDA sm_80+, views folded into the accesses (fold-memref-alias-ops): the

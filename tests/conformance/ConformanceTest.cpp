@@ -26,6 +26,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -324,7 +325,7 @@ INSTANTIATE_TEST_SUITE_P(CpuNchw, Conformance,
 /// Schedules of the simt target (GPU tiling run on the CPU): the GPU default;
 /// thread tiles without workgroup-memory staging; small blocks with odd
 /// thread tiles and K in its smallest blocks (several staged K steps).
-enum class SimtVariant { Default, Unstaged, SmallBlocks };
+enum class SimtVariant { Default, Unstaged, SmallBlocks, Pipelined };
 const SimtVariant kSimtVariants[] = {SimtVariant::Default, SimtVariant::Unstaged,
                                      SimtVariant::SmallBlocks};
 
@@ -336,6 +337,8 @@ std::string simtVariantName(SimtVariant v) {
     return "gpu_unstaged";
   case SimtVariant::SmallBlocks:
     return "gpu_small_blocks";
+  case SimtVariant::Pipelined:
+    return "gpu_pipelined";
   }
   return "?";
 }
@@ -376,6 +379,22 @@ codegen::Schedule editSimt(const codegen::Schedule &d, SimtVariant v,
       }
     break;
   }
+  case SimtVariant::Pipelined: {
+    // The smallest reduction block (most blocks), three in flight.
+    if (s.cacheTile.empty())
+      return d;
+    size_t last = shape.rootLoops.size() - 1;
+    int64_t k = shape.rootLoops[last];
+    for (int64_t b = 2; b < k; ++b)
+      if (k % b == 0) {
+        s.cacheTile[last] = b;
+        break;
+      }
+    if (s.cacheTile[last] == 0 || s.cacheTile[last] == k)
+      return d;
+    s.stages = 3;
+    break;
+  }
   }
   // A variant that is illegal for this shape is the default again.
   return codegen::verifySchedule(s, shape, target).empty() ? s : d;
@@ -410,6 +429,10 @@ TEST_P(SimtConformance, MatchesReference) {
     EXPECT_EQ(k.notes.find("thread tile not applied"), std::string::npos) << k.notes;
     if (k.schedule.find("cache=") != std::string::npos && k.grid > 1)
       EXPECT_NE(k.notes.find("staged in workgroup memory"), std::string::npos) << k.notes;
+    if (k.schedule.find("stages=") != std::string::npos) {
+      EXPECT_NE(k.notes.find("-stage pipeline"), std::string::npos) << k.notes;
+      EXPECT_EQ(k.notes.find("not applied"), std::string::npos) << k.notes;
+    }
   }
   EXPECT_TRUE(runAndCompare(model, p)) << c.name << " under " << simtVariantName(variant);
 }
@@ -421,6 +444,32 @@ INSTANTIATE_TEST_SUITE_P(
     Simt, SimtConformance,
     ::testing::Combine(::testing::Range<size_t>(0, std::size(kCases)),
                        ::testing::ValuesIn(kSimtVariants)),
+    [](const ::testing::TestParamInfo<std::tuple<size_t, SimtVariant>> &info) {
+      return std::string(kCases[std::get<0>(info.param)].name) + "_" +
+             simtVariantName(std::get<1>(info.param));
+    });
+
+/// The cases with a staged root (a convolution or matrix product).
+std::vector<size_t> stagedCases() {
+  std::vector<size_t> cases;
+  for (size_t i = 0; i < std::size(kCases); ++i) {
+    std::string text = kCases[i].mlir;
+    for (const char *op : {"tilec.conv2d", "tilec.matmul", "tilec.linear"})
+      if (text.find(op) != std::string::npos) {
+        cases.push_back(i);
+        break;
+      }
+  }
+  return cases;
+}
+
+// Staged reduction blocks as a 3-stage software pipeline (Pipeline.h), with
+// the smallest blocks that divide the loop: the multi-buffer indexing, the
+// prologue and the guarded copies checked on the CPU.
+INSTANTIATE_TEST_SUITE_P(
+    SimtPipelined, SimtConformance,
+    ::testing::Combine(::testing::ValuesIn(stagedCases()),
+                       ::testing::Values(SimtVariant::Pipelined)),
     [](const ::testing::TestParamInfo<std::tuple<size_t, SimtVariant>> &info) {
       return std::string(kCases[std::get<0>(info.param)].name) + "_" +
              simtVariantName(std::get<1>(info.param));
@@ -655,6 +704,7 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
       EXPECT_NE(k.notes.find("warps (mma.sync 16x8x16)"), std::string::npos) << k.notes;
     if (k.schedule.find("mma=16x16x16") != std::string::npos)
       EXPECT_NE(k.notes.find("warps (MFMA 16x16x16)"), std::string::npos) << k.notes;
+    EXPECT_EQ(k.notes.find("not applied"), std::string::npos) << k.notes;
   }
   if (status) {
     tilec_status_code code = tilec_status_get_code(status);
@@ -727,6 +777,20 @@ INSTANTIATE_TEST_SUITE_P(
       std::string target = std::get<1>(info.param);
       return std::string(kCases[std::get<0>(info.param)].name) + "_" +
              target.substr(0, target.find(':')) + "_" + simtVariantName(std::get<2>(info.param));
+    });
+
+// The pipelined variant on GPUs: cp.async (sm_80+) and the synchronous
+// pipeline (sm_75, AMD) compile and assemble, and run where a GPU is.
+INSTANTIATE_TEST_SUITE_P(
+    GpuPipelined, GpuConformance,
+    ::testing::Combine(::testing::ValuesIn(stagedCases()),
+                       ::testing::Values("cuda:sm_90", "cuda:sm_75", "rocm:gfx90a"),
+                       ::testing::Values(SimtVariant::Pipelined)),
+    [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, SimtVariant>> &info) {
+      std::string target = std::get<1>(info.param);
+      std::replace(target.begin(), target.end(), ':', '_');
+      return std::string(kCases[std::get<0>(info.param)].name) + "_" + target + "_" +
+             simtVariantName(std::get<2>(info.param));
     });
 
 } // namespace
