@@ -173,7 +173,10 @@ void SearchSpace::gpuChoices() {
   }
 }
 
-/// GPU: the tile family knobs (reg, cache, mma) drawn together: warp tiles
+/// Staged reduction blocks in flight (Schedule::stages).
+static const std::vector<int64_t> kStageChoices = {1, 2, 3, 4};
+
+/// GPU: the tile family knobs (reg, cache, mma, stages) drawn together: warp tiles
 /// (half the draws where tensor cores apply), thread tiles, or neither.
 void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
   s.registerTile.clear();
@@ -186,15 +189,19 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
       s.registerTile.push_back(pick(c, rng));
     for (const auto &c : warpCacheChoices)
       s.cacheTile.push_back(pick(c, rng));
+    s.stages = pick(kStageChoices, rng);
     return;
   }
+  s.stages = 1;
   if (regChoices.empty() || die(rng) == 0)
     return;
   for (const auto &c : regChoices)
     s.registerTile.push_back(pick(c, rng));
-  if (!cacheChoices.empty() && die(rng) < 8)
+  if (!cacheChoices.empty() && die(rng) < 8) {
     for (const auto &c : cacheChoices)
       s.cacheTile.push_back(pick(c, rng));
+    s.stages = pick(kStageChoices, rng);
+  }
 }
 
 double SearchSpace::cardinality() const {
@@ -344,12 +351,12 @@ std::optional<Schedule> SearchSpace::crossover(const Schedule &a, const Schedule
     s.registerTile = b.registerTile;
     s.mmaShape = b.mmaShape;
     if (!b.mmaShape.empty() || !a.mmaShape.empty())
-      s.cacheTile = b.cacheTile;
+      s.cacheTile = b.cacheTile, s.stages = b.stages;
   }
   if (coin(rng))
     s.conv = b.conv;
   if (coin(rng))
-    s.cacheTile = b.cacheTile;
+    s.cacheTile = b.cacheTile, s.stages = b.stages;
   if (coin(rng))
     s.loopOrder = b.loopOrder;
   if (coin(rng))
@@ -411,7 +418,7 @@ const std::vector<std::string> &tilec::autotune::featureNames() {
                           "register_pressure", "reg_inner_vectors", "log_wg_elements", "log_grid",
                           "thread_imbalance", "wg_bytes_over_l2", "wg_bytes_over_l1", "conv_gemm",
                           "custom_order", "order_outer_loop", "wg_frac0", "wg_frac1", "wg_frac2", "wg_frac3",
-                          "panel_copy", "tensor_cores"})
+                          "panel_copy", "tensor_cores", "stages"})
       n.push_back(f);
     return n;
   }();
@@ -507,5 +514,6 @@ std::vector<float> tilec::autotune::features(const codegen::DispatchShape &shape
               : s.panelCopy == codegen::PanelCopy::Off ? 0.f
                                                        : 0.5f);
   f.push_back(s.mmaShape.empty() ? 0.f : 1.f);
+  f.push_back(float(s.stages));
   return f;
 }

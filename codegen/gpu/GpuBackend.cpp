@@ -12,9 +12,10 @@
 //   4. NVVM or ROCDL lowering, serialization: PTX (then ptxas -> cubin) or a
 //      HSACO code object (ROCm device libraries, ld.lld).
 //
-// Limitations (admitted): kernels are plain SIMT loops (one output element
-// per thread, no shared-memory staging or tensor cores yet: issue 7 builds
-// those); only device-independent math is used, so no GPU is needed to build.
+// Between 2 and 3: pipelined staging's copies become cp.async (Pipeline.h),
+// tensor-core kernels' bf16 buffers are retyped (TensorCores.h); after 3 the
+// warp contractions become mma.sync / MFMA. Only device-independent math is
+// used, so no GPU is needed to build.
 //
 //===----------------------------------------------------------------------===//
 

@@ -245,9 +245,10 @@ TEST(SearchSpaceTest, GpuSpacesDrawWarpAndThreadTiles) {
   for (const Expect &e : {Expect{bf16Gemm, sm90, true}, Expect{f32Gemm, sm90, false},
                           Expect{bf16Gemm, sm75, false}, Expect{conv, sm90, false}}) {
     SearchSpace space(e.shape, e.target);
-    int warpTiles = 0, threadTiles = 0;
+    int warpTiles = 0, threadTiles = 0, pipelines = 0;
     for (int i = 0; i < 200; ++i) {
       Schedule s = space.sample(rng);
+      pipelines += s.stages > 1;
       EXPECT_EQ(space.check(s), "") << s.str();
       Schedule m = space.mutate(s, rng);
       EXPECT_EQ(space.check(m), "") << m.str();
@@ -257,6 +258,7 @@ TEST(SearchSpaceTest, GpuSpacesDrawWarpAndThreadTiles) {
     }
     EXPECT_EQ(warpTiles > 0, e.warps) << e.shape.rootKind << " on " << e.target.str();
     EXPECT_GT(threadTiles, 0) << e.shape.rootKind << " on " << e.target.str();
+    EXPECT_GT(pipelines, 0) << "stages are searched: " << e.shape.rootKind;
   }
 }
 

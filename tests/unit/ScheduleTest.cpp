@@ -272,3 +272,43 @@ TEST(ScheduleTest, ChannelsLastDepthwiseAndPoolVectorizeChannels) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ScheduleTest, StagesPipelineStagedBlocksOnGpus) {
+  std::string error;
+  Target sm90 = *parseTarget("cuda:sm_90", error);
+  Target gfx90a = *parseTarget("rocm:gfx90a", error);
+  DispatchShape gemm{"matmul", {64, 128}, {64, 128, 512}, {false, false, true}, false};
+  gemm.operandBits = 16;
+  // Tensor-core defaults: three K blocks in flight with cp.async, two on AMD;
+  // one buffer where K is a single block.
+  Schedule s = defaultSchedule(gemm, sm90);
+  EXPECT_EQ(s.stages, 3);
+  EXPECT_NE(s.str().find(" stages=3"), std::string::npos);
+  EXPECT_EQ(defaultSchedule(gemm, gfx90a).stages, 2);
+  DispatchShape shortK{"matmul", {64, 128}, {64, 128, 32}, {false, false, true}, false};
+  shortK.operandBits = 16;
+  EXPECT_EQ(defaultSchedule(shortK, sm90).stages, 1);
+  EXPECT_EQ(defaultSchedule(shortK, sm90).str().find("stages"), std::string::npos);
+  // Text round trip.
+  std::optional<Schedule> parsed = parseSchedule(s.str(), error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(*parsed, s);
+  EXPECT_FALSE(parseSchedule("wg=64x64 reg=32x32x0 stages=0", error));
+  // Refusals with reasons: workgroup memory, range, CPU, nothing staged.
+  s.stages = 6;
+  EXPECT_NE(verifySchedule(s, gemm, sm90).find("(6 stages)"), std::string::npos);
+  s.stages = 9;
+  EXPECT_NE(verifySchedule(s, gemm, sm90).find("between 1 and 8"), std::string::npos);
+  DispatchShape f32{"matmul", {64, 128}, {64, 128, 512}, {false, false, true}, false};
+  Schedule cpu = defaultSchedule(f32, avx2());
+  cpu.stages = 2;
+  EXPECT_NE(verifySchedule(cpu, f32, avx2()).find("GPU knob"), std::string::npos);
+  Schedule unstaged = defaultSchedule(f32, sm90);
+  unstaged.cacheTile.clear();
+  unstaged.stages = 2;
+  EXPECT_NE(verifySchedule(unstaged, f32, sm90).find("needs reg and cache"), std::string::npos);
+}
+
+} // namespace
