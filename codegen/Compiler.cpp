@@ -350,6 +350,10 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
           k.grid = l.grid;
           k.sharedBytes = l.sharedBytes;
         }
+    for (KernelReport &k : report.kernels)
+      for (const GpuLaunch &l : launches)
+        if (l.symbol == k.symbol && l.sharedBytes > 0)
+          k.notes += std::to_string(l.sharedBytes) + " bytes of dynamic shared memory; ";
     code = art::serializeGpuCode(gpuCode);
   }
   // Staging pipelines that could not be built (Pipeline.h) say so.

@@ -140,12 +140,18 @@ int64_t firstDivisor(int64_t n, std::initializer_list<int64_t> options) {
   return 0;
 }
 
-/// Tensor-core GEMMs (16-bit operands, targets with a matrix instruction):
-/// blocks of up to 64x64 outputs split into warp tiles of up to 32x32 (4
-/// warps: 128 threads on CUDA with 32 f32 accumulators each, 256 on AMD with
-/// 16), K staged through workgroup memory in blocks of 32 (16 where 32 does
-/// not divide). Rows must be multiples of 16, columns of the instruction's n
-/// (8 mma.sync, 16 MFMA) and K of 16 (tilec-pad-rows pads rows).
+/// Tensor-core GEMMs (16-bit operands, targets with a matrix instruction).
+/// Large products (at least 128 blocks of 128x128, enough for every
+/// multiprocessor of a big GPU) take CUTLASS's classic shape: 128x128 blocks
+/// of four 64x64 warp tiles (128 accumulators per thread: 4x fewer operand
+/// loads per multiply-add than 32x32), K blocks of 32, four in flight where
+/// workgroup memory holds them (dynamic shared memory past 48 KB) and at
+/// least three. Otherwise blocks of up to 64x64 split into warp tiles of up
+/// to 32x32 (4 warps: 128 threads on CUDA with 32 f32 accumulators each, 256
+/// on AMD with 16), K blocks of 32 (16 where 32 does not divide), three in
+/// flight (two on AMD). Rows must be multiples of 16, columns of the
+/// instruction's n (8 mma.sync, 16 MFMA) and K of 16 (tilec-pad-rows pads
+/// rows). Never more stages than K blocks.
 std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Target &target) {
   size_t rank = shape.resultShape.size();
   int64_t m = shape.resultShape[rank - 2], n = shape.resultShape[rank - 1];
@@ -157,27 +163,41 @@ std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Tar
   int64_t bk = firstDivisor(k, {32, 16});
   if (native.empty() || shape.operandBits != 16 || !bm || !bn || !bk)
     return std::nullopt;
+  int64_t batch = 1;
+  for (size_t i = 0; i + 2 < rank; ++i)
+    batch *= shape.resultShape[i];
   Schedule s;
   s.vectorWidth = 1;
   s.mmaShape = native;
   s.workgroupTile.assign(rank, 1);
   s.registerTile.assign(rank + 1, 1);
   s.cacheTile.assign(rank + 1, 0);
+  s.registerTile[rank] = 0;
+  auto stagesFitting = [&](int64_t most) {
+    std::vector<int64_t> block(s.workgroupTile);
+    int64_t stages = std::min(most, k / s.cacheTile[rank]);
+    while (stages > 1 && stagedBytes(shape, block, s.cacheTile[rank], 2, /*rowPad=*/8, stages) >
+                             target.maxSharedMemoryBytes)
+      --stages;
+    return stages;
+  };
+  if (m % 128 == 0 && n % 128 == 0 && k % 32 == 0 && batch * (m / 128) * (n / 128) >= 128) {
+    s.workgroupTile[rank - 2] = s.workgroupTile[rank - 1] = 128;
+    s.registerTile[rank - 2] = s.registerTile[rank - 1] = 64;
+    s.cacheTile[rank] = 32;
+    s.stages = stagesFitting(4);
+    if (s.stages >= std::min<int64_t>(3, k / 32))
+      return s;
+  }
   s.workgroupTile[rank - 2] = bm;
   s.workgroupTile[rank - 1] = bn;
   s.registerTile[rank - 2] = std::min<int64_t>(bm, 32);
   s.registerTile[rank - 1] = std::min<int64_t>(bn, 32);
-  s.registerTile[rank] = 0;
   s.cacheTile[rank] = bk;
   // A software pipeline of K blocks: three in flight with cp.async (CUDA,
   // and simt, which checks the same loop on the CPU), two on AMD (no
   // asynchronous copies: the second buffer saves a barrier per K step).
-  // Never more buffers than K blocks, nor more than workgroup memory holds.
-  s.stages = std::min<int64_t>(target.kind == TargetKind::Rocm ? 2 : 3, k / bk);
-  std::vector<int64_t> block(s.workgroupTile);
-  while (s.stages > 1 &&
-         stagedBytes(shape, block, bk, 2, /*rowPad=*/8, s.stages) > target.sharedMemoryBytes)
-    --s.stages;
+  s.stages = stagesFitting(target.kind == TargetKind::Rocm ? 2 : 3);
   return s;
 }
 
@@ -337,10 +357,10 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
     return "the K block (" + std::to_string(bk) + ") must be a multiple of " +
            std::to_string(s.mmaShape[2]) + " with mma=" + joinSizes(s.mmaShape);
   int64_t bytes = stagedBytes(shape, block, bk, 2, /*rowPad=*/8, s.stages);
-  if (bytes > target.sharedMemoryBytes)
+  if (bytes > target.maxSharedMemoryBytes)
     return "the staged K block" + std::string(s.stages > 1 ? "s (" + std::to_string(s.stages) + " stages)" : "") +
            " and accumulators need " + std::to_string(bytes) +
-           " bytes of workgroup memory; the target has " + std::to_string(target.sharedMemoryBytes);
+           " bytes of workgroup memory; the target has " + std::to_string(target.maxSharedMemoryBytes);
   return "";
 }
 
@@ -378,12 +398,12 @@ std::string verifyGpuTiles(const Schedule &s, const DispatchShape &shape, const 
     size_t last = shape.rootLoops.size() - 1;
     int64_t bk = s.cacheTile[last] == 0 ? shape.rootLoops[last] : s.cacheTile[last];
     int64_t bytes = stagedBytes(shape, block, bk, 4, 0, s.stages);
-    if (bytes > target.sharedMemoryBytes)
+    if (bytes > target.maxSharedMemoryBytes)
       return "the staged K block" +
              std::string(s.stages > 1 ? "s (" + std::to_string(s.stages) + " stages)" : "") +
              " and accumulators need " + std::to_string(bytes) +
              " bytes of workgroup memory; the target has " +
-             std::to_string(target.sharedMemoryBytes);
+             std::to_string(target.maxSharedMemoryBytes);
   }
   return "";
 }

@@ -63,6 +63,7 @@ std::optional<Target> tilec::codegen::parseTarget(const std::string &text, std::
     t = hostTarget();
     t.simt = true;
     t.sharedMemoryBytes = 48 * 1024;
+    t.maxSharedMemoryBytes = 227 * 1024; // as cuda:sm_90
     return t;
   }
   if (kind == "cpu") {
@@ -83,6 +84,14 @@ std::optional<Target> tilec::codegen::parseTarget(const std::string &text, std::
       t.kind = TargetKind::Cuda;
       t.arch = arch.str();
       t.sharedMemoryBytes = 48 * 1024;
+      // Opt-in shared memory per block (CUDA programming guide, compute
+      // capabilities table).
+      t.maxSharedMemoryBytes = cc >= 90   ? 227 * 1024
+                               : cc == 80 ? 163 * 1024
+                               : cc >= 86 ? 99 * 1024
+                               : cc == 75 ? 64 * 1024
+                               : cc >= 70 ? 96 * 1024
+                                          : 48 * 1024;
       return t;
     }
   }
@@ -90,6 +99,7 @@ std::optional<Target> tilec::codegen::parseTarget(const std::string &text, std::
     t.kind = TargetKind::Rocm;
     t.arch = arch.str();
     t.sharedMemoryBytes = 64 * 1024;
+    t.maxSharedMemoryBytes = 64 * 1024;
     return t;
   }
   error = "unknown target '" + text +

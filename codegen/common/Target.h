@@ -26,7 +26,14 @@ struct Target {
   int64_t vectorRegisters = 32;    ///< SIMD registers (CPU)
   int64_t l1Bytes = 48 * 1024;     ///< per-core L1 data cache (CPU)
   int64_t l2Bytes = 2048 * 1024;   ///< per-core L2 (CPU)
-  int64_t sharedMemoryBytes = 48 * 1024; ///< per workgroup (GPU)
+  /// Workgroup memory per block (GPU) that default schedules budget for and
+  /// that a kernel gets statically (48 KB: CUDA's limit without opt-in).
+  int64_t sharedMemoryBytes = 48 * 1024;
+  /// The most a block may use (CUDA: opt-in dynamic shared memory, 227 KB on
+  /// sm_90, 163 KB on sm_80, 99 KB on sm_86/89); schedules are verified
+  /// against it, and a kernel above sharedMemoryBytes takes its buffers from
+  /// dynamic shared memory.
+  int64_t maxSharedMemoryBytes = 48 * 1024;
   /// A CPU target that runs kernels as a GPU target schedules them: GPU
   /// default schedules, blocks as workgroups, a block's threads one after
   /// another (each thread loop is a barrier-separated step, so running them

@@ -200,7 +200,8 @@ LogicalResult mapBlock(RewriterBase &rewriter, Block &body, GpuLaunch &launch, i
 }
 
 /// Step 3: `func.func @k` (bufferized) -> `gpu.module @k_module { gpu.func @k }`.
-FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64_t warp) {
+FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64_t warp,
+                                  int64_t staticShared) {
   GpuLaunch launch;
   launch.symbol = kernel.getName().str();
   IRRewriter rewriter(kernel.getContext());
@@ -265,6 +266,35 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
     if (isa<memref::AllocOp, memref::AllocaOp>(op) && isWorkgroup(op->getResult(0).getType()))
       workgroupAllocs.push_back(op);
   });
+  // Past the static limit (48 KB on CUDA) they are views of the kernel's
+  // dynamic shared memory instead, 16-byte aligned, and the launch asks for
+  // that much (the runtime opts the function in).
+  int64_t total = 0;
+  for (Operation *op : workgroupAllocs) {
+    auto type = cast<MemRefType>(op->getResult(0).getType());
+    total += llvm::alignTo(type.getNumElements() * type.getElementTypeBitWidth() / 8, 16);
+  }
+  if (staticShared > 0 && total > staticShared) {
+    rewriter.setInsertionPointToStart(&gpuFunc.getBody().front());
+    auto bytes = MemRefType::get({ShapedType::kDynamic}, rewriter.getI8Type(),
+                                 MemRefLayoutAttrInterface(),
+                                 gpu::AddressSpaceAttr::get(rewriter.getContext(),
+                                                            gpu::AddressSpace::Workgroup));
+    Value base = rewriter.create<gpu::DynamicSharedMemoryOp>(loc, bytes);
+    int64_t offset = 0;
+    for (Operation *op : workgroupAllocs) {
+      auto type = cast<MemRefType>(op->getResult(0).getType());
+      Value at = rewriter.create<arith::ConstantIndexOp>(loc, offset);
+      Value view = rewriter.create<memref::ViewOp>(loc, type, base, at, ValueRange{});
+      offset += llvm::alignTo(type.getNumElements() * type.getElementTypeBitWidth() / 8, 16);
+      for (Operation *user : llvm::make_early_inc_range(op->getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          rewriter.eraseOp(user);
+      rewriter.replaceOp(op, view);
+    }
+    launch.sharedBytes = total;
+    workgroupAllocs.clear();
+  }
   for (Operation *op : workgroupAllocs) {
     auto type = cast<MemRefType>(op->getResult(0).getType());
     BlockArgument buffer = gpuFunc.addWorkgroupAttribution(type, op->getLoc());
@@ -377,7 +407,8 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
       aligned.insert(func.getName().str());
   kernels->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(kernels.getContext()));
   for (auto func : llvm::make_early_inc_range(kernels.getOps<func::FuncOp>())) {
-    FailureOr<GpuLaunch> launch = outlineToGpu(func, kernels, target.warpSize());
+    FailureOr<GpuLaunch> launch = outlineToGpu(func, kernels, target.warpSize(),
+                                               cuda ? target.sharedMemoryBytes : 0);
     if (failed(launch))
       return error = "internal error: kernel " + func.getName().str() +
                      " has an unexpected loop structure for GPU mapping",
@@ -437,6 +468,13 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
     // Buffers of kernels marked aligned start on 16 bytes (the runtime's
     // allocations and the memory plan's offsets): LLVM can then prove vector
     // loads of 4 floats aligned and emit them as one ld.v4 / global_load_x4.
+    // Dynamic shared memory is an external zero-length array (`.extern
+    // .shared ... []`): MLIR declares it internal, which NVPTX demotes to a
+    // one-byte static buffer that the kernel would index past.
+    kernels.walk([&](LLVM::GlobalOp g) {
+      if (g.getSymName().starts_with("__dynamic_shmem__"))
+        g.setLinkage(LLVM::Linkage::External);
+    });
     kernels.walk([&](LLVM::LLVMFuncOp f) {
       if (!aligned.count(f.getName().str()))
         return;

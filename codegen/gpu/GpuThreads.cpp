@@ -552,7 +552,7 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
     stages = std::min(s.stages, blocksInLoop);
   }
   sharedBytes += stages * operandBytes;
-  if (sharedBytes > target.sharedMemoryBytes)
+  if (sharedBytes > target.maxSharedMemoryBytes)
     return notes +=
            "the staged blocks need " + std::to_string(sharedBytes) + " bytes of workgroup memory; ",
            failure();

@@ -112,6 +112,14 @@ public:
       if (tilec_status *s = check(driver.moduleGetFunction(&fn, module, k.symbol.c_str()),
                                   "get function " + k.symbol))
         return s;
+      // Kernels staging more than 48 KB take it as dynamic shared memory,
+      // which the function must be allowed first.
+      if (k.sharedBytes > kDefaultSharedBytes)
+        if (tilec_status *s = check(driver.funcSetAttribute(fn, kMaxDynamicSharedBytesAttribute,
+                                                            int(k.sharedBytes)),
+                                    "allowing " + std::to_string(k.sharedBytes) +
+                                        " bytes of shared memory for " + k.symbol))
+          return s;
       functions.push_back(fn);
     }
     if (tilec_status *s = check(driver.memAlloc(&arena, std::max<uint64_t>(plan.arenaBytes, 64)),

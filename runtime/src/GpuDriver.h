@@ -25,6 +25,12 @@ using GpuStream = void *;
 using GpuEvent = void *;
 using GpuPtr = uint64_t; // CUdeviceptr / hipDeviceptr_t as an integer
 
+/// CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES and
+/// hipFuncAttributeMaxDynamicSharedMemorySize (both 8).
+inline constexpr int kMaxDynamicSharedBytesAttribute = 8;
+/// Shared memory a kernel gets without opting in (CUDA).
+inline constexpr int64_t kDefaultSharedBytes = 48 * 1024;
+
 //   field,             CUDA name,               HIP name,              signature
 #define TILEC_GPU_DRIVER_SYMBOLS(X)                                                              \
   X(init, "cuInit", "hipInit", GpuResult(unsigned))                                          \
@@ -43,6 +49,8 @@ using GpuPtr = uint64_t; // CUdeviceptr / hipDeviceptr_t as an integer
   X(moduleUnload, "cuModuleUnload", "hipModuleUnload", GpuResult(GpuModule))                 \
   X(moduleGetFunction, "cuModuleGetFunction", "hipModuleGetFunction",                            \
     GpuResult(GpuFunction *, GpuModule, const char *))                                       \
+  X(funcSetAttribute, "cuFuncSetAttribute", "hipFuncSetAttribute",                              \
+    GpuResult(GpuFunction, int, int))                                                        \
   X(memAlloc, "cuMemAlloc_v2", "hipMalloc", GpuResult(GpuPtr *, size_t))                     \
   X(memFree, "cuMemFree_v2", "hipFree", GpuResult(GpuPtr))                                   \
   X(memcpyHtoD, "cuMemcpyHtoD_v2", "hipMemcpyHtoD",                                              \

@@ -49,6 +49,10 @@ inline const Case kCases[] = {
   {"matmul_tensor_core_tiles", R"(func.func @main(%a: tensor<64x96xf32>, %b: tensor<96x80xf32>) -> tensor<64x80xf32> {
      %r = tilec.matmul %a, %b : (tensor<64x96xf32>, tensor<96x80xf32>) -> tensor<64x80xf32>
      return %r : tensor<64x80xf32> })"},
+  // Room for 128x128 blocks of 64x64 warp tiles (the large-GEMM default).
+  {"matmul_tensor_core_large_tiles", R"(func.func @main(%a: tensor<128x96xf32>, %b: tensor<96x256xf32>) -> tensor<128x256xf32> {
+     %r = tilec.matmul %a, %b : (tensor<128x96xf32>, tensor<96x256xf32>) -> tensor<128x256xf32>
+     return %r : tensor<128x256xf32> })"},
   {"linear_tensor_core_gelu", R"(func.func @main(%x: tensor<2x32x48xf32>, %w: tensor<40x48xf32>, %b: tensor<40xf32>) -> tensor<2x32x40xf32> {
      %y = tilec.linear %x, %w, %b : (tensor<2x32x48xf32>, tensor<40x48xf32>, tensor<40xf32>) -> tensor<2x32x40xf32>
      %r = tilec.gelu %y : tensor<2x32x40xf32>
