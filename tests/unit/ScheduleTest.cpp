@@ -297,8 +297,9 @@ TEST(ScheduleTest, StagesPipelineStagedBlocksOnGpus) {
   EXPECT_EQ(*parsed, s);
   EXPECT_FALSE(parseSchedule("wg=64x64 reg=32x32x0 stages=0", error));
   // Refusals with reasons: workgroup memory, range, CPU, nothing staged.
-  s.stages = 6;
-  EXPECT_NE(verifySchedule(s, gemm, sm90).find("(6 stages)"), std::string::npos);
+  Schedule amd = defaultSchedule(gemm, gfx90a); // 64 KB of LDS
+  amd.stages = 6;
+  EXPECT_NE(verifySchedule(amd, gemm, gfx90a).find("(6 stages)"), std::string::npos);
   s.stages = 9;
   EXPECT_NE(verifySchedule(s, gemm, sm90).find("between 1 and 8"), std::string::npos);
   DispatchShape f32{"matmul", {64, 128}, {64, 128, 512}, {false, false, true}, false};
