@@ -154,12 +154,17 @@ void SearchSpace::gpuChoices() {
       cacheChoices.assign(r, {0});
       cacheChoices[r - 1] = k;
     }
-    if (target.tensorCores() && shape_.operandBits == 16) {
+    mmaShape = shape_.operandBits == 16   ? target.matrixInstruction()
+               : shape_.operandBits == 19 ? target.tf32Instruction()
+                                          : std::vector<int64_t>{};
+    if (!mmaShape.empty()) {
       warpChoices.assign(r, {1});
       warpChoices[rank - 2] = {16, 32, 64};
-      warpChoices[rank - 1] = {8, 16, 32, 64};
+      warpChoices[rank - 1] = mmaShape[1] == 16 ? std::vector<int64_t>{16, 32, 64}
+                                                : std::vector<int64_t>{8, 16, 32, 64};
       warpChoices[r - 1] = {0};
-      std::vector<int64_t> bk = dividing(shape_.rootLoops.back(), {16, 32, 64});
+      std::vector<int64_t> bk = mmaShape[2] == 8 ? dividing(shape_.rootLoops.back(), {8, 16, 32})
+                                                 : dividing(shape_.rootLoops.back(), {16, 32, 64});
       warpCacheChoices.assign(r, {0});
       warpCacheChoices[r - 1] = bk.empty() ? std::vector<int64_t>{0} : bk;
     }
@@ -184,7 +189,7 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
   s.mmaShape.clear();
   std::uniform_int_distribution<int> die(0, 9);
   if (!warpChoices.empty() && die(rng) < 5) {
-    s.mmaShape = {16, 8, 16};
+    s.mmaShape = mmaShape;
     for (const auto &c : warpChoices)
       s.registerTile.push_back(pick(c, rng));
     for (const auto &c : warpCacheChoices)

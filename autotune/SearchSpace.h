@@ -77,6 +77,9 @@ private:
   /// GPU tensor-core warp tiles (`reg` with `mma`) and their K blocks, per
   /// root loop; empty where tensor cores do not apply.
   std::vector<std::vector<int64_t>> warpChoices, warpCacheChoices;
+  /// The tensor-core instruction warp tiles use (mma=): the target's for
+  /// 16-bit operands, its TF32 one for f32 operands allowed TF32.
+  std::vector<int64_t> mmaShape;
   codegen::Schedule fallback;
 
   void gpuChoices();

@@ -3,7 +3,8 @@
 // Assumes: assign-layouts and set-precision ran (channels-last convolutions
 // with HWIO weights, 16-bit operands), no dispatches yet.
 // Guarantees: with enabled=true, every channels-last conv2d with groups = 1,
-// bf16 / f16 input and weight, KH * KW * C_in % 16 == 0, C_out % 8 == 0 and
+// bf16 / f16 input and weight (or f32 ones marked tilec.tf32, which the
+// product keeps), KH * KW * C_in % 16 == 0, C_out % 8 == 0 and
 // at least 32 output pixels is replaced by reshape(matmul(windows, reshape(weight)) [+ bias]) with the
 // same values (each output pixel's window times the weight); windows are
 // tilec.im2col, or a reshape of the input for 1x1, stride-1, unpadded
@@ -52,7 +53,7 @@ struct ConvsAsGemmsPass : public tilec::impl::ConvsAsGemmsPassBase<ConvsAsGemmsP
         !x.hasStaticShape() || !w.hasStaticShape() || !y.hasStaticShape())
       return;
     Type element = x.getElementType();
-    if (!(element.isBF16() || element.isF16()) || w.getElementType() != element)
+    if (!hasTensorCoreOperands(conv, element) || w.getElementType() != element)
       return;
     int64_t kh = w.getDimSize(0), kw = w.getDimSize(1), cin = w.getDimSize(2),
             cout = w.getDimSize(3);
@@ -89,8 +90,11 @@ struct ConvsAsGemmsPass : public tilec::impl::ConvsAsGemmsPassBase<ConvsAsGemmsP
     Value weight = b.create<ReshapeOp>(loc, RankedTensorType::get({k, cout}, element),
                                        conv.getWeight(), b.getDenseI64ArrayAttr({k, cout}));
     auto product = RankedTensorType::get({rows, cout}, y.getElementType());
-    Value result = b.create<MatmulOp>(
+    auto matmul = b.create<MatmulOp>(
         loc, RankedTensorType::get({productRows, cout}, y.getElementType()), windows, weight);
+    if (conv->hasAttr(kTF32Attr))
+      matmul->setAttr(kTF32Attr, b.getUnitAttr());
+    Value result = matmul;
     if (productRows != rows)
       result = b.create<SliceOp>(loc, product, result, b.getDenseI64ArrayAttr({0}),
                                  b.getDenseI64ArrayAttr({0}), b.getDenseI64ArrayAttr({rows}),

@@ -3,7 +3,7 @@
 // Assumes: set-precision ran (16-bit operands are what tensor cores take),
 // no dispatches yet.
 // Guarantees: with multiple=N > 0, every linear and matmul with bf16/f16
-// operands whose row count M (lhs dim -2) is >= 2N and not a multiple of N
+// operands (or f32 ones marked tilec.tf32) whose row count M (lhs dim -2) is >= 2N and not a multiple of N
 // computes on its lhs zero-padded to the next multiple of N, followed by a
 // slice of the first M rows; the values the graph computes are unchanged
 // (a zero row of A gives a zero row of A*B + bias, which the slice drops).
@@ -66,7 +66,7 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
     // Attention: the query's rows (its keys and values stay: padded query
     // rows only add output rows, which the slice drops).
     Type element = lhsType.getElementType();
-    if (!(element.isBF16() || element.isF16()) || rhsType.getElementType() != element)
+    if (!hasTensorCoreOperands(op, element) || rhsType.getElementType() != element)
       return;
     int64_t rank = lhsType.getRank(), rows = lhsType.getDimSize(rank - 2);
     if (rows < 2 * multiple || rows % multiple == 0)

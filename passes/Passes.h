@@ -15,6 +15,17 @@
 
 namespace tilec {
 
+/// Unit attribute tilec-set-precision{precision=tf32} puts on conv2d, matmul
+/// and linear: their f32 operands may be rounded to TF32 (10-bit mantissa)
+/// inside tensor-core instructions (CUDA sm_80+); the graph stays f32.
+inline constexpr llvm::StringLiteral kTF32Attr = "tilec.tf32";
+
+/// Whether `op` (a contraction) multiplies on tensor cores' terms: bf16 or f16
+/// operands, or f32 operands it may round to TF32.
+inline bool hasTensorCoreOperands(mlir::Operation *op, mlir::Type element) {
+  return element.isBF16() || element.isF16() || (element.isF32() && op->hasAttr(kTF32Attr));
+}
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

@@ -153,6 +153,9 @@ def SetPrecisionPass : Pass<"tilec-set-precision", "mlir::func::FuncOp"> {
     producer's kernel when the value has no other use. The contraction's result
     stays f32: products accumulate in fp32 (attention's scores, softmax and
     probabilities too). Normalizations and elementwise ops stay f32.
+    `precision=tf32` changes no type: `conv2d`, `matmul` and `linear` get the
+    unit attribute `tilec.tf32`, which lets tensor cores (CUDA sm_80+) round
+    their f32 operands to TF32 (10-bit mantissa) inside the instruction.
     `precision=fp32` changes nothing.
 
     Before:
@@ -167,7 +170,7 @@ def SetPrecisionPass : Pass<"tilec-set-precision", "mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
-           "'fp32' (unchanged), 'bf16' or 'fp16': the operand type of contractions">
+           "'fp32' (unchanged), 'tf32' (marked), 'bf16' or 'fp16': the operand type of contractions">
   ];
   let dependentDialects = ["tilec::TilecDialect"];
 }

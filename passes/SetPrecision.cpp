@@ -11,6 +11,10 @@
 // `tilec.convert` per value right after its definition, shared by all the
 // contractions that read it (a ViT block's Q, K and V projections read the
 // layer norm's output once). The rest of the graph is unchanged.
+// With precision tf32 nothing changes type: conv2d, matmul and linear are
+// marked `tilec.tf32` (kTF32Attr), which lets CUDA sm_80+ tensor cores round
+// their f32 operands to TF32 (attention is not marked: its GPU kernel does not
+// run on tensor cores).
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,14 +37,22 @@ struct SetPrecisionPass : public tilec::impl::SetPrecisionPassBase<SetPrecisionP
   using SetPrecisionPassBase::SetPrecisionPassBase;
 
   void runOnOperation() override {
-    if (precision != "fp32" && precision != "bf16" && precision != "fp16") {
-      getOperation().emitError("tilec-set-precision: precision must be 'fp32', 'bf16' or "
-                               "'fp16', got '")
+    if (precision != "fp32" && precision != "bf16" && precision != "fp16" &&
+        precision != "tf32") {
+      getOperation().emitError("tilec-set-precision: precision must be 'fp32', 'tf32', 'bf16' "
+                               "or 'fp16', got '")
           << precision << "'";
       return signalPassFailure();
     }
     if (precision == "fp32")
       return;
+    if (precision == "tf32") {
+      getOperation().walk([&](Operation *op) {
+        if (isa<Conv2DOp, MatmulOp, LinearOp>(op))
+          op->setAttr(kTF32Attr, UnitAttr::get(&getContext()));
+      });
+      return;
+    }
     MLIRContext *ctx = &getContext();
     Type half = precision == "bf16" ? Type(BFloat16Type::get(ctx)) : Type(Float16Type::get(ctx));
     llvm::DenseMap<Value, Value> converted;

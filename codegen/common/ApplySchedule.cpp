@@ -11,6 +11,8 @@
 
 #include "codegen/common/LowerToLinalg.h"
 
+#include "passes/Passes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -557,6 +559,8 @@ DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
       bits = bits && *bits != b ? 32 : b;
     }
     shape.operandBits = bits.value_or(32);
+    if (shape.operandBits == 32 && root->hasAttr(kTF32Attr))
+      shape.operandBits = 19; // f32 that tensor cores may read as TF32
   }
   if (auto conv = dyn_cast_or_null<linalg::Conv2DNchwFchwOp>(root)) {
     auto w = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());

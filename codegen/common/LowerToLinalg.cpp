@@ -20,6 +20,8 @@
 #include "ir/ShapeUtils.h"
 #include "ir/Weights.h"
 
+#include "passes/Passes.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -504,11 +506,21 @@ FailureOr<func::FuncOp> tilec::codegen::lowerDispatchToLinalg(DispatchOp dispatc
     map.map(arg, b.create<bufferization::ToTensorOp>(loc, entry->getArgument(i),
                                                      /*restrict=*/true, /*writable=*/false));
   detail::Lowerer lowerer(b, loc);
-  for (Operation &op : body.without_terminator())
+  for (Operation &op : body.without_terminator()) {
+    Operation *before = entry->empty() ? nullptr : &entry->back();
     if (failed(lowerer.lower(&op, map))) {
       func.erase();
       return failure();
     }
+    // A contraction allowed TF32 (--precision tf32) passes that on to its
+    // root, where the schedule sees it (DispatchShape::operandBits = 19).
+    if (op.hasAttr(kTF32Attr))
+      for (Operation *o = before ? before->getNextNode() : &entry->front(); o; o = o->getNextNode())
+        o->walk([&](Operation *inner) {
+          if (inner->hasAttr(kRootAttr))
+            inner->setAttr(kTF32Attr, b.getUnitAttr());
+        });
+  }
   // 3. Results written into the output buffers.
   auto yield = cast<YieldOp>(body.getTerminator());
   for (auto [i, v] : llvm::enumerate(yield.getValues())) {

@@ -132,6 +132,22 @@ std::optional<Schedule> defaultGpuConvSchedule(const DispatchShape &shape, const
   return s;
 }
 
+/// The tensor-core instruction for a dispatch's operands on `target`:
+/// 16-bit operands take the target's matrix instruction, TF32-rounded f32
+/// ones (19 bits) its TF32 one; empty when there is none.
+std::vector<int64_t> mmaInstruction(const DispatchShape &shape, const Target &target) {
+  if (shape.operandBits == 16)
+    return target.matrixInstruction();
+  if (shape.operandBits == 19)
+    return target.tf32Instruction();
+  return {};
+}
+
+/// Bytes per staged operand element and the row padding (elements) of
+/// tensor-core tiles: rows padded by 16 bytes.
+int64_t mmaOperandBytes(const DispatchShape &shape) { return shape.operandBits == 16 ? 2 : 4; }
+int64_t mmaRowPad(const DispatchShape &shape) { return 16 / mmaOperandBytes(shape); }
+
 /// The largest of `options` (descending) that divides `n`, or 0.
 int64_t firstDivisor(int64_t n, std::initializer_list<int64_t> options) {
   for (int64_t o : options)
@@ -156,12 +172,13 @@ std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Tar
   size_t rank = shape.resultShape.size();
   int64_t m = shape.resultShape[rank - 2], n = shape.resultShape[rank - 1];
   int64_t k = shape.rootLoops.back();
-  std::vector<int64_t> native = target.matrixInstruction();
+  std::vector<int64_t> native = mmaInstruction(shape, target);
+  if (native.empty())
+    return std::nullopt;
   int64_t bm = firstDivisor(m, {64, 32, 16});
-  int64_t bn = native.size() == 3 && native[1] == 16 ? firstDivisor(n, {64, 32, 16})
-                                                      : firstDivisor(n, {64, 32, 16, 8});
-  int64_t bk = firstDivisor(k, {32, 16});
-  if (native.empty() || shape.operandBits != 16 || !bm || !bn || !bk)
+  int64_t bn = native[1] == 16 ? firstDivisor(n, {64, 32, 16}) : firstDivisor(n, {64, 32, 16, 8});
+  int64_t bk = native[2] == 8 ? firstDivisor(k, {32, 16, 8}) : firstDivisor(k, {32, 16});
+  if (!bm || !bn || !bk)
     return std::nullopt;
   int64_t batch = 1;
   for (size_t i = 0; i + 2 < rank; ++i)
@@ -176,8 +193,8 @@ std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Tar
   auto stagesFitting = [&](int64_t most) {
     std::vector<int64_t> block(s.workgroupTile);
     int64_t stages = std::min(most, k / s.cacheTile[rank]);
-    while (stages > 1 && stagedBytes(shape, block, s.cacheTile[rank], 2, /*rowPad=*/8, stages) >
-                             target.maxSharedMemoryBytes)
+    while (stages > 1 && stagedBytes(shape, block, s.cacheTile[rank], mmaOperandBytes(shape),
+                                     mmaRowPad(shape), stages) > target.maxSharedMemoryBytes)
       --stages;
     return stages;
   };
@@ -310,20 +327,26 @@ std::string splitBlock(const Schedule &s, const DispatchShape &shape, std::vecto
 /// Tensor-core schedules (`mma`): `reg` is each warp's tile, `cache` the K
 /// block; GEMM-like roots with 16-bit operands on targets with tensor cores.
 std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
-  std::vector<int64_t> native = target.matrixInstruction();
-  if (native.empty())
+  if (target.matrixInstruction().empty())
     return "mma needs tensor cores: CUDA sm_80 or later, or AMD CDNA (gfx90a, gfx940-942) "
            "(this target is " + target.str() + ")";
+  if (shape.operandBits == 19 && target.tf32Instruction().empty())
+    return "mma on f32 operands rounds them to TF32, which only CUDA sm_80 or later has "
+           "(this target is " + target.str() + ")";
+  if (shape.operandBits != 16 && shape.operandBits != 19)
+    return "mma needs bf16 or f16 operands, or f32 ones allowed TF32 (compile with --precision "
+           "bf16, fp16 or tf32)";
+  std::vector<int64_t> native = mmaInstruction(shape, target);
   // The simt target checks either vendor's tiling.
   bool simtShape = target.simt && s.mmaShape == std::vector<int64_t>{16, 16, 16};
-  if (s.mmaShape != native && !simtShape)
-    return "mma=" + joinSizes(s.mmaShape) + " is not " + target.str() + "'s matrix instruction; " +
-           "use mma=" + joinSizes(native) +
-           (native[1] == 8 ? " (mma.sync.m16n8k16)" : " (MFMA 16x16x16, 64-lane wavefronts)");
+  if (s.mmaShape != native && !(simtShape && shape.operandBits == 16))
+    return "mma=" + joinSizes(s.mmaShape) + " is not " + target.str() + "'s matrix instruction" +
+           (shape.operandBits == 19 ? " for TF32" : "") + "; use mma=" + joinSizes(native) +
+           (native[2] == 8    ? " (mma.sync.m16n8k8.tf32)"
+            : native[1] == 8 ? " (mma.sync.m16n8k16)"
+                             : " (MFMA 16x16x16, 64-lane wavefronts)");
   if (!isGemmLike(shape))
     return "mma applies to matmul roots, not a " + shape.rootKind;
-  if (shape.operandBits != 16)
-    return "mma needs bf16 or f16 operands (compile with --precision bf16 or fp16)";
   size_t rank = shape.resultShape.size();
   if (s.registerTile.size() != rank + 1 || s.cacheTile.size() != rank + 1)
     return "mma needs reg (each warp's tile) and cache (the K block), " +
@@ -356,7 +379,8 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
   if (bk % s.mmaShape[2] != 0)
     return "the K block (" + std::to_string(bk) + ") must be a multiple of " +
            std::to_string(s.mmaShape[2]) + " with mma=" + joinSizes(s.mmaShape);
-  int64_t bytes = stagedBytes(shape, block, bk, 2, /*rowPad=*/8, s.stages);
+  int64_t bytes =
+      stagedBytes(shape, block, bk, mmaOperandBytes(shape), mmaRowPad(shape), s.stages);
   if (bytes > target.maxSharedMemoryBytes)
     return "the staged K block" + std::string(s.stages > 1 ? "s (" + std::to_string(s.stages) + " stages)" : "") +
            " and accumulators need " + std::to_string(bytes) +

@@ -75,7 +75,8 @@ struct Schedule {
   /// GPU tensor cores: the shape (m x n x k) of one warp-wide matrix
   /// multiply-accumulate instruction, `16x8x16` (`mma.sync.m16n8k16`,
   /// bf16/f16 operands, f32 accumulators; CUDA sm_80 and later, and the simt
-  /// target, which runs the same tiles on the CPU). With it `reg` is each
+  /// target, which runs the same tiles on the CPU), `16x16x16` (AMD MFMA), or
+  /// `16x8x8` (`mma.sync.m16n8k8` on f32 operands rounded to TF32). With it `reg` is each
   /// warp's tile of the block's outputs (a multiple of 16 rows by 8 columns),
   /// `cache` the K block staged in workgroup memory (a multiple of 16), and the
   /// block has 32 threads per warp tile. Empty: SIMT (`reg` per thread).
@@ -115,7 +116,8 @@ struct DispatchShape {
   std::vector<bool> rootReduction;   ///< which root loops are reductions
   bool conv1x1 = false;              ///< a 1x1, stride-1, unpadded convolution
   /// Bits of the root's input elements when they all have the same width
-  /// (16 for bf16/f16 operands, --precision), else 32.
+  /// (16 for bf16/f16 operands, --precision), else 32; 19 for f32 operands
+  /// that may be rounded to TF32 on tensor cores (--precision tf32).
   int64_t operandBits = 32;
 };
 

@@ -31,6 +31,12 @@ std::vector<int64_t> Target::matrixInstruction() const {
   return {};
 }
 
+std::vector<int64_t> Target::tf32Instruction() const {
+  if (simt || asyncCopies())
+    return {16, 8, 8};
+  return {};
+}
+
 bool Target::asyncCopies() const {
   unsigned cc = 0;
   llvm::StringRef a(arch);

@@ -54,6 +54,10 @@ struct Target {
   /// (rocm:gfx90a, gfx940-942); empty elsewhere.
   std::vector<int64_t> matrixInstruction() const;
   bool tensorCores() const { return !matrixInstruction().empty(); }
+  /// The warp-wide instruction for f32 operands rounded to TF32 (--precision
+  /// tf32): {16, 8, 8} (mma.sync.m16n8k8.tf32) on CUDA sm_80 and later and on
+  /// `simt`; empty elsewhere.
+  std::vector<int64_t> tf32Instruction() const;
   /// Whether global-to-workgroup copies can be asynchronous (`cp.async`,
   /// CUDA sm_80 and later): pipelined staging then overlaps loads with math.
   bool asyncCopies() const;

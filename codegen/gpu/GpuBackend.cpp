@@ -213,6 +213,8 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
   gpuFunc->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), rewriter.getUnitAttr());
   if (isBF16MmaKernel(kernel))
     markBF16MmaKernel(gpuFunc);
+  if (kernel->hasAttr(kTF32MmaAttr))
+    gpuFunc->setAttr(kTF32MmaAttr, rewriter.getUnitAttr());
   Block &entry = gpuFunc.getBody().front();
   rewriter.inlineBlockBefore(&kernel.getBody().front(), &entry, entry.end(),
                              entry.getArguments());
@@ -425,7 +427,7 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // accumulator tile is a read/write pair of its own to hoist.
   kernels.walk([&](gpu::GPUFuncOp f) {
     if (hasWarpContractions(f))
-      unrollWarpContractions(f, instruction);
+      unrollWarpContractions(f, f->hasAttr(kTF32MmaAttr) ? target.tf32Instruction() : instruction);
   });
   if (tensorCores && failed(runPassPipeline(kernels, "cse,loop-invariant-code-motion,cse")))
     return error = "internal error: simplifying the GPU kernels failed", false;

@@ -8,9 +8,12 @@
 
 #include "codegen/gpu/GpuThreads.h"
 #include "codegen/gpu/Pipeline.h"
+#include "codegen/gpu/TensorCores.h"
 
 #include "codegen/common/ApplySchedule.h"
 #include "codegen/common/LowerToLinalg.h"
+
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -31,9 +34,9 @@ using namespace tilec::codegen;
 namespace {
 
 constexpr int64_t kMaxThreads = 1024;
-/// Elements of row padding of 16-bit operand tiles staged for warp tiles
-/// (16 bytes: ldmatrix rows land in distinct banks).
-constexpr int64_t kWarpRowPad = 8;
+/// Bytes of row padding of operand tiles staged for warp tiles (ldmatrix
+/// rows land in distinct banks).
+constexpr int64_t kWarpRowPadBytes = 16;
 
 /// A copy of a kernel, put back by restore() when a rewrite gives up halfway
 /// (MLIR's tiling rewrites in place); dropped otherwise.
@@ -47,6 +50,7 @@ public:
   /// Puts the kernel back as it was; returns false (the rewrite's result).
   bool restore() {
     kernel.getBody().takeBody(copy.getBody());
+    kernel->setAttrs(copy->getAttrDictionary());
     return false;
   }
 
@@ -299,14 +303,14 @@ bool wrapInOneBlock(func::FuncOp kernel) {
 
 /// Tiles every reduction loop of a thread's op so that one step is small
 /// enough to vectorize: window loops by 1, the last reduction (K, input
-/// channels) by at most 16. Returns the innermost op.
+/// channels) by at most `lastStep`. Returns the innermost op.
 FailureOr<linalg::LinalgOp> tileThreadReductions(RewriterBase &rewriter, linalg::LinalgOp op,
-                                                 size_t rank) {
+                                                 size_t rank, int64_t lastStep = 16) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<int64_t> tiles(ranges.size(), 0);
   bool any = false;
   for (size_t i = rank; i < ranges.size(); ++i) {
-    int64_t cap = i + 1 == ranges.size() ? 16 : 1, t = std::min(cap, ranges[i]);
+    int64_t cap = i + 1 == ranges.size() ? lastStep : 1, t = std::min(cap, ranges[i]);
     while (ranges[i] % t != 0)
       --t;
     if (t < ranges[i]) {
@@ -447,9 +451,15 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
     threads *= target.warpSize();
     Type a = getElementTypeOrSelf(root.getDpsInputs()[0].getType());
     Type b = getElementTypeOrSelf(root.getDpsInputs()[1].getType());
-    if (root.getNumDpsInputs() != 2 || a != b || !(a.isBF16() || a.isF16()) ||
+    // bf16 / f16 operands, or f32 ones rounded to TF32 (mma k = 8).
+    bool tf32 = a.isF32() && s.mmaShape[2] == 8 && root->hasAttr(tilec::kTF32Attr);
+    if (root.getNumDpsInputs() != 2 || a != b || !(a.isBF16() || a.isF16() || tf32) ||
         !getElementTypeOrSelf(root->getResult(0).getType()).isF32() || s.cacheTile.empty())
-      return notes += "mma needs bf16 or f16 operands, f32 results and a K block; ", failure();
+      return notes += "mma needs bf16 or f16 operands (or f32 ones allowed TF32), f32 results "
+                      "and a K block; ",
+             failure();
+    if (tf32)
+      kernel->setAttr(kTF32MmaAttr, UnitAttr::get(kernel.getContext()));
   }
   if (threads > kMaxThreads)
     return failure();
@@ -518,9 +528,9 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
       // multiple of 128 bytes (2-8 way conflicts on 32- and 64-wide bf16
       // tiles). Rows padded by 16 bytes spread them over all 32 banks.
       RankedTensorType allocType = type;
-      if (warps && type.getElementTypeBitWidth() == 16) {
+      if (warps) {
         SmallVector<int64_t> padded(type.getShape());
-        padded.back() += kWarpRowPad;
+        padded.back() += kWarpRowPadBytes * 8 / type.getElementTypeBitWidth();
         allocType = RankedTensorType::get(padded, type.getElementType());
       }
       auto alloc = rewriter.create<bufferization::AllocTensorOp>(loc, allocType, ValueRange{});
@@ -572,7 +582,11 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   if (!threadOp)
     return failure();
   Operation *threadLoop = threadOp->getParentOp();
-  FailureOr<linalg::LinalgOp> step = tileThreadReductions(rewriter, threadOp, rank);
+  // Warp tiles step K by the instruction's k: one contraction per piece and
+  // step (MLIR's mma.sync conversion does not take a contraction whose
+  // accumulator is another's result, as two k = 8 pieces of 16 would be).
+  FailureOr<linalg::LinalgOp> step =
+      tileThreadReductions(rewriter, threadOp, rank, warps ? s.mmaShape[2] : 16);
   if (failed(step))
     return failure();
   linalg::LinalgOp stepOp = *step;
@@ -598,11 +612,10 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   }
   if (warps && !target.simt) {
     bool contracted = false;
-    threadLoop->walk([&](vector::ContractionOp c) {
-      contracted |= getElementTypeOrSelf(c.getLhsType()).getIntOrFloatBitWidth() == 16;
-    });
+    threadLoop->walk([&](vector::ContractionOp c) { contracted |= isWarpContraction(c); });
     if (!contracted)
-      return notes += "the warp tile did not vectorize into a 16-bit contraction; ", failure();
+      return notes += "the warp tile did not vectorize into a tensor-core contraction; ",
+             failure();
   }
   // 5. Copies split among the threads, whole vectors along the contiguous dim.
   SmallVector<Operation *> copyLoops;

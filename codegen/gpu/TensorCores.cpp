@@ -13,6 +13,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/NVGPU/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
@@ -20,14 +21,12 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
+using namespace tilec::codegen;
 
 namespace {
 
 constexpr llvm::StringLiteral kBF16Attr = "tilec.mma_bf16";
 
-bool isWarpContraction(vector::ContractionOp c) {
-  return getElementTypeOrSelf(c.getLhsType()).getIntOrFloatBitWidth() == 16;
-}
 
 vector::ContractionOp warpContractionUser(Value v) {
   for (Operation *user : v.getUsers())
@@ -266,6 +265,14 @@ LogicalResult emitBF16MmaSync(RewriterBase &rewriter, nvgpu::MmaSyncOp mma) {
 
 } // namespace
 
+bool tilec::codegen::isWarpContraction(vector::ContractionOp c) {
+  Type element = getElementTypeOrSelf(c.getLhsType());
+  if (element.getIntOrFloatBitWidth() == 16)
+    return true;
+  auto func = c->getParentOfType<FunctionOpInterface>();
+  return element.isF32() && func && func->hasAttr(kTF32MmaAttr);
+}
+
 bool tilec::codegen::isBF16MmaKernel(Operation *func) { return func->hasAttr(kBF16Attr); }
 
 void tilec::codegen::markBF16MmaKernel(Operation *func) {
@@ -441,6 +448,13 @@ LogicalResult tilec::codegen::convertWarpContractions(gpu::GPUFuncOp func) {
   }
   if (left)
     return func.emitError("a warp contraction was left after the mma.sync conversion");
+  if (func->hasAttr(kTF32MmaAttr)) {
+    // f32 operands as TF32 (mma.sync.m16n8k8.row.col.f32.tf32.tf32.f32).
+    RewritePatternSet patterns(ctx);
+    nvgpu::populateMmaSyncF32ToTF32Patterns(patterns, nvgpu::MmaSyncF32Lowering::TF32);
+    if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+      return func.emitError("f32 mma.sync instructions could not be made TF32 ones");
+  }
   if (!func->hasAttr(kBF16Attr))
     return success();
   SmallVector<nvgpu::MmaSyncOp> mmas;

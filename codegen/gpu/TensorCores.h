@@ -30,11 +30,20 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace tilec::codegen {
 
-/// Whether `scope` holds a warp-wide contraction (16-bit operands: only
-/// `mma` schedules produce them; SIMT contractions extend to f32 first).
+/// Marks a kernel whose warp tiles multiply f32 operands as TF32 (GpuThreads;
+/// carried over to the gpu.func).
+inline constexpr llvm::StringLiteral kTF32MmaAttr = "tilec.mma_tf32";
+
+/// Whether `c` is a warp-wide contraction: 16-bit operands (only `mma`
+/// schedules produce them; SIMT contractions extend to f32 first), or f32
+/// ones in a kernel marked kTF32MmaAttr.
+bool isWarpContraction(mlir::vector::ContractionOp c);
+
+/// Whether `scope` holds a warp-wide contraction.
 bool hasWarpContractions(mlir::Operation *scope);
 
 /// Bufferized kernel (before it becomes a gpu.func): the workgroup buffers
@@ -53,7 +62,8 @@ void markBF16MmaKernel(mlir::Operation *func);
 void unrollWarpContractions(mlir::gpu::GPUFuncOp func, llvm::ArrayRef<int64_t> instruction);
 
 /// Step 2 (after hoisting); fails with a diagnostic when a contraction cannot
-/// become mma.sync.
+/// become mma.sync. In kTF32MmaAttr kernels the f32 mma.sync instructions
+/// are TF32 ones (m16n8k8: operands rounded inside the instruction).
 mlir::LogicalResult convertWarpContractions(mlir::gpu::GPUFuncOp func);
 
 /// Step 2 on AMD CDNA (after hoisting): each 16x16x16 warp contraction

@@ -242,8 +242,11 @@ TEST(SearchSpaceTest, GpuSpacesDrawWarpAndThreadTiles) {
     bool warps;
   };
   std::mt19937 rng(3);
+  codegen::DispatchShape tf32Gemm = bf16Gemm;
+  tf32Gemm.operandBits = 19;
   for (const Expect &e : {Expect{bf16Gemm, sm90, true}, Expect{f32Gemm, sm90, false},
-                          Expect{bf16Gemm, sm75, false}, Expect{conv, sm90, false}}) {
+                          Expect{bf16Gemm, sm75, false}, Expect{conv, sm90, false},
+                          Expect{tf32Gemm, sm90, true}}) {
     SearchSpace space(e.shape, e.target);
     int warpTiles = 0, threadTiles = 0, pipelines = 0;
     for (int i = 0; i < 200; ++i) {
@@ -268,6 +271,10 @@ TEST(TaskTest, SixteenBitShapesRoundTrip) {
   std::optional<codegen::DispatchShape> back = decodeShape(encodeShape(shape));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->operandBits, 16);
+  shape.operandBits = 19; // f32 allowed TF32
+  back = decodeShape(encodeShape(shape));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->operandBits, 19);
   // Records written before the field existed still decode (as 32-bit).
   back = decodeShape("matmul result=197x768 loops=197x768x768 red=001 1x1=0");
   ASSERT_TRUE(back);

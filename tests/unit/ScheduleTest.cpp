@@ -313,3 +313,32 @@ TEST(ScheduleTest, StagesPipelineStagedBlocksOnGpus) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ScheduleTest, TF32WarpTilesOnlyWhereTheTargetHasThem) {
+  std::string error;
+  Target sm80 = *parseTarget("cuda:sm_80", error);
+  Target sm75 = *parseTarget("cuda:sm_75", error);
+  Target gfx90a = *parseTarget("rocm:gfx90a", error);
+  // f32 operands allowed TF32 (--precision tf32) are described as 19 bits.
+  DispatchShape gemm{"matmul", {64, 128}, {64, 128, 512}, {false, false, true}, false};
+  gemm.operandBits = 19;
+  Schedule s = defaultSchedule(gemm, sm80);
+  EXPECT_EQ(s.mmaShape, (std::vector<int64_t>{16, 8, 8}));
+  EXPECT_EQ(verifySchedule(s, gemm, sm80), "");
+  EXPECT_TRUE(defaultSchedule(gemm, sm75).mmaShape.empty());
+  EXPECT_TRUE(defaultSchedule(gemm, gfx90a).mmaShape.empty());
+  EXPECT_NE(verifySchedule(s, gemm, gfx90a).find("only CUDA sm_80 or later"), std::string::npos);
+  s.mmaShape = {16, 8, 16};
+  EXPECT_NE(verifySchedule(s, gemm, sm80).find("use mma=16x8x8 (mma.sync.m16n8k8.tf32)"),
+            std::string::npos);
+  // Plain f32 (no TF32 allowed) never takes tensor cores.
+  DispatchShape f32 = gemm;
+  f32.operandBits = 32;
+  EXPECT_TRUE(defaultSchedule(f32, sm80).mmaShape.empty());
+  s.mmaShape = {16, 8, 8};
+  EXPECT_NE(verifySchedule(s, f32, sm80).find("allowed TF32"), std::string::npos);
+}
+
+} // namespace

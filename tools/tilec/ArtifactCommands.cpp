@@ -140,7 +140,7 @@ bool recordedSource(const std::string &path, std::vector<std::string> &args, std
 double precisionErrorLimit(const std::string &precision) {
   if (precision == "bf16")
     return 1e-1;
-  if (precision == "fp16")
+  if (precision == "fp16" || precision == "tf32")
     return 1e-2;
   return 1e-4;
 }

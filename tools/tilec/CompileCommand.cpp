@@ -176,7 +176,12 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
                 lookedUp, parser.get("db").c_str());
   std::printf("artifact   %s: code %.1f KB, weights %.1f MB, arena %.2f MB\n", out.c_str(),
               report.codeBytes / 1024.0, report.weightBytes / 1e6, report.arenaBytes / 1e6);
-  if (pipeline->precision != "fp32" && target->kind == codegen::TargetKind::Cpu && !target->simt)
+  if (pipeline->precision == "tf32" && target->tf32Instruction().empty())
+    std::printf("note       tf32 only changes tensor-core kernels on cuda:sm_80 and later; on %s "
+                "the model computes in fp32\n",
+                target->str().c_str());
+  else if (pipeline->precision != "fp32" && pipeline->precision != "tf32" &&
+           target->kind == codegen::TargetKind::Cpu && !target->simt)
     std::printf("note       CPU kernels compute %s operands with fp32 multiply-adds (no 16-bit dot "
                 "products yet): half the weight bytes, but slower than fp32 (about 1.3-2x, "
                 "docs/precision.md)\n",

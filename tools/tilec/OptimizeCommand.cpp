@@ -28,11 +28,13 @@ void tilec::cli::addPipelineOptions(ArgParser &parser, std::optional<std::string
                 "last with HWIO weights, NCHW as imported, or auto (NHWC unless the graph's "
                 "in-place NCHW concats outweigh it)",
                 GraphPipelineOptions().layout);
-  parser.option("precision", "fp32|bf16|fp16",
+  parser.option("precision", "fp32|tf32|bf16|fp16",
                 "operand type of convolutions, matrix products and attention "
                 "(tilec-set-precision): "
-                "weights stored and activations read in 16 bits, products accumulated in "
-                "fp32; everything else stays fp32",
+                "bf16/fp16: weights stored and activations read in 16 bits, products "
+                "accumulated in fp32; everything else stays fp32. tf32: everything stays "
+                "fp32, but tensor cores (cuda:sm_80+) may round the operands of convolutions "
+                "and matrix products to TF32 (10-bit mantissa)",
                 GraphPipelineOptions().precision);
 }
 
@@ -50,24 +52,20 @@ std::optional<GraphPipelineOptions> tilec::cli::pipelineOptions(const ArgParser 
     return std::nullopt;
   }
   options.precision = parser.get("precision");
-  if (options.precision == "tf32") {
-    parser.error("--precision tf32 rounds operands only inside tensor-core instructions, "
-                 "and tilec's tensor-core kernels take bf16 or fp16 operands (no TF32 ones "
-                 "yet); use fp32 (exact) or bf16 (same exponent range, 8-bit mantissa)");
+  if (options.precision != "fp32" && options.precision != "tf32" &&
+      options.precision != "bf16" && options.precision != "fp16") {
+    parser.error("--precision must be 'fp32', 'tf32', 'bf16' or 'fp16', got '" +
+                 options.precision + "'");
     return std::nullopt;
   }
-  if (options.precision != "fp32" && options.precision != "bf16" &&
-      options.precision != "fp16") {
-    parser.error("--precision must be 'fp32', 'bf16' or 'fp16', got '" + options.precision +
-                 "'");
-    return std::nullopt;
-  }
-  // Targets with tensor cores take 16-bit products in 16-row tiles: rows
-  // padded to a multiple of 16 (tilec-pad-rows).
+  // Targets with tensor cores take their products in 16-row tiles: rows
+  // padded to a multiple of 16 (tilec-pad-rows), convolutions as GEMMs.
   std::string error;
   std::optional<codegen::Target> target =
       parser.has("target") ? codegen::parseTarget(parser.get("target"), error) : std::nullopt;
-  if (target && target->tensorCores() && options.precision != "fp32") {
+  bool tensorCores = target && (options.precision == "tf32" ? !target->tf32Instruction().empty()
+                                                              : target->tensorCores());
+  if (tensorCores && options.precision != "fp32") {
     options.padRows = 16;
     options.convsAsGemms = true;
   }

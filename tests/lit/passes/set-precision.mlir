@@ -2,6 +2,7 @@
 // RUN: tilec-opt %s -split-input-file --tilec-set-precision=precision=fp16 | FileCheck %s --check-prefix=F16
 // RUN: tilec-opt %s -split-input-file --tilec-set-precision | FileCheck %s --check-prefix=F32
 // RUN: not tilec-opt %s -split-input-file --tilec-set-precision=precision=int8 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: tilec-opt %s -split-input-file --tilec-set-precision=precision=tf32 | FileCheck %s --check-prefix=TF32
 
 // A constant weight is rounded into a new bf16 constant (1.0, 1.00390625 is
 // halfway between 1.0 and 1.0078125 and rounds to even: 1.0, 3.0); the
@@ -20,7 +21,12 @@
 // F32-LABEL: func.func @conv
 // F32-NOT: tilec.convert
 // F32: tilec.conv2d %arg0, %{{.*}}, %arg1 {layout = "nhwc"} : (tensor<1x3x3x2xf32>, tensor<1x1x2x2xf32>, tensor<2xf32>)
-// BAD: error: tilec-set-precision: precision must be 'fp32', 'bf16' or 'fp16', got 'int8'
+// BAD: error: tilec-set-precision: precision must be 'fp32', 'tf32', 'bf16' or 'fp16', got 'int8'
+// tf32: no type changes, no converts; the contraction is marked for tensor
+// cores to round its operands.
+// TF32-LABEL: func.func @conv
+// TF32-NOT: tilec.convert
+// TF32: tilec.conv2d %arg0, %{{.*}}, %arg1 {layout = "nhwc", tilec.tf32} : (tensor<1x3x3x2xf32>, tensor<1x1x2x2xf32>, tensor<2xf32>)
 func.func @conv(%x: tensor<1x3x3x2xf32>, %b: tensor<2xf32>) -> tensor<1x3x3x2xf32> {
   %w = tilec.constant {name = "conv.weight"} dense<[[[[1.0, 1.00390625], [3.0, -2.5]]]]> : tensor<1x1x2x2xf32>
   %y = tilec.conv2d %x, %w, %b {layout = "nhwc"} : (tensor<1x3x3x2xf32>, tensor<1x1x2x2xf32>, tensor<2xf32>) -> tensor<1x3x3x2xf32>
@@ -53,6 +59,10 @@ func.func @shared(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<4x8xf32>,
 // CHECK-NOT: tilec.convert
 // CHECK: tilec.attention %[[Q]], %[[Q]], %[[Q]] {scale = 5.000000e-01 : f64} : (tensor<1x4x8xbf16>, tensor<1x4x8xbf16>, tensor<1x4x8xbf16>) -> tensor<1x4x8xf32>
 // CHECK: tilec.softmax %{{.*}} : tensor<1x4x8xf32>
+// Attention is not marked for TF32 (its GPU kernel has no tensor-core form).
+// TF32-LABEL: func.func @attention
+// TF32-NOT: tilec.tf32
+// TF32: return
 func.func @attention(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   %y = tilec.attention %q, %q, %q {scale = 0.5 : f64} : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
   %s = tilec.softmax %y : tensor<1x4x8xf32>
