@@ -5,7 +5,8 @@
 # sm_XX, run, compared with the reference, under three schedules; the
 # tensor-core cases under three warp tilings), times GEMM and convolution
 # layers (GFLOP/s; cuBLAS sgemm beside them as the baseline, and tensor-core
-# GEMMs with bf16 operands beside cuBLAS's bf16 tensor-core GEMM), tunes a
+# GEMMs with bf16, fp16 and TF32 operands beside cuBLAS's tensor-core GEMMs of
+# the same type), tunes a
 # bf16 GEMM on the card (tuned beside default),
 # compiles representative zoo models for CUDA (two also with --precision
 # bf16), checks them against the reference, and times them.
@@ -65,15 +66,17 @@ gemm 1024 1024 1024
 gemm 2048 2048 2048
 gemm 3136 256 64
 gemm 784 128 512
-# 16-bit operands (--precision): tensor cores (mma.sync m16n8k16, 64x64
-# blocks of four 32x32 warp tiles by default) where rows are a multiple of 16;
-# ViT-B/16's 197 rows at batch 1 still take the SIMT kernel (no partial
-# tiles yet), its batch-64 shapes (12608 rows) tensor cores. cuBLAS's bf16
-# tensor-core GEMM is the baseline beside them.
+# 16-bit operands (--precision): tensor cores (mma.sync m16n8k16; 128x128
+# blocks of four 64x64 warp tiles with 4 cp.async stages in dynamic shared
+# memory for large products, 64x64 blocks of 32x32 warp tiles with 3 stages
+# otherwise); ViT-B/16's 197 rows padded to 208 (tilec-pad-rows). TF32
+# (--precision tf32: fp32 data, mma.sync m16n8k8). cuBLAS's tensor-core
+# GEMMs of the same operand types are the baselines beside them.
 gemm 1024 1024 1024 bf16
 gemm 4096 4096 4096 bf16
 gemm 8192 8192 8192 bf16
 gemm 4096 4096 4096 fp16
+gemm 4096 4096 4096 tf32
 gemm 197 3072 768 bf16
 gemm 12608 3072 768 bf16
 gemm 12608 768 3072 bf16
@@ -88,6 +91,10 @@ if scripts/build.sh tilec-cublas-gemm > "$out/build-cublas.log" 2>&1; then
   done < <(build/bin/tilec-cublas-gemm --bf16 1024x1024x1024 4096x4096x4096 8192x8192x8192 \
              197x3072x768 12608x3072x768 12608x768x3072 2>&1 \
            | tee "$out/cublas-bf16.log" | grep '^cublas_gemm_bf16')
+  while read -r name shape _ ms _ gflops _; do
+    rows+=("$name $shape (baseline, tensor cores) | - | median $ms ms; $gflops GFLOP/s")
+  done < <({ build/bin/tilec-cublas-gemm --fp16 4096x4096x4096; build/bin/tilec-cublas-gemm --tf32 4096x4096x4096; } 2>&1 \
+           | tee "$out/cublas-fp16-tf32.log" | grep '^cublas_gemm_')
 else
   rows+=("cublas_sgemm | not built (see build-cublas.log) | -")
 fi
