@@ -8,8 +8,10 @@
 # GEMMs with bf16, fp16 and TF32 operands beside cuBLAS's tensor-core GEMMs of
 # the same type), tunes a
 # bf16 GEMM on the card (tuned beside default),
-# compiles representative zoo models for CUDA (two also with --precision
-# bf16), checks them against the reference, and times them.
+# times ViT-B/16's attention kernel, compiles ResNet-50, MobileNet v2,
+# EfficientNet-B0 and ViT-B/16 for CUDA (fp32 and bf16, batch 1 checked
+# against the reference; batch 64 timed), and times PyTorch eager and
+# scaled_dot_product_attention on the same card beside them.
 # Writes full logs under $OUT (when set) and a short table last on stdout.
 # Usage: tests/gpu/run_on_device.sh        (about 5 minutes on 16 cores)
 set -uo pipefail
@@ -162,12 +164,31 @@ else
   rows+=("gemm_1024x1024x1024_bf16 tuned | tuning failed: $(tail -1 "$out/tune.log") | -")
 fi
 
-for spec in resnet50 mobilenet_v2 efficientnet_b0 vit_b_16 resnet50:bf16 vit_b_16:bf16; do
-  m="${spec%%:*}"; p=fp32; [[ "$spec" == *:* ]] && p="${spec##*:}"
-  name="$m"; [ "$p" != fp32 ] && name="${m}_$p"
-  if build/bin/tilec compile "$m" --target "$target" --precision "$p" -o "$out/$name.tilec" \
-      > "$out/$name.compile.log" 2>&1; then
-    check=$(build/bin/tilec run "$out/$name.tilec" --check 2>&1 | tee "$out/$name.run.log" | grep '^check' | sed 's/^check *//')
+# ViT-B/16's attention (12 heads x 197 tokens x 64, scale 1/8) as one kernel,
+# at batch 1 and 64, beside PyTorch's scaled_dot_product_attention (below).
+attention() { # batch precision
+  local h=$((12 * $1)) t="tensor<$((12 * $1))x197x64xf32>"
+  layer "attention_vit_b16_b$1_$2" "func.func @main(%q: $t, %k: $t, %v: $t) -> $t {
+  %o = tilec.attention %q, %k, %v {scale = 0.125} : ($t, $t, $t) -> $t
+  return %o : $t
+}" "$((4 * h * 197 * 197 * 64))" "$2"
+}
+log "ViT-B/16 attention"
+attention 1 fp32
+attention 1 bf16
+attention 64 bf16
+
+# Whole models: batch 1 checked against the reference and timed; batch 64
+# timed only (the CPU reference would take minutes). PyTorch eager on the
+# same card is the baseline (bench/torch_baselines.py).
+for spec in resnet50 mobilenet_v2 efficientnet_b0 vit_b_16 resnet50:bf16 mobilenet_v2:bf16 \
+            efficientnet_b0:bf16 vit_b_16:bf16 resnet50:bf16:64 vit_b_16:bf16:64 resnet50:fp32:64; do
+  IFS=: read -r m p b <<< "$spec"; p="${p:-fp32}"; b="${b:-1}"
+  name="${m}_${p}_b$b"
+  if build/bin/tilec compile "$m" --batch "$b" --target "$target" --precision "$p" \
+      -o "$out/$name.tilec" > "$out/$name.compile.log" 2>&1; then
+    check="not checked (batch $b)"
+    [ "$b" = 1 ] && check=$(build/bin/tilec run "$out/$name.tilec" --check 2>&1 | tee "$out/$name.run.log" | grep '^check' | sed 's/^check *//')
     lat=$(build/bin/tilec bench "$out/$name.tilec" --runs 20 --min-time 2 2>&1 | tee "$out/$name.bench.log" | grep median | sed 's/^latency *//')
     rows+=("$name | ${check:-run failed} | ${lat:-bench failed}")
   else
@@ -175,6 +196,10 @@ for spec in resnet50 mobilenet_v2 efficientnet_b0 vit_b_16 resnet50:bf16 vit_b_1
   fi
   rm -f "$out/$name.tilec"
 done
+log "PyTorch baselines (eager, scaled_dot_product_attention)"
+while read -r kind model batch dtype _ ms _; do
+  rows+=("$kind $model ${dtype}_$batch (baseline) | - | median $ms ms")
+done < <(timeout 240 python3 bench/torch_baselines.py --batches 1,64 2>&1 | tee "$out/torch.log" | grep '^torch_')
 
 echo
 echo "| what | check | latency |"
