@@ -581,13 +581,15 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
       IRRewriter rewriter(kernel.getContext());
       (void)convToGemm(rewriter, conv);
     }
-  int64_t streamed = !target.threaded() && kind == "attention"
-                         ? streamAttention(kernel, s, kAttentionKeyBlock)
-                         : 0;
+  // GPU targets: a thread per query row streaming the keys (the thread
+  // loops are built here; mapToThreads leaves them).
+  int64_t keyBlock = target.threaded() ? kGpuAttentionKeyBlock : kAttentionKeyBlock;
+  int64_t streamed =
+      kind == "attention" ? streamAttention(kernel, s, keyBlock, target.threaded()) : 0;
   if (streamed > 0) {
     plan.grid = streamed;
-    plan.notes += "online softmax over blocks of " + std::to_string(kAttentionKeyBlock) +
-                  " keys; ";
+    plan.notes += std::string(target.threaded() ? "a thread per query row, " : "") +
+                  "online softmax over blocks of " + std::to_string(keyBlock) + " keys; ";
   } else {
     plan.grid = tileWorkgroups(kernel, s, plan.notes);
   }

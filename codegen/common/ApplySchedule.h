@@ -60,14 +60,19 @@ void movePadsIntoTiles(mlir::func::FuncOp kernel);
 /// reads rewritten (PaddedReads.cpp).
 int64_t readPadsInPlace(mlir::func::FuncOp kernel);
 
-/// Key blocks of a streamed (online-softmax) attention kernel.
+/// Key blocks of a streamed (online-softmax) attention kernel: the CPU's
+/// (vectorized score tiles), and a GPU thread's (its scores in registers).
 inline constexpr int64_t kAttentionKeyBlock = 64;
+inline constexpr int64_t kGpuAttentionKeyBlock = 32;
 
-/// Rebuilds a lone attention kernel (CPU) as workgroups of the schedule's
-/// query tiles that stream blocks of `keyBlock` keys with an online softmax
-/// (OnlineAttention.cpp); returns the grid, or 0 (kernel unchanged) when the
-/// kernel is not one attention without an epilogue.
-int64_t streamAttention(mlir::func::FuncOp kernel, const Schedule &schedule, int64_t keyBlock);
+/// Rebuilds a lone attention kernel as workgroups of the schedule's query
+/// tiles that stream blocks of `keyBlock` keys with an online softmax
+/// (OnlineAttention.cpp); with `threadPerRow` (GPU targets) each workgroup is
+/// a thread loop with one thread per query row, each streaming the keys on
+/// its own. Returns the grid, or 0 (kernel unchanged) when the kernel is not
+/// one attention without an epilogue.
+int64_t streamAttention(mlir::func::FuncOp kernel, const Schedule &schedule, int64_t keyBlock,
+                        bool threadPerRow = false);
 
 /// Replaces the workgroup `scf.forall` of a bufferized kernel with its body,
 /// indexed by a new trailing `index` argument (the workgroup id), which every

@@ -1,4 +1,4 @@
-//===- OnlineAttention.cpp - attention as a stream over key blocks (CPU) ---===//
+//===- OnlineAttention.cpp - attention as a stream over key blocks --------===//
 //
 // The lowering (LowerToLinalg) writes attention as the textbook chain:
 // scores = q k^T, scale, softmax over the keys, p v. Tiled into workgroups,
@@ -22,12 +22,21 @@
 // built here; both contractions inside it are tiled and vectorized by the
 // common register tiling like any other root.
 //
+// GPU targets (and simt) get the same stream per thread, FlashAttention's
+// online softmax without tensor cores: each workgroup's tile of query rows
+// is a thread loop, one thread per row, and each thread walks all keys of
+// its head in blocks of kGpuAttentionKeyBlock with its own m, l and output
+// row (private memory); keys and values are read in place (the rows of a
+// block share them through the cache). Before, each GPU thread computed its
+// whole row of scores (and the q k^T product once per softmax pass).
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/common/ApplySchedule.h"
 #include "codegen/common/Lowerer.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -85,6 +94,9 @@ struct TileBuilder {
 struct Streams {
   Value q, k, v; // the workgroup's query rows; all keys and values of its heads
   double scale;
+  /// 16-bit keys transposed once per block (vectorized score tiles, CPU);
+  /// a GPU thread reads its keys in place.
+  bool transposeKeys;
 };
 
 /// One key block [t0, t0 + bc): returns the updated (m, l, acc, score buffer).
@@ -109,7 +121,7 @@ SmallVector<Value> keyBlock(TileBuilder &tb, const Streams &st, Value t0, int64_
   // score tiles (vectorized along the keys) read contiguous key vectors: a
   // strided 16-bit gather per key made ViT-Ti's bf16 attention 1.7x slower.
   // f32 keys are read in place (the transpose measured 1.2-1.5x slower).
-  bool transposeKeys = !kType.getElementType().isF32();
+  bool transposeKeys = st.transposeKeys;
   Value keys = kBlk;
   if (transposeKeys) {
     SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
@@ -165,10 +177,46 @@ SmallVector<Value> keyBlock(TileBuilder &tb, const Streams &st, Value t0, int64_
   return {mNew, lNew, accNew, p};
 }
 
+/// The key loop over `st` for query rows of `rowShape` (the leading dims and
+/// rows of a tile), then out = acc / l written into `outTile`: blocks of
+/// `bc` keys, and the last keys a block of their own (static) size.
+Value streamRows(TileBuilder &tb, const Streams &st, SmallVector<int64_t> rowShape,
+                 int64_t valueDim, int64_t keys, int64_t bc, Value outTile) {
+  OpBuilder &b = tb.b;
+  Location loc = tb.loc;
+  SmallVector<int64_t> accShape = rowShape, scoreShape = rowShape;
+  accShape.push_back(valueDim);
+  scoreShape.push_back(bc);
+  SmallVector<Value> carried = {tb.fill(tb.empty(rowShape), -INFINITY),
+                                tb.fill(tb.empty(rowShape), 0.0),
+                                tb.fill(tb.empty(accShape), 0.0), tb.empty(scoreShape)};
+  int64_t whole = keys / bc * bc;
+  if (whole > 0) {
+    auto loop = b.create<scf::ForOp>(
+        loc, b.create<arith::ConstantIndexOp>(loc, 0), b.create<arith::ConstantIndexOp>(loc, whole),
+        b.create<arith::ConstantIndexOp>(loc, bc), carried,
+        [&](OpBuilder &nb, Location l2, Value t0, ValueRange args) {
+          TileBuilder inner{nb, l2};
+          nb.create<scf::YieldOp>(l2, keyBlock(inner, st, t0, bc, args));
+        });
+    carried = loop.getResults();
+  }
+  if (keys > whole) {
+    scoreShape.back() = keys - whole;
+    carried[3] = tb.empty(scoreShape);
+    carried = keyBlock(tb, st, b.create<arith::ConstantIndexOp>(loc, whole), keys - whole,
+                       carried);
+  }
+  return tb.generic({carried[2]}, {carried[1]}, outTile, false,
+                    [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                      return nb.create<arith::DivFOp>(l2, a[0], a[1]);
+                    });
+}
+
 } // namespace
 
 int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
-                                        int64_t keyBlockSize) {
+                                        int64_t keyBlockSize, bool threadPerRow) {
   SmallVector<linalg::GenericOp> roots;
   kernel.walk([&](linalg::GenericOp op) {
     auto kind = op->getAttrOfType<StringAttr>(kRootAttr);
@@ -246,38 +294,58 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
     return b.create<tensor::ExtractSliceOp>(loc, x, off, sizes, strides).getResult();
   };
   Streams st{slice(q, qType, true), slice(k, kType, false), slice(v, vType, false),
-             scaleAttr.getValueAsDouble()};
-  SmallVector<int64_t> rowShape(tile.begin(), tile.end());
-  SmallVector<int64_t> accShape = rowShape, scoreShape = rowShape;
-  accShape.push_back(valueDim);
-  scoreShape.push_back(bc);
-  SmallVector<Value> carried = {tb.fill(tb.empty(rowShape), -INFINITY),
-                                tb.fill(tb.empty(rowShape), 0.0),
-                                tb.fill(tb.empty(accShape), 0.0), tb.empty(scoreShape)};
-  int64_t whole = keys / bc * bc;
-  if (whole > 0) {
-    auto loop = b.create<scf::ForOp>(
-        loc, b.create<arith::ConstantIndexOp>(loc, 0), b.create<arith::ConstantIndexOp>(loc, whole),
-        b.create<arith::ConstantIndexOp>(loc, bc), carried,
-        [&](OpBuilder &nb, Location l2, Value t0, ValueRange args) {
-          TileBuilder inner{nb, l2};
-          nb.create<scf::YieldOp>(l2, keyBlock(inner, st, t0, bc, args));
-        });
-    carried = loop.getResults();
-  }
-  if (keys > whole) {
-    // The last keys, a block of their own (static) size.
-    scoreShape.back() = keys - whole;
-    carried[3] = tb.empty(scoreShape);
-    carried = keyBlock(tb, st, b.create<arith::ConstantIndexOp>(loc, whole), keys - whole,
-                       carried);
-  }
+             scaleAttr.getValueAsDouble(),
+             /*transposeKeys=*/!threadPerRow && !kType.getElementType().isF32()};
   Value outTile = slice(forall.getRegionOutArgs()[0], outType, true);
-  Value result = tb.generic({carried[2]}, {carried[1]}, outTile, false,
-                            [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
-                              return nb.create<arith::DivFOp>(l2, a[0], a[1]);
-                            });
-  result.getDefiningOp()->setAttr(kConsumerAttr, b.getUnitAttr());
+  Value result;
+  if (!threadPerRow) {
+    result = streamRows(tb, st, SmallVector<int64_t>(tile.begin(), tile.end()), valueDim, keys,
+                        bc, outTile);
+  } else {
+    // One thread per query row of the workgroup's tile (GPU): a thread loop
+    // over the tile's leading dims and rows, each thread streaming all keys
+    // of its head with its own m, l and accumulators.
+    SmallVector<OpFoldResult> threadCounts;
+    SmallVector<Attribute> mapping;
+    for (int64_t d = 0; d + 1 < rank; ++d) {
+      threadCounts.push_back(b.getIndexAttr(tile[d]));
+      mapping.push_back(gpu::GPUThreadMappingAttr::get(
+          b.getContext(), gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + d)));
+    }
+    auto threads = b.create<scf::ForallOp>(loc, threadCounts, ValueRange{outTile},
+                                           b.getArrayAttr(mapping));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(threads.getTerminator());
+    // A [lead..., rows, cols] tile's part for the thread at `ivs`: its
+    // leading indices (and its row with `row`), the rest whole.
+    auto part = [&](Value x, bool row) {
+      auto type = cast<RankedTensorType>(x.getType());
+      SmallVector<OpFoldResult> off, sizes;
+      for (int64_t d = 0; d < rank; ++d) {
+        bool mine = d + 2 < rank || (row && d == rank - 2);
+        off.push_back(mine ? OpFoldResult(threads.getInductionVars()[d]) : b.getIndexAttr(0));
+        sizes.push_back(b.getIndexAttr(mine ? 1 : type.getDimSize(d)));
+      }
+      return std::make_pair(off, sizes);
+    };
+    auto slicePart = [&](Value x, bool row) {
+      auto [off, sizes] = part(x, row);
+      return b.create<tensor::ExtractSliceOp>(loc, x, off, sizes, strides).getResult();
+    };
+    Streams mine{slicePart(st.q, true), slicePart(st.k, false), slicePart(st.v, false), st.scale,
+                 false};
+    Value rowOut = slicePart(threads.getRegionOutArgs()[0], true);
+    Value rowResult = streamRows(tb, mine, SmallVector<int64_t>(rank - 1, 1), valueDim, keys, bc,
+                                 rowOut);
+    rowResult.getDefiningOp()->setAttr(kConsumerAttr, b.getUnitAttr());
+    b.setInsertionPointToStart(threads.getTerminator().getBody());
+    auto [rowOffsets, rowSizes] = part(threads.getRegionOutArgs()[0], true);
+    b.create<tensor::ParallelInsertSliceOp>(loc, rowResult, threads.getRegionOutArgs()[0],
+                                            rowOffsets, rowSizes, strides);
+    result = threads.getResult(0);
+  }
+  if (!threadPerRow)
+    result.getDefiningOp()->setAttr(kConsumerAttr, b.getUnitAttr());
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   auto [outOffsets, outSizes] = block(outType, true);
   b.create<tensor::ParallelInsertSliceOp>(loc, result, forall.getRegionOutArgs()[0], outOffsets,

@@ -802,6 +802,14 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
 std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
                                          const Target &target) {
   std::string notes;
+  // Kernels built with their thread loops (streamed attention) are mapped.
+  bool mapped = false;
+  kernel.walk([&](scf::ForallOp f) {
+    std::optional<ArrayAttr> mapping = f.getMapping();
+    mapped |= mapping && !mapping->empty() && isa<gpu::GPUThreadMappingAttr>((*mapping)[0]);
+  });
+  if (mapped)
+    return notes;
   DispatchShape shape = describeKernel(kernel);
   Attribute space; // workgroup memory; the stack on the simt target
   if (!target.simt)
