@@ -469,6 +469,11 @@ LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Tar
   auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(block, kConsumerAttr));
   if (!consumer)
     return failure();
+  // A zero fill the accumulators start from is tagged: GpuBackend seeds the
+  // accumulators with zero registers instead of reading the fill back.
+  if (auto fill = root.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>())
+    if (matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat()))
+      fill->setAttr(kZeroAccumulatorAttr, UnitAttr::get(ctx));
   int64_t sharedBytes = 0;
   auto bytesOf = [](RankedTensorType t) {
     return t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);

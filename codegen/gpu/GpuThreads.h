@@ -40,6 +40,10 @@ namespace tilec::codegen {
 /// copies on one thread.
 void prepareCopyKernelsForThreads(mlir::func::FuncOp kernel);
 
+/// On the linalg.fill that zeroes a contraction's accumulators (GpuBackend
+/// starts them from zero registers instead, seedZeroAccumulators).
+inline constexpr llvm::StringLiteral kZeroAccumulatorAttr = "tilec.zero_accumulator";
+
 /// Splits `kernel`'s workgroup tiles among threads (see above); returns notes
 /// for the kernel report (how it was mapped, or why it fell back).
 std::string mapToThreads(mlir::func::FuncOp kernel, const Schedule &schedule, const Target &target);

@@ -593,6 +593,18 @@ struct MfmaLowering {
   Value fragmentOf(Value v, Operation *user) {
     if (Value f = fragment.lookup(v))
       return f;
+    // A splat accumulator (zeros: GpuBackend's seedZeroAccumulators) is the
+    // same splat in each lane's 4 values.
+    DenseElementsAttr splat;
+    if (matchPattern(v, m_Constant(&splat)) && splat.isSplat()) {
+      OpBuilder::InsertionGuard guard(rw);
+      rw.setInsertionPointAfter(v.getDefiningOp());
+      auto type = VectorType::get({4}, splat.getElementType());
+      Value f = rw.create<arith::ConstantOp>(
+          v.getLoc(), DenseElementsAttr::get(type, splat.getSplatValue<Attribute>()));
+      fragment[v] = f;
+      return f;
+    }
     user->emitError("MFMA lowering: an accumulator with an unexpected producer");
     return nullptr;
   }
