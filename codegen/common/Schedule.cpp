@@ -259,6 +259,9 @@ std::optional<Schedule> defaultGpuGemmSchedule(const DispatchShape &shape, const
   return s;
 }
 
+/// Blocks an attention kernel keeps when its blocks take several heads.
+constexpr int64_t kAttentionBlocksToSpare = 528;
+
 /// GPU: a block's tile holds at most 256 outputs, one per thread (one row per
 /// thread for row-wise normalizations, whose innermost dimension stays whole);
 /// tiles are taken from the innermost dimensions so that neighbouring threads
@@ -291,9 +294,23 @@ Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
   // a head's rows spread over many multiprocessors instead of one.
   if (shape.rootKind == "attention" && dims.size() >= 2 && dims[dims.size() - 2] % 16 == 0 &&
       dims[dims.size() - 2] > 16) {
-    tile[dims.size() - 2] = 16;
-    for (size_t i = 0; i + 2 < dims.size(); ++i)
+    size_t rows = dims.size() - 2;
+    tile[rows] = 16;
+    int64_t blocks = dims[rows] / 16;
+    for (size_t i = 0; i < rows; ++i) {
       tile[i] = 1;
+      blocks *= dims[i];
+    }
+    // Sixteen rows are half a warp (a thread per query row): where blocks are
+    // plentiful (a ViT's heads at batch 64: 768 x 13), a block takes the rows
+    // of up to 4 heads, as long as 528 blocks remain (4 per multiprocessor
+    // of a 132-multiprocessor GPU).
+    if (rows >= 1)
+      for (int64_t heads : {4, 2})
+        if (dims[rows - 1] % heads == 0 && blocks / heads >= kAttentionBlocksToSpare) {
+          tile[rows - 1] = heads;
+          break;
+        }
   }
   s.workgroupTile = tile;
   return s;

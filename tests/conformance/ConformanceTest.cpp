@@ -356,6 +356,18 @@ int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
 codegen::Schedule editSimt(const codegen::Schedule &d, SimtVariant v,
                            const codegen::DispatchShape &shape, const codegen::Target &target) {
   codegen::Schedule s = d;
+  // Attention (a thread per query row): small blocks take several heads, so
+  // that the thread loop walks two dims.
+  if (v == SimtVariant::SmallBlocks && shape.rootKind == "attention" &&
+      shape.resultShape.size() >= 3) {
+    size_t rows = shape.resultShape.size() - 2;
+    s.workgroupTile.assign(shape.resultShape.begin(), shape.resultShape.end());
+    for (size_t i = 0; i + 1 < rows; ++i)
+      s.workgroupTile[i] = 1;
+    s.workgroupTile[rows - 1] = largestDivisorAtMost(shape.resultShape[rows - 1], 2);
+    s.workgroupTile[rows] = largestDivisorAtMost(shape.resultShape[rows], 6);
+    return codegen::verifySchedule(s, shape, target).empty() ? s : d;
+  }
   if (s.registerTile.empty())
     return s;
   size_t rank = shape.resultShape.size();

@@ -342,3 +342,21 @@ TEST(ScheduleTest, TF32WarpTilesOnlyWhereTheTargetHasThem) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ScheduleTest, GpuAttentionBlocksTakeSeveralHeadsWhereBlocksAreMany) {
+  std::string error;
+  Target sm90 = *parseTarget("cuda:sm_90", error);
+  auto attention = [](int64_t heads) {
+    return DispatchShape{"attention", {heads, 208, 64}, {heads, 208, 64, 208}, {}, false};
+  };
+  // ViT-B/16 at batch 64: 768 heads x 13 row blocks; 4 heads (64 threads) a block.
+  EXPECT_EQ(defaultSchedule(attention(768), sm90).workgroupTile,
+            (std::vector<int64_t>{4, 16, 64}));
+  // Batch 1: 12 x 13 blocks are already too few; a head's 16 rows a block.
+  EXPECT_EQ(defaultSchedule(attention(12), sm90).workgroupTile, (std::vector<int64_t>{1, 16, 64}));
+  EXPECT_EQ(verifySchedule(defaultSchedule(attention(768), sm90), attention(768), sm90), "");
+}
+
+} // namespace
