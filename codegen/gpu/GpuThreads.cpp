@@ -7,8 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/GpuThreads.h"
-#include "codegen/gpu/Pipeline.h"
-#include "codegen/gpu/TensorCores.h"
+#include "codegen/gpu/ThreadTiling.h"
 
 #include "codegen/common/ApplySchedule.h"
 #include "codegen/common/LowerToLinalg.h"
@@ -31,46 +30,27 @@
 using namespace mlir;
 using namespace tilec::codegen;
 
-namespace {
+using namespace tilec::codegen::detail;
 
-constexpr int64_t kMaxThreads = 1024;
-/// Bytes of row padding of operand tiles staged for warp tiles (ldmatrix
-/// rows land in distinct banks).
-constexpr int64_t kWarpRowPadBytes = 16;
-
-/// A copy of a kernel, put back by restore() when a rewrite gives up halfway
-/// (MLIR's tiling rewrites in place); dropped otherwise.
-class KernelBackup {
-public:
-  explicit KernelBackup(func::FuncOp kernel) : kernel(kernel), copy(kernel.clone()) {}
-  ~KernelBackup() {
-    if (copy)
-      copy.erase();
-  }
-  /// Puts the kernel back as it was; returns false (the rewrite's result).
-  bool restore() {
-    kernel.getBody().takeBody(copy.getBody());
-    kernel->setAttrs(copy->getAttrDictionary());
-    return false;
-  }
-
-private:
-  func::FuncOp kernel, copy;
-};
+//===----------------------------------------------------------------------===//
+// Shared with StagedContraction.cpp (ThreadTiling.h)
+//===----------------------------------------------------------------------===//
 
 /// Pads of a halo whose size is static after a cast get that static type
 /// (tensor.pad's own folding), so that slices of them can become pads of
 /// slices (per thread) instead of a whole padded tile per thread.
-void addPadCastFolding(RewritePatternSet &patterns) {
+void tilec::codegen::detail::addPadCastFolding(RewritePatternSet &patterns) {
   tensor::PadOp::getCanonicalizationPatterns(patterns, patterns.getContext());
   tensor::CastOp::getCanonicalizationPatterns(patterns, patterns.getContext());
 }
 
-void foldPadCasts(Operation *scope) {
+void tilec::codegen::detail::foldPadCasts(Operation *scope) {
   RewritePatternSet patterns(scope->getContext());
   addPadCastFolding(patterns);
   (void)applyPatternsAndFoldGreedily(scope, std::move(patterns));
 }
+
+namespace {
 
 /// Marks for a loop over `dims` dims: thread loops (`#gpu.thread`; GpuBackend
 /// tells them from a block loop by these, also where a block loop of one trip
@@ -85,13 +65,14 @@ SmallVector<DeviceMappingAttrInterface> loopMapping(MLIRContext *ctx, size_t dim
   return mapping;
 }
 
-enum class LoopKind { Sequential, Threads, Warps };
+} // namespace
 
 /// Tiles `op` by `tiles` (0: not tiled) into an scf.for nest, or an
 /// scf.forall marked as a thread (or warp) loop, and replaces it; returns the
 /// tiled op and the outermost loop.
 FailureOr<std::pair<linalg::LinalgOp, Operation *>>
-tileOp(RewriterBase &rewriter, linalg::LinalgOp op, ArrayRef<int64_t> tiles, LoopKind kind) {
+tilec::codegen::detail::tileOp(RewriterBase &rewriter, linalg::LinalgOp op,
+                              ArrayRef<int64_t> tiles, LoopKind kind) {
   size_t loops = llvm::count_if(tiles, [](int64_t t) { return t != 0; });
   if (loops == 0 || loops > 10)
     return failure();
@@ -117,7 +98,8 @@ tileOp(RewriterBase &rewriter, linalg::LinalgOp op, ArrayRef<int64_t> tiles, Loo
 /// Tiles the kernel's result-writing op by `tiles` into an scf.forall and
 /// fuses every producer into it; returns the loop, or null (kernel
 /// unchanged) when work would be left outside it.
-Operation *fuseIntoForall(func::FuncOp kernel, linalg::LinalgOp consumer, ArrayRef<int64_t> tiles) {
+Operation *tilec::codegen::detail::fuseIntoForall(func::FuncOp kernel, linalg::LinalgOp consumer,
+                                                  ArrayRef<int64_t> tiles) {
   func::FuncOp backup = kernel.clone();
   IRRewriter rewriter(kernel.getContext());
   rewriter.setInsertionPoint(consumer);
@@ -143,6 +125,58 @@ Operation *fuseIntoForall(func::FuncOp kernel, linalg::LinalgOp consumer, ArrayR
   backup.erase();
   return loop;
 }
+
+/// Tiles `op` (static shapes, tensors) into a thread loop; returns the tiled
+/// op, or null (op unchanged).
+linalg::LinalgOp tilec::codegen::detail::tileToThreads(RewriterBase &rewriter, linalg::LinalgOp op,
+                                                       ArrayRef<int64_t> tiles) {
+  auto tiled = tileOp(rewriter, op, tiles, LoopKind::Threads);
+  return succeeded(tiled) ? tiled->first : linalg::LinalgOp();
+}
+
+/// Per-thread tiles of a copy of `shape` over at most `threads` threads: the
+/// innermost dim in runs of whole vectors of `vec` elements (so neighbouring
+/// threads load neighbouring vectors), the outer dims split among the
+/// threads left.
+SmallVector<int64_t> tilec::codegen::detail::copyTiles(ArrayRef<int64_t> shape, int64_t threads,
+                                                       int64_t vec) {
+  SmallVector<int64_t> tiles(shape.size(), 1);
+  int64_t inner = shape.back(), t = vec;
+  while (inner % t != 0 || inner / t > threads)
+    t += vec;
+  tiles.back() = t;
+  int64_t budget = threads / (inner / t);
+  for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i) {
+    int64_t d = shape[i], tile = 1;
+    while (d % tile != 0 || d / tile > budget)
+      ++tile;
+    tiles[i] = tile;
+    budget /= d / tile;
+  }
+  return tiles;
+}
+
+namespace {
+
+/// A copy of a kernel, put back by restore() when a rewrite gives up halfway
+/// (MLIR's tiling rewrites in place); dropped otherwise.
+class KernelBackup {
+public:
+  explicit KernelBackup(func::FuncOp kernel) : kernel(kernel), copy(kernel.clone()) {}
+  ~KernelBackup() {
+    if (copy)
+      copy.erase();
+  }
+  /// Puts the kernel back as it was; returns false (the rewrite's result).
+  bool restore() {
+    kernel.getBody().takeBody(copy.getBody());
+    kernel->setAttrs(copy->getAttrDictionary());
+    return false;
+  }
+
+private:
+  func::FuncOp kernel, copy;
+};
 
 /// Tile sizes giving one thread per output element of `op` (per row when the
 /// innermost dim must stay whole; several outputs per thread, taken from the
@@ -242,449 +276,6 @@ bool vectorizeChannelThreads(func::FuncOp kernel, std::string &notes) {
     return restore();
   notes += std::to_string(threads) + " threads of 4 channels (16-byte vector reads); ";
   return true;
-}
-
-/// Tiles `op` (static shapes, tensors) into a thread loop; returns the tiled
-/// op, or null (op unchanged).
-linalg::LinalgOp tileToThreads(RewriterBase &rewriter, linalg::LinalgOp op,
-                               ArrayRef<int64_t> tiles) {
-  auto tiled = tileOp(rewriter, op, tiles, LoopKind::Threads);
-  return succeeded(tiled) ? tiled->first : linalg::LinalgOp();
-}
-
-/// Per-thread tiles of a copy of `shape` over at most `threads` threads: the
-/// innermost dim in runs of whole vectors of `vec` elements (so neighbouring
-/// threads load neighbouring vectors), the outer dims split among the
-/// threads left.
-SmallVector<int64_t> copyTiles(ArrayRef<int64_t> shape, int64_t threads, int64_t vec) {
-  SmallVector<int64_t> tiles(shape.size(), 1);
-  int64_t inner = shape.back(), t = vec;
-  while (inner % t != 0 || inner / t > threads)
-    t += vec;
-  tiles.back() = t;
-  int64_t budget = threads / (inner / t);
-  for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i) {
-    int64_t d = shape[i], tile = 1;
-    while (d % tile != 0 || d / tile > budget)
-      ++tile;
-    tiles[i] = tile;
-    budget /= d / tile;
-  }
-  return tiles;
-}
-
-/// The accumulator chain of `root`: its init, and the init of each
-/// producer (fill, bias broadcast) of that init, down to the first value no
-/// linalg op produced.
-Value accumulatorSource(linalg::LinalgOp root) {
-  Value v = root.getDpsInitOperand(0)->get();
-  while (auto producer = v.getDefiningOp<linalg::LinalgOp>())
-    v = producer.getDpsInitOperand(0)->get();
-  return v;
-}
-
-/// A kernel that is one workgroup (its block tile is the whole result) gets
-/// a block loop of one trip around its tile, so that it has a block to split
-/// among threads. Returns false (kernel unchanged) if fusion leaves work out.
-bool wrapInOneBlock(func::FuncOp kernel) {
-  auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
-  if (!consumer || consumer->getNumResults() != 1)
-    return false;
-  SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
-  if (ShapedType::isDynamicShape(ranges))
-    return false;
-  AffineMap outMap = consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0));
-  SmallVector<int64_t> tiles(ranges.size(), 0);
-  for (AffineExpr expr : outMap.getResults())
-    if (auto dim = dyn_cast<AffineDimExpr>(expr))
-      tiles[dim.getPosition()] = ranges[dim.getPosition()];
-  return fuseIntoForall(kernel, consumer, tiles) != nullptr;
-}
-
-/// Tiles every reduction loop of a thread's op so that one step is small
-/// enough to vectorize: window loops by 1, the last reduction (K, input
-/// channels) by at most `lastStep`. Returns the innermost op.
-FailureOr<linalg::LinalgOp> tileThreadReductions(RewriterBase &rewriter, linalg::LinalgOp op,
-                                                 size_t rank, int64_t lastStep = 16) {
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  SmallVector<int64_t> tiles(ranges.size(), 0);
-  bool any = false;
-  for (size_t i = rank; i < ranges.size(); ++i) {
-    int64_t cap = i + 1 == ranges.size() ? lastStep : 1, t = std::min(cap, ranges[i]);
-    while (ranges[i] % t != 0)
-      --t;
-    if (t < ranges[i]) {
-      tiles[i] = t;
-      any = true;
-    }
-  }
-  if (!any)
-    return op;
-  auto tiled = tileOp(rewriter, op, tiles, LoopKind::Sequential);
-  if (failed(tiled))
-    return failure();
-  return tiled->first;
-}
-
-/// A warp's step of a batched GEMM ([1, m, n] outputs) as a 2-d GEMM:
-/// unit loops dropped through rank-reducing slices, so that its vectors (and
-/// the accumulators carried across K steps) are the 2-d tiles tensor-core
-/// instructions take. Returns the new op (the op itself when it has none).
-FailureOr<linalg::LinalgOp> dropUnitLoops(RewriterBase &rewriter, linalg::LinalgOp op) {
-  if (llvm::none_of(op.getStaticLoopRanges(), [](int64_t r) { return r == 1; }))
-    return op;
-  rewriter.setInsertionPoint(op);
-  FailureOr<linalg::GenericOp> generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-  if (!*generic)
-    generic = linalg::generalizeNamedOp(rewriter, op);
-  if (failed(generic))
-    return failure();
-  Block *block = (*generic)->getBlock();
-  Operation *before = (*generic)->getPrevNode(), *after = (*generic)->getNextNode();
-  linalg::ControlDropUnitDims control;
-  control.rankReductionStrategy =
-      linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
-  if (failed(linalg::dropUnitDims(rewriter, *generic, control)))
-    return failure();
-  linalg::LinalgOp result;
-  for (Operation *o = before ? before->getNextNode() : &block->front(); o && o != after;
-       o = o->getNextNode())
-    if (auto g = dyn_cast<linalg::GenericOp>(o))
-      result = g;
-  if (!result)
-    return failure();
-  return result;
-}
-
-/// A copy into workgroup memory split among threads; returns its thread
-/// loop.
-FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::CopyOp copy,
-                                      int64_t threads) {
-  auto type = cast<RankedTensorType>(copy.getType(0));
-  ArrayRef<int64_t> shape = type.getShape();
-  // 16 bytes per thread where the innermost dim allows (4 floats, 8 bf16).
-  int64_t vec = 16 / ((type.getElementTypeBitWidth() + 7) / 8);
-  while (vec > 1 && shape.back() % vec != 0)
-    vec /= 2;
-  auto tiled = tileOp(rewriter, copy, copyTiles(shape, threads, vec), LoopKind::Threads);
-  if (failed(tiled))
-    return failure();
-  return tiled->second;
-}
-
-/// Inside the copies' thread loops: a padded source (a convolution's halo)
-/// is padded per thread (slices of a pad become pads of slices, down through
-/// the reduction block's slice), and each thread's pad and copy vectorized.
-void padPerThreadAndVectorize(RewriterBase &rewriter, scf::ForallOp block,
-                              ArrayRef<Operation *> copyLoops) {
-  if (copyLoops.empty())
-    return;
-  MLIRContext *ctx = block.getContext();
-  RewritePatternSet patterns(ctx);
-  patterns.add<linalg::ExtractSliceOfPadTensorSwapPattern>(
-      ctx, [](tensor::ExtractSliceOp) -> std::optional<bool> { return false; });
-  // Casts a swap leaves between a pad and the next slice fold away.
-  addPadCastFolding(patterns);
-  (void)applyPatternsAndFoldGreedily(block, std::move(patterns));
-  for (Operation *loop : copyLoops) {
-    SmallVector<tensor::PadOp> pads;
-    SmallVector<linalg::CopyOp> copies;
-    loop->walk([&](tensor::PadOp pad) { pads.push_back(pad); });
-    loop->walk([&](linalg::CopyOp copy) { copies.push_back(copy); });
-    for (tensor::PadOp pad : pads) {
-      rewriter.setInsertionPoint(pad);
-      (void)linalg::vectorize(rewriter, pad, pad.getResultType().getShape());
-    }
-    for (linalg::CopyOp copy : copies) {
-      rewriter.setInsertionPoint(copy);
-      (void)linalg::vectorize(rewriter, copy);
-    }
-  }
-}
-
-/// The thread-tiled contraction of GpuThreads.h (GEMM-like roots and
-/// channels-last convolutions).
-LogicalResult stageContraction(func::FuncOp kernel, const Schedule &s, const Target &target,
-                               Attribute workgroupSpace, std::string &notes) {
-  scf::ForallOp block;
-  for (Operation &op : kernel.getBody().front())
-    if (auto forall = dyn_cast<scf::ForallOp>(op)) {
-      if (block)
-        return failure();
-      block = forall;
-    }
-  if (!block) {
-    if (!wrapInOneBlock(kernel))
-      return notes += "one workgroup whose tile could not be fused into a block; ", failure();
-    for (Operation &op : kernel.getBody().front())
-      if (auto forall = dyn_cast<scf::ForallOp>(op))
-        block = forall;
-  }
-  foldPadCasts(block);
-  auto root = dyn_cast_or_null<linalg::LinalgOp>(findMarked(block, kRootAttr));
-  if (!root || root->getNumResults() != 1 || !root.hasPureTensorSemantics())
-    return failure();
-  std::string kind = cast<StringAttr>(root->getAttr(kRootAttr)).str();
-  bool windowed = kind == "conv_nhwc";
-  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
-  // The result dims are the leading parallel loops, the reductions follow.
-  size_t rank = root.getMatchingIndexingMap(root.getDpsInitOperand(0)).getNumResults();
-  if (ShapedType::isDynamicShape(ranges) || s.registerTile.size() != ranges.size() ||
-      root.getNumParallelLoops() != rank || rank < 2)
-    return failure();
-  for (size_t i = rank; i < ranges.size(); ++i)
-    if (root.getIteratorTypesArray()[i] != utils::IteratorType::reduction)
-      return failure();
-  // Thread tile over the block's tile (with `mma`: each warp's tile).
-  bool warps = !s.mmaShape.empty();
-  SmallVector<int64_t> threadTile(ranges.size(), 0);
-  int64_t threads = 1;
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t t = s.registerTile[i] == 0 ? ranges[i] : std::min(s.registerTile[i], ranges[i]);
-    if (ranges[i] % t != 0)
-      return failure();
-    threadTile[i] = t;
-    threads *= ranges[i] / t;
-  }
-  int64_t warpCount = threads;
-  if (warps) {
-    threads *= target.warpSize();
-    Type a = getElementTypeOrSelf(root.getDpsInputs()[0].getType());
-    Type b = getElementTypeOrSelf(root.getDpsInputs()[1].getType());
-    // bf16 / f16 operands, or f32 ones rounded to TF32 (mma k = 8).
-    bool tf32 = a.isF32() && s.mmaShape[2] == 8 && root->hasAttr(tilec::kTF32Attr);
-    if (root.getNumDpsInputs() != 2 || a != b || !(a.isBF16() || a.isF16() || tf32) ||
-        !getElementTypeOrSelf(root->getResult(0).getType()).isF32() || s.cacheTile.empty())
-      return notes += "mma needs bf16 or f16 operands (or f32 ones allowed TF32), f32 results "
-                      "and a K block; ",
-             failure();
-    if (tf32)
-      kernel->setAttr(kTF32MmaAttr, UnitAttr::get(kernel.getContext()));
-  }
-  if (threads > kMaxThreads)
-    return failure();
-  MLIRContext *ctx = kernel.getContext();
-  IRRewriter rewriter(ctx);
-  Location loc = root.getLoc();
-  auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(block, kConsumerAttr));
-  if (!consumer)
-    return failure();
-  // A zero fill the accumulators start from is tagged: GpuBackend seeds the
-  // accumulators with zero registers instead of reading the fill back.
-  if (auto fill = root.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>())
-    if (matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat()))
-      fill->setAttr(kZeroAccumulatorAttr, UnitAttr::get(ctx));
-  int64_t sharedBytes = 0;
-  auto bytesOf = [](RankedTensorType t) {
-    return t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
-  };
-  // 1. Accumulators an epilogue reads live in workgroup memory (in the
-  //    output otherwise): a private array per thread would be as large as
-  //    the block's.
-  if (consumer != root && workgroupSpace) {
-    // A tensor.empty of the tile, or a slice of one of the whole result.
-    Operation *source = accumulatorSource(root).getDefiningOp();
-    if (auto slice = dyn_cast_or_null<tensor::ExtractSliceOp>(source))
-      if (!slice.getSource().getDefiningOp<tensor::EmptyOp>())
-        source = nullptr;
-    if (!isa_and_nonnull<tensor::EmptyOp, tensor::ExtractSliceOp>(source) ||
-        !block->isProperAncestor(source))
-      return notes += "the accumulator is not a new tensor; ", failure();
-    auto type = cast<RankedTensorType>(source->getResult(0).getType());
-    rewriter.setInsertionPoint(source);
-    auto alloc = rewriter.create<bufferization::AllocTensorOp>(loc, type, ValueRange{});
-    alloc.setMemorySpaceAttr(workgroupSpace);
-    rewriter.replaceOp(source, alloc.getResult());
-    sharedBytes += bytesOf(type);
-  }
-  // 2. Reduction blocks (K, input channels).
-  bool staged = !s.cacheTile.empty();
-  SmallVector<int64_t> blocks(ranges.size(), 0);
-  bool blocked = false;
-  for (size_t i = rank; i < ranges.size() && staged; ++i) {
-    int64_t b = i < s.cacheTile.size() && s.cacheTile[i] > 0 ? s.cacheTile[i] : ranges[i];
-    if (ranges[i] % b != 0)
-      return failure();
-    if (b < ranges[i]) {
-      blocks[i] = b;
-      blocked = true;
-    }
-  }
-  linalg::LinalgOp compute = root;
-  Operation *kLoop = nullptr;
-  if (blocked) {
-    auto tiled = tileOp(rewriter, root, blocks, LoopKind::Sequential);
-    if (failed(tiled))
-      return failure();
-    std::tie(compute, kLoop) = *tiled;
-  }
-  // 3. Operand slices of each reduction block copied into workgroup memory;
-  //    the destinations are allocated once, outside the reduction loop.
-  SmallVector<linalg::CopyOp> copies;
-  int64_t operandBytes = 0;
-  if (staged) {
-    for (OpOperand *in : compute.getDpsInputOperands()) {
-      auto type = dyn_cast<RankedTensorType>(in->get().getType());
-      if (!type || !type.hasStaticShape())
-        return failure();
-      rewriter.setInsertionPoint(kLoop ? kLoop : compute.getOperation());
-      // Warp tiles read the staged operands with ldmatrix: 8 rows of 16
-      // bytes at once, which hit the same banks when the row stride is a
-      // multiple of 128 bytes (2-8 way conflicts on 32- and 64-wide bf16
-      // tiles). Rows padded by 16 bytes spread them over all 32 banks.
-      RankedTensorType allocType = type;
-      if (warps) {
-        SmallVector<int64_t> padded(type.getShape());
-        padded.back() += kWarpRowPadBytes * 8 / type.getElementTypeBitWidth();
-        allocType = RankedTensorType::get(padded, type.getElementType());
-      }
-      auto alloc = rewriter.create<bufferization::AllocTensorOp>(loc, allocType, ValueRange{});
-      if (workgroupSpace)
-        alloc.setMemorySpaceAttr(workgroupSpace);
-      Value dest = alloc.getResult();
-      if (allocType != type) {
-        SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0)),
-            strides(type.getRank(), rewriter.getIndexAttr(1)),
-            sizes = getAsIndexOpFoldResult(ctx, type.getShape());
-        dest = rewriter.create<tensor::ExtractSliceOp>(loc, type, dest, offsets, sizes, strides);
-      }
-      rewriter.setInsertionPoint(compute);
-      auto copy = rewriter.create<linalg::CopyOp>(loc, in->get(), dest);
-      in->set(copy.getResult(0));
-      copies.push_back(copy);
-      operandBytes += bytesOf(allocType);
-    }
-  }
-  // A pipeline (stages > 1) keeps one buffer per block in flight, never
-  // more than there are blocks (Pipeline.h multi-buffers after
-  // bufferization).
-  int64_t stages = 1;
-  if (blocked && s.stages > 1) {
-    int64_t blocksInLoop = 1;
-    for (size_t i = rank; i < ranges.size(); ++i)
-      if (blocks[i])
-        blocksInLoop *= ranges[i] / blocks[i];
-    stages = std::min(s.stages, blocksInLoop);
-  }
-  sharedBytes += stages * operandBytes;
-  if (sharedBytes > target.maxSharedMemoryBytes)
-    return notes +=
-           "the staged blocks need " + std::to_string(sharedBytes) + " bytes of workgroup memory; ",
-           failure();
-  // 4. Each thread's outputs, its reductions walked in small steps, each
-  //    step vectorized (a vector.contract: multiply-adds into registers).
-  //    With `mma` each warp's tile is one iteration of a warp loop, and each
-  //    step a warp-wide vector.contract of 16-bit operands into f32
-  //    accumulators (GpuBackend turns it into mma.sync instructions).
-  linalg::LinalgOp threadOp;
-  if (warps) {
-    auto tiled = tileOp(rewriter, compute, threadTile, LoopKind::Warps);
-    if (succeeded(tiled))
-      threadOp = tiled->first;
-  } else {
-    threadOp = tileToThreads(rewriter, compute, threadTile);
-  }
-  if (!threadOp)
-    return failure();
-  Operation *threadLoop = threadOp->getParentOp();
-  // Warp tiles step K by the instruction's k: one contraction per piece and
-  // step (MLIR's mma.sync conversion does not take a contraction whose
-  // accumulator is another's result, as two k = 8 pieces of 16 would be).
-  FailureOr<linalg::LinalgOp> step =
-      tileThreadReductions(rewriter, threadOp, rank, warps ? s.mmaShape[2] : 16);
-  if (failed(step))
-    return failure();
-  linalg::LinalgOp stepOp = *step;
-  if (warps) {
-    FailureOr<linalg::LinalgOp> squeezed = dropUnitLoops(rewriter, stepOp);
-    if (failed(squeezed))
-      return notes += "the warp tile's unit loops could not be dropped; ", failure();
-    stepOp = *squeezed;
-  }
-  bool vectorized = vectorizeTile(stepOp, windowed);
-  if (vectorized) {
-    // linalg's vectorizer writes a contraction as a broadcast multiply and a
-    // multi_reduction; folded back into one vector.contract it lowers to
-    // outer products (a multiply-add per accumulator per k).
-    RewritePatternSet patterns(ctx);
-    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-    vector::populateVectorReductionToContractPatterns(patterns);
-    // Tensor cores take the 16-bit operands themselves (the simt target
-    // keeps the extensions: its CPU lowering computes in f32 either way).
-    if (warps && !target.simt)
-      vector::populateFoldArithExtensionPatterns(patterns);
-    (void)applyPatternsAndFoldGreedily(threadLoop, std::move(patterns));
-  }
-  if (warps && !target.simt) {
-    bool contracted = false;
-    threadLoop->walk([&](vector::ContractionOp c) { contracted |= isWarpContraction(c); });
-    if (!contracted)
-      return notes += "the warp tile did not vectorize into a tensor-core contraction; ",
-             failure();
-  }
-  // 5. Copies split among the threads, whole vectors along the contiguous dim.
-  SmallVector<Operation *> copyLoops;
-  for (linalg::CopyOp copy : copies) {
-    FailureOr<Operation *> loop = distributeCopy(rewriter, copy, threads);
-    if (failed(loop))
-      return failure();
-    copyLoops.push_back(*loop);
-  }
-  padPerThreadAndVectorize(rewriter, block, copyLoops);
-  // Unstaged, each thread pads its own window of a padded input.
-  if (!staged)
-    movePadsIntoTiles(kernel);
-  // 6. Every other op of the block's tile (the accumulator's fill or bias,
-  //    the epilogue) gets the same thread tile over the result dims.
-  eraseDeadOps(kernel);
-  SmallVector<linalg::LinalgOp> rest;
-  block.getBody()->walk([&](linalg::LinalgOp op) {
-    if (op->getParentOfType<scf::ForallOp>() == block)
-      rest.push_back(op);
-  });
-  for (linalg::LinalgOp op : rest) {
-    if (op->getNumResults() != 1 || ShapedType::isDynamicShape(op.getStaticLoopRanges()))
-      return failure();
-    // The same iteration space as the compute loop, so each thread reads
-    // back exactly the accumulators it wrote (after the accumulators are
-    // hoisted into registers no barrier separates the two).
-    AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-    if (op.getNumLoops() != rank || !outMap.isIdentity())
-      return notes += "an epilogue that is not elementwise; ", failure();
-    // Warp tiles: a warp's accumulators are spread over its lanes, so these
-    // ops take one element per thread in turn instead (barriers separate
-    // them from the warp loop).
-    SmallVector<int64_t> tiles(ArrayRef<int64_t>(threadTile).take_front(rank));
-    if (warps)
-      tiles = copyTiles(ArrayRef<int64_t>(ranges).take_front(rank), threads, 1);
-    if (!tileToThreads(rewriter, op, tiles))
-      return failure();
-  }
-  eraseDeadOps(kernel);
-  bool outside = false;
-  block.getBody()->walk([&](Operation *op) {
-    outside |=
-        isa<linalg::LinalgOp, tensor::PadOp>(op) && op->getParentOfType<scf::ForallOp>() == block;
-  });
-  if (outside) {
-    return notes += "work left outside the thread loops; ", failure();
-  }
-  std::string instruction =
-      warps ? (s.mmaShape[1] == 8 ? "mma.sync " : "MFMA ") + std::to_string(s.mmaShape[0]) + "x" +
-                  std::to_string(s.mmaShape[1]) + "x" + std::to_string(s.mmaShape[2])
-            : "";
-  notes += (warps ? std::to_string(warpCount) + " warps (" + instruction + ") of "
-                  : std::to_string(threads) + " threads of ") +
-           std::to_string(threadTile[rank - 2]) + "x" + std::to_string(threadTile[rank - 1]) +
-           " outputs" +
-           (staged ? ", reduction blocks staged in workgroup memory (" +
-                         std::to_string(sharedBytes) + " bytes" +
-                         (stages > 1 ? ", " + std::to_string(stages) + "-stage pipeline" : "") + ")"
-                   : "") +
-           (vectorized ? "" : " (thread tile not vectorized)") + "; ";
-  if (stages > 1)
-    kernel->setAttr(kPipelineStagesAttr, rewriter.getI64IntegerAttr(stages));
-  return success();
 }
 
 constexpr llvm::StringLiteral kInPlace = "tilec.in_place";
