@@ -415,6 +415,15 @@ std::string verifyGpuTiles(const Schedule &s, const DispatchShape &shape, const 
   if (s.stages > 1 && (s.cacheTile.empty() || s.registerTile.empty()))
     return "stages=" + std::to_string(s.stages) +
            " pipelines staged reduction blocks; it needs reg and cache";
+  if (s.stages > 1 && !shape.rootLoops.empty()) {
+    size_t last = shape.rootLoops.size() - 1;
+    int64_t k = shape.rootLoops[last];
+    int64_t bk = last < s.cacheTile.size() && s.cacheTile[last] > 0 ? s.cacheTile[last] : k;
+    if (k / bk < 2)
+      return "stages=" + std::to_string(s.stages) + " pipelines reduction blocks, but cache " +
+             "leaves the reduction (" + std::to_string(k) +
+             ") one block; give a smaller cache size or stages=1";
+  }
   if (!s.mmaShape.empty())
     return verifyWarpTiles(s, shape, target);
   if (s.registerTile.empty() && s.cacheTile.empty())

@@ -82,7 +82,9 @@ codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
       s.workgroupTile[i] = dim % 128 == 0 ? 128 : dim % 64 == 0 ? 64 : s.workgroupTile[i];
       s.registerTile[i] = std::min<int64_t>(s.workgroupTile[i], 64);
     }
-    s.stages = 4;
+    // Four stages where K has blocks to pipeline.
+    int64_t k = shape.rootLoops.back(), bk = s.cacheTile.back() ? s.cacheTile.back() : k;
+    s.stages = k / bk >= 2 ? 4 : 1;
     return s;
   }
   if (v == MmaVariant::FourStages) {

@@ -310,6 +310,11 @@ TEST(ScheduleTest, StagesPipelineStagedBlocksOnGpus) {
   unstaged.cacheTile.clear();
   unstaged.stages = 2;
   EXPECT_NE(verifySchedule(unstaged, f32, sm90).find("needs reg and cache"), std::string::npos);
+  // A pipeline needs at least two K blocks.
+  Schedule whole = defaultSchedule(gemm, sm90);
+  whole.cacheTile.back() = 512;
+  EXPECT_NE(verifySchedule(whole, gemm, sm90).find("one block; give a smaller cache size"),
+            std::string::npos);
 }
 
 } // namespace
