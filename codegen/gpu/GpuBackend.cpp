@@ -31,6 +31,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -105,7 +106,7 @@ bool collectThreadLoops(Block &body, SmallVector<scf::ForallOp> &loops) {
       if (!guard.getElseRegion().empty() || !collectThreadLoops(*guard.thenBlock(), loops))
         return false;
     } else if (!isMemoryEffectFree(&op) && !isa<scf::InParallelOp, scf::YieldOp>(op) &&
-               !isa<nvgpu::DeviceAsyncCreateGroupOp, nvgpu::DeviceAsyncWaitOp>(op) &&
+               !isa<NVVM::CpAsyncCommitGroupOp, NVVM::CpAsyncWaitGroupOp>(op) &&
                !(isa<memref::AllocOp, memref::AllocaOp>(op) &&
                  isWorkgroup(op.getResult(0).getType())) &&
                !(isa<memref::DeallocOp>(op) && isWorkgroup(op.getOperand(0).getType()))) {
@@ -158,12 +159,12 @@ void mapThreadLoops(RewriterBase &rewriter, ArrayRef<scf::ForallOp> loops, int64
   for (Operation *op : pipelines) {
     auto step = cast<scf::ForOp>(op);
     Block::iterator top = step.getBody()->begin();
-    while (isa<nvgpu::DeviceAsyncWaitOp>(*top))
+    while (isa<NVVM::CpAsyncWaitGroupOp>(*top))
       ++top;
     rewriter.setInsertionPoint(step.getBody(), top);
     rewriter.create<gpu::BarrierOp>(loc);
     Block::iterator after = std::next(step->getIterator());
-    while (after != step->getBlock()->end() && isa<nvgpu::DeviceAsyncWaitOp>(*after))
+    while (after != step->getBlock()->end() && isa<NVVM::CpAsyncWaitGroupOp>(*after))
       ++after;
     rewriter.setInsertionPoint(step->getBlock(), after);
     rewriter.create<gpu::BarrierOp>(loc);

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -483,27 +484,26 @@ int64_t tilec::codegen::asyncStageCopies(func::FuncOp kernel) {
     return 0;
   // One commit group per block: after the last copy loop of each prologue
   // block, and after the step's (guarded) copies; the groups are counted
-  // per thread, so every thread commits every group, empty or not.
+  // per thread, so every thread commits every group, empty or not. (NVVM's
+  // commit and wait ops: nvgpu's want the copies' tokens, which the guarded
+  // copies' region does not let out.)
   Location loc = loop.getLoc();
-  auto token = nvgpu::DeviceAsyncTokenType::get(kernel.getContext());
-  Value prologue;
   auto commit = [&](Operation *after) {
     rewriter.setInsertionPointAfter(after);
-    return rewriter.create<nvgpu::DeviceAsyncCreateGroupOp>(loc, token, ValueRange{}).getResult();
+    rewriter.create<NVVM::CpAsyncCommitGroupOp>(loc);
   };
   SmallVector<Operation *> groupEnds(stages - 1, nullptr);
   for (Operation &op : *loop->getBlock())
     if (auto mark = op.getAttrOfType<IntegerAttr>(kStageCopyAttr))
       groupEnds[mark.getInt()] = &op;
   for (Operation *end : groupEnds)
-    prologue = commit(end);
+    commit(end);
   commit(guard);
   // Step i needs block i: of the S - 1 + i groups committed before it, all
   // but the newest S - 2.
   rewriter.setInsertionPointToStart(loop.getBody());
-  rewriter.create<nvgpu::DeviceAsyncWaitOp>(loc, prologue,
-                                            rewriter.getI32IntegerAttr(stages - 2));
+  rewriter.create<NVVM::CpAsyncWaitGroupOp>(loc, rewriter.getI32IntegerAttr(stages - 2));
   rewriter.setInsertionPointAfter(loop);
-  rewriter.create<nvgpu::DeviceAsyncWaitOp>(loc, prologue, rewriter.getI32IntegerAttr(0));
+  rewriter.create<NVVM::CpAsyncWaitGroupOp>(loc, rewriter.getI32IntegerAttr(0));
   return converted;
 }
