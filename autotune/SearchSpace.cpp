@@ -154,9 +154,7 @@ void SearchSpace::gpuChoices() {
       cacheChoices.assign(r, {0});
       cacheChoices[r - 1] = k;
     }
-    mmaShape = shape_.operandBits == 16   ? target.matrixInstruction()
-               : shape_.operandBits == 19 ? target.tf32Instruction()
-                                          : std::vector<int64_t>{};
+    mmaShape = codegen::mmaInstruction(shape_, target);
     if (!mmaShape.empty()) {
       warpChoices.assign(r, {1});
       warpChoices[rank - 2] = {16, 32, 64};

@@ -132,17 +132,6 @@ std::optional<Schedule> defaultGpuConvSchedule(const DispatchShape &shape, const
   return s;
 }
 
-/// The tensor-core instruction for a dispatch's operands on `target`:
-/// 16-bit operands take the target's matrix instruction, TF32-rounded f32
-/// ones (19 bits) its TF32 one; empty when there is none.
-std::vector<int64_t> mmaInstruction(const DispatchShape &shape, const Target &target) {
-  if (shape.operandBits == 16)
-    return target.matrixInstruction();
-  if (shape.operandBits == 19)
-    return target.tf32Instruction();
-  return {};
-}
-
 /// Bytes per staged operand element and the row padding (elements) of
 /// tensor-core tiles: rows padded by 16 bytes.
 int64_t mmaOperandBytes(const DispatchShape &shape) { return shape.operandBits == 16 ? 2 : 4; }
@@ -459,6 +448,15 @@ std::string verifyGpuTiles(const Schedule &s, const DispatchShape &shape, const 
 }
 
 } // namespace
+
+std::vector<int64_t> tilec::codegen::mmaInstruction(const DispatchShape &shape,
+                                                    const Target &target) {
+  if (shape.operandBits == 16)
+    return target.matrixInstruction();
+  if (shape.operandBits == 19)
+    return target.tf32Instruction();
+  return {};
+}
 
 std::string Schedule::str() const {
   return "wg=" + joinSizes(workgroupTile) + " reg=" + joinSizes(registerTile) +

@@ -121,6 +121,11 @@ struct DispatchShape {
   int64_t operandBits = 32;
 };
 
+/// The tensor-core instruction (m, n, k) for a dispatch's operands on
+/// `target`: 16-bit operands take the target's matrix instruction, f32 ones
+/// allowed TF32 (19 bits) its TF32 one; empty when there is none.
+std::vector<int64_t> mmaInstruction(const DispatchShape &shape, const Target &target);
+
 /// The heuristic schedule for a dispatch on a target.
 Schedule defaultSchedule(const DispatchShape &shape, const Target &target);
 

@@ -22,9 +22,8 @@ std::string Target::str() const {
 
 std::vector<int64_t> Target::matrixInstruction() const {
   llvm::StringRef a(arch);
-  unsigned cc = 0;
-  if (simt || (kind == TargetKind::Cuda && a.starts_with("sm_") &&
-               !a.drop_front(3).getAsInteger(10, cc) && cc >= 80))
+  // mma.sync.m16n8k16 and cp.async both arrived with sm_80.
+  if (simt || asyncCopies())
     return {16, 8, 16};
   if (kind == TargetKind::Rocm && (a == "gfx90a" || a == "gfx940" || a == "gfx941" || a == "gfx942"))
     return {16, 16, 16};
