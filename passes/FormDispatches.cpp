@@ -26,6 +26,11 @@
 // tensor is tiny, so the whole block costs one read of the input and one write. Fusion never crosses views, and a
 // pattern with an extra use is left unfused (tests/lit/passes).
 //
+// A convolution's windows (tilec.im2col, made by tilec-convs-as-gemms) used
+// only as a matmul's left operand join that matmul's dispatch ahead of it:
+// the GPU kernel reads each K block of windows from the input as it stages
+// it (implicit GEMM), so the 9x larger window matrix is never written.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/OpClasses.h"
@@ -151,6 +156,16 @@ struct FormDispatchesPass
         ops.push_back(&op);
     // 2. Grow a group from each op not yet claimed, then outline it.
     llvm::DenseSet<Operation *> claimed;
+    // Windows that a matmul reads (implicit GEMM): claimed as its producer.
+    llvm::DenseMap<Operation *, Operation *> windowsOf;
+    if (fusion == "default")
+      for (Operation *op : ops)
+        if (auto matmul = dyn_cast<MatmulOp>(op))
+          if (auto windows = matmul.getOperand(0).getDefiningOp<Im2ColOp>();
+              windows && windows->hasOneUse() && windows->getBlock() == op->getBlock()) {
+            windowsOf[op] = windows;
+            claimed.insert(windows);
+          }
     for (Operation *root : ops) {
       if (claimed.contains(root))
         continue;
@@ -166,14 +181,17 @@ struct FormDispatchesPass
           break;
         group.push_back(user);
       }
+      if (Operation *windows = windowsOf.lookup(root))
+        group.insert(group.begin(), windows);
       claimed.insert(group.begin(), group.end());
-      outline(group);
+      outline(group, root);
     }
   }
 
-  /// Moves `group` (root first, in program order) into a new dispatch placed
-  /// where the root was.
-  void outline(ArrayRef<Operation *> group) {
+  /// Moves `group` (in program order; `root`, the op it is named after, is
+  /// its first op or follows its producers) into a new dispatch placed where
+  /// the root was.
+  void outline(ArrayRef<Operation *> group, Operation *root) {
     llvm::SmallPtrSet<Operation *, 8> members(group.begin(), group.end());
     llvm::SetVector<Value> inputs, outputs;
     for (Operation *op : group) {
@@ -185,7 +203,6 @@ struct FormDispatchesPass
           if (!members.contains(user))
             outputs.insert(result);
     }
-    Operation *root = group.front();
     OpBuilder b(root);
     auto dispatch = b.create<DispatchOp>(
         root->getLoc(), TypeRange(outputs.getArrayRef()), inputs.getArrayRef(),

@@ -42,6 +42,11 @@ inline constexpr llvm::StringLiteral kConsumerAttr = "tilec.consumer";
 inline constexpr llvm::StringLiteral kArgsAlignedAttr = "tilec.args_aligned";
 /// On an attention kernel's score contraction: the softmax scale (f64).
 inline constexpr llvm::StringLiteral kAttentionScaleAttr = "tilec.attention_scale";
+/// On the generic a tilec.im2col lowers to: the input's channels (i64), the
+/// length of the runs of contiguous columns (one pixel's channels). GPU
+/// staged contractions read the windows from the input while staging a K
+/// block (implicit GEMM) instead of from a written-out matrix.
+inline constexpr llvm::StringLiteral kIm2ColAttr = "tilec.im2col";
 
 /// Appends `func.func @<name>` to `module` computing `dispatch` as described
 /// above. Fails with a diagnostic on the dispatch for ops or types that code

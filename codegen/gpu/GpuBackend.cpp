@@ -522,7 +522,11 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
                             : "rocdl-attach-target{chip=" + target.arch + " O=3}";
   // convert-math-to-llvm after the GPU conversion: it only sees what the
   // GPU patterns left (math.fma from the polynomial approximations).
-  std::string convert = cuda ? "convert-nvgpu-to-nvvm,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true}"
+  // convert-nvvm-to-llvm: NVVM ops without an LLVM intrinsic become inline
+  // PTX (cp.async with a source size, the zero fill of padded windows: its
+  // translation to the intrinsic would drop the size).
+  std::string convert = cuda ? "convert-nvgpu-to-nvvm,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},"
+                               "convert-nvvm-to-llvm"
                              : "convert-gpu-to-rocdl{use-bare-ptr-memref-call-conv=true "
                                "runtime=HIP chipset=" + target.arch + "}";
   convert += ",convert-math-to-llvm";

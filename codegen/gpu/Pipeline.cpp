@@ -369,6 +369,15 @@ bool makeAsync(IRRewriter &rewriter, vector::TransferWriteOp write, func::FuncOp
   auto bitcast = value.getDefiningOp<arith::BitcastOp>();
   if (bitcast)
     value = bitcast.getIn();
+  // A run that is zero where its condition fails (a window over padding,
+  // read at a clamped position): the copy reads 0 bytes then, and cp.async
+  // fills the rest of the 16 with zeros.
+  auto select = value.getDefiningOp<arith::SelectOp>();
+  if (select && (isa<VectorType>(select.getCondition().getType()) || !select->hasOneUse() ||
+                 !matchPattern(select.getFalseValue(), m_AnyZeroFloat())))
+    return false;
+  if (select)
+    value = select.getTrueValue();
   auto read = value.getDefiningOp<vector::TransferReadOp>();
   // One contiguous run: [1, ..., 1, n] vectors along the innermost dim.
   auto run = [](VectorType v) {
@@ -405,14 +414,22 @@ bool makeAsync(IRRewriter &rewriter, vector::TransferWriteOp write, func::FuncOp
     source = cast;
   }
   rewriter.setInsertionPoint(write);
+  Value srcElements;
+  if (select)
+    srcElements = rewriter.create<arith::SelectOp>(
+        write.getLoc(), select.getCondition(),
+        rewriter.create<arith::ConstantIndexOp>(write.getLoc(), vector.getNumElements()),
+        rewriter.create<arith::ConstantIndexOp>(write.getLoc(), 0));
   rewriter.create<nvgpu::DeviceAsyncCopyOp>(
       write.getLoc(), nvgpu::DeviceAsyncTokenType::get(rewriter.getContext()),
       write.getSource(), write.getIndices(), source, read.getIndices(),
-      rewriter.getIndexAttr(vector.getNumElements()), /*srcElements=*/Value(),
+      rewriter.getIndexAttr(vector.getNumElements()), srcElements,
       bytes == 16 ? rewriter.getUnitAttr() : UnitAttr()); // .cg: 16-byte copies skip L1
   rewriter.eraseOp(write);
   if (bitcast)
     rewriter.eraseOp(bitcast);
+  if (select)
+    rewriter.eraseOp(select);
   rewriter.eraseOp(read);
   return true;
 }

@@ -24,6 +24,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
@@ -123,20 +124,112 @@ FailureOr<linalg::LinalgOp> dropUnitLoops(RewriterBase &rewriter, linalg::Linalg
   return result;
 }
 
-/// A copy into workgroup memory split among threads; returns its thread
-/// loop.
-FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::CopyOp copy,
+/// Implicit GEMM: where `operand` (a reduction block of a contraction's
+/// input) is a block of a convolution's windows (the generic a tilec.im2col
+/// lowers to, kIm2ColAttr), those windows computed straight into `dest`
+/// (the workgroup buffer) from the input, for that block only; null where it
+/// is not.
+linalg::LinalgOp windowsInto(RewriterBase &rewriter, Value operand, Value dest) {
+  auto slice = operand.getDefiningOp<tensor::ExtractSliceOp>();
+  Value whole = slice ? slice.getSource() : operand;
+  auto windows = whole.getDefiningOp<linalg::GenericOp>();
+  if (!windows || !windows->hasAttr(kIm2ColAttr) || !whole.hasOneUse() ||
+      windows.getNumDpsInits() != 1)
+    return nullptr;
+  linalg::LinalgOp block = windows;
+  if (slice) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(slice);
+    FailureOr<TilingResult> tiled =
+        tensor::replaceExtractSliceWithTiledProducer(rewriter, slice, cast<OpResult>(whole));
+    if (failed(tiled) || tiled->tiledOps.size() != 1 ||
+        tiled->tiledValues[0].getType() != slice.getType())
+      return nullptr;
+    block = dyn_cast<linalg::LinalgOp>(tiled->tiledOps[0]);
+    if (!block)
+      return nullptr;
+  }
+  rewriter.modifyOpInPlace(block, [&] { block.getDpsInitOperand(0)->set(dest); });
+  return block;
+}
+
+/// A copy into workgroup memory (or a block of windows, windowsInto) split
+/// among threads; returns its thread loop.
+FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::LinalgOp copy,
                                       int64_t threads) {
-  auto type = cast<RankedTensorType>(copy.getType(0));
+  auto type = cast<RankedTensorType>(copy->getResult(0).getType());
   ArrayRef<int64_t> shape = type.getShape();
-  // 16 bytes per thread where the innermost dim allows (4 floats, 8 bf16).
+  // 16 bytes per thread where the innermost dim allows (4 floats, 8 bf16);
+  // windows: within one pixel's channels.
   int64_t vec = 16 / ((type.getElementTypeBitWidth() + 7) / 8);
-  while (vec > 1 && shape.back() % vec != 0)
+  auto run = copy->getAttrOfType<IntegerAttr>(kIm2ColAttr);
+  while (vec > 1 && (shape.back() % vec != 0 || (run && run.getInt() % vec != 0)))
     vec /= 2;
   auto tiled = tileOp(rewriter, copy, copyTiles(shape, threads, vec), LoopKind::Threads);
   if (failed(tiled))
     return failure();
   return tiled->second;
+}
+
+/// A thread's block of windows ([rows, columns], windowsInto), written as
+/// one vector load per run of `vec` columns: the run is `vec` contiguous
+/// channels of one input pixel (a run never crosses a pixel: the columns
+/// start on multiples of `vec`, which divides the channels), read at the
+/// clamped position the generic's body computes for the run's first column
+/// and replaced by zeros where that position is padding. Fails (unchanged)
+/// where the body is not that gather.
+LogicalResult vectorizeWindows(RewriterBase &rewriter, linalg::GenericOp windows, int64_t vec) {
+  auto type = dyn_cast<RankedTensorType>(windows->getResult(0).getType());
+  auto run = windows->getAttrOfType<IntegerAttr>(kIm2ColAttr);
+  if (!type || type.getRank() != 2 || !type.hasStaticShape() || !run || vec <= 1 ||
+      run.getInt() % vec != 0 || type.getDimSize(1) % vec != 0)
+    return failure();
+  Block &body = windows.getRegion().front();
+  if (llvm::any_of(body.getArguments(), [](BlockArgument a) { return !a.use_empty(); }))
+    return failure();
+  auto select = body.getTerminator()->getOperand(0).getDefiningOp<arith::SelectOp>();
+  auto extract = select ? select.getTrueValue().getDefiningOp<tensor::ExtractOp>() : nullptr;
+  if (!extract || isa<VectorType>(select.getCondition().getType()) ||
+      !matchPattern(select.getFalseValue(), m_AnyZeroFloat()))
+    return failure();
+  // The input is read from outside the body (a captured tensor).
+  if (Operation *def = extract.getTensor().getDefiningOp(); def && windows->isAncestor(def))
+    return failure();
+  Location loc = windows.getLoc();
+  rewriter.setInsertionPoint(windows);
+  auto vectorType = VectorType::get({vec}, type.getElementType());
+  Value zeros = rewriter.create<arith::ConstantOp>(loc, rewriter.getZeroAttr(vectorType));
+  Value padding = rewriter.create<arith::ConstantOp>(loc, rewriter.getZeroAttr(type.getElementType()));
+  Value result = windows.getDpsInitOperand(0)->get();
+  for (int64_t r = 0; r < type.getDimSize(0); ++r)
+    for (int64_t c = 0; c < type.getDimSize(1); c += vec) {
+      // The body at (r, c): the run's pixel, its clamped position and
+      // whether it is inside the input.
+      IRMapping map;
+      for (Operation &op : body.without_terminator()) {
+        if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+          map.map(index.getResult(), rewriter.create<arith::ConstantIndexOp>(
+                                         loc, index.getDim() == 0 ? r : c));
+          continue;
+        }
+        if (&op == extract.getOperation() || &op == select.getOperation())
+          continue;
+        rewriter.clone(op, map);
+      }
+      SmallVector<Value> indices = llvm::map_to_vector(
+          extract.getIndices(), [&](Value v) { return map.lookupOrDefault(v); });
+      Value read = rewriter.create<vector::TransferReadOp>(
+          loc, vectorType, extract.getTensor(), indices, padding, ArrayRef<bool>{true});
+      Value inside = map.lookupOrDefault(select.getCondition());
+      Value values = rewriter.create<arith::SelectOp>(loc, inside, read, zeros);
+      Value at[] = {rewriter.create<arith::ConstantIndexOp>(loc, r),
+                    rewriter.create<arith::ConstantIndexOp>(loc, c)};
+      result = rewriter
+                   .create<vector::TransferWriteOp>(loc, values, result, at, ArrayRef<bool>{true})
+                   .getResult();
+    }
+  rewriter.replaceOp(windows, result);
+  return success();
 }
 
 /// Inside the copies' thread loops: a padded source (a convolution's halo)
@@ -156,8 +249,25 @@ void padPerThreadAndVectorize(RewriterBase &rewriter, scf::ForallOp block,
   for (Operation *loop : copyLoops) {
     SmallVector<tensor::PadOp> pads;
     SmallVector<linalg::CopyOp> copies;
+    SmallVector<linalg::GenericOp> windows;
     loop->walk([&](tensor::PadOp pad) { pads.push_back(pad); });
     loop->walk([&](linalg::CopyOp copy) { copies.push_back(copy); });
+    loop->walk([&](linalg::GenericOp g) {
+      if (g->hasAttr(kIm2ColAttr))
+        windows.push_back(g);
+    });
+    for (linalg::GenericOp g : windows) {
+      // The run length the copy was split by (distributeCopy).
+      auto type = cast<RankedTensorType>(g->getResult(0).getType());
+      int64_t vec = 16 / ((type.getElementTypeBitWidth() + 7) / 8);
+      while (vec > 1 && (type.getDimSize(1) % vec != 0 ||
+                         g->getAttrOfType<IntegerAttr>(kIm2ColAttr).getInt() % vec != 0))
+        vec /= 2;
+      if (failed(vectorizeWindows(rewriter, g, vec))) {
+        rewriter.setInsertionPoint(g);
+        (void)linalg::vectorize(rewriter, g);
+      }
+    }
     for (tensor::PadOp pad : pads) {
       rewriter.setInsertionPoint(pad);
       (void)linalg::vectorize(rewriter, pad, pad.getResultType().getShape());
@@ -289,8 +399,9 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
   }
   // 3. Operand slices of each reduction block copied into workgroup memory;
   //    the destinations are allocated once, outside the reduction loop.
-  SmallVector<linalg::CopyOp> copies;
+  SmallVector<linalg::LinalgOp> copies;
   int64_t operandBytes = 0;
+  bool implicit = false;
   if (staged) {
     for (OpOperand *in : compute.getDpsInputOperands()) {
       auto type = dyn_cast<RankedTensorType>(in->get().getType());
@@ -318,8 +429,11 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
         dest = rewriter.create<tensor::ExtractSliceOp>(loc, type, dest, offsets, sizes, strides);
       }
       rewriter.setInsertionPoint(compute);
-      auto copy = rewriter.create<linalg::CopyOp>(loc, in->get(), dest);
-      in->set(copy.getResult(0));
+      linalg::LinalgOp copy = windowsInto(rewriter, in->get(), dest);
+      implicit |= bool(copy);
+      if (!copy)
+        copy = rewriter.create<linalg::CopyOp>(loc, in->get(), dest);
+      in->set(copy->getResult(0));
       copies.push_back(copy);
       operandBytes += bytesOf(allocType);
     }
@@ -393,7 +507,7 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
   }
   // 5. Copies split among the threads, whole vectors along the contiguous dim.
   SmallVector<Operation *> copyLoops;
-  for (linalg::CopyOp copy : copies) {
+  for (linalg::LinalgOp copy : copies) {
     FailureOr<Operation *> loop = distributeCopy(rewriter, copy, threads);
     if (failed(loop))
       return failure();
@@ -450,6 +564,7 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
                          std::to_string(sharedBytes) + " bytes" +
                          (stages > 1 ? ", " + std::to_string(stages) + "-stage pipeline" : "") + ")"
                    : "") +
+           (implicit ? ", windows read from the input (implicit GEMM)" : "") +
            (vectorized ? "" : " (thread tile not vectorized)") + "; ";
   if (stages > 1)
     kernel->setAttr(kPipelineStagesAttr, rewriter.getI64IntegerAttr(stages));

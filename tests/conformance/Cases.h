@@ -69,6 +69,13 @@ inline const Case kCases[] = {
      %y = tilec.conv2d %x, %w, %b {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x16x20x20xf32>, tensor<32x16x3x3xf32>, tensor<32xf32>) -> tensor<1x32x10x10xf32>
      %r = tilec.relu %y : tensor<1x32x10x10xf32>
      return %r : tensor<1x32x10x10xf32> })"},
+  // Implicit GEMM (the windows read from the input per K block): two
+  // images (the window's image index), dilation 2 with padding 2 (zero runs
+  // on every side), 200 pixels padded to 208 rows (rows past the windows
+  // are zero), K = 288 in several staged blocks of one tap's channels.
+  {"conv_tensor_core_implicit_gemm", R"(func.func @main(%x: tensor<2x32x10x10xf32>, %w: tensor<32x32x3x3xf32>, %b: tensor<32xf32>) -> tensor<2x32x10x10xf32> {
+     %y = tilec.conv2d %x, %w, %b {dilations = array<i64: 2, 2>, padding = array<i64: 2, 2, 2, 2>} : (tensor<2x32x10x10xf32>, tensor<32x32x3x3xf32>, tensor<32xf32>) -> tensor<2x32x10x10xf32>
+     return %y : tensor<2x32x10x10xf32> })"},
   {"conv_tensor_core_1x1", R"(func.func @main(%x: tensor<2x32x8x8xf32>, %w: tensor<48x32x1x1xf32>) -> tensor<2x48x8x8xf32> {
      %y = tilec.conv2d %x, %w : (tensor<2x32x8x8xf32>, tensor<48x32x1x1xf32>) -> tensor<2x48x8x8xf32>
      return %y : tensor<2x48x8x8xf32> })"},

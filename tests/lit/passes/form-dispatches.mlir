@@ -135,3 +135,39 @@ func.func @concat_consumers(%a: tensor<1x2x4x4xf32>, %b: tensor<2x2x4x4xf32>) ->
   %s = tilec.relu %d : tensor<2x4x4x4xf32>
   return %r, %s : tensor<1x4x4x4xf32>, tensor<2x4x4x4xf32>
 }
+
+// -----
+
+// A convolution's windows (tilec.im2col) feeding a matmul join its dispatch
+// ahead of it (implicit GEMM: the GPU kernel reads the windows from the
+// input); the dispatch is named after the matmul and placed where it was.
+// CHECK-LABEL: func.func @implicit_gemm
+// CHECK: %[[W:.*]] = tilec.reshape %arg1
+// CHECK: %[[D:.*]] = tilec.dispatch "matmul"(%arg0, %[[W]], %arg2) {signature = "im2col({{[^+]*}}+matmul({{[^+]*}}+add(
+// CHECK: tilec.im2col
+// CHECK: tilec.matmul
+// CHECK: tilec.add
+// CHECK: tilec.yield
+// CHECK-NOT: tilec.dispatch
+// CHECK: return %[[D]]
+// NONE-LABEL: func.func @implicit_gemm
+// NONE-COUNT-3: tilec.dispatch
+func.func @implicit_gemm(%x: tensor<1x4x4x16xbf16>, %w: tensor<3x3x16x8xbf16>, %b: tensor<8xf32>) -> tensor<16x8xf32> {
+  %c = tilec.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x4x4x16xbf16>) -> tensor<16x144xbf16>
+  %wm = tilec.reshape %w {shape = array<i64: 144, 8>} : (tensor<3x3x16x8xbf16>) -> tensor<144x8xbf16>
+  %m = tilec.matmul %c, %wm : (tensor<16x144xbf16>, tensor<144x8xbf16>) -> tensor<16x8xf32>
+  %y = tilec.add %m, %b : (tensor<16x8xf32>, tensor<8xf32>) -> tensor<16x8xf32>
+  return %y : tensor<16x8xf32>
+}
+
+// -----
+
+// Windows with a second use are written out: their own dispatch.
+// CHECK-LABEL: func.func @windows_used_twice
+// CHECK: tilec.dispatch "im2col"
+// CHECK: tilec.dispatch "matmul"(%{{.*}}) {signature = "matmul(
+func.func @windows_used_twice(%x: tensor<1x4x4x16xbf16>, %w: tensor<144x8xbf16>) -> (tensor<16x8xf32>, tensor<16x144xbf16>) {
+  %c = tilec.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x4x4x16xbf16>) -> tensor<16x144xbf16>
+  %m = tilec.matmul %c, %w : (tensor<16x144xbf16>, tensor<144x8xbf16>) -> tensor<16x8xf32>
+  return %m, %c : tensor<16x8xf32>, tensor<16x144xbf16>
+}
