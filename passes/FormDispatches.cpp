@@ -29,7 +29,11 @@
 // A convolution's windows (tilec.im2col, made by tilec-convs-as-gemms) used
 // only as a matmul's left operand join that matmul's dispatch ahead of it:
 // the GPU kernel reads each K block of windows from the input as it stages
-// it (implicit GEMM), so the 9x larger window matrix is never written.
+// it (implicit GEMM), so the 9x larger window matrix is never written. Only
+// where the input has a multiple of 8 channels: a thread then reads 8
+// 16-bit channels of one pixel at once (16 bytes); a stem's 3 channels
+// would be read 2 bytes at a time, slower than writing its windows out
+// (ViT's patch windows do not overlap: no larger than the input).
 //
 //===----------------------------------------------------------------------===//
 
@@ -162,7 +166,8 @@ struct FormDispatchesPass
       for (Operation *op : ops)
         if (auto matmul = dyn_cast<MatmulOp>(op))
           if (auto windows = matmul.getOperand(0).getDefiningOp<Im2ColOp>();
-              windows && windows->hasOneUse() && windows->getBlock() == op->getBlock()) {
+              windows && windows->hasOneUse() && windows->getBlock() == op->getBlock() &&
+              cast<ShapedType>(windows.getInput().getType()).getShape().back() % 8 == 0) {
             windowsOf[op] = windows;
             claimed.insert(windows);
           }

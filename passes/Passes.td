@@ -185,8 +185,12 @@ def ConvsAsGemmsPass : Pass<"tilec-convs-as-gemms", "mlir::func::FuncOp"> {
     as a `[N * OH * OW, KH * KW * C_in]` matrix (`tilec.im2col`; a `reshape`
     for 1x1, stride-1, unpadded convolutions), the HWIO weight reshaped to
     `[KH * KW * C_in, C_out]`, the bias added, the result reshaped back to
-    NHWC. Tensor cores then compute it as a GEMM; the windows are written out
-    once (KH * KW times the input's bytes) instead of staged per block.
+    NHWC. Tensor cores then compute it as a GEMM; the windows join the
+    matmul's dispatch (form-dispatches) and GPU kernels read them from the
+    input per staged block (implicit GEMM). Elementwise consumers that only
+    the convolution feeds move ahead of the final reshape (on the matrix,
+    their NHWC operands through views, per-channel ones as `[C_out]`) so that
+    they fuse into the product's kernel.
 
     Before:
     ```mlir
@@ -201,6 +205,7 @@ def ConvsAsGemmsPass : Pass<"tilec-convs-as-gemms", "mlir::func::FuncOp"> {
     %s = tilec.add %m, %b : (tensor<64x32xf32>, tensor<32xf32>) -> tensor<64x32xf32>
     %y = tilec.reshape %s {shape = array<i64: 1, 8, 8, 32>} : (tensor<64x32xf32>) -> tensor<1x8x8x32xf32>
     ```
+    and a `relu` of `%y` (its only use) would be `relu(%s)` before the reshape.
   }];
   let options = [
     Option<"enabled", "enabled", "bool", /*default=*/"false", "rewrite (false: off)">,

@@ -181,7 +181,7 @@ FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::LinalgOp c
 LogicalResult vectorizeWindows(RewriterBase &rewriter, linalg::GenericOp windows, int64_t vec) {
   auto type = dyn_cast<RankedTensorType>(windows->getResult(0).getType());
   auto run = windows->getAttrOfType<IntegerAttr>(kIm2ColAttr);
-  if (!type || type.getRank() != 2 || !type.hasStaticShape() || !run || vec <= 1 ||
+  if (!type || type.getRank() != 2 || !type.hasStaticShape() || !run || vec < 1 ||
       run.getInt() % vec != 0 || type.getDimSize(1) % vec != 0)
     return failure();
   Block &body = windows.getRegion().front();

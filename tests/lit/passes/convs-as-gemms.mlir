@@ -4,14 +4,16 @@
 
 // A padded 3x3 stride-2 convolution (bf16, channels last): its windows as an
 // im2col matrix [N*OH*OW, KH*KW*C] times the HWIO weight reshaped to
-// [KH*KW*C, F], the bias added, the product reshaped back to NHWC.
+// [KH*KW*C, F], the bias added, the product reshaped back to NHWC after the
+// relu (computed on the matrix, so that it fuses into the product's kernel).
 // CHECK-LABEL: func.func @conv3x3
 // CHECK: %[[A:.*]] = tilec.im2col %arg0 {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x16x16x16xbf16>) -> tensor<64x144xbf16>
 // CHECK: %[[B:.*]] = tilec.reshape %arg1 {shape = array<i64: 144, 32>} : (tensor<3x3x16x32xbf16>) -> tensor<144x32xbf16>
 // CHECK: %[[M:.*]] = tilec.matmul %[[A]], %[[B]] : (tensor<64x144xbf16>, tensor<144x32xbf16>) -> tensor<64x32xf32>
 // CHECK: %[[S:.*]] = tilec.add %[[M]], %arg2 : (tensor<64x32xf32>, tensor<32xf32>) -> tensor<64x32xf32>
-// CHECK: %[[Y:.*]] = tilec.reshape %[[S]] {shape = array<i64: 1, 8, 8, 32>} : (tensor<64x32xf32>) -> tensor<1x8x8x32xf32>
-// CHECK: tilec.relu %[[Y]]
+// CHECK: %[[R:.*]] = tilec.relu %[[S]] : tensor<64x32xf32>
+// CHECK: %[[Y:.*]] = tilec.reshape %[[R]] {shape = array<i64: 1, 8, 8, 32>} : (tensor<64x32xf32>) -> tensor<1x8x8x32xf32>
+// CHECK: return %[[Y]]
 // OFF-LABEL: func.func @conv3x3
 // OFF: tilec.conv2d
 // OFF-NOT: tilec.im2col
@@ -67,4 +69,44 @@ func.func @unchanged(%a: tensor<1x8x8x16xf32>, %wa: tensor<3x3x16x32xf32>, %b: t
 func.func @ragged(%x: tensor<1x7x7x16xbf16>, %w: tensor<3x3x16x32xbf16>, %b: tensor<32xf32>) -> tensor<1x7x7x32xf32> {
   %y = tilec.conv2d %x, %w, %b {layout = "nhwc", padding = array<i64: 1, 1, 1, 1>} : (tensor<1x7x7x16xbf16>, tensor<3x3x16x32xbf16>, tensor<32xf32>) -> tensor<1x7x7x32xf32>
   return %y : tensor<1x7x7x32xf32>
+}
+
+// -----
+
+// A residual block's tail: the residual add (NHWC, read as [64, 32]), a
+// per-channel scale ([1, 1, 1, 32] read as [32]) and the relu move ahead of
+// the reshape; the relu's value has two uses (a convert for the next
+// convolution, a sigmoid), so the chain stops there.
+// CHECK-LABEL: func.func @residual_tail
+// CHECK-DAG: %[[RES:.*]] = tilec.reshape %arg3 {shape = array<i64: 64, 32>} : (tensor<1x8x8x32xf32>) -> tensor<64x32xf32>
+// CHECK-DAG: %[[SCALE:.*]] = tilec.reshape %arg4 {shape = array<i64: 32>} : (tensor<1x1x1x32xf32>) -> tensor<32xf32>
+// CHECK: %[[M:.*]] = tilec.matmul
+// CHECK: %[[S:.*]] = tilec.add %[[M]], %arg2
+// CHECK: %[[A:.*]] = tilec.add %[[S]], %[[RES]] : (tensor<64x32xf32>, tensor<64x32xf32>) -> tensor<64x32xf32>
+// CHECK: %[[P:.*]] = tilec.mul %[[A]], %[[SCALE]] : (tensor<64x32xf32>, tensor<32xf32>) -> tensor<64x32xf32>
+// CHECK: %[[R:.*]] = tilec.relu %[[P]] : tensor<64x32xf32>
+// CHECK: %[[Y:.*]] = tilec.reshape %[[R]] {shape = array<i64: 1, 8, 8, 32>}
+// CHECK: tilec.convert %[[Y]] : tensor<1x8x8x32xf32> -> tensor<1x8x8x32xbf16>
+// CHECK: tilec.sigmoid %[[Y]]
+func.func @residual_tail(%x: tensor<1x16x16x16xbf16>, %w: tensor<3x3x16x32xbf16>, %b: tensor<32xf32>, %res: tensor<1x8x8x32xf32>, %scale: tensor<1x1x1x32xf32>) -> (tensor<1x8x8x32xbf16>, tensor<1x8x8x32xf32>) {
+  %y = tilec.conv2d %x, %w, %b {layout = "nhwc", strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x16x16x16xbf16>, tensor<3x3x16x32xbf16>, tensor<32xf32>) -> tensor<1x8x8x32xf32>
+  %a = tilec.add %y, %res : (tensor<1x8x8x32xf32>, tensor<1x8x8x32xf32>) -> tensor<1x8x8x32xf32>
+  %p = tilec.mul %a, %scale : (tensor<1x8x8x32xf32>, tensor<1x1x1x32xf32>) -> tensor<1x8x8x32xf32>
+  %r = tilec.relu %p : tensor<1x8x8x32xf32>
+  %h = tilec.convert %r : tensor<1x8x8x32xf32> -> tensor<1x8x8x32xbf16>
+  %g = tilec.sigmoid %r : tensor<1x8x8x32xf32>
+  return %h, %g : tensor<1x8x8x32xbf16>, tensor<1x8x8x32xf32>
+}
+
+// -----
+
+// An operand broadcast over pixels but not per channel ([1, 8, 1, 1]) stays
+// behind the reshape.
+// CHECK-LABEL: func.func @not_per_channel
+// CHECK: %[[Y:.*]] = tilec.reshape %{{.*}} {shape = array<i64: 1, 8, 8, 32>}
+// CHECK: tilec.mul %[[Y]], %arg3
+func.func @not_per_channel(%x: tensor<1x16x16x16xbf16>, %w: tensor<3x3x16x32xbf16>, %b: tensor<32xf32>, %rows: tensor<1x8x1x1xf32>) -> tensor<1x8x8x32xf32> {
+  %y = tilec.conv2d %x, %w, %b {layout = "nhwc", strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x16x16x16xbf16>, tensor<3x3x16x32xbf16>, tensor<32xf32>) -> tensor<1x8x8x32xf32>
+  %p = tilec.mul %y, %rows : (tensor<1x8x8x32xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x8x32xf32>
+  return %p : tensor<1x8x8x32xf32>
 }

@@ -171,3 +171,16 @@ func.func @windows_used_twice(%x: tensor<1x4x4x16xbf16>, %w: tensor<144x8xbf16>)
   %m = tilec.matmul %c, %w : (tensor<16x144xbf16>, tensor<144x8xbf16>) -> tensor<16x8xf32>
   return %m, %c : tensor<16x8xf32>, tensor<16x144xbf16>
 }
+
+// -----
+
+// Windows of 3 channels (a stem, ViT's patches) would be read 2 bytes at a
+// time: written out by a dispatch of their own.
+// CHECK-LABEL: func.func @windows_of_three_channels
+// CHECK: tilec.dispatch "im2col"
+// CHECK: tilec.dispatch "matmul"(%{{.*}}) {signature = "matmul(
+func.func @windows_of_three_channels(%x: tensor<1x16x16x3xbf16>, %w: tensor<48x8xbf16>) -> tensor<16x8xf32> {
+  %c = tilec.im2col %x {kernel = array<i64: 4, 4>, strides = array<i64: 4, 4>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x16x3xbf16>) -> tensor<16x48xbf16>
+  %m = tilec.matmul %c, %w : (tensor<16x48xbf16>, tensor<48x8xbf16>) -> tensor<16x8xf32>
+  return %m : tensor<16x8xf32>
+}
