@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -584,11 +585,20 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
   // GPU targets: a thread per query row streaming the keys (the thread
   // loops are built here; mapToThreads leaves them).
   int64_t keyBlock = target.threaded() ? kGpuAttentionKeyBlock : kAttentionKeyBlock;
-  int64_t streamed =
-      kind == "attention" ? streamAttention(kernel, s, keyBlock, target.threaded()) : 0;
+  Attribute workgroup; // workgroup memory; the stack on the simt target
+  if (target.threaded() && !target.simt)
+    workgroup = gpu::AddressSpaceAttr::get(kernel.getContext(), gpu::AddressSpace::Workgroup);
+  int64_t splits = 1;
+  int64_t streamed = kind == "attention"
+                         ? streamAttention(kernel, s, keyBlock, target.threaded(), workgroup,
+                                           target.sharedMemoryBytes, &splits)
+                         : 0;
   if (streamed > 0) {
     plan.grid = streamed;
-    plan.notes += std::string(target.threaded() ? "a thread per query row, " : "") +
+    std::string perRow = splits > 1 ? std::to_string(splits) + " threads per query row (its keys "
+                                                                "split, the states merged), "
+                                    : "a thread per query row, ";
+    plan.notes += std::string(target.threaded() ? perRow : "") +
                   "online softmax over blocks of " + std::to_string(keyBlock) + " keys; ";
   } else {
     plan.grid = tileWorkgroups(kernel, s, plan.notes);

@@ -70,9 +70,13 @@ inline constexpr int64_t kGpuAttentionKeyBlock = 32;
 /// (OnlineAttention.cpp); with `threadPerRow` (GPU targets) each workgroup is
 /// a thread loop with one thread per query row, each streaming the keys on
 /// its own. Returns the grid, or 0 (kernel unchanged) when the kernel is not
-/// one attention without an epilogue.
+/// one attention without an epilogue. GPU kernels with few blocks split each
+/// row's keys among up to 8 threads, whose partial states (in
+/// `workgroupSpace`, at most `workgroupBytes`) a thread per row then merges;
+/// `splits` (optional) receives the number of threads per row.
 int64_t streamAttention(mlir::func::FuncOp kernel, const Schedule &schedule, int64_t keyBlock,
-                        bool threadPerRow = false);
+                        bool threadPerRow = false, mlir::Attribute workgroupSpace = {},
+                        int64_t workgroupBytes = 0, int64_t *splits = nullptr);
 
 /// Replaces the workgroup `scf.forall` of a bufferized kernel with its body,
 /// indexed by a new trailing `index` argument (the workgroup id), which every

@@ -28,7 +28,9 @@
 // its head in blocks of kGpuAttentionKeyBlock with its own m, l and output
 // row (private memory); keys and values are read in place (the rows of a
 // block share them through the cache). Before, each GPU thread computed its
-// whole row of scores (and the q k^T product once per softmax pass).
+// whole row of scores (and the q k^T product once per softmax pass). Where
+// the grid is small (ViT at batch 1) each row's keys are split among up to
+// 8 threads whose states a thread per row merges (splitKeys).
 //
 //===----------------------------------------------------------------------===//
 
@@ -178,10 +180,11 @@ SmallVector<Value> keyBlock(TileBuilder &tb, const Streams &st, Value t0, int64_
 }
 
 /// The key loop over `st` for query rows of `rowShape` (the leading dims and
-/// rows of a tile), then out = acc / l written into `outTile`: blocks of
-/// `bc` keys, and the last keys a block of their own (static) size.
-Value streamRows(TileBuilder &tb, const Streams &st, SmallVector<int64_t> rowShape,
-                 int64_t valueDim, int64_t keys, int64_t bc, Value outTile) {
+/// rows of a tile): blocks of `bc` keys, and the last keys a block of their
+/// own (static) size. Returns the row max m, the sum l and the unnormalized
+/// output acc.
+SmallVector<Value> streamKeys(TileBuilder &tb, const Streams &st, SmallVector<int64_t> rowShape,
+                              int64_t valueDim, int64_t keys, int64_t bc) {
   OpBuilder &b = tb.b;
   Location loc = tb.loc;
   SmallVector<int64_t> accShape = rowShape, scoreShape = rowShape;
@@ -207,16 +210,209 @@ Value streamRows(TileBuilder &tb, const Streams &st, SmallVector<int64_t> rowSha
     carried = keyBlock(tb, st, b.create<arith::ConstantIndexOp>(loc, whole), keys - whole,
                        carried);
   }
-  return tb.generic({carried[2]}, {carried[1]}, outTile, false,
+  return {carried[0], carried[1], carried[2]};
+}
+
+/// streamKeys, then out = acc / l written into `outTile`.
+Value streamRows(TileBuilder &tb, const Streams &st, SmallVector<int64_t> rowShape,
+                 int64_t valueDim, int64_t keys, int64_t bc, Value outTile) {
+  SmallVector<Value> state = streamKeys(tb, st, rowShape, valueDim, keys, bc);
+  return tb.generic({state[2]}, {state[1]}, outTile, false,
                     [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
                       return nb.create<arith::DivFOp>(l2, a[0], a[1]);
                     });
 }
 
+/// Key splits of a GPU attention kernel's query rows: where the grid leaves
+/// the GPU idle (fewer than `kSplitBelowBlocks` blocks: a ViT at batch 1 has
+/// 12 heads x 13 blocks of 16 rows, 16 threads each), each row's keys are
+/// split among up to 8 threads (at least 16 keys each, 256 threads and
+/// their partial states within `workgroupBytes`), whose online-softmax
+/// states are then merged. 1: no split.
+int64_t keySplits(int64_t grid, int64_t rowsPerBlock, int64_t keys, int64_t valueDim,
+                  int64_t workgroupBytes) {
+  constexpr int64_t kSplitBelowBlocks = 528;
+  if (grid >= kSplitBelowBlocks)
+    return 1;
+  for (int64_t g : {8, 4, 2})
+    if (keys / g >= 16 && rowsPerBlock * g <= 256 &&
+        rowsPerBlock * g * (valueDim + 2) * 4 <= workgroupBytes)
+      return g;
+  return 1;
+}
+
+/// A thread loop over `counts` (GPU threads, dims in order) with
+/// `outputs` as its shared outputs; the builder is left before its
+/// terminator.
+scf::ForallOp threadLoop(OpBuilder &b, Location loc, ArrayRef<int64_t> counts, ValueRange outputs) {
+  SmallVector<OpFoldResult> ubs;
+  SmallVector<Attribute> mapping;
+  for (auto [d, c] : llvm::enumerate(counts)) {
+    ubs.push_back(b.getIndexAttr(c));
+    mapping.push_back(gpu::GPUThreadMappingAttr::get(
+        b.getContext(), gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + d)));
+  }
+  auto loop = b.create<scf::ForallOp>(loc, ubs, outputs, b.getArrayAttr(mapping));
+  b.setInsertionPoint(loop.getTerminator());
+  return loop;
+}
+
+/// The slice of `x` at `offsets` (the rest 0) of `sizes`.
+Value sliceAt(OpBuilder &b, Location loc, Value x, ArrayRef<OpFoldResult> offsets,
+              ArrayRef<int64_t> sizes) {
+  SmallVector<OpFoldResult> off(offsets), strides(sizes.size(), b.getIndexAttr(1)), sz;
+  off.resize(sizes.size(), b.getIndexAttr(0));
+  for (int64_t size : sizes)
+    sz.push_back(b.getIndexAttr(size));
+  return b.create<tensor::ExtractSliceOp>(loc, x, off, sz, strides).getResult();
+}
+
+/// `value` inserted into the loop's shared output `out` at `offsets` (the
+/// rest 0), `sizes`; rank-reducing where `value` has fewer dims.
+void insertAt(OpBuilder &b, Location loc, scf::ForallOp loop, Value value, Value out,
+              ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(loop.getTerminator().getBody());
+  SmallVector<OpFoldResult> off(offsets), strides(sizes.size(), b.getIndexAttr(1)), sz;
+  off.resize(sizes.size(), b.getIndexAttr(0));
+  for (int64_t size : sizes)
+    sz.push_back(b.getIndexAttr(size));
+  b.create<tensor::ParallelInsertSliceOp>(loc, value, out, off, sz, strides);
+}
+
+/// The workgroup's query rows (`tile`: its leading dims and rows) with each
+/// row's keys split among `splits` threads (flash-decoding inside a block):
+/// thread (row, g) streams keys [g * chunk, ...) with its own online
+/// softmax and writes its m, l and acc to workgroup memory; then a thread
+/// per row merges them: M = max m_g, w_g = exp(m_g - M),
+/// out = sum acc_g w_g / sum l_g w_g. Returns the workgroup's output tile.
+Value splitKeys(TileBuilder &tb, const Streams &st, ArrayRef<int64_t> tile, int64_t valueDim,
+                int64_t keys, int64_t bc, int64_t splits, Attribute workgroupSpace,
+                Value outTile) {
+  OpBuilder &b = tb.b;
+  Location loc = tb.loc;
+  MLIRContext *ctx = b.getContext();
+  int64_t rows = tile.size(); // leading dims and query rows
+  int64_t chunk = llvm::divideCeil(keys, splits), last = keys - (splits - 1) * chunk;
+  auto qType = cast<RankedTensorType>(st.q.getType());
+  auto kType = cast<RankedTensorType>(st.k.getType());
+  auto vType = cast<RankedTensorType>(st.v.getType());
+  int64_t depth = qType.getShape().back();
+  auto partials = [&](SmallVector<int64_t> shape) {
+    auto alloc = b.create<bufferization::AllocTensorOp>(
+        loc, RankedTensorType::get(shape, b.getF32Type()), ValueRange{});
+    if (workgroupSpace)
+      alloc.setMemorySpaceAttr(workgroupSpace);
+    return alloc.getResult();
+  };
+  SmallVector<int64_t> stateShape(tile), accShape(tile);
+  stateShape.push_back(splits);
+  accShape.append({splits, valueDim});
+  Value mAll = partials(stateShape), lAll = partials(stateShape), accAll = partials(accShape);
+  SmallVector<int64_t> ones(rows, 1);
+  SmallVector<int64_t> accOne(ones);
+  accOne.push_back(valueDim);
+  // 1. Thread (row..., g): its part of the keys.
+  scf::ForallOp split = [&] {
+    OpBuilder::InsertionGuard guard(b);
+    scf::ForallOp loop = threadLoop(b, loc, stateShape, ValueRange{mAll, lAll, accAll});
+    SmallVector<Value> ivs = llvm::to_vector(loop.getInductionVars());
+    SmallVector<OpFoldResult> row = getAsOpFoldResult(ValueRange(ivs).take_front(rows));
+    Value g = ivs.back();
+    SmallVector<int64_t> qPart(ones);
+    qPart.push_back(depth);
+    Value q = sliceAt(b, loc, st.q, row, qPart);
+    // Keys and values: the row's leading indices (not its query row).
+    auto keysOf = [&](Value x, RankedTensorType type, Value start, int64_t n) {
+      SmallVector<OpFoldResult> off(row.begin(), row.end() - 1);
+      off.push_back(start);
+      SmallVector<int64_t> sizes(rows - 1, 1);
+      sizes.append({n, type.getShape().back()});
+      return sliceAt(b, loc, x, off, sizes);
+    };
+    Value start = b.create<arith::MulIOp>(loc, g, b.create<arith::ConstantIndexOp>(loc, chunk));
+    SmallVector<Type> types = {RankedTensorType::get(ones, b.getF32Type()),
+                               RankedTensorType::get(ones, b.getF32Type()),
+                               RankedTensorType::get(accOne, b.getF32Type())};
+    Value notLast = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, g,
+                                            b.create<arith::ConstantIndexOp>(loc, splits - 1));
+    auto branch = b.create<scf::IfOp>(loc, types, notLast, /*withElse=*/true);
+    for (auto [region, n] : {std::pair{&branch.getThenRegion(), chunk},
+                             std::pair{&branch.getElseRegion(), last}}) {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(&region->front());
+      Streams part{q, keysOf(st.k, kType, start, n), keysOf(st.v, vType, start, n), st.scale,
+                   false};
+      SmallVector<Value> state = streamKeys(tb, part, ones, valueDim, n, std::min(bc, n));
+      b.create<scf::YieldOp>(loc, state);
+    }
+    SmallVector<OpFoldResult> at = getAsOpFoldResult(ivs);
+    SmallVector<int64_t> unit(rows + 1, 1), accUnit(rows + 1, 1);
+    accUnit.push_back(valueDim);
+    ValueRange outs = loop.getRegionOutArgs();
+    insertAt(b, loc, loop, branch.getResult(0), outs[0], at, unit);
+    insertAt(b, loc, loop, branch.getResult(1), outs[1], at, unit);
+    insertAt(b, loc, loop, branch.getResult(2), outs[2], at, accUnit);
+    return loop;
+  }();
+  mAll = split.getResult(0);
+  lAll = split.getResult(1);
+  accAll = split.getResult(2);
+  // 2. A thread per row merges its splits.
+  OpBuilder::InsertionGuard guard(b);
+  scf::ForallOp merge = threadLoop(b, loc, tile, ValueRange{outTile});
+  SmallVector<Value> mergeIvs = llvm::to_vector(merge.getInductionVars());
+  SmallVector<OpFoldResult> row = getAsOpFoldResult(mergeIvs);
+  SmallVector<int64_t> stateRow(ones), accRow(ones);
+  stateRow.push_back(splits);
+  accRow.append({splits, valueDim});
+  Value m = sliceAt(b, loc, mAll, row, stateRow);
+  Value l = sliceAt(b, loc, lAll, row, stateRow);
+  Value acc = sliceAt(b, loc, accAll, row, accRow);
+  Value top = tb.generic({m}, {}, tb.fill(tb.empty(ones), -INFINITY), true,
+                         [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                           return nb.create<arith::MaximumFOp>(l2, a[0], a[1]);
+                         });
+  Value w = tb.generic({m}, {top}, tb.empty(stateRow), false,
+                       [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                         return nb.create<math::ExpOp>(l2, nb.create<arith::SubFOp>(l2, a[0], a[1]));
+                       });
+  Value sum = tb.generic({l, w}, {}, tb.fill(tb.empty(ones), 0.0), true,
+                         [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                           return nb.create<arith::AddFOp>(
+                               l2, nb.create<arith::MulFOp>(l2, a[0], a[1]), a[2]);
+                         });
+  // out[r..., j] = sum_g acc[r..., g, j] * w[r..., g]
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rows + 2, ctx);
+  SmallVector<utils::IteratorType> iters(rows + 2, utils::IteratorType::parallel);
+  iters[rows] = utils::IteratorType::reduction;
+  Value weighted =
+      b.create<linalg::GenericOp>(
+           loc, TypeRange{RankedTensorType::get(accOne, b.getF32Type())}, ValueRange{acc, w},
+           ValueRange{tb.fill(tb.empty(accOne), 0.0)},
+           ArrayRef<AffineMap>{id, id.dropResult(rows + 1), id.dropResult(rows)}, iters,
+           [](OpBuilder &nb, Location l2, ValueRange a) {
+             nb.create<linalg::YieldOp>(
+                 l2, ValueRange{nb.create<arith::AddFOp>(
+                         l2, nb.create<arith::MulFOp>(l2, a[0], a[1]), a[2])});
+           })
+          .getResult(0);
+  Value outRow = sliceAt(b, loc, merge.getRegionOutArgs()[0], row, accOne);
+  Value out = tb.generic({weighted}, {sum}, outRow, false,
+                         [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                           return nb.create<arith::DivFOp>(l2, a[0], a[1]);
+                         });
+  out.getDefiningOp()->setAttr(kConsumerAttr, b.getUnitAttr());
+  insertAt(b, loc, merge, out, merge.getRegionOutArgs()[0], row, accOne);
+  return merge.getResult(0);
+}
+
 } // namespace
 
 int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
-                                        int64_t keyBlockSize, bool threadPerRow) {
+                                        int64_t keyBlockSize, bool threadPerRow,
+                                        Attribute workgroupSpace, int64_t workgroupBytes,
+                                        int64_t *splitsOut) {
   SmallVector<linalg::GenericOp> roots;
   kernel.walk([&](linalg::GenericOp op) {
     auto kind = op->getAttrOfType<StringAttr>(kRootAttr);
@@ -264,6 +460,11 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
     grid *= size / t;
   }
   int64_t bc = std::clamp<int64_t>(keyBlockSize, 1, keys);
+  int64_t tileSize = 1;
+  for (int64_t t : tile)
+    tileSize *= t;
+  if (splitsOut)
+    *splitsOut = 0;
 
   OpBuilder b(pv);
   Location loc = pv.getLoc();
@@ -301,6 +502,11 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
   if (!threadPerRow) {
     result = streamRows(tb, st, SmallVector<int64_t>(tile.begin(), tile.end()), valueDim, keys,
                         bc, outTile);
+  } else if (int64_t splits = keySplits(grid, tileSize, keys, valueDim, workgroupBytes);
+             splits > 1) {
+    result = splitKeys(tb, st, tile, valueDim, keys, bc, splits, workgroupSpace, outTile);
+    if (splitsOut)
+      *splitsOut = splits;
   } else {
     // One thread per query row of the workgroup's tile (GPU): a thread loop
     // over the tile's leading dims and rows, each thread streaming all keys
@@ -346,6 +552,8 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
   }
   if (!threadPerRow)
     result.getDefiningOp()->setAttr(kConsumerAttr, b.getUnitAttr());
+  if (splitsOut && *splitsOut == 0)
+    *splitsOut = 1;
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   auto [outOffsets, outSizes] = block(outType, true);
   b.create<tensor::ParallelInsertSliceOp>(loc, result, forall.getRegionOutArgs()[0], outOffsets,

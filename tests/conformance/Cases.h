@@ -182,6 +182,13 @@ inline const Case kCases[] = {
   {"attention_key_blocks", R"(func.func @main(%q: tensor<2x3x70x16xf32>, %k: tensor<2x3x150x16xf32>, %v: tensor<2x3x150x24xf32>) -> tensor<2x3x70x24xf32> {
      %y = tilec.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<2x3x70x16xf32>, tensor<2x3x150x16xf32>, tensor<2x3x150x24xf32>) -> tensor<2x3x70x24xf32>
      return %y : tensor<2x3x70x24xf32> })"},
+  // GPU targets with few blocks split each query row's keys among threads
+  // and merge their states (OnlineAttention.cpp): 48 rows in blocks of 16
+  // (6 blocks), 8 threads per row of 19 keys each and the last of 17;
+  // large scores (scale 1.5) make the merge's rescaling matter.
+  {"attention_split_keys", R"(func.func @main(%q: tensor<1x2x48x16xf32>, %k: tensor<1x2x150x16xf32>, %v: tensor<1x2x150x8xf32>) -> tensor<1x2x48x8xf32> {
+     %y = tilec.attention %q, %k, %v {scale = 1.5 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x150x16xf32>, tensor<1x2x150x8xf32>) -> tensor<1x2x48x8xf32>
+     return %y : tensor<1x2x48x8xf32> })"},
   // Exactly two key blocks; large scores (scale 2) test the running max.
   {"attention_whole_key_blocks", R"(func.func @main(%q: tensor<1x2x33x8xf32>, %k: tensor<1x2x128x8xf32>, %v: tensor<1x2x128x8xf32>) -> tensor<1x2x33x8xf32> {
      %y = tilec.attention %q, %k, %v {scale = 2.0 : f64} : (tensor<1x2x33x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>) -> tensor<1x2x33x8xf32>

@@ -112,7 +112,8 @@ else
   rows+=("cublas_sgemm | not built (see build-cublas.log) | -")
 fi
 # ResNet-50's convolutions in NHWC bf16 (tensor cores through
-# tilec-convs-as-gemms: im2col or a reshape, then a GEMM), timed by the
+# tilec-convs-as-gemms: a GEMM reading its windows from the input per staged
+# block, implicit GEMM, or from a reshape for 1x1 ones), timed by the
 # kernels' device-event profile without the input/weight converts, beside
 # cuDNN's fastest NHWC bf16 algorithm on the same layers.
 conv_layer() { # N H W C F K stride pad
