@@ -11,6 +11,12 @@
 // independent; keys and values are unchanged): GPU blocks then take 16 query
 // rows each instead of a whole head (197 rows do not divide).
 // Everything else is unchanged.
+// Before that, a linear or a matmul whose weight is shared by its leading
+// dims (rhs of rank 2; lhs [B, T, K]: ViT's token batches) computes on its
+// lhs flattened to [B * T, K] (a view) and reshapes the result back, its
+// elementwise epilogue moved ahead of that reshape (Reshapes.h): one GEMM of
+// B * T rows instead of B products of T, which at batch 64 needs no padding
+// at all (64 * 197 = 16 * 788) and takes the large tensor-core tiles.
 //
 // Why a graph rewrite: GPU code generation splits a product into blocks that
 // divide its shape; 197 rows (ViT) only divide into 1-row blocks, which
@@ -21,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/Reshapes.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -51,7 +58,47 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
         products.push_back(op);
     });
     for (Operation *op : products)
-      padRows(op);
+      if (Operation *flat = flattenRows(op))
+        padRowsAndSink(flat);
+      else
+        padRows(op);
+  }
+
+  /// A product with a shared weight as one GEMM over all its rows (file
+  /// comment); the 2-d product, or null (unchanged).
+  Operation *flattenRows(Operation *op) {
+    if (!isa<LinearOp, MatmulOp>(op))
+      return nullptr;
+    auto lhsType = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+    auto rhsType = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+    auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!lhsType || !rhsType || !resultType || lhsType.getRank() < 3 || rhsType.getRank() != 2 ||
+        resultType.getRank() != lhsType.getRank() || !lhsType.hasStaticShape() ||
+        !resultType.hasStaticShape() || !hasTensorCoreOperands(op, lhsType.getElementType()))
+      return nullptr;
+    int64_t rows = lhsType.getNumElements() / lhsType.getShape().back();
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    SmallVector<int64_t> flatShape = {rows, lhsType.getShape().back()};
+    auto flat = b.create<ReshapeOp>(loc, RankedTensorType::get(flatShape, lhsType.getElementType()),
+                                    op->getOperand(0), b.getDenseI64ArrayAttr(flatShape));
+    Operation *product = b.clone(*op);
+    product->setOperand(0, flat.getResult());
+    product->getResult(0).setType(RankedTensorType::get({rows, resultType.getShape().back()},
+                                                        resultType.getElementType()));
+    auto back = b.create<ReshapeOp>(loc, resultType, product->getResult(0),
+                                    b.getDenseI64ArrayAttr(resultType.getShape()));
+    op->getResult(0).replaceAllUsesWith(back.getResult());
+    op->erase();
+    return product;
+  }
+
+  /// padRows on a flattened product, then its epilogue moved ahead of the
+  /// reshape back.
+  void padRowsAndSink(Operation *product) {
+    auto back = cast<ReshapeOp>(*product->getResult(0).getUsers().begin());
+    padRows(product);
+    sinkReshapeBelowElementwise(back);
   }
 
   void padRows(Operation *op) {

@@ -43,15 +43,14 @@ void copyViewResult(func::FuncOp kernel) {
   copy->setAttr(kConsumerAttr, b.getUnitAttr());
 }
 
-/// GPU targets: a concatenation kernel (a chain of insert_slices into a new
-/// tensor: ViT's class-token concat) would be copies run by one thread; it
-/// becomes one elementwise generic that reads each output element from the
-/// input covering it (every input read at a clamped index, then selected),
-/// which tiles into blocks and threads.
-void concatAsGather(func::FuncOp kernel) {
-  auto last = dyn_cast_or_null<tensor::InsertSliceOp>(findMarked(kernel, kConsumerAttr));
-  if (!last)
-    return;
+/// GPU targets: a concatenation (a chain of insert_slices into a new tensor,
+/// ending at `last`: ViT's class-token concat) would be copies run by one
+/// thread, and one with consumers in its kernel (the position embedding
+/// added at batch 64) a whole intermediate tensor allocated inside the
+/// kernel; it becomes one elementwise generic that reads each output element
+/// from the input covering it (every input read at a clamped index, then
+/// selected), which tiles into blocks and threads with its consumers.
+void concatAsGather(func::FuncOp kernel, tensor::InsertSliceOp last) {
   RankedTensorType type = last.getResultType();
   if (!type.hasStaticShape())
     return;
@@ -130,8 +129,25 @@ void concatAsGather(func::FuncOp kernel) {
         nb.create<linalg::YieldOp>(l, value);
       });
   last.getResult().replaceAllUsesWith(gather.getResult(0));
-  gather->setAttr(kConsumerAttr, b.getUnitAttr());
+  if (last->hasAttr(kConsumerAttr))
+    gather->setAttr(kConsumerAttr, b.getUnitAttr());
   eraseDeadOps(kernel);
+}
+
+/// concatAsGather for every concatenation of the kernel: each chain's last
+/// insert_slice (one whose result no insert_slice writes into).
+void concatsAsGathers(func::FuncOp kernel) {
+  SmallVector<tensor::InsertSliceOp> ends;
+  kernel.walk([&](tensor::InsertSliceOp insert) {
+    bool extended = llvm::any_of(insert.getResult().getUses(), [](OpOperand &use) {
+      auto next = dyn_cast<tensor::InsertSliceOp>(use.getOwner());
+      return next && use.get() == next.getDest();
+    });
+    if (!extended)
+      ends.push_back(insert);
+  });
+  for (tensor::InsertSliceOp last : ends)
+    concatAsGather(kernel, last);
 }
 
 /// GPU targets: a kernel that is a constant pad (tilec-pad-rows' zero rows
@@ -193,6 +209,6 @@ void padAsGather(func::FuncOp kernel) {
 
 void tilec::codegen::prepareCopyKernelsForThreads(func::FuncOp kernel) {
   copyViewResult(kernel);
-  concatAsGather(kernel);
+  concatsAsGathers(kernel);
   padAsGather(kernel);
 }

@@ -62,6 +62,14 @@ inline const Case kCases[] = {
      %y = tilec.linear %x, %w, %b : (tensor<37x64xf32>, tensor<40x64xf32>, tensor<40xf32>) -> tensor<37x40xf32>
      %r = tilec.relu %y : tensor<37x40xf32>
      return %r : tensor<37x40xf32> })"},
+  // Token batches sharing a weight: one GEMM over 3 x 13 = 39 rows (padded
+  // to 48, sliced back), the residual add and relu on the matrix before the
+  // reshape back (tilec-pad-rows).
+  {"linear_tensor_core_token_batch", R"(func.func @main(%x: tensor<3x13x64xf32>, %w: tensor<40x64xf32>, %b: tensor<40xf32>, %r: tensor<3x13x40xf32>) -> tensor<3x13x40xf32> {
+     %y = tilec.linear %x, %w, %b : (tensor<3x13x64xf32>, tensor<40x64xf32>, tensor<40xf32>) -> tensor<3x13x40xf32>
+     %a = tilec.add %y, %r : (tensor<3x13x40xf32>, tensor<3x13x40xf32>) -> tensor<3x13x40xf32>
+     %o = tilec.relu %a : tensor<3x13x40xf32>
+     return %o : tensor<3x13x40xf32> })"},
   // Convolutions as GEMMs on tensor cores (tilec-convs-as-gemms): a padded
   // 3x3 stride-2 convolution through tilec.im2col (100 output pixels: rows
   // padded to 112), and a 1x1 one through a reshape of its input.

@@ -2,14 +2,17 @@
 // RUN: tilec-opt %s -split-input-file --tilec-pad-rows | FileCheck %s --check-prefix=OFF
 // RUN: not tilec-opt %s -split-input-file --tilec-pad-rows=multiple=-4 2>&1 | FileCheck %s --check-prefix=BAD
 
-// ViT's 197 tokens: the bf16 input of a linear layer is zero-padded to 208
-// rows, the product computed on 208 rows and sliced back to 197 for its
-// consumer.
+// ViT's 197 tokens: the bf16 input of a linear layer is flattened to its
+// rows (a view), zero-padded to 208 rows, the product computed on 208 rows
+// and sliced back to 197; the relu runs on the matrix, before the reshape
+// back (so that it fuses into the product's kernels).
 // CHECK-LABEL: func.func @tokens
-// CHECK: %[[P:.*]] = tilec.pad %arg0 {pads = array<i64: 0, 0, 0, 0, 11, 0>} : (tensor<1x197x64xbf16>) -> tensor<1x208x64xbf16>
-// CHECK: %[[Y:.*]] = tilec.linear %[[P]], %arg1, %arg2 : (tensor<1x208x64xbf16>, tensor<32x64xbf16>, tensor<32xf32>) -> tensor<1x208x32xf32>
-// CHECK: %[[S:.*]] = tilec.slice %[[Y]] {axes = array<i64: 1>, ends = array<i64: 197>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<1x208x32xf32>) -> tensor<1x197x32xf32>
-// CHECK: tilec.relu %[[S]]
+// CHECK: %[[F:.*]] = tilec.reshape %arg0 {shape = array<i64: 197, 64>} : (tensor<1x197x64xbf16>) -> tensor<197x64xbf16>
+// CHECK: %[[P:.*]] = tilec.pad %[[F]] {pads = array<i64: 0, 0, 11, 0>} : (tensor<197x64xbf16>) -> tensor<208x64xbf16>
+// CHECK: %[[Y:.*]] = tilec.linear %[[P]], %arg1, %arg2 : (tensor<208x64xbf16>, tensor<32x64xbf16>, tensor<32xf32>) -> tensor<208x32xf32>
+// CHECK: %[[S:.*]] = tilec.slice %[[Y]] {axes = array<i64: 0>, ends = array<i64: 197>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<208x32xf32>) -> tensor<197x32xf32>
+// CHECK: %[[R:.*]] = tilec.relu %[[S]] : tensor<197x32xf32>
+// CHECK: tilec.reshape %[[R]] {shape = array<i64: 1, 197, 32>}
 // OFF-LABEL: func.func @tokens
 // OFF-NOT: tilec.pad
 // BAD: error: tilec-pad-rows: multiple must be >= 0, got -4
@@ -56,4 +59,25 @@ func.func @batched(%a: tensor<2x3x44x8xf16>, %b: tensor<2x3x8x24xf16>) -> tensor
 func.func @attention(%q: tensor<1x2x197x16xbf16>, %k: tensor<1x2x197x16xbf16>, %v: tensor<1x2x197x16xbf16>) -> tensor<1x2x197x16xf32> {
   %a = tilec.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<1x2x197x16xbf16>, tensor<1x2x197x16xbf16>, tensor<1x2x197x16xbf16>) -> tensor<1x2x197x16xf32>
   return %a : tensor<1x2x197x16xf32>
+}
+
+// -----
+
+// A batch of token rows sharing one weight is one GEMM over all of them:
+// 64 x 197 = 12608 rows, a multiple of 16, so no pad and no slice; the
+// residual add (read as [12608, 32]) runs before the reshape back. A
+// batched product with a weight per batch entry (rank 3) is not flattened.
+// CHECK-LABEL: func.func @token_batch
+// CHECK-DAG: %[[RES:.*]] = tilec.reshape %arg3 {shape = array<i64: 12608, 32>}
+// CHECK-DAG: %[[F:.*]] = tilec.reshape %arg0 {shape = array<i64: 12608, 64>}
+// CHECK-NOT: tilec.pad
+// CHECK: %[[Y:.*]] = tilec.linear %[[F]], %arg1, %arg2 : (tensor<12608x64xbf16>, tensor<32x64xbf16>, tensor<32xf32>) -> tensor<12608x32xf32>
+// CHECK: %[[A:.*]] = tilec.add %[[Y]], %[[RES]] : (tensor<12608x32xf32>, tensor<12608x32xf32>) -> tensor<12608x32xf32>
+// CHECK: tilec.reshape %[[A]] {shape = array<i64: 64, 197, 32>}
+// CHECK: tilec.matmul %arg4, %arg5 : (tensor<2x48x8xbf16>, tensor<2x8x16xbf16>)
+func.func @token_batch(%x: tensor<64x197x64xbf16>, %w: tensor<32x64xbf16>, %b: tensor<32xf32>, %res: tensor<64x197x32xf32>, %p: tensor<2x48x8xbf16>, %q: tensor<2x8x16xbf16>) -> (tensor<64x197x32xf32>, tensor<2x48x16xf32>) {
+  %y = tilec.linear %x, %w, %b : (tensor<64x197x64xbf16>, tensor<32x64xbf16>, tensor<32xf32>) -> tensor<64x197x32xf32>
+  %a = tilec.add %y, %res : (tensor<64x197x32xf32>, tensor<64x197x32xf32>) -> tensor<64x197x32xf32>
+  %m = tilec.matmul %p, %q : (tensor<2x48x8xbf16>, tensor<2x8x16xbf16>) -> tensor<2x48x16xf32>
+  return %a, %m : tensor<64x197x32xf32>, tensor<2x48x16xf32>
 }
