@@ -26,14 +26,17 @@
 // tensor is tiny, so the whole block costs one read of the input and one write. Fusion never crosses views, and a
 // pattern with an extra use is left unfused (tests/lit/passes).
 //
-// A convolution's windows (tilec.im2col, made by tilec-convs-as-gemms) used
-// only as a matmul's left operand join that matmul's dispatch ahead of it:
+// A convolution's windows (tilec.im2col, made by tilec-convs-as-gemms), and
+// the zero rows tilec-pad-rows adds to a 2-d product's left operand, used
+// only by that product join its dispatch ahead of it:
 // the GPU kernel reads each K block of windows from the input as it stages
 // it (implicit GEMM), so the 9x larger window matrix is never written. Only
 // where the input has a multiple of 8 channels: a thread then reads 8
 // 16-bit channels of one pixel at once (16 bytes); a stem's 3 channels
 // would be read 2 bytes at a time, slower than writing its windows out
-// (ViT's patch windows do not overlap: no larger than the input).
+// (ViT's patch windows do not overlap: no larger than the input). Padded
+// rows are read the same way (implicit padding): ViT's 197 token rows
+// padded to 208 no longer take a pad kernel before each linear layer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -122,6 +125,30 @@ std::optional<SmallVector<Operation *>> squeezeExciteGroup(Operation *root) {
   return std::nullopt;
 }
 
+/// The op computing `product`'s left operand that joins its dispatch ahead of
+/// it (file comment): a convolution's windows feeding a matmul, or the zero
+/// rows tilec-pad-rows adds before a 2-d matmul or linear (the rows only,
+/// the last dim a multiple of 8: whole 16-byte runs per row); null if none.
+Operation *stagedProducer(Operation *product) {
+  if (!isa<MatmulOp, LinearOp>(product))
+    return nullptr;
+  Operation *def = product->getOperand(0).getDefiningOp();
+  if (!def || !def->hasOneUse() || def->getBlock() != product->getBlock())
+    return nullptr;
+  if (auto windows = dyn_cast<Im2ColOp>(def))
+    return isa<MatmulOp>(product) &&
+                   cast<ShapedType>(windows.getInput().getType()).getShape().back() % 8 == 0
+               ? def
+               : nullptr;
+  auto pad = dyn_cast<PadOp>(def);
+  auto type = pad ? dyn_cast<RankedTensorType>(pad.getInput().getType()) : RankedTensorType();
+  if (!type || type.getRank() != 2 || type.getShape().back() % 8 != 0 ||
+      pad.getValue().convertToDouble() != 0.0)
+    return nullptr;
+  ArrayRef<int64_t> pads = pad.getPads(); // [low..., high...]
+  return pads[1] == 0 && pads[3] == 0 && pads[0] == 0 ? def : nullptr;
+}
+
 /// Stable key of a group: each op's name, operand shapes and attributes.
 std::string signatureOf(ArrayRef<Operation *> group) {
   std::string text;
@@ -160,17 +187,15 @@ struct FormDispatchesPass
         ops.push_back(&op);
     // 2. Grow a group from each op not yet claimed, then outline it.
     llvm::DenseSet<Operation *> claimed;
-    // Windows that a matmul reads (implicit GEMM): claimed as its producer.
+    // Windows or zero rows that a product reads (implicit GEMM, implicit
+    // padding): claimed as its producer.
     llvm::DenseMap<Operation *, Operation *> windowsOf;
     if (fusion == "default")
       for (Operation *op : ops)
-        if (auto matmul = dyn_cast<MatmulOp>(op))
-          if (auto windows = matmul.getOperand(0).getDefiningOp<Im2ColOp>();
-              windows && windows->hasOneUse() && windows->getBlock() == op->getBlock() &&
-              cast<ShapedType>(windows.getInput().getType()).getShape().back() % 8 == 0) {
-            windowsOf[op] = windows;
-            claimed.insert(windows);
-          }
+        if (Operation *windows = stagedProducer(op)) {
+          windowsOf[op] = windows;
+          claimed.insert(windows);
+        }
     for (Operation *root : ops) {
       if (claimed.contains(root))
         continue;

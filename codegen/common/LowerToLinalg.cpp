@@ -374,7 +374,7 @@ Value Lowerer::lowerIm2Col(Im2ColOp o, IRMapping &map) {
         Value zero = nb.create<arith::ConstantOp>(l, nb.getZeroAttr(type.getElementType()));
         nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::SelectOp>(l, inside, v, zero)});
       });
-  generic->setAttr(kIm2ColAttr, b.getI64IntegerAttr(channels));
+  generic->setAttr(kGatherRunsAttr, b.getI64IntegerAttr(channels));
   return generic.getResult(0);
 }
 

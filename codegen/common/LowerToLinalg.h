@@ -42,11 +42,14 @@ inline constexpr llvm::StringLiteral kConsumerAttr = "tilec.consumer";
 inline constexpr llvm::StringLiteral kArgsAlignedAttr = "tilec.args_aligned";
 /// On an attention kernel's score contraction: the softmax scale (f64).
 inline constexpr llvm::StringLiteral kAttentionScaleAttr = "tilec.attention_scale";
-/// On the generic a tilec.im2col lowers to: the input's channels (i64), the
-/// length of the runs of contiguous columns (one pixel's channels). GPU
-/// staged contractions read the windows from the input while staging a K
-/// block (implicit GEMM) instead of from a written-out matrix.
-inline constexpr llvm::StringLiteral kIm2ColAttr = "tilec.im2col";
+/// On a gather generic whose 2-d result's columns come in runs of N (i64)
+/// consecutive source elements, each run read at one clamped position or
+/// zero: the generic a tilec.im2col lowers to (runs of one pixel's channels)
+/// and, on GPUs, a zero row pad before a product (runs of whole rows,
+/// prepareCopyKernelsForThreads). GPU staged contractions compute such an
+/// operand per staged K block (implicit GEMM, implicit padding) instead of
+/// reading a written-out matrix.
+inline constexpr llvm::StringLiteral kGatherRunsAttr = "tilec.gather_runs";
 
 /// Appends `func.func @<name>` to `module` computing `dispatch` as described
 /// above. Fails with a diagnostic on the dispatch for ops or types that code

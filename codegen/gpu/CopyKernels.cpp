@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace tilec::codegen;
@@ -154,10 +155,12 @@ void concatsAsGathers(func::FuncOp kernel) {
 /// before a tensor-core GEMM) would be one pad run by one thread; it becomes
 /// one elementwise generic reading each output element from the source at a
 /// clamped index, or the padding value outside it, which tiles into blocks
-/// and threads.
-void padAsGather(func::FuncOp kernel) {
-  auto pad = dyn_cast_or_null<tensor::PadOp>(findMarked(kernel, kConsumerAttr));
-  if (!pad || !pad.getResultType().hasStaticShape() || !pad.getSourceType().hasStaticShape())
+/// and threads. So does a zero pad of rows that a product in the same kernel
+/// takes as its left operand (form-dispatches puts it there): marked with
+/// its runs (whole source rows), the staged contraction reads it per K block
+/// from the source (implicit padding, StagedContraction.cpp).
+void padAsGather(func::FuncOp kernel, tensor::PadOp pad) {
+  if (!pad.getResultType().hasStaticShape() || !pad.getSourceType().hasStaticShape())
     return;
   Value padValue = pad.getConstantPaddingValue();
   if (!padValue)
@@ -200,8 +203,16 @@ void padAsGather(func::FuncOp kernel) {
           v = nb.create<arith::SelectOp>(l, inside, v, padValue);
         nb.create<linalg::YieldOp>(l, v);
       });
+  // Rows padded, the last dim whole: each row a run of contiguous elements.
+  if (rank == 2 && low[1] == 0 && sizes[1] == type.getDimSize(1) &&
+      matchPattern(padValue, m_AnyZeroFloat()))
+  {
+    gather->setAttr(kGatherRunsAttr, b.getI64IntegerAttr(sizes[1]));
+    gather->setAttr(kPaddedRowsAttr, b.getUnitAttr());
+  }
   pad.getResult().replaceAllUsesWith(gather.getResult(0));
-  gather->setAttr(kConsumerAttr, b.getUnitAttr());
+  if (pad->hasAttr(kConsumerAttr))
+    gather->setAttr(kConsumerAttr, b.getUnitAttr());
   eraseDeadOps(kernel);
 }
 
@@ -210,5 +221,18 @@ void padAsGather(func::FuncOp kernel) {
 void tilec::codegen::prepareCopyKernelsForThreads(func::FuncOp kernel) {
   copyViewResult(kernel);
   concatsAsGathers(kernel);
-  padAsGather(kernel);
+  if (auto pad = dyn_cast_or_null<tensor::PadOp>(findMarked(kernel, kConsumerAttr)))
+    padAsGather(kernel, pad);
+  // Zero rows before a product's left operand (implicit padding).
+  SmallVector<tensor::PadOp> rowPads;
+  kernel.walk([&](tensor::PadOp pad) {
+    auto product = pad->hasOneUse() ? dyn_cast<linalg::LinalgOp>(*pad->getUsers().begin())
+                                    : linalg::LinalgOp();
+    auto root = product ? product->getAttrOfType<StringAttr>(kRootAttr) : StringAttr();
+    if (root && root.getValue() == "matmul" && product.getNumDpsInputs() == 2 &&
+        product.getDpsInputs()[0] == pad.getResult() && pad.getResultType().getRank() == 2)
+      rowPads.push_back(pad);
+  });
+  for (tensor::PadOp pad : rowPads)
+    padAsGather(kernel, pad);
 }

@@ -43,6 +43,9 @@ void prepareCopyKernelsForThreads(mlir::func::FuncOp kernel);
 /// On the linalg.fill that zeroes a contraction's accumulators (GpuBackend
 /// starts them from zero registers instead, seedZeroAccumulators).
 inline constexpr llvm::StringLiteral kZeroAccumulatorAttr = "tilec.zero_accumulator";
+/// On the gather a zero row pad before a product becomes
+/// (prepareCopyKernelsForThreads): read per staged block (implicit padding).
+inline constexpr llvm::StringLiteral kPaddedRowsAttr = "tilec.padded_rows";
 
 /// Splits `kernel`'s workgroup tiles among threads (see above); returns notes
 /// for the kernel report (how it was mapped, or why it fell back).

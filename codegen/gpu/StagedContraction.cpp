@@ -126,14 +126,14 @@ FailureOr<linalg::LinalgOp> dropUnitLoops(RewriterBase &rewriter, linalg::Linalg
 
 /// Implicit GEMM: where `operand` (a reduction block of a contraction's
 /// input) is a block of a convolution's windows (the generic a tilec.im2col
-/// lowers to, kIm2ColAttr), those windows computed straight into `dest`
+/// lowers to, kGatherRunsAttr), those windows computed straight into `dest`
 /// (the workgroup buffer) from the input, for that block only; null where it
 /// is not.
 linalg::LinalgOp windowsInto(RewriterBase &rewriter, Value operand, Value dest) {
   auto slice = operand.getDefiningOp<tensor::ExtractSliceOp>();
   Value whole = slice ? slice.getSource() : operand;
   auto windows = whole.getDefiningOp<linalg::GenericOp>();
-  if (!windows || !windows->hasAttr(kIm2ColAttr) || !whole.hasOneUse() ||
+  if (!windows || !windows->hasAttr(kGatherRunsAttr) || !whole.hasOneUse() ||
       windows.getNumDpsInits() != 1)
     return nullptr;
   linalg::LinalgOp block = windows;
@@ -149,6 +149,10 @@ linalg::LinalgOp windowsInto(RewriterBase &rewriter, Value operand, Value dest) 
     if (!block)
       return nullptr;
   }
+  // The whole operand in one block: the generic moves after the buffer it
+  // now writes (it reads only values from above).
+  if (!slice)
+    rewriter.moveOpBefore(block, rewriter.getInsertionBlock(), rewriter.getInsertionPoint());
   rewriter.modifyOpInPlace(block, [&] { block.getDpsInitOperand(0)->set(dest); });
   return block;
 }
@@ -162,7 +166,7 @@ FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::LinalgOp c
   // 16 bytes per thread where the innermost dim allows (4 floats, 8 bf16);
   // windows: within one pixel's channels.
   int64_t vec = 16 / ((type.getElementTypeBitWidth() + 7) / 8);
-  auto run = copy->getAttrOfType<IntegerAttr>(kIm2ColAttr);
+  auto run = copy->getAttrOfType<IntegerAttr>(kGatherRunsAttr);
   while (vec > 1 && (shape.back() % vec != 0 || (run && run.getInt() % vec != 0)))
     vec /= 2;
   auto tiled = tileOp(rewriter, copy, copyTiles(shape, threads, vec), LoopKind::Threads);
@@ -180,7 +184,7 @@ FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::LinalgOp c
 /// where the body is not that gather.
 LogicalResult vectorizeWindows(RewriterBase &rewriter, linalg::GenericOp windows, int64_t vec) {
   auto type = dyn_cast<RankedTensorType>(windows->getResult(0).getType());
-  auto run = windows->getAttrOfType<IntegerAttr>(kIm2ColAttr);
+  auto run = windows->getAttrOfType<IntegerAttr>(kGatherRunsAttr);
   if (!type || type.getRank() != 2 || !type.hasStaticShape() || !run || vec < 1 ||
       run.getInt() % vec != 0 || type.getDimSize(1) % vec != 0)
     return failure();
@@ -253,7 +257,7 @@ void padPerThreadAndVectorize(RewriterBase &rewriter, scf::ForallOp block,
     loop->walk([&](tensor::PadOp pad) { pads.push_back(pad); });
     loop->walk([&](linalg::CopyOp copy) { copies.push_back(copy); });
     loop->walk([&](linalg::GenericOp g) {
-      if (g->hasAttr(kIm2ColAttr))
+      if (g->hasAttr(kGatherRunsAttr))
         windows.push_back(g);
     });
     for (linalg::GenericOp g : windows) {
@@ -261,7 +265,7 @@ void padPerThreadAndVectorize(RewriterBase &rewriter, scf::ForallOp block,
       auto type = cast<RankedTensorType>(g->getResult(0).getType());
       int64_t vec = 16 / ((type.getElementTypeBitWidth() + 7) / 8);
       while (vec > 1 && (type.getDimSize(1) % vec != 0 ||
-                         g->getAttrOfType<IntegerAttr>(kIm2ColAttr).getInt() % vec != 0))
+                         g->getAttrOfType<IntegerAttr>(kGatherRunsAttr).getInt() % vec != 0))
         vec /= 2;
       if (failed(vectorizeWindows(rewriter, g, vec))) {
         rewriter.setInsertionPoint(g);
@@ -401,7 +405,7 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
   //    the destinations are allocated once, outside the reduction loop.
   SmallVector<linalg::LinalgOp> copies;
   int64_t operandBytes = 0;
-  bool implicit = false;
+  bool implicit = false, paddedRows = false;
   if (staged) {
     for (OpOperand *in : compute.getDpsInputOperands()) {
       auto type = dyn_cast<RankedTensorType>(in->get().getType());
@@ -430,7 +434,8 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
       }
       rewriter.setInsertionPoint(compute);
       linalg::LinalgOp copy = windowsInto(rewriter, in->get(), dest);
-      implicit |= bool(copy);
+      implicit |= copy && !copy->hasAttr(kPaddedRowsAttr);
+      paddedRows |= copy && copy->hasAttr(kPaddedRowsAttr);
       if (!copy)
         copy = rewriter.create<linalg::CopyOp>(loc, in->get(), dest);
       in->set(copy->getResult(0));
@@ -565,6 +570,7 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
                          (stages > 1 ? ", " + std::to_string(stages) + "-stage pipeline" : "") + ")"
                    : "") +
            (implicit ? ", windows read from the input (implicit GEMM)" : "") +
+           (paddedRows ? ", zero rows added while staging (implicit padding)" : "") +
            (vectorized ? "" : " (thread tile not vectorized)") + "; ";
   if (stages > 1)
     kernel->setAttr(kPipelineStagesAttr, rewriter.getI64IntegerAttr(stages));

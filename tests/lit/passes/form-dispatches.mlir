@@ -184,3 +184,20 @@ func.func @windows_of_three_channels(%x: tensor<1x16x16x3xbf16>, %w: tensor<48x8
   %m = tilec.matmul %c, %w : (tensor<16x48xbf16>, tensor<48x8xbf16>) -> tensor<16x8xf32>
   return %m : tensor<16x8xf32>
 }
+
+// -----
+
+// Zero rows tilec-pad-rows adds to a 2-d product's left operand join the
+// product's dispatch (implicit padding); a pad of columns, or of a value with
+// another use, keeps a dispatch of its own.
+// CHECK-LABEL: func.func @padded_rows
+// CHECK: tilec.dispatch "linear"(%arg0, %arg1, %arg2) {signature = "pad({{.*}}}+linear(
+// CHECK: tilec.dispatch "pad"
+// CHECK: tilec.dispatch "matmul"
+func.func @padded_rows(%x: tensor<197x64xbf16>, %w: tensor<32x64xbf16>, %b: tensor<32xf32>, %y: tensor<40x60xbf16>, %v: tensor<64x16xbf16>) -> (tensor<208x32xf32>, tensor<40x16xf32>) {
+  %p = tilec.pad %x {pads = array<i64: 0, 0, 11, 0>} : (tensor<197x64xbf16>) -> tensor<208x64xbf16>
+  %l = tilec.linear %p, %w, %b : (tensor<208x64xbf16>, tensor<32x64xbf16>, tensor<32xf32>) -> tensor<208x32xf32>
+  %q = tilec.pad %y {pads = array<i64: 0, 0, 0, 4>} : (tensor<40x60xbf16>) -> tensor<40x64xbf16>
+  %m = tilec.matmul %q, %v : (tensor<40x64xbf16>, tensor<64x16xbf16>) -> tensor<40x16xf32>
+  return %l, %m : tensor<208x32xf32>, tensor<40x16xf32>
+}
