@@ -464,7 +464,7 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
   for (int64_t t : tile)
     tileSize *= t;
   if (splitsOut)
-    *splitsOut = 0;
+    *splitsOut = 1;
 
   OpBuilder b(pv);
   Location loc = pv.getLoc();
@@ -511,17 +511,8 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
     // One thread per query row of the workgroup's tile (GPU): a thread loop
     // over the tile's leading dims and rows, each thread streaming all keys
     // of its head with its own m, l and accumulators.
-    SmallVector<OpFoldResult> threadCounts;
-    SmallVector<Attribute> mapping;
-    for (int64_t d = 0; d + 1 < rank; ++d) {
-      threadCounts.push_back(b.getIndexAttr(tile[d]));
-      mapping.push_back(gpu::GPUThreadMappingAttr::get(
-          b.getContext(), gpu::MappingId(int64_t(gpu::MappingId::LinearDim0) + d)));
-    }
-    auto threads = b.create<scf::ForallOp>(loc, threadCounts, ValueRange{outTile},
-                                           b.getArrayAttr(mapping));
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(threads.getTerminator());
+    scf::ForallOp threads = threadLoop(b, loc, tile, ValueRange{outTile});
     // A [lead..., rows, cols] tile's part for the thread at `ivs`: its
     // leading indices (and its row with `row`), the rest whole.
     auto part = [&](Value x, bool row) {
@@ -552,8 +543,6 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
   }
   if (!threadPerRow)
     result.getDefiningOp()->setAttr(kConsumerAttr, b.getUnitAttr());
-  if (splitsOut && *splitsOut == 0)
-    *splitsOut = 1;
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   auto [outOffsets, outSizes] = block(outType, true);
   b.create<tensor::ParallelInsertSliceOp>(loc, result, forall.getRegionOutArgs()[0], outOffsets,

@@ -157,19 +157,25 @@ linalg::LinalgOp windowsInto(RewriterBase &rewriter, Value operand, Value dest) 
   return block;
 }
 
+/// Elements per thread of a copy of `type` into workgroup memory: 16 bytes
+/// (4 floats, 8 bf16) where the innermost dim allows, and within one run of
+/// a gather with runs (kGatherRunsAttr on `copy`).
+int64_t copyVector(RankedTensorType type, Operation *copy) {
+  int64_t vec = 16 / ((type.getElementTypeBitWidth() + 7) / 8);
+  auto run = copy->getAttrOfType<IntegerAttr>(kGatherRunsAttr);
+  while (vec > 1 && (type.getShape().back() % vec != 0 || (run && run.getInt() % vec != 0)))
+    vec /= 2;
+  return vec;
+}
+
 /// A copy into workgroup memory (or a block of windows, windowsInto) split
 /// among threads; returns its thread loop.
 FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::LinalgOp copy,
                                       int64_t threads) {
   auto type = cast<RankedTensorType>(copy->getResult(0).getType());
-  ArrayRef<int64_t> shape = type.getShape();
-  // 16 bytes per thread where the innermost dim allows (4 floats, 8 bf16);
-  // windows: within one pixel's channels.
-  int64_t vec = 16 / ((type.getElementTypeBitWidth() + 7) / 8);
-  auto run = copy->getAttrOfType<IntegerAttr>(kGatherRunsAttr);
-  while (vec > 1 && (shape.back() % vec != 0 || (run && run.getInt() % vec != 0)))
-    vec /= 2;
-  auto tiled = tileOp(rewriter, copy, copyTiles(shape, threads, vec), LoopKind::Threads);
+  int64_t vec = copyVector(type, copy);
+  auto tiled =
+      tileOp(rewriter, copy, copyTiles(type.getShape(), threads, vec), LoopKind::Threads);
   if (failed(tiled))
     return failure();
   return tiled->second;
@@ -261,12 +267,9 @@ void padPerThreadAndVectorize(RewriterBase &rewriter, scf::ForallOp block,
         windows.push_back(g);
     });
     for (linalg::GenericOp g : windows) {
-      // The run length the copy was split by (distributeCopy).
-      auto type = cast<RankedTensorType>(g->getResult(0).getType());
-      int64_t vec = 16 / ((type.getElementTypeBitWidth() + 7) / 8);
-      while (vec > 1 && (type.getDimSize(1) % vec != 0 ||
-                         g->getAttrOfType<IntegerAttr>(kGatherRunsAttr).getInt() % vec != 0))
-        vec /= 2;
+      // The vector the copy was split by (distributeCopy): a thread's
+      // columns are whole vectors of it.
+      int64_t vec = copyVector(cast<RankedTensorType>(g->getResult(0).getType()), g);
       if (failed(vectorizeWindows(rewriter, g, vec))) {
         rewriter.setInsertionPoint(g);
         (void)linalg::vectorize(rewriter, g);
