@@ -124,11 +124,11 @@ FailureOr<linalg::LinalgOp> dropUnitLoops(RewriterBase &rewriter, linalg::Linalg
   return result;
 }
 
-/// Implicit GEMM: where `operand` (a reduction block of a contraction's
-/// input) is a block of a convolution's windows (the generic a tilec.im2col
-/// lowers to, kGatherRunsAttr), those windows computed straight into `dest`
-/// (the workgroup buffer) from the input, for that block only; null where it
-/// is not.
+/// Implicit GEMM (and padding): where `operand` (a reduction block of a
+/// contraction's input) is a block of a gather with runs (kGatherRunsAttr: a
+/// convolution's windows, zero-padded rows), that gather computed straight
+/// into `dest` (the workgroup buffer) from its source, for that block only;
+/// null where it is not.
 linalg::LinalgOp windowsInto(RewriterBase &rewriter, Value operand, Value dest) {
   auto slice = operand.getDefiningOp<tensor::ExtractSliceOp>();
   Value whole = slice ? slice.getSource() : operand;
@@ -181,13 +181,13 @@ FailureOr<Operation *> distributeCopy(RewriterBase &rewriter, linalg::LinalgOp c
   return tiled->second;
 }
 
-/// A thread's block of windows ([rows, columns], windowsInto), written as
-/// one vector load per run of `vec` columns: the run is `vec` contiguous
-/// channels of one input pixel (a run never crosses a pixel: the columns
-/// start on multiples of `vec`, which divides the channels), read at the
-/// clamped position the generic's body computes for the run's first column
-/// and replaced by zeros where that position is padding. Fails (unchanged)
-/// where the body is not that gather.
+/// A thread's block of a gather with runs ([rows, columns], windowsInto),
+/// written as one vector load per `vec` columns: they are `vec` contiguous
+/// source elements (one input pixel's channels, or one source row's: a
+/// vector never crosses a run, the columns start on multiples of `vec`,
+/// which divides the run), read at the clamped position the generic's body
+/// computes for the first column and replaced by zeros where that position
+/// is padding. Fails (unchanged) where the body is not that gather.
 LogicalResult vectorizeWindows(RewriterBase &rewriter, linalg::GenericOp windows, int64_t vec) {
   auto type = dyn_cast<RankedTensorType>(windows->getResult(0).getType());
   auto run = windows->getAttrOfType<IntegerAttr>(kGatherRunsAttr);
