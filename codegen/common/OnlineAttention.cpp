@@ -224,15 +224,14 @@ Value streamRows(TileBuilder &tb, const Streams &st, SmallVector<int64_t> rowSha
 }
 
 /// Key splits of a GPU attention kernel's query rows: where the grid leaves
-/// the GPU idle (fewer than `kSplitBelowBlocks` blocks: a ViT at batch 1 has
+/// the GPU idle (fewer than kBusyGpuBlocks: a ViT at batch 1 has
 /// 12 heads x 13 blocks of 16 rows, 16 threads each), each row's keys are
 /// split among up to 8 threads (at least 16 keys each, 256 threads and
 /// their partial states within `workgroupBytes`), whose online-softmax
 /// states are then merged. 1: no split.
 int64_t keySplits(int64_t grid, int64_t rowsPerBlock, int64_t keys, int64_t valueDim,
                   int64_t workgroupBytes) {
-  constexpr int64_t kSplitBelowBlocks = 528;
-  if (grid >= kSplitBelowBlocks)
+  if (grid >= kBusyGpuBlocks)
     return 1;
   for (int64_t g : {8, 4, 2})
     if (keys / g >= 16 && rowsPerBlock * g <= 256 &&

@@ -248,9 +248,6 @@ std::optional<Schedule> defaultGpuGemmSchedule(const DispatchShape &shape, const
   return s;
 }
 
-/// Blocks an attention kernel keeps when its blocks take several heads.
-constexpr int64_t kAttentionBlocksToSpare = 528;
-
 /// GPU: a block's tile holds at most 256 outputs, one per thread (one row per
 /// thread for row-wise normalizations, whose innermost dimension stays whole);
 /// tiles are taken from the innermost dimensions so that neighbouring threads
@@ -296,7 +293,7 @@ Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
     // of a 132-multiprocessor GPU).
     if (rows >= 1)
       for (int64_t heads : {4, 2})
-        if (dims[rows - 1] % heads == 0 && blocks / heads >= kAttentionBlocksToSpare) {
+        if (dims[rows - 1] % heads == 0 && blocks / heads >= kBusyGpuBlocks) {
           tile[rows - 1] = heads;
           break;
         }

@@ -35,6 +35,11 @@ namespace tilec::codegen {
 /// different meaning of a tile size).
 inline constexpr const char *kCodegenVersion = "cg1";
 
+/// Blocks that keep a large GPU busy (4 per multiprocessor of a
+/// 132-multiprocessor H100): attention blocks take several heads only while
+/// this many remain, and split their rows' keys among threads below it.
+inline constexpr int64_t kBusyGpuBlocks = 528;
+
 /// How a convolution root is computed. `direct` keeps the convolution's window
 /// loops; `gemm` computes a 1x1, stride-1, unpadded convolution as a matrix
 /// product (the same loops a GEMM dispatch gets).
