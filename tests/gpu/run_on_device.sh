@@ -1,32 +1,58 @@
 #!/usr/bin/env bash
-# Everything GPU in one command, for a machine with an NVIDIA GPU (H100/H200):
-# builds tilec (no CUDA needed to build: the runtime opens libcuda with dlopen),
-# runs the GPU conformance suite (every kernel case compiled for the card's
-# sm_XX, run, compared with the reference, under three schedules; the
-# tensor-core cases under three warp tilings), times GEMM and convolution
-# layers (GFLOP/s; cuBLAS sgemm beside them as the baseline, and tensor-core
-# GEMMs with bf16, fp16 and TF32 operands beside cuBLAS's tensor-core GEMMs of
-# the same type), tunes a
-# bf16 GEMM on the card (tuned beside default),
-# times ViT-B/16's attention kernel, compiles ResNet-50, MobileNet v2,
-# EfficientNet-B0 and ViT-B/16 for CUDA (fp32 and bf16, batch 1 checked
-# against the reference; batch 64 timed), and times PyTorch eager and
-# scaled_dot_product_attention on the same card beside them.
-# Writes full logs under $OUT (when set) and a short table last on stdout.
-# Every GPU command runs under a time limit, and sections past a budget
-# (GPU_SCRIPT_BUDGET_S, 450 s) are skipped and listed as such, so that the
+# Everything GPU in one command, for a machine with an NVIDIA GPU (H100/H200).
+#
+# Programs: from .gpu-bundle/tilec-gpu.tar.xz when it is there (written by
+# tests/gpu/bundle.sh on the CPU machine: for a GPU machine without LLVM/MLIR
+# 19, such as the lent ones), else built here (no CUDA needed to build: the
+# runtime opens libcuda with dlopen).
+#
+# Phase 1, side by side on every core: the GPU conformance suite in shards
+# (every kernel case compiled for the card's sm_XX, run, compared with the
+# reference, under three schedules; the tensor-core cases under three warp
+# tilings) and the compiles of everything timed below.
+# Phase 2, one at a time (timings need the card alone): GEMMs (fp32 SIMT beside
+# cuBLAS sgemm; bf16/fp16/TF32 tensor-core GEMMs beside cuBLAS's of the same
+# type, ViT-B/16's shapes among them), ViT-B/16's attention, ResNet-50,
+# MobileNet v2, EfficientNet-B0 and ViT-B/16 (fp32 and bf16; batch 1 checked
+# against the reference, batch 64 timed), ResNet-50's NHWC bf16 convolutions
+# beside cuDNN, PyTorch eager and scaled_dot_product_attention on the same card,
+# and a bf16 GEMM tuned on the card (tuned beside default).
+#
+# Writes a short table last on stdout; with OUT set, also $OUT/table.md and
+# every log in $OUT/gpu-logs.tar.gz (also when stopped part way). Every GPU
+# command runs under a time limit, and sections past a budget
+# (GPU_SCRIPT_BUDGET_S, 400 s) are skipped and listed as such, so that the
 # table comes back inside a device lease even if a kernel hangs.
-# Usage: tests/gpu/run_on_device.sh        (about 6-7 minutes on 16 cores)
+# Usage: tests/gpu/run_on_device.sh        (about 6 minutes on 16 cores)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-out="${OUT:-$(mktemp -d)}"
-mkdir -p "$out"
+out=$(mktemp -d)
+rows=() conf_pass=0 conf_fail=0 conf_skip=0
+table() {
+  echo "| what | check | latency |"
+  echo "|---|---|---|"
+  echo "| GPU | $(cat "$out/gpu.txt" 2>/dev/null) | ${SECONDS}s in all |"
+  echo "| conformance (CUDA cases) | $conf_pass passed, $conf_fail failed, $conf_skip skipped | |"
+  for r in "${rows[@]}"; do echo "| $r |"; done
+}
+pack() { # also when the script is stopped part way: the table so far
+  [ -f "$out/table.md" ] || table > "$out/table.md"
+  [ -n "${OUT:-}" ] || return 0
+  mkdir -p "$OUT"
+  tar -C "$out" --exclude='*.tilec' -czf "$OUT/gpu-logs.tar.gz" . 2>/dev/null
+  cp "$out/table.md" "$OUT/table.md"
+}
+trap pack EXIT
 log() { echo "[gpu] $*  (${SECONDS}s)"; }
+why() { grep -m1 -i 'error' "$1" 2>/dev/null || tail -1 "$1" 2>/dev/null; } # a failure's reason, from its log
+# After a baseline: a row saying why, where it printed no measurement.
+baseline_rows() { # count before, name, log
+  [ "${#rows[@]}" -gt "$1" ] || rows+=("$2 | failed: $(why "$3") | -")
+}
 # Every GPU step under a time limit: a kernel that hangs (a barrier or an
 # asynchronous-copy wait gone wrong) must not take the whole device lease.
 t() { local limit="$1"; shift; timeout --kill-after=5 "$limit" "$@"; }
-# Sections start only while the script is inside its budget (seconds).
-budget="${GPU_SCRIPT_BUDGET_S:-450}"
+budget="${GPU_SCRIPT_BUDGET_S:-400}"
 in_budget() { [ "$SECONDS" -lt "$budget" ] || { rows+=("$1 | skipped: past the ${budget}s budget | -"); false; }; }
 
 if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
@@ -38,190 +64,225 @@ target="cuda:sm_${cc}"
 log "target $target"
 
 export PATH="/usr/local/cuda/bin:$PATH"
-scripts/build.sh tilec tilec-conformance > "$out/build.log" 2>&1 || { log "build failed"; tail -30 "$out/build.log"; exit 1; }
+if [ -f .gpu-bundle/tilec-gpu.tar.xz ]; then
+  bundle=/tmp/tilec-gpu
+  rm -rf "$bundle" && mkdir -p "$bundle"
+  { if command -v xz > /dev/null; then xz -dc .gpu-bundle/tilec-gpu.tar.xz | tar -C "$bundle" -xf -
+    else python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' .gpu-bundle/tilec-gpu.tar.xz "$bundle"; fi; } ||
+    { log "could not unpack .gpu-bundle/tilec-gpu.tar.xz"; exit 1; }
+  bin="$bundle/bin"
+  # cuBLAS and cuDNN for the baselines: the toolkit's, else the Python wheels'.
+  cuda_libs=/usr/local/cuda/lib64:/usr/local/cuda/lib:/usr/local/cuda/targets/x86_64-linux/lib
+  nv=$(python3 -c 'import nvidia; print(list(nvidia.__path__)[0])' 2>/dev/null || true)
+  for d in "$nv"/*/lib; do [ -d "$d" ] && cuda_libs="$cuda_libs:$d"; done
+  export LD_LIBRARY_PATH="$bundle/lib:$cuda_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export PATH="$bin:$PATH"
+  log "programs from .gpu-bundle (commit $(cat .gpu-bundle/commit 2>/dev/null || echo unknown))"
+else
+  bin=build/bin
+  scripts/build.sh tilec tilec-conformance tilec-cublas-gemm tilec-cudnn-conv > "$out/build.log" 2>&1 ||
+    scripts/build.sh tilec tilec-conformance > "$out/build.log" 2>&1 ||
+    { log "build failed"; tail -30 "$out/build.log"; exit 1; }
+fi
+command -v ptxas > /dev/null || log "ptxas not on PATH: CUDA compiles will fail"
+if ! "$bin/tilec" --help > "$out/smoke.log" 2>&1; then
+  log "tilec does not start here:"; cat "$out/smoke.log"; ldd "$bin/tilec" | grep 'not found'; exit 1
+fi
 
-# The suite compiles its CUDA cases for sm_90; on other cards the driver JITs the PTX.
-log "conformance (GPU cases run on the device)"
-t 300 build/bin/tilec-conformance --gtest_filter='Gpu*cuda*:Precision*cuda*:TensorCore*cuda*' > "$out/conformance.log" 2>&1 ||
-  log "conformance exited with $? (a timeout is 124)"
-conf_pass=$(grep -c '^\[       OK \]' "$out/conformance.log")
-conf_skip=$(grep -c '^\[  SKIPPED \]' "$out/conformance.log")
-conf_fail=$(grep -c '^\[  FAILED  \]' "$out/conformance.log")
-
-rows=()
-# GEMMs and a convolution layer (fp32 SIMT kernels, operands staged in shared
-# memory): checked against the reference, then timed; GFLOP/s from the median.
-layer() { # name, graph text, flops[, precision]
-  in_budget "$1" || return 0
-  local f="$out/$1.mlir"
-  printf '%s\n' "$2" > "$f"
-  if t 90 build/bin/tilec compile "$f" --target "$target" --precision "${4:-fp32}" -o "$out/$1.tilec" \
-      --verbose > "$out/$1.compile.log" 2>&1; then
-    local check lat ms
-    check="not checked (reference too slow)"
-    [ "$3" -le 4000000000 ] && check=$(t 120 build/bin/tilec run "$out/$1.tilec" --check 2>&1 | tee "$out/$1.run.log" | grep '^check' | sed 's/^check *//')
-    lat=$(t 60 build/bin/tilec bench "$out/$1.tilec" --runs 50 --min-time 1 2>&1 | tee "$out/$1.bench.log" | grep median | sed 's/^latency *//')
-    ms=$(echo "$lat" | sed -n 's/^median \([0-9.]*\) ms.*/\1/p')
-    rows+=("$1 | ${check:-run failed} | ${lat:-bench failed}; $(awk -v f="$3" -v ms="${ms:-0}" 'BEGIN { if (ms > 0) printf "%.0f GFLOP/s", f / ms / 1e6; else print "-" }')")
-  else
-    rows+=("$1 | compile failed: $(tail -1 "$out/$1.compile.log") | -")
-  fi
-}
-gemm() { # m n k [precision]: fp32 data; bf16 rounds A and B (fp32 accumulation)
-  local a="tensor<$1x$3xf32>" b="tensor<$3x$2xf32>" c="tensor<$1x$2xf32>" p="${4:-fp32}"
-  layer "gemm_$1x$2x$3${4:+_$4}" "func.func @main(%a: $a, %b: $b) -> $c {
+# ---------------------------------------------------------------- phase 1
+# What phase 2 times, written out and compiled in the background.
+gemm_text() { # m n k
+  local a="tensor<$1x$3xf32>" b="tensor<$3x$2xf32>" c="tensor<$1x$2xf32>"
+  printf '%s\n' "func.func @main(%a: $a, %b: $b) -> $c {
   %r = tilec.matmul %a, %b : ($a, $b) -> $c
   return %r : $c
-}" "$((2 * $1 * $2 * $3))" "$p"
+}"
 }
-log "GEMM and convolution layers"
-gemm 1024 1024 1024
-gemm 2048 2048 2048
-gemm 3136 256 64
-gemm 784 128 512
-# 16-bit operands (--precision): tensor cores (mma.sync m16n8k16; 128x128
-# blocks of four 64x64 warp tiles with 4 cp.async stages in dynamic shared
-# memory for large products, 64x64 blocks of 32x32 warp tiles with 3 stages
-# otherwise); ViT-B/16's 197 rows padded to 208 (tilec-pad-rows). TF32
-# (--precision tf32: fp32 data, mma.sync m16n8k8). cuBLAS's tensor-core
-# GEMMs of the same operand types are the baselines beside them.
-gemm 1024 1024 1024 bf16
-gemm 4096 4096 4096 bf16
-gemm 8192 8192 8192 bf16
-gemm 4096 4096 4096 fp16
-gemm 4096 4096 4096 tf32
-gemm 197 3072 768 bf16
-gemm 12608 3072 768 bf16
-gemm 12608 768 3072 bf16
-# The baseline: cuBLAS sgemm (fp32, no TF32) on the same shapes.
-if scripts/build.sh tilec-cublas-gemm > "$out/build-cublas.log" 2>&1; then
-  while read -r _ shape _ ms _ gflops _; do
-    rows+=("cublas_sgemm $shape (baseline) | - | median $ms ms; $gflops GFLOP/s")
-  done < <(t 60 build/bin/tilec-cublas-gemm 1024x1024x1024 2048x2048x2048 3136x256x64 784x128x512 2>&1 \
-           | tee "$out/cublas.log" | grep '^cublas_sgemm')
-  while read -r _ shape _ ms _ gflops _; do
-    rows+=("cublas_gemm_bf16 $shape (baseline, tensor cores) | - | median $ms ms; $gflops GFLOP/s")
-  done < <(t 60 build/bin/tilec-cublas-gemm --bf16 1024x1024x1024 4096x4096x4096 8192x8192x8192 \
-             197x3072x768 12608x3072x768 12608x768x3072 2>&1 \
-           | tee "$out/cublas-bf16.log" | grep '^cublas_gemm_bf16')
-  while read -r name shape _ ms _ gflops _; do
-    rows+=("$name $shape (baseline, tensor cores) | - | median $ms ms; $gflops GFLOP/s")
-  done < <({ t 30 build/bin/tilec-cublas-gemm --fp16 4096x4096x4096; t 30 build/bin/tilec-cublas-gemm --tf32 4096x4096x4096; } 2>&1 \
-           | tee "$out/cublas-fp16-tf32.log" | grep '^cublas_gemm_')
-else
-  rows+=("cublas_sgemm | not built (see build-cublas.log) | -")
-fi
-# ResNet-50's convolutions in NHWC bf16 (tensor cores through
-# tilec-convs-as-gemms: a GEMM reading its windows from the input per staged
-# block, implicit GEMM, or from a reshape for 1x1 ones), timed by the
-# kernels' device-event profile without the input/weight converts, beside
-# cuDNN's fastest NHWC bf16 algorithm on the same layers.
-conv_layer() { # N H W C F K stride pad
-  local name="resnet50_conv_$1x$2x$3x$4_$5x$6x$6_s$7_p$8_bf16" oh=$(( ($2 + 2 * $8 - $6) / $7 + 1 ))
-  local ow=$(( ($3 + 2 * $8 - $6) / $7 + 1 )) f="$out/$name.mlir"
-  in_budget "$name" || return 0
+conv_text() { # N H W C F K stride pad
+  local oh=$(( ($2 + 2 * $8 - $6) / $7 + 1 )) ow=$(( ($3 + 2 * $8 - $6) / $7 + 1 ))
   local x="tensor<$1x$2x$3x$4xf32>" w="tensor<$6x$6x$4x$5xf32>" y="tensor<$1x${oh}x${ow}x$5xf32>"
   printf '%s\n' "func.func @main(%x: $x, %w: $w) -> $y {
   %y = tilec.conv2d %x, %w {layout = \"nhwc\", strides = array<i64: $7, $7>, padding = array<i64: $8, $8, $8, $8>} : ($x, $w) -> $y
   return %y : $y
-}" > "$f"
-  local flops=$(( 2 * $1 * oh * ow * $5 * $6 * $6 * $4 ))
-  if t 90 build/bin/tilec compile "$f" --target "$target" --precision bf16 -o "$out/$name.tilec" \
-      --verbose > "$out/$name.compile.log" 2>&1; then
-    local check ms
-    check=$(t 120 build/bin/tilec run "$out/$name.tilec" --check 2>&1 | tee "$out/$name.run.log" | grep '^check' | sed 's/^check *//')
-    t 60 build/bin/tilec bench "$out/$name.tilec" --runs 50 --min-time 1 --profile > "$out/$name.bench.log" 2>&1
-    ms=$(awk '/ ms +[0-9.]+% +grid/ && !/convert\(/ { s += $1 } END { printf "%.4f", s }' "$out/$name.bench.log")
-    rows+=("$name | ${check:-run failed} | conv kernels $ms ms; $(awk -v f="$flops" -v ms="$ms" 'BEGIN { if (ms > 0) printf "%.0f GFLOP/s", f / ms / 1e6; else print "-" }')")
-  else
-    rows+=("$name | compile failed: $(tail -1 "$out/$name.compile.log") | -")
-  fi
+}"
 }
-log "ResNet-50 convolutions (NHWC bf16) beside cuDNN"
-conv_layer 1 56 56 64 64 1 1 0
-conv_layer 1 56 56 64 64 3 1 1
-conv_layer 1 56 56 64 256 1 1 0
-conv_layer 1 56 56 256 128 1 1 0
-conv_layer 1 28 28 128 128 3 1 1
-conv_layer 1 28 28 128 512 1 1 0
-conv_layer 1 14 14 256 256 3 1 1
-conv_layer 1 14 14 256 1024 1 1 0
-conv_layer 1 7 7 512 512 3 1 1
-conv_layer 1 7 7 512 2048 1 1 0
-if scripts/build.sh tilec-cudnn-conv > "$out/build-cudnn.log" 2>&1; then
-  while read -r _ shape _ ms _ gflops _ _ algo; do
-    rows+=("cudnn_conv_bf16 $shape (baseline, algo $algo) | - | median $ms ms; $gflops GFLOP/s")
-  done < <(t 60 build/bin/tilec-cudnn-conv 2>&1 | tee "$out/cudnn.log" | grep '^cudnn_conv_bf16')
-else
-  rows+=("cudnn_conv_bf16 | not built (see build-cudnn.log) | -")
+attention_text() { # batch
+  local tt="tensor<$((12 * $1))x197x64xf32>"
+  printf '%s\n' "func.func @main(%q: $tt, %k: $tt, %v: $tt) -> $tt {
+  %o = tilec.attention %q, %k, %v {scale = 0.125} : ($tt, $tt, $tt) -> $tt
+  return %o : $tt
+}"
+}
+conv_name() { echo "resnet50_conv_$1x$2x$3x$4_$5x$6x$6_s$7_p$8_bf16"; }
+conv_flops() { local oh=$(( ($2 + 2 * $8 - $6) / $7 + 1 )) ow=$(( ($3 + 2 * $8 - $6) / $7 + 1 )); echo $(( 2 * $1 * oh * ow * $5 * $6 * $6 * $4 )); }
+
+gemms=("1024 1024 1024" "2048 2048 2048" "3136 256 64" "784 128 512"
+       "1024 1024 1024 bf16" "4096 4096 4096 bf16" "8192 8192 8192 bf16" "4096 4096 4096 fp16"
+       "4096 4096 4096 tf32" "197 3072 768 bf16" "12608 3072 768 bf16" "12608 768 3072 bf16")
+convs=("1 56 56 64 64 1 1 0" "1 56 56 64 64 3 1 1" "1 56 56 64 256 1 1 0" "1 56 56 256 128 1 1 0"
+       "1 28 28 128 128 3 1 1" "1 28 28 128 512 1 1 0" "1 14 14 256 256 3 1 1"
+       "1 14 14 256 1024 1 1 0" "1 7 7 512 512 3 1 1" "1 7 7 512 2048 1 1 0")
+models=(resnet50 mobilenet_v2 efficientnet_b0 vit_b_16 resnet50:bf16 mobilenet_v2:bf16
+        efficientnet_b0:bf16 vit_b_16:bf16 resnet50:bf16:64 mobilenet_v2:bf16:64
+        efficientnet_b0:bf16:64 vit_b_16:bf16:64 resnet50:fp32:64)
+
+jobs_file="$out/compile-jobs.txt"
+: > "$jobs_file"
+job() { printf '%s\n' "$*" >> "$jobs_file"; } # name, then tilec compile's arguments
+for g in "${gemms[@]}"; do
+  read -r m n k p <<< "$g"
+  name="gemm_${m}x${n}x${k}${p:+_$p}"
+  gemm_text "$m" "$n" "$k" > "$out/$name.mlir"
+  job "$name $out/$name.mlir --precision ${p:-fp32}"
+done
+for b in 1 64; do
+  attention_text $b > "$out/attention_b$b.mlir"
+  for p in fp32 bf16; do
+    [ "$b" = 64 ] && [ "$p" = fp32 ] && continue
+    job "attention_vit_b16_b${b}_$p $out/attention_b$b.mlir --precision $p"
+  done
+done
+for spec in "${models[@]}"; do
+  IFS=: read -r m p b <<< "$spec"
+  job "${m}_${p:-fp32}_b${b:-1} $m --batch ${b:-1} --precision ${p:-fp32}"
+done
+for c in "${convs[@]}"; do
+  name=$(conv_name $c)
+  conv_text $c > "$out/$name.mlir"
+  job "$name $out/$name.mlir --precision bf16"
+done
+
+compile_one() { # name input args...: writes $out/name.tilec and name.compile.log
+  local name="$1"; shift
+  t 120 "$bin/tilec" compile "$@" --target "$target" -o "$out/$name.tilec" --verbose \
+    > "$out/$name.compile.log" 2>&1 || { rm -f "$out/$name.tilec"; echo "exit $?" >> "$out/$name.compile.log"; }
+}
+
+log "phase 1: conformance shards and $(wc -l < "$jobs_file") compiles, side by side"
+cores=$(nproc)
+shards=$(( cores / 3 )); [ "$shards" -gt 6 ] && shards=6; [ "$shards" -lt 1 ] && shards=1
+for i in $(seq 0 $((shards - 1))); do
+  GTEST_TOTAL_SHARDS=$shards GTEST_SHARD_INDEX=$i t 240 "$bin/tilec-conformance" \
+    --gtest_filter='Gpu*cuda*:Precision*cuda*:TensorCore*cuda*' > "$out/conformance.$i.log" 2>&1 &
+done
+conf_pids=$(jobs -p)
+compilers=$(( cores - shards )); [ "$compilers" -lt 1 ] && compilers=1
+while read -r name args; do
+  while [ "$(jobs -rp | wc -l)" -ge $((shards + compilers)) ]; do wait -n; done
+  # shellcheck disable=SC2086 # the arguments are words
+  compile_one "$name" $args &
+done < "$jobs_file"
+conf_rc=0
+for pid in $conf_pids; do wait "$pid" || conf_rc=$?; done
+cat "$out"/conformance.*.log > "$out/conformance.log"
+conf_pass=$(grep -c '^\[       OK \]' "$out/conformance.log")
+conf_skip=$(grep '^\[  SKIPPED \] [A-Za-z]' "$out/conformance.log" | awk '{ print $4 }' | sort -u | wc -l)
+failed() { grep '^\[  FAILED  \] [A-Za-z]' "$out/conformance.log" | awk '{ print $4 }' | sort -u; }
+conf_fail=$(failed | wc -l)
+log "conformance: $conf_pass passed, $conf_fail failed, $conf_skip skipped (shard exit $conf_rc; a timeout is 124)"
+failed | head -20
+wait
+log "compiles done: $(ls "$out"/*.tilec 2>/dev/null | wc -l) of $(wc -l < "$jobs_file") artifacts"
+
+# ---------------------------------------------------------------- phase 2
+compile_failed() { rows+=("$1 | compile failed: $(why "$out/$1.compile.log") ($(tail -1 "$out/$1.compile.log")) | -"); }
+# name flops check(yes|no): checked against the reference, then timed (median).
+measure() {
+  local name="$1" flops="$2" check="not checked" lat ms
+  in_budget "$name" || return 0
+  [ -f "$out/$name.tilec" ] || { compile_failed "$name"; return 0; }
+  if [ "$3" = yes ]; then
+    check=$(t 120 "$bin/tilec" run "$out/$name.tilec" --check 2>&1 | tee "$out/$name.run.log" | grep '^check' | sed 's/^check *//')
+    check="${check:-run failed: $(why "$out/$name.run.log")}"
+  fi
+  lat=$(t 60 "$bin/tilec" bench "$out/$name.tilec" --runs 30 --min-time 1 2>&1 | tee "$out/$name.bench.log" | grep median | sed 's/^latency *//')
+  ms=$(echo "$lat" | sed -n 's/^median \([0-9.]*\) ms.*/\1/p')
+  rows+=("$name | $check | ${lat:-bench failed: $(why "$out/$name.bench.log")}$( [ "$flops" -gt 0 ] && awk -v f="$flops" -v ms="${ms:-0}" 'BEGIN { if (ms > 0) printf "; %.0f GFLOP/s", f / ms / 1e6 }')")
+}
+
+log "phase 2: GEMMs (tilec, then cuBLAS)"
+for g in "${gemms[@]}"; do
+  read -r m n k p <<< "$g"
+  flops=$((2 * m * n * k))
+  measure "gemm_${m}x${n}x${k}${p:+_$p}" "$flops" "$( [ "$flops" -le 4000000000 ] && echo yes || echo no)"
+done
+if in_budget "cuBLAS baselines" && [ -x "$bin/tilec-cublas-gemm" ]; then
+  before=${#rows[@]}
+  while read -r _ shape _ ms _ gflops _; do
+    rows+=("cublas_sgemm $shape (baseline) | - | median $ms ms; $gflops GFLOP/s")
+  done < <(t 60 "$bin/tilec-cublas-gemm" 1024x1024x1024 2048x2048x2048 3136x256x64 784x128x512 2>&1 \
+           | tee "$out/cublas.log" | grep '^cublas_sgemm')
+  while read -r _ shape _ ms _ gflops _; do
+    rows+=("cublas_gemm_bf16 $shape (baseline, tensor cores) | - | median $ms ms; $gflops GFLOP/s")
+  done < <(t 60 "$bin/tilec-cublas-gemm" --bf16 1024x1024x1024 4096x4096x4096 8192x8192x8192 \
+             197x3072x768 12608x3072x768 12608x768x3072 2>&1 \
+           | tee "$out/cublas-bf16.log" | grep '^cublas_gemm_bf16')
+  while read -r name shape _ ms _ gflops _; do
+    rows+=("$name $shape (baseline, tensor cores) | - | median $ms ms; $gflops GFLOP/s")
+  done < <({ t 30 "$bin/tilec-cublas-gemm" --fp16 4096x4096x4096; t 30 "$bin/tilec-cublas-gemm" --tf32 4096x4096x4096; } 2>&1 \
+           | tee "$out/cublas-fp16-tf32.log" | grep '^cublas_gemm_')
+  baseline_rows "$before" cublas "$out/cublas.log"
 fi
 
-layer conv3x3_56x56x64 "func.func @main(%x: tensor<1x64x56x56xf32>, %w: tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32> {
-  %y = tilec.conv2d %x, %w {padding = array<i64: 1, 1, 1, 1>} : (tensor<1x64x56x56xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32>
-  return %y : tensor<1x64x56x56xf32>
-}" "$((2 * 56 * 56 * 64 * 64 * 9))"
+log "ViT-B/16 attention (12 heads x 197 tokens x 64)"
+measure attention_vit_b16_b1_fp32 $((4 * 12 * 197 * 197 * 64)) yes
+measure attention_vit_b16_b1_bf16 $((4 * 12 * 197 * 197 * 64)) yes
+measure attention_vit_b16_b64_bf16 $((4 * 768 * 197 * 197 * 64)) no
+
+log "models (batch 1 checked against the reference)"
+for spec in "${models[@]}"; do
+  IFS=: read -r m p b <<< "$spec"
+  measure "${m}_${p:-fp32}_b${b:-1}" 0 "$( [ "${b:-1}" = 1 ] && echo yes || echo no)"
+done
+
+# ResNet-50's convolutions in NHWC bf16 (implicit GEMM on tensor cores), timed
+# by the kernels' device-event profile without the input/weight converts,
+# beside cuDNN's fastest NHWC bf16 algorithm on the same layers.
+log "ResNet-50 convolutions (NHWC bf16) beside cuDNN"
+for c in "${convs[@]}"; do
+  name=$(conv_name $c)
+  in_budget "$name" || continue
+  [ -f "$out/$name.tilec" ] || { compile_failed "$name"; continue; }
+  check=$(t 60 "$bin/tilec" run "$out/$name.tilec" --check 2>&1 | tee "$out/$name.run.log" | grep '^check' | sed 's/^check *//')
+  t 60 "$bin/tilec" bench "$out/$name.tilec" --runs 50 --min-time 1 --profile > "$out/$name.bench.log" 2>&1
+  ms=$(awk '/ ms +[0-9.]+% +grid/ && !/convert\(/ { s += $1 } END { printf "%.4f", s }' "$out/$name.bench.log")
+  rows+=("$name | ${check:-run failed: $(why "$out/$name.run.log")} | conv kernels $ms ms; $(awk -v f="$(conv_flops $c)" -v ms="$ms" 'BEGIN { if (ms > 0) printf "%.0f GFLOP/s", f / ms / 1e6; else print "-" }')")
+done
+if in_budget "cuDNN baselines" && [ -x "$bin/tilec-cudnn-conv" ]; then
+  before=${#rows[@]}
+  while read -r _ shape _ ms _ gflops _ _ algo; do
+    rows+=("cudnn_conv_bf16 $shape (baseline, algo $algo) | - | median $ms ms; $gflops GFLOP/s")
+  done < <(t 60 "$bin/tilec-cudnn-conv" 2>&1 | tee "$out/cudnn.log" | grep '^cudnn_conv_bf16')
+  baseline_rows "$before" cudnn "$out/cudnn.log"
+fi
+
+log "PyTorch baselines (eager, scaled_dot_product_attention)"
+if in_budget "PyTorch baselines"; then
+  before=${#rows[@]}
+  while read -r kind model batch dtype _ ms _; do
+    rows+=("$kind $model ${dtype}_$batch (baseline) | - | median $ms ms")
+  done < <(t 150 python3 bench/torch_baselines.py --batches 1,64 --runs 10 2>&1 | tee "$out/torch.log" | grep '^torch_')
+  baseline_rows "$before" torch "$out/torch.log"
+fi
 
 # Tuning on the card: a bf16 GEMM's schedules searched by the auto-tuner
 # (kernels timed by device events; warp tiles, thread tiles and blocks),
-# then the tuned artifact timed beside the default one.
+# then the tuned artifact timed beside the default one (above).
 log "tuning a bf16 GEMM on the GPU"
 tune_gemm="$out/gemm_1024x1024x1024_bf16.mlir"
-if in_budget "gemm_1024x1024x1024_bf16 tuned" && [ -f "$tune_gemm" ] && t 100 build/bin/tilec tune "$tune_gemm" --target "$target" --precision bf16 \
-    --db "$out/gpu-tuning.db" --trials 32 --time-budget 60s > "$out/tune.log" 2>&1 &&
-   t 90 build/bin/tilec compile "$tune_gemm" --target "$target" --precision bf16 --db "$out/gpu-tuning.db" \
-    -o "$out/gemm_tuned.tilec" --verbose > "$out/tuned.compile.log" 2>&1; then
-  tuned=$(t 60 build/bin/tilec bench "$out/gemm_tuned.tilec" --runs 50 --min-time 1 2>&1 | grep median | sed 's/^latency *//')
-  schedule=$(grep -o 'wg=[^[]*' "$out/tuned.compile.log" | tail -1)
-  rows+=("gemm_1024x1024x1024_bf16 tuned ($schedule) | - | ${tuned:-bench failed}")
-else
-  rows+=("gemm_1024x1024x1024_bf16 tuned | tuning failed: $(tail -1 "$out/tune.log") | -")
-fi
-
-# ViT-B/16's attention (12 heads x 197 tokens x 64, scale 1/8) as one kernel,
-# at batch 1 and 64, beside PyTorch's scaled_dot_product_attention (below).
-attention() { # batch precision
-  local h=$((12 * $1)) t="tensor<$((12 * $1))x197x64xf32>"
-  layer "attention_vit_b16_b$1_$2" "func.func @main(%q: $t, %k: $t, %v: $t) -> $t {
-  %o = tilec.attention %q, %k, %v {scale = 0.125} : ($t, $t, $t) -> $t
-  return %o : $t
-}" "$((4 * h * 197 * 197 * 64))" "$2"
-}
-log "ViT-B/16 attention"
-attention 1 fp32
-attention 1 bf16
-attention 64 bf16
-
-# Whole models: batch 1 checked against the reference and timed; batch 64
-# timed only (the CPU reference would take minutes). PyTorch eager on the
-# same card is the baseline (bench/torch_baselines.py).
-for spec in resnet50 mobilenet_v2 efficientnet_b0 vit_b_16 resnet50:bf16 mobilenet_v2:bf16 \
-            efficientnet_b0:bf16 vit_b_16:bf16 resnet50:bf16:64 vit_b_16:bf16:64 resnet50:fp32:64; do
-  IFS=: read -r m p b <<< "$spec"; p="${p:-fp32}"; b="${b:-1}"
-  name="${m}_${p}_b$b"
-  in_budget "$name" || continue
-  if t 90 build/bin/tilec compile "$m" --batch "$b" --target "$target" --precision "$p" \
-      -o "$out/$name.tilec" > "$out/$name.compile.log" 2>&1; then
-    check="not checked (batch $b)"
-    [ "$b" = 1 ] && check=$(t 120 build/bin/tilec run "$out/$name.tilec" --check 2>&1 | tee "$out/$name.run.log" | grep '^check' | sed 's/^check *//')
-    lat=$(t 60 build/bin/tilec bench "$out/$name.tilec" --runs 20 --min-time 2 2>&1 | tee "$out/$name.bench.log" | grep median | sed 's/^latency *//')
-    rows+=("$name | ${check:-run failed} | ${lat:-bench failed}")
+if in_budget "gemm_1024x1024x1024_bf16 tuned"; then
+  if t 60 "$bin/tilec" tune "$tune_gemm" --target "$target" --precision bf16 \
+      --db "$out/gpu-tuning.db" --trials 24 --time-budget 40s > "$out/tune.log" 2>&1 &&
+     t 60 "$bin/tilec" compile "$tune_gemm" --target "$target" --precision bf16 --db "$out/gpu-tuning.db" \
+      -o "$out/gemm_tuned.tilec" --verbose > "$out/tuned.compile.log" 2>&1; then
+    tuned=$(t 60 "$bin/tilec" bench "$out/gemm_tuned.tilec" --runs 50 --min-time 1 2>&1 | grep median | sed 's/^latency *//')
+    schedule=$(grep -o 'wg=[^[]*' "$out/tuned.compile.log" | tail -1)
+    rows+=("gemm_1024x1024x1024_bf16 tuned ($schedule) | - | ${tuned:-bench failed}")
   else
-    rows+=("$name | compile failed: $(tail -1 "$out/$name.compile.log") | -")
+    rows+=("gemm_1024x1024x1024_bf16 tuned | tuning failed: $(why "$out/tune.log") | -")
   fi
-  rm -f "$out/$name.tilec"
-done
-log "PyTorch baselines (eager, scaled_dot_product_attention)"
-if in_budget "PyTorch baselines"; then
-  while read -r kind model batch dtype _ ms _; do
-    rows+=("$kind $model ${dtype}_$batch (baseline) | - | median $ms ms")
-  done < <(t 180 python3 bench/torch_baselines.py --batches 1,64 2>&1 | tee "$out/torch.log" | grep '^torch_')
 fi
-echo "elapsed ${SECONDS}s" > "$out/elapsed.txt"
 
-echo
-echo "| what | check | latency |"
-echo "|---|---|---|"
-echo "| GPU | $(cat "$out/gpu.txt") | ${SECONDS}s in all |"
-echo "| conformance (CUDA cases) | $conf_pass passed, $conf_fail failed, $conf_skip skipped | |"
-for r in "${rows[@]}"; do echo "| $r |"; done
+table > "$out/table.md"
+echo; cat "$out/table.md"
 [ "$conf_fail" -eq 0 ]
