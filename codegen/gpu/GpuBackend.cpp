@@ -41,6 +41,8 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -414,6 +416,45 @@ bool assemblePtx(const std::string &ptx, const std::string &arch, const std::str
 /// MLIR's ROCDL serializer looks for `<toolkit>/llvm/bin/ld.lld` and
 /// `<toolkit>/amdgcn/bitcode`; Debian keeps them elsewhere, so a private
 /// toolkit directory of links points at them.
+/// LLVM 19's NVPTX backend selects `fpext (load <N x half/bfloat>)` as a
+/// vector load of b16 into f32 registers, with no conversion: the values
+/// come out as garbage (a loaded staged block of A, for example). So no
+/// vector of 16-bit floats is extended whole on CUDA: bf16 widens exactly
+/// as integers (its bits become the f32's upper half), f16 one element at a
+/// time (each a scalar load and cvt.f32.f16).
+struct ExtendHalvesSafely : OpRewritePattern<arith::ExtFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::ExtFOp op, PatternRewriter &rewriter) const override {
+    auto narrow = dyn_cast<VectorType>(op.getIn().getType());
+    auto wide = dyn_cast<VectorType>(op.getType());
+    if (!narrow || !wide || !wide.getElementType().isF32() ||
+        !(narrow.getElementType().isBF16() || narrow.getElementType().isF16()))
+      return failure();
+    Location loc = op.getLoc();
+    if (narrow.getElementType().isBF16()) {
+      Value bits = rewriter.create<arith::BitcastOp>(loc, narrow.clone(rewriter.getI16Type()),
+                                                     op.getIn());
+      VectorType i32 = narrow.clone(rewriter.getI32Type());
+      Value wideBits = rewriter.create<arith::ExtUIOp>(loc, i32, bits);
+      Value sixteen = rewriter.create<arith::ConstantOp>(
+          loc, DenseElementsAttr::get(i32, rewriter.getI32IntegerAttr(16).getValue()));
+      Value shifted = rewriter.create<arith::ShLIOp>(loc, wideBits, sixteen);
+      rewriter.replaceOpWithNewOp<arith::BitcastOp>(op, wide, shifted);
+      return success();
+    }
+    auto flat = VectorType::get({narrow.getNumElements()}, narrow.getElementType());
+    Value in = rewriter.create<vector::ShapeCastOp>(loc, flat, op.getIn());
+    SmallVector<Value> elements;
+    for (int64_t i = 0; i < flat.getNumElements(); ++i)
+      elements.push_back(rewriter.create<arith::ExtFOp>(
+          loc, rewriter.getF32Type(), rewriter.create<vector::ExtractOp>(loc, in, i).getResult()));
+    Value out = rewriter.create<vector::FromElementsOp>(
+        loc, VectorType::get({flat.getNumElements()}, rewriter.getF32Type()), elements);
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, wide, out);
+    return success();
+  }
+};
+
 std::string rocmToolkit(std::string &error) {
   llvm::SmallString<128> dir;
   llvm::sys::path::system_temp_directory(true, dir);
@@ -513,6 +554,13 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // integer expansion.
   if (failed(lowerVectorsAndMath(kernels, /*expandBF16=*/!cuda)))
     return error = "internal error: lowering the GPU kernels' vector ops failed", false;
+  if (cuda) {
+    RewritePatternSet halves(kernels.getContext());
+    halves.add<ExtendHalvesSafely>(kernels.getContext());
+    vector::populateVectorShapeCastLoweringPatterns(halves);
+    if (failed(applyPatternsAndFoldGreedily(kernels, std::move(halves))))
+      return error = "internal error: lowering the GPU kernels' extensions failed", false;
+  }
   dumpStage(dump, "3-gpu.mlir", [&] { return printModule(kernels); });
   // 4. Lower and serialize.
   std::string toolkit = cuda ? "/usr/local/cuda" : rocmToolkit(error);
