@@ -156,14 +156,50 @@ int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &note
     notes += "single workgroup (result not written by a tileable op); ";
     return 1;
   }
+  // Results of ops viewed with unit dims added (a global pool's [N, C] as
+  // [N, 1, 1, C], copied out or read by a squeeze-excite block's 1x1
+  // convolutions): the unit dims move into the ops that compute them, so
+  // that they tile and fuse with their consumers (a reshape would not).
+  bool unitViews = false;
+  kernel.walk([&](tensor::ExpandShapeOp e) {
+    unitViews |= bool(e.getSrc().getDefiningOp<linalg::GenericOp>());
+  });
+  if (unitViews) {
+    {
+      RewritePatternSet patterns(kernel.getContext());
+      linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, [](OpOperand *operand) {
+        auto reshape = dyn_cast<tensor::ExpandShapeOp>(operand->getOwner());
+        if (!reshape)
+          reshape = operand->get().getDefiningOp<tensor::ExpandShapeOp>();
+        return reshape && reshape.getResultType().getNumElements() ==
+                              reshape.getSrcType().getNumElements() &&
+               llvm::all_of(reshape.getReassociationIndices(), [&](const ReassociationIndices &g) {
+                 return llvm::count_if(g, [&](int64_t d) {
+                          return reshape.getResultType().getDimSize(d) != 1;
+                        }) <= 1;
+               });
+      });
+      (void)applyPatternsAndFoldGreedily(kernel, std::move(patterns));
+    }
+    consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
+    if (!consumer) {
+      notes += "single workgroup (result not written by a tileable op); ";
+      return 1;
+    }
+  }
+  SmallVector<int64_t> wg(s.workgroupTile.begin(), s.workgroupTile.end());
   // Tile sizes over the consumer's loops from the result dims they index.
   AffineMap outMap = consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0));
   SmallVector<int64_t> loopRanges = consumer.getStaticLoopRanges();
   SmallVector<int64_t> tiles(loopRanges.size(), 0);
   int64_t grid = 1;
+  if (wg.size() != outMap.getNumResults()) {
+    notes += "single workgroup (wg does not match the result's dims); ";
+    return 1;
+  }
   for (auto [i, expr] : llvm::enumerate(outMap.getResults())) {
     auto dim = dyn_cast<AffineDimExpr>(expr);
-    int64_t t = s.workgroupTile[i];
+    int64_t t = wg[i];
     if (!dim || t == 0 || t >= loopRanges[dim.getPosition()])
       continue;
     tiles[dim.getPosition()] = t;
@@ -563,6 +599,20 @@ DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
     if (shape.operandBits == 32 && root->hasAttr(kTF32Attr))
       shape.operandBits = 19; // f32 that tensor cores may read as TF32
   }
+  kernel.walk([&](linalg::GenericOp reduce) {
+    auto kind = reduce->getAttrOfType<StringAttr>(kRootAttr);
+    if (!kind || kind.getValue() != "reduce" ||
+        reduce.getNumLoops() != int64_t(shape.resultShape.size()))
+      return;
+    SmallVector<int64_t> ranges = reduce.getStaticLoopRanges();
+    for (auto [i, type] : llvm::enumerate(reduce.getIteratorTypesArray()))
+      if (type == utils::IteratorType::reduction && ranges[i] > 1 &&
+          shape.resultShape[i] == ranges[i]) {
+        if (shape.firstBroadcastReduction < 0 || int64_t(i) < shape.firstBroadcastReduction)
+          shape.firstBroadcastReduction = int64_t(i);
+        break;
+      }
+  });
   if (auto conv = dyn_cast_or_null<linalg::Conv2DNchwFchwOp>(root)) {
     auto w = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
     bool unpadded = !conv.getDpsInputs()[0].getDefiningOp<tensor::PadOp>();
@@ -577,6 +627,8 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
                                          const Target &target) {
   KernelPlan plan;
   std::string kind = rootKindOf(kernel);
+  if (describeKernel(kernel).firstBroadcastReduction >= 0)
+    kernel->setAttr(kBroadcastReductionAttr, UnitAttr::get(kernel.getContext()));
   if (s.conv == ConvAlgorithm::Gemm)
     if (auto conv = dyn_cast_or_null<linalg::Conv2DNchwFchwOp>(findMarked(kernel, kRootAttr))) {
       IRRewriter rewriter(kernel.getContext());

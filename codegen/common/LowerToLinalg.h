@@ -37,6 +37,10 @@ namespace tilec::codegen {
 /// Attribute names marking the root and the result-writing op of a kernel.
 inline constexpr llvm::StringLiteral kRootAttr = "tilec.root";
 inline constexpr llvm::StringLiteral kConsumerAttr = "tilec.consumer";
+/// On a kernel: a reduction in it is broadcast back by its consumers (a
+/// squeeze-excite block; DispatchShape::firstBroadcastReduction), set before
+/// tiling hides it.
+inline constexpr llvm::StringLiteral kBroadcastReductionAttr = "tilec.broadcast_reduction";
 /// On a GPU kernel whose buffers all start on 16 bytes in every dispatch
 /// that runs it (set by compileModel): vector loads may assume it.
 inline constexpr llvm::StringLiteral kArgsAlignedAttr = "tilec.args_aligned";

@@ -48,10 +48,16 @@ int64_t product(const std::vector<int64_t> &v) {
   return std::accumulate(v.begin(), v.end(), int64_t(1), std::multiplies<>());
 }
 
-bool reducesInner(const DispatchShape &shape) {
+} // namespace
+
+bool tilec::codegen::reducesInner(const DispatchShape &shape) {
+  if (shape.rootKind == "reduce")
+    return shape.rootReduction.empty() || shape.rootReduction.back();
   return shape.rootKind == "softmax" || shape.rootKind == "layer_norm" ||
-         shape.rootKind == "reduce" || shape.rootKind == "attention";
+         shape.rootKind == "attention";
 }
+
+namespace {
 
 /// Whether a root is a contraction whose loops are the result dims followed
 /// by one reduction (every "matmul" root: GEMMs, batched and linear layers).
@@ -262,6 +268,16 @@ Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
     return *conv;
   std::vector<int64_t> tile(dims.size(), 1);
   bool keepInner = reducesInner(shape) && !dims.empty();
+  // A reduction over outer dims (a global pool over H and W) whose
+  // consumers broadcast it back (a squeeze-excite block): a block per image,
+  // each whole (its ops thread loops in turn, GpuThreads), so that no block
+  // recomputes another's pool.
+  if (shape.firstBroadcastReduction >= 0) {
+    for (size_t i = 0; i < dims.size(); ++i)
+      tile[i] = int64_t(i) < shape.firstBroadcastReduction ? 1 : dims[i];
+    s.workgroupTile = tile;
+    return s;
+  }
   // Channels-last depthwise convolutions and pools take 4 channels per
   // thread (GpuThreads): 1024 outputs keep 256 threads per block.
   bool channelVectors = (shape.rootKind == "depthwise_nhwc" || shape.rootKind == "pool_nhwc") &&

@@ -120,6 +120,10 @@ struct DispatchShape {
   std::vector<int64_t> rootLoops;    ///< the root op's loop ranges (may be empty)
   std::vector<bool> rootReduction;   ///< which root loops are reductions
   bool conv1x1 = false;              ///< a 1x1, stride-1, unpadded convolution
+  /// The first result dim that a reduction in the dispatch reduces over and
+  /// that its consumers broadcast the result back to (a squeeze-excite
+  /// block's pool over H and W: 1); -1 when there is none.
+  int64_t firstBroadcastReduction = -1;
   /// Bits of the root's input elements when they all have the same width
   /// (16 for bf16/f16 operands, --precision), else 32; 19 for f32 operands
   /// that may be rounded to TF32 on tensor cores (--precision tf32).
@@ -130,6 +134,11 @@ struct DispatchShape {
 /// `target`: 16-bit operands take the target's matrix instruction, f32 ones
 /// allowed TF32 (19 bits) its TF32 one; empty when there is none.
 std::vector<int64_t> mmaInstruction(const DispatchShape &shape, const Target &target);
+
+/// Whether a dispatch's root reduces along its innermost loop (softmax,
+/// layer norm, a mean over the last axis, attention's keys), which a block
+/// keeps whole; a global pool over H and W of NHWC does not.
+bool reducesInner(const DispatchShape &shape);
 
 /// The heuristic schedule for a dispatch on a target.
 Schedule defaultSchedule(const DispatchShape &shape, const Target &target);

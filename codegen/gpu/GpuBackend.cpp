@@ -191,10 +191,14 @@ LogicalResult mapBlock(RewriterBase &rewriter, Block &body, GpuLaunch &launch, i
     mapThreadLoops(rewriter, threadLoops, threads, warp, loc);
     return success();
   }
-  // One thread runs the block's tile: thread loops become sequential.
+  // One thread runs the block's tile: thread loops become sequential. Never
+  // warp loops: their tensor-core instructions need every lane of the warp
+  // (one thread would leave them undefined).
   SmallVector<scf::ForallOp> all;
   for (Operation &op : body)
     op.walk([&](scf::ForallOp f) { all.push_back(f); });
+  if (llvm::any_of(all, isWarpLoop))
+    return failure();
   for (scf::ForallOp f : all) {
     rewriter.setInsertionPoint(f);
     if (failed(scf::forallToForLoop(rewriter, f)))

@@ -99,13 +99,18 @@ tilec::codegen::detail::tileOp(RewriterBase &rewriter, linalg::LinalgOp op,
 /// fuses every producer into it; returns the loop, or null (kernel
 /// unchanged) when work would be left outside it.
 Operation *tilec::codegen::detail::fuseIntoForall(func::FuncOp kernel, linalg::LinalgOp consumer,
-                                                  ArrayRef<int64_t> tiles) {
+                                                  ArrayRef<int64_t> tiles, bool threads) {
   func::FuncOp backup = kernel.clone();
   IRRewriter rewriter(kernel.getContext());
   rewriter.setInsertionPoint(consumer);
   scf::SCFTileAndFuseOptions options;
   options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(kernel.getContext(), tiles))
       .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  // Marked as a thread loop: a kernel that is one workgroup has no block
+  // loop around it, and an unmarked loop there would become the blocks.
+  if (threads)
+    options.tilingOptions.setMapping(loopMapping<gpu::GPUThreadMappingAttr>(
+        kernel.getContext(), llvm::count_if(tiles, [](int64_t t) { return t != 0; })));
   auto result = scf::tileConsumerAndFuseProducersUsingSCF(
       rewriter, cast<TilingInterface>(consumer.getOperation()), options);
   Operation *loop = nullptr;
@@ -154,6 +159,43 @@ SmallVector<int64_t> tilec::codegen::detail::copyTiles(ArrayRef<int64_t> shape, 
     budget /= d / tile;
   }
   return tiles;
+}
+
+void tilec::codegen::detail::fuseTrailingElementwise(func::FuncOp kernel, bool anyInput) {
+  IRRewriter rewriter(kernel.getContext());
+  auto isElementwise = [](linalg::GenericOp g) {
+    return g && g.getNumReductionLoops() == 0 && g.getNumDpsInits() == 1;
+  };
+  while (true) {
+    auto consumer = dyn_cast_or_null<linalg::GenericOp>(findMarked(kernel, kConsumerAttr));
+    if (!isElementwise(consumer) || (!anyInput && consumer.getNumDpsInputs() != 1))
+      return;
+    OpOperand *operand = nullptr;
+    linalg::GenericOp producer;
+    for (OpOperand *in : consumer.getDpsInputOperands()) {
+      auto p = in->get().getDefiningOp<linalg::GenericOp>();
+      if (isElementwise(p) && in->get().hasOneUse() && linalg::areElementwiseOpsFusable(in)) {
+        operand = in;
+        producer = p;
+        break;
+      }
+    }
+    if (!operand)
+      return;
+    rewriter.setInsertionPoint(consumer);
+    FailureOr<linalg::ElementwiseOpFusionResult> fused =
+        linalg::fuseElementwiseOps(rewriter, operand);
+    if (failed(fused))
+      return;
+    for (auto [from, to] : fused->replacements)
+      rewriter.replaceUsesWithIf(from, to, [&](OpOperand &use) {
+        return use.getOwner() != producer && use.getOwner() != consumer;
+      });
+    fused->fusedOp->setAttr(kConsumerAttr, rewriter.getUnitAttr());
+    rewriter.eraseOp(consumer);
+    if (producer->use_empty())
+      rewriter.eraseOp(producer);
+  }
 }
 
 namespace {
@@ -221,7 +263,7 @@ bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
   SmallVector<int64_t> tiles = elementTiles(consumer, keepInner, threads);
   if (threads <= 1 || threads > kMaxThreads)
     return false;
-  return fuseIntoForall(kernel, consumer, tiles) != nullptr;
+  return fuseIntoForall(kernel, consumer, tiles, /*threads=*/true) != nullptr;
 }
 
 /// Channels-last depthwise convolutions and pools (bandwidth-bound): each
@@ -252,7 +294,7 @@ bool vectorizeChannelThreads(func::FuncOp kernel, std::string &notes) {
     return restore();
   tiles[channels] = kLanes;
   threads /= kLanes;
-  if (threads <= 1 || threads > kMaxThreads || !fuseIntoForall(kernel, consumer, tiles))
+  if (threads <= 1 || threads > kMaxThreads || !fuseIntoForall(kernel, consumer, tiles, /*threads=*/true))
     return restore();
   foldPadCasts(kernel);
   movePadsIntoTiles(kernel);
@@ -287,47 +329,36 @@ constexpr llvm::StringLiteral kInPlace = "tilec.in_place";
 /// by its own outputs, its intermediate results in workgroup memory. Returns
 /// false (kernel unchanged) when the intermediates do not fit or an op has a
 /// single output.
-/// Elementwise ops at the end of a kernel fused into their elementwise
-/// producer (a squeeze-excite block's final product and the bf16 convert of
-/// it, --precision): one op writes the result, so the product is no
-/// intermediate, which would be a whole activation tensor.
-void fuseTrailingElementwise(func::FuncOp kernel) {
-  IRRewriter rewriter(kernel.getContext());
-  auto isElementwise = [](linalg::GenericOp g) {
-    return g && g.getNumReductionLoops() == 0 && g.getNumDpsInits() == 1;
-  };
-  while (true) {
-    auto consumer = dyn_cast_or_null<linalg::GenericOp>(findMarked(kernel, kConsumerAttr));
-    if (!isElementwise(consumer) || consumer.getNumDpsInputs() != 1)
-      return;
-    OpOperand *operand = consumer.getDpsInputOperand(0);
-    auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
-    if (!isElementwise(producer) || !operand->get().hasOneUse() ||
-        !linalg::areElementwiseOpsFusable(operand))
-      return;
-    rewriter.setInsertionPoint(consumer);
-    FailureOr<linalg::ElementwiseOpFusionResult> fused =
-        linalg::fuseElementwiseOps(rewriter, operand);
-    if (failed(fused))
-      return;
-    for (auto [from, to] : fused->replacements)
-      rewriter.replaceUsesWithIf(from, to, [&](OpOperand &use) {
-        return use.getOwner() != producer && use.getOwner() != consumer;
-      });
-    fused->fusedOp->setAttr(kConsumerAttr, rewriter.getUnitAttr());
-    rewriter.eraseOp(consumer);
-    if (producer->use_empty())
-      rewriter.eraseOp(producer);
+/// A tensor.empty, or a slice or reshape of one: nothing written yet.
+bool isNewTensor(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<tensor::EmptyOp>(def))
+      return true;
+    if (!isa<tensor::ExtractSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
+      return false;
+    v = def->getOperand(0);
   }
+  return false;
 }
 
 bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgroupSpace) {
-  bool nested = false;
-  kernel.walk([&](scf::ForallOp) { nested = true; });
-  if (!nested)
-    fuseTrailingElementwise(kernel);
+  // The block: the kernel, or the body of its workgroup loop (a block per
+  // image) when every op is inside that.
+  Operation *scope = kernel;
+  SmallVector<scf::ForallOp> loops;
+  kernel.walk([&](scf::ForallOp f) { loops.push_back(f); });
+  if (loops.size() > 1)
+    return false;
+  if (loops.size() == 1) {
+    bool outside = false;
+    kernel.walk([&](linalg::LinalgOp op) { outside |= !loops[0]->isProperAncestor(op); });
+    if (outside || (loops[0].getMapping() && !loops[0].getMapping()->empty()))
+      return false;
+    scope = loops[0];
+  }
+  fuseTrailingElementwise(kernel, /*anyInput=*/false);
   auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
-  if (nested || !consumer || consumer->getNumResults() != 1)
+  if (!consumer || consumer->getNumResults() != 1)
     return false;
   KernelBackup backup(kernel);
   auto restore = [&] { return backup.restore(); };
@@ -335,7 +366,7 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
   // An elementwise op whose one input is an intermediate used only by it
   // writes over that input (each thread reads then writes the same element),
   // so that intermediate needs no second buffer.
-  kernel.walk([&](linalg::GenericOp g) {
+  scope->walk([&](linalg::GenericOp g) {
     if (g == consumer || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
         g.getNumReductionLoops() != 0 ||
         !llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }))
@@ -343,7 +374,9 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
     Value in = g.getDpsInputOperand(0)->get();
     OpOperand *init = g.getDpsInitOperand(0);
     if (in.getType() != init->get().getType() || !in.hasOneUse() ||
-        !in.getDefiningOp<linalg::LinalgOp>() || !init->get().getDefiningOp<tensor::EmptyOp>())
+        !in.getDefiningOp<linalg::LinalgOp>())
+      return;
+    if (!isNewTensor(init->get()))
       return;
     init->set(in);
     g->setAttr(kInPlace, rewriter.getUnitAttr());
@@ -352,18 +385,23 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
   // Intermediates: every new tensor but the one the result is written into.
   Value result = consumer.getDpsInitOperand(0)->get();
   int64_t bytes = 0;
-  SmallVector<tensor::EmptyOp> empties;
-  kernel.walk([&](tensor::EmptyOp e) {
-    if (e.getResult() != result)
-      empties.push_back(e);
+  // Inside a block loop, an intermediate is a slice of a new tensor of the
+  // whole result's size (its producer fused per block): the slice is new.
+  SmallVector<Operation *> empties;
+  scope->walk([&](Operation *op) {
+    bool fresh = isa<tensor::EmptyOp>(op) ||
+                 (isa<tensor::ExtractSliceOp>(op) && scope != kernel.getOperation() &&
+                  isNewTensor(op->getResult(0)));
+    if (fresh && op->getResult(0) != result)
+      empties.push_back(op);
   });
-  for (tensor::EmptyOp e : empties) {
-    RankedTensorType type = e.getType();
+  for (Operation *e : empties) {
+    auto type = cast<RankedTensorType>(e->getResult(0).getType());
     if (!type.hasStaticShape())
       return restore();
     bytes += type.getNumElements() * 4;
     rewriter.setInsertionPoint(e);
-    auto alloc = rewriter.create<bufferization::AllocTensorOp>(e.getLoc(), type, ValueRange{});
+    auto alloc = rewriter.create<bufferization::AllocTensorOp>(e->getLoc(), type, ValueRange{});
     if (workgroupSpace)
       alloc.setMemorySpaceAttr(workgroupSpace);
     rewriter.replaceOp(e, alloc.getResult());
@@ -371,7 +409,7 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
   if (bytes > target.sharedMemoryBytes)
     return restore();
   SmallVector<linalg::LinalgOp> ops;
-  kernel.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  scope->walk([&](linalg::LinalgOp op) { ops.push_back(op); });
   for (linalg::LinalgOp op : ops) {
     int64_t threads = 0;
     SmallVector<int64_t> tiles = elementTiles(op, /*keepInner=*/false, threads);
@@ -420,8 +458,12 @@ std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
              (gemmNotes.empty() ? "unexpected kernel form; " : gemmNotes) +
              "one thread per output); ";
   }
-  bool keepInner = shape.rootKind == "softmax" || shape.rootKind == "layer_norm" ||
-                   shape.rootKind == "reduce" || shape.rootKind == "attention";
+  bool keepInner = reducesInner(shape);
+  // A reduction its consumers broadcast back (a squeeze-excite block): its
+  // ops in turn over the block, not each thread recomputing the pool.
+  if (kernel->hasAttr(kBroadcastReductionAttr) && splitIntoStages(kernel, target, space))
+    return notes += "one block, each op a thread loop in turn (intermediates in workgroup "
+                    "memory); ";
   if ((shape.rootKind == "depthwise_nhwc" || shape.rootKind == "pool_nhwc") &&
       vectorizeChannelThreads(kernel, notes))
     return notes;

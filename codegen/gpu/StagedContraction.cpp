@@ -66,7 +66,7 @@ bool wrapInOneBlock(func::FuncOp kernel) {
   for (AffineExpr expr : outMap.getResults())
     if (auto dim = dyn_cast<AffineDimExpr>(expr))
       tiles[dim.getPosition()] = ranges[dim.getPosition()];
-  return fuseIntoForall(kernel, consumer, tiles) != nullptr;
+  return fuseIntoForall(kernel, consumer, tiles, /*threads=*/false) != nullptr;
 }
 
 /// Tiles every reduction loop of a thread's op so that one step is small
@@ -352,6 +352,9 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
   MLIRContext *ctx = kernel.getContext();
   IRRewriter rewriter(ctx);
   Location loc = root.getLoc();
+  // The epilogue as one op: intermediates between its ops would be tiles of
+  // the block's size in memory of no thread's own (and no thread mapping).
+  fuseTrailingElementwise(kernel, /*anyInput=*/true);
   auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(block, kConsumerAttr));
   if (!consumer)
     return failure();

@@ -37,11 +37,12 @@ tileOp(mlir::RewriterBase &rewriter, mlir::linalg::LinalgOp op, llvm::ArrayRef<i
 mlir::linalg::LinalgOp tileToThreads(mlir::RewriterBase &rewriter, mlir::linalg::LinalgOp op,
                                      llvm::ArrayRef<int64_t> tiles);
 
-/// Tiles the kernel's result-writing op by `tiles` into an scf.forall and
-/// fuses every producer into it; returns the loop, or null (kernel
-/// unchanged) when work would be left outside it.
+/// Tiles the kernel's result-writing op by `tiles` into an scf.forall (a
+/// thread loop with `threads`, else a block loop) and fuses every producer
+/// into it; returns the loop, or null (kernel unchanged) when work would be
+/// left outside it.
 mlir::Operation *fuseIntoForall(mlir::func::FuncOp kernel, mlir::linalg::LinalgOp consumer,
-                                llvm::ArrayRef<int64_t> tiles);
+                                llvm::ArrayRef<int64_t> tiles, bool threads);
 
 /// Per-thread tiles of a copy of `shape` over at most `threads` threads: the
 /// innermost dim in runs of whole vectors of `vec` elements, the outer dims
@@ -52,6 +53,14 @@ llvm::SmallVector<int64_t> copyTiles(llvm::ArrayRef<int64_t> shape, int64_t thre
 /// that slices of them can become pads of slices (per thread).
 void addPadCastFolding(mlir::RewritePatternSet &patterns);
 void foldPadCasts(mlir::Operation *scope);
+
+/// Elementwise ops at the end of a kernel fused into their elementwise
+/// producers, the fused op keeping the consumer mark: one op writes the
+/// result, so the chain leaves no intermediates. A squeeze-excite block's
+/// final product and the bf16 convert of it (--precision); with `anyInput`,
+/// producers of any input, not only of a single one (a GEMM's epilogue:
+/// bias, residual add, relu and convert read the accumulator once).
+void fuseTrailingElementwise(mlir::func::FuncOp kernel, bool anyInput);
 
 /// The thread-tiled contraction of GpuThreads.h (GEMM-like roots and
 /// channels-last convolutions; warp tiles with `mma`), in
