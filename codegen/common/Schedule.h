@@ -120,14 +120,14 @@ struct DispatchShape {
   std::vector<int64_t> rootLoops;    ///< the root op's loop ranges (may be empty)
   std::vector<bool> rootReduction;   ///< which root loops are reductions
   bool conv1x1 = false;              ///< a 1x1, stride-1, unpadded convolution
-  /// The first result dim that a reduction in the dispatch reduces over and
-  /// that its consumers broadcast the result back to (a squeeze-excite
-  /// block's pool over H and W: 1); -1 when there is none.
-  int64_t firstBroadcastReduction = -1;
   /// Bits of the root's input elements when they all have the same width
   /// (16 for bf16/f16 operands, --precision), else 32; 19 for f32 operands
   /// that may be rounded to TF32 on tensor cores (--precision tf32).
   int64_t operandBits = 32;
+  /// The first result dim that a reduction in the dispatch reduces over and
+  /// that its consumers broadcast the result back to (a squeeze-excite
+  /// block's pool over H and W: 1); -1 when there is none.
+  int64_t firstBroadcastReduction = -1;
 };
 
 /// The tensor-core instruction (m, n, k) for a dispatch's operands on

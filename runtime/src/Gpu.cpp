@@ -31,6 +31,9 @@ public:
     for (GpuEvent e : events)
       if (e)
         driver.eventDestroy(e);
+    for (GpuEvent e : runEvents)
+      if (e)
+        driver.eventDestroy(e);
     for (GpuPtr p : {arena, weights})
       if (p)
         driver.memFree(p);
@@ -163,6 +166,57 @@ public:
               check(driver.memcpyHtoD(inputs[i], in[i].data, plan.inputs[i].buffer.bytes),
                     "input upload"))
         return s;
+    uploaded = true;
+    if (tilec_status *s = launchAll(profiling))
+      return s;
+    if (tilec_status *s = check(driver.ctxSynchronize(), "synchronize"))
+      return s;
+    for (size_t k = 0; profiling && k < plan.kernels.size(); ++k) {
+      float ms = 0;
+      if (tilec_status *s =
+              check(driver.eventElapsedTime(&ms, events[2 * k], events[2 * k + 1]), "event time"))
+        return s;
+      calls[k] += 1;
+      totalMs[k] += ms;
+    }
+    for (size_t i = 0; i < plan.outputs.size(); ++i)
+      if (tilec_status *s = check(driver.memcpyDtoH(out[i].data, address(plan.outputs[i].buffer),
+                                                    plan.outputs[i].buffer.bytes),
+                                  "output download"))
+        return s;
+    return nullptr;
+  }
+
+  tilec_status *timeOnDevice(int32_t runs, double *msPerRun) override {
+    if (!uploaded)
+      return makeStatus(TILEC_INVALID_ARGUMENT,
+                        "time the model on the device after a first run (it uploads the inputs)");
+    if (!runEvents[0])
+      for (GpuEvent &e : runEvents)
+        if (tilec_status *s = check(driver.eventCreate(&e, 0), "event creation"))
+          return s;
+    for (int32_t r = 0; r < runs; ++r) {
+      if (tilec_status *s = check(driver.eventRecord(runEvents[0], nullptr), "event record"))
+        return s;
+      if (tilec_status *s = launchAll(/*profiling=*/false))
+        return s;
+      if (tilec_status *s = check(driver.eventRecord(runEvents[1], nullptr), "event record"))
+        return s;
+      if (tilec_status *s = check(driver.eventSynchronize(runEvents[1]), "synchronize"))
+        return s;
+      float ms = 0;
+      if (tilec_status *s =
+              check(driver.eventElapsedTime(&ms, runEvents[0], runEvents[1]), "event time"))
+        return s;
+      msPerRun[r] = ms;
+    }
+    return nullptr;
+  }
+
+private:
+  /// Launches every kernel in order (asynchronously), with a pair of
+  /// profiling events around each when asked.
+  tilec_status *launchAll(bool profiling) {
     std::vector<GpuPtr> args;
     std::vector<void *> params;
     for (size_t k = 0; k < plan.kernels.size(); ++k) {
@@ -188,25 +242,9 @@ public:
                 check(driver.eventRecord(events[2 * k + 1], nullptr), "event record"))
           return s;
     }
-    if (tilec_status *s = check(driver.ctxSynchronize(), "synchronize"))
-      return s;
-    for (size_t k = 0; profiling && k < plan.kernels.size(); ++k) {
-      float ms = 0;
-      if (tilec_status *s =
-              check(driver.eventElapsedTime(&ms, events[2 * k], events[2 * k + 1]), "event time"))
-        return s;
-      calls[k] += 1;
-      totalMs[k] += ms;
-    }
-    for (size_t i = 0; i < plan.outputs.size(); ++i)
-      if (tilec_status *s = check(driver.memcpyDtoH(out[i].data, address(plan.outputs[i].buffer),
-                                                    plan.outputs[i].buffer.bytes),
-                                  "output download"))
-        return s;
     return nullptr;
   }
 
-private:
   tilec_status *check(GpuResult rc, const std::string &what) {
     if (rc == 0)
       return nullptr;
@@ -241,6 +279,8 @@ private:
   GpuPtr arena = 0, weights = 0;
   std::vector<GpuPtr> inputs;
   std::vector<GpuEvent> events; ///< start/end per kernel, made when profiling starts
+  GpuEvent runEvents[2] = {nullptr, nullptr}; ///< start/end of a timed run
+  bool uploaded = false;                      ///< a run has put inputs on the device
 };
 
 } // namespace

@@ -37,6 +37,9 @@ public:
   virtual tilec_status *run(const tilec_tensor *inputs, const tilec_tensor *outputs,
                             bool profiling, std::vector<int64_t> &calls,
                             std::vector<double> &totalMs) = 0;
+  /// Launches every kernel `runs` times on the inputs already on the device
+  /// (nothing copied), each run timed by device events and waited for.
+  virtual tilec_status *timeOnDevice(int32_t runs, double *msPerRun) = 0;
 };
 
 } // namespace tilec::runtime

@@ -317,6 +317,15 @@ tilec_status *tilec_model_output_info(const tilec_model *m, size_t i, tilec_tens
   return info(m->plan.outputs, i, out, "output");
 }
 
+tilec_status *tilec_model_time_on_device(tilec_model *m, int32_t runs, double *msPerRun) {
+  if (!m || runs < 0 || (runs > 0 && !msPerRun))
+    return makeStatus(TILEC_INVALID_ARGUMENT, "null model or times, or negative runs");
+  if (!m->gpu)
+    return makeStatus(TILEC_INVALID_ARGUMENT,
+                      "timing on the device is for GPU artifacts; this one is for " + m->target);
+  return m->gpu->timeOnDevice(runs, msPerRun);
+}
+
 tilec_status *tilec_model_run(tilec_model *m, const tilec_tensor *inputs, size_t numInputs,
                               const tilec_tensor *outputs, size_t numOutputs) {
   if (!m)

@@ -53,6 +53,14 @@ inline const Case kCases[] = {
   {"matmul_tensor_core_large_tiles", R"(func.func @main(%a: tensor<128x96xf32>, %b: tensor<96x256xf32>) -> tensor<128x256xf32> {
      %r = tilec.matmul %a, %b : (tensor<128x96xf32>, tensor<96x256xf32>) -> tensor<128x256xf32>
      return %r : tensor<128x256xf32> })"},
+  // Two epilogue ops (bias, then relu) after a tensor-core GEMM: one fused op
+  // reading the block's accumulators (an intermediate between them once sent
+  // the kernel to one thread, its mma.sync on one lane: wrong on an H200).
+  {"matmul_tensor_core_bias_relu", R"(func.func @main(%a: tensor<64x96xf32>, %b: tensor<96x80xf32>, %c: tensor<80xf32>) -> tensor<64x80xf32> {
+     %r = tilec.matmul %a, %b : (tensor<64x96xf32>, tensor<96x80xf32>) -> tensor<64x80xf32>
+     %s = tilec.add %r, %c : (tensor<64x80xf32>, tensor<80xf32>) -> tensor<64x80xf32>
+     %t = tilec.relu %s : tensor<64x80xf32>
+     return %t : tensor<64x80xf32> })"},
   {"linear_tensor_core_gelu", R"(func.func @main(%x: tensor<2x32x48xf32>, %w: tensor<40x48xf32>, %b: tensor<40xf32>) -> tensor<2x32x40xf32> {
      %y = tilec.linear %x, %w, %b : (tensor<2x32x48xf32>, tensor<40x48xf32>, tensor<40xf32>) -> tensor<2x32x40xf32>
      %r = tilec.gelu %y : tensor<2x32x40xf32>

@@ -10,7 +10,9 @@
 # (every kernel case compiled for the card's sm_XX, run, compared with the
 # reference, under three schedules; the tensor-core cases under three warp
 # tilings) and the compiles of everything timed below.
-# Phase 2, one at a time (timings need the card alone): GEMMs (fp32 SIMT beside
+# Phase 2, one at a time (timings need the card alone; `tilec bench` times
+# each run by device events with the inputs already on the device, launches
+# included, copies not; the per-kernel profile in each bench log): GEMMs (fp32 SIMT beside
 # cuBLAS sgemm; bf16/fp16/TF32 tensor-core GEMMs beside cuBLAS's of the same
 # type, ViT-B/16's shapes among them), ViT-B/16's attention, ResNet-50,
 # MobileNet v2, EfficientNet-B0 and ViT-B/16 (fp32 and bf16; batch 1 checked
@@ -195,7 +197,7 @@ measure() {
     check=$(t 120 "$bin/tilec" run "$out/$name.tilec" --check 2>&1 | tee "$out/$name.run.log" | grep '^check' | sed 's/^check *//')
     check="${check:-run failed: $(why "$out/$name.run.log")}"
   fi
-  lat=$(t 60 "$bin/tilec" bench "$out/$name.tilec" --runs 30 --min-time 1 2>&1 | tee "$out/$name.bench.log" | grep median | sed 's/^latency *//')
+  lat=$(t 60 "$bin/tilec" bench "$out/$name.tilec" --runs 30 --min-time 1 --profile 2>&1 | tee "$out/$name.bench.log" | grep median | sed 's/^latency *//; s/ (device events.*//')
   ms=$(echo "$lat" | sed -n 's/^median \([0-9.]*\) ms.*/\1/p')
   rows+=("$name | $check | ${lat:-bench failed: $(why "$out/$name.bench.log")}$( [ "$flops" -gt 0 ] && awk -v f="$flops" -v ms="${ms:-0}" 'BEGIN { if (ms > 0) printf "; %.0f GFLOP/s", f / ms / 1e6 }')")
 }

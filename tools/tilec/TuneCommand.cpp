@@ -197,11 +197,12 @@ int tilec::cli::tuneCommand(const std::vector<std::string> &args) {
     parser.error(error);
     return finish(2);
   }
-  // Candidates run here, so they are compiled for this machine's CPU: code for
-  // another CPU may use instructions this one lacks (and would crash), or
-  // would be timed on the wrong core.
+  // CPU candidates run here, so they are compiled for this machine's CPU:
+  // code for another CPU may use instructions this one lacks (and would
+  // crash), or would be timed on the wrong core. GPU candidates run on
+  // device 0, whose architecture the fingerprint above checked.
   codegen::Target host = codegen::hostTarget();
-  if (target->arch != host.arch) {
+  if (target->kind == codegen::TargetKind::Cpu && target->arch != host.arch) {
     parser.error("--target " + target->str() + ": tuning measures on this machine (" +
                  host.str() + "); use --target cpu here, or tune on a machine of that kind");
     return finish(2);

@@ -93,6 +93,14 @@ typedef struct tilec_tensor {
 TILEC_API tilec_status *tilec_model_run(tilec_model *model, const tilec_tensor *inputs, size_t num_inputs,
                               const tilec_tensor *outputs, size_t num_outputs);
 
+/* GPU artifacts: launches the model's kernels `runs` times on the inputs of
+ * the last tilec_model_run (already on the device: nothing is copied either
+ * way), each run between two device events and waited for; its time in
+ * ms_per_run[i] (launch overhead included, copies not). TILEC_INVALID_ARGUMENT
+ * for CPU artifacts and before a first run. */
+TILEC_API tilec_status *tilec_model_time_on_device(tilec_model *model, int32_t runs,
+                                                   double *ms_per_run);
+
 /* Per-kernel timing, collected while profiling is on (off by default). */
 TILEC_API void tilec_model_set_profiling(tilec_model *model, int enabled);
 TILEC_API size_t tilec_model_num_kernels(const tilec_model *model);
