@@ -165,41 +165,36 @@ int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &note
     unitViews |= bool(e.getSrc().getDefiningOp<linalg::GenericOp>());
   });
   if (unitViews) {
-    {
-      RewritePatternSet patterns(kernel.getContext());
-      linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, [](OpOperand *operand) {
-        auto reshape = dyn_cast<tensor::ExpandShapeOp>(operand->getOwner());
-        if (!reshape)
-          reshape = operand->get().getDefiningOp<tensor::ExpandShapeOp>();
-        return reshape && reshape.getResultType().getNumElements() ==
-                              reshape.getSrcType().getNumElements() &&
-               llvm::all_of(reshape.getReassociationIndices(), [&](const ReassociationIndices &g) {
-                 return llvm::count_if(g, [&](int64_t d) {
-                          return reshape.getResultType().getDimSize(d) != 1;
-                        }) <= 1;
-               });
-      });
-      (void)applyPatternsAndFoldGreedily(kernel, std::move(patterns));
-    }
+    // Only expansions that add unit dims (each group one dim of size > 1).
+    RewritePatternSet patterns(kernel.getContext());
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, [](OpOperand *operand) {
+      auto reshape = dyn_cast<tensor::ExpandShapeOp>(operand->getOwner());
+      return reshape &&
+             llvm::all_of(reshape.getReassociationIndices(), [&](const ReassociationIndices &g) {
+               return llvm::count_if(g, [&](int64_t d) {
+                        return reshape.getResultType().getDimSize(d) != 1;
+                      }) <= 1;
+             });
+    });
+    (void)applyPatternsAndFoldGreedily(kernel, std::move(patterns));
     consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
     if (!consumer) {
       notes += "single workgroup (result not written by a tileable op); ";
       return 1;
     }
   }
-  SmallVector<int64_t> wg(s.workgroupTile.begin(), s.workgroupTile.end());
   // Tile sizes over the consumer's loops from the result dims they index.
   AffineMap outMap = consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0));
   SmallVector<int64_t> loopRanges = consumer.getStaticLoopRanges();
   SmallVector<int64_t> tiles(loopRanges.size(), 0);
   int64_t grid = 1;
-  if (wg.size() != outMap.getNumResults()) {
+  if (s.workgroupTile.size() != outMap.getNumResults()) {
     notes += "single workgroup (wg does not match the result's dims); ";
     return 1;
   }
   for (auto [i, expr] : llvm::enumerate(outMap.getResults())) {
     auto dim = dyn_cast<AffineDimExpr>(expr);
-    int64_t t = wg[i];
+    int64_t t = s.workgroupTile[i];
     if (!dim || t == 0 || t >= loopRanges[dim.getPosition()])
       continue;
     tiles[dim.getPosition()] = t;

@@ -322,13 +322,6 @@ bool vectorizeChannelThreads(func::FuncOp kernel, std::string &notes) {
 
 constexpr llvm::StringLiteral kInPlace = "tilec.in_place";
 
-/// A kernel that is one workgroup and whose result cannot be computed per
-/// thread with its producers fused (a squeeze-excite block: a global pool,
-/// two 1x1 convolutions, then a product with the whole input) runs as one
-/// block whose ops are thread loops in turn, each op split among the threads
-/// by its own outputs, its intermediate results in workgroup memory. Returns
-/// false (kernel unchanged) when the intermediates do not fit or an op has a
-/// single output.
 /// A tensor.empty, or a slice or reshape of one: nothing written yet.
 bool isNewTensor(Value v) {
   while (Operation *def = v.getDefiningOp()) {
@@ -341,6 +334,13 @@ bool isNewTensor(Value v) {
   return false;
 }
 
+/// A block (the whole kernel, or each trip of its workgroup loop: an image)
+/// whose result cannot be computed per thread with its producers fused (a
+/// squeeze-excite block: a global pool, two 1x1 convolutions, then a product
+/// with the whole input) runs its ops as thread loops in turn, each op split
+/// among the threads by its own outputs, its intermediate results in
+/// workgroup memory. Returns false (kernel unchanged) when the intermediates
+/// do not fit or an op has a single output.
 bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgroupSpace) {
   // The block: the kernel, or the body of its workgroup loop (a block per
   // image) when every op is inside that.
