@@ -47,5 +47,9 @@ echo "[bundle] compressing $(du -sh "$stage" | cut -f1) (xz, a few minutes on 2 
 tar -C "$stage" -cf - bin lib | xz -9 -T0 > .gpu-bundle/tilec-gpu.tar.xz.part
 mv .gpu-bundle/tilec-gpu.tar.xz.part .gpu-bundle/tilec-gpu.tar.xz
 git describe --always --dirty > .gpu-bundle/commit
+# The device tool carries at most 64 MiB with the working tree (about 3 MiB).
+size=$(stat -c %s .gpu-bundle/tilec-gpu.tar.xz)
+[ "$size" -lt $((60 << 20)) ] ||
+  echo "[bundle] warning: $((size >> 20)) MiB leaves too little room under the device tool's 64 MiB" >&2
 echo "[bundle] wrote .gpu-bundle/tilec-gpu.tar.xz ($(du -h .gpu-bundle/tilec-gpu.tar.xz | cut -f1)) for commit $(cat .gpu-bundle/commit)"
 ls "$stage/lib"
