@@ -492,6 +492,34 @@ TEST_P(GpuConformance, CompilesAndMatchesWhereRunnable) {
     GTEST_SKIP() << "compiled and assembled; not run: " << message;
   }
   EXPECT_TRUE(runAndCompare(model, p)) << c.name << " on " << targetText;
+  // `tilec bench`'s timing: the kernels again on the inputs already there.
+  double ms[2] = {0, 0};
+  tilec_status *timed = tilec_model_time_on_device(model, 2, ms);
+  EXPECT_EQ(timed, nullptr) << tilec_status_message(timed);
+  tilec_status_free(timed);
+  EXPECT_GT(ms[0] + ms[1], 0.0);
+}
+
+// Timing on the device is for GPU artifacts: a CPU one gets the reason.
+TEST(DeviceTiming, RefusedForCpuArtifacts) {
+  DialectRegistry registry;
+  codegen::registerCodegenDialects(registry);
+  Prepared p(registry);
+  ASSERT_TRUE(prepare(kCases[0], p));
+  codegen::CompileOptions options;
+  options.target = codegen::hostTarget();
+  tilec_model *model = nullptr;
+  tilec_status *status = nullptr;
+  ASSERT_TRUE(compileAndLoad(p, options, "device-timing", model, status));
+  ASSERT_EQ(status, nullptr) << tilec_status_message(status);
+  double ms = 0;
+  tilec_status *s = tilec_model_time_on_device(model, 1, &ms);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(tilec_status_get_code(s), TILEC_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tilec_status_message(s)).find("GPU artifacts"), std::string::npos)
+      << tilec_status_message(s);
+  tilec_status_free(s);
+  tilec_model_free(model);
 }
 
 INSTANTIATE_TEST_SUITE_P(
