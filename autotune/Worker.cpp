@@ -243,8 +243,7 @@ MeasureResult Worker::measure(const MeasureRequest &request) {
     io.addOutput(outputs[i], t->outputTypes[i]);
   // GPU kernels are timed by device events (the runtime's profile), not by
   // the host: a run also copies the inputs in and the outputs out.
-  std::string target = tilec_model_target(model);
-  bool gpu = target.rfind("cuda:", 0) == 0 || target.rfind("rocm:", 0) == 0;
+  bool gpu = tilec_model_on_gpu(model);
   tilec_model_set_profiling(model, gpu ? 1 : 0);
   auto deviceMs = [&] {
     double ms = 0;

@@ -205,8 +205,7 @@ void padAsGather(func::FuncOp kernel, tensor::PadOp pad) {
       });
   // Rows padded, the last dim whole: each row a run of contiguous elements.
   if (rank == 2 && low[1] == 0 && sizes[1] == type.getDimSize(1) &&
-      matchPattern(padValue, m_AnyZeroFloat()))
-  {
+      matchPattern(padValue, m_AnyZeroFloat())) {
     gather->setAttr(kGatherRunsAttr, b.getI64IntegerAttr(sizes[1]));
     gather->setAttr(kPaddedRowsAttr, b.getUnitAttr());
   }

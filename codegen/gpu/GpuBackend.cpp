@@ -417,15 +417,14 @@ bool assemblePtx(const std::string &ptx, const std::string &arch, const std::str
   return true;
 }
 
-/// MLIR's ROCDL serializer looks for `<toolkit>/llvm/bin/ld.lld` and
-/// `<toolkit>/amdgcn/bitcode`; Debian keeps them elsewhere, so a private
-/// toolkit directory of links points at them.
 /// LLVM 19's NVPTX backend selects `fpext (load <N x half/bfloat>)` as a
 /// vector load of b16 into f32 registers, with no conversion: the values
 /// come out as garbage (a loaded staged block of A, for example). So no
 /// vector of 16-bit floats is extended whole on CUDA: bf16 widens exactly
-/// as integers (its bits become the f32's upper half), f16 one element at a
-/// time (each a scalar load and cvt.f32.f16).
+/// as integers (its bits become the f32's upper half: what MLIR's
+/// populateExpandBFloat16Patterns does, but that also expands truncf, which
+/// NVPTX has natively), f16 one element at a time (each a scalar load and
+/// cvt.f32.f16).
 struct ExtendHalvesSafely : OpRewritePattern<arith::ExtFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::ExtFOp op, PatternRewriter &rewriter) const override {
@@ -459,6 +458,9 @@ struct ExtendHalvesSafely : OpRewritePattern<arith::ExtFOp> {
   }
 };
 
+/// MLIR's ROCDL serializer looks for `<toolkit>/llvm/bin/ld.lld` and
+/// `<toolkit>/amdgcn/bitcode`; Debian keeps them elsewhere, so a private
+/// toolkit directory of links points at them.
 std::string rocmToolkit(std::string &error) {
   llvm::SmallString<128> dir;
   llvm::sys::path::system_temp_directory(true, dir);

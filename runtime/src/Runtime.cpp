@@ -291,6 +291,7 @@ size_t tilec_model_num_outputs(const tilec_model *m) { return m ? m->plan.output
 const char *tilec_model_target(const tilec_model *m) { return m ? m->target.c_str() : ""; }
 const char *tilec_model_name(const tilec_model *m) { return m ? m->name.c_str() : ""; }
 int32_t tilec_model_threads(const tilec_model *m) { return m ? m->pool->size() : 0; }
+int32_t tilec_model_on_gpu(const tilec_model *m) { return m && m->gpu ? 1 : 0; }
 
 static tilec_status *info(const std::vector<art::TensorInfo> &list, size_t i,
                           tilec_tensor_info *out, const char *role) {

@@ -371,8 +371,7 @@ int tilec::cli::benchCommand(const std::vector<std::string> &args) {
   // GPU artifacts: the inputs stay on the device (the warm-up put them
   // there) and each run is timed by device events, copies left out; the
   // profile comes from runs of its own.
-  std::string target = tilec_model_target(m.get());
-  bool onDevice = target.rfind("cuda:", 0) == 0 || target.rfind("rocm:", 0) == 0;
+  bool onDevice = tilec_model_on_gpu(m.get());
   tilec_model_set_profiling(m.get(), parser.has("profile") && !onDevice);
   std::vector<double> ms;
   auto begin = std::chrono::steady_clock::now();

@@ -80,6 +80,8 @@ TILEC_API tilec_status *tilec_model_output_info(const tilec_model *model, size_t
 TILEC_API const char *tilec_model_target(const tilec_model *model);
 TILEC_API const char *tilec_model_name(const tilec_model *model);
 TILEC_API int32_t tilec_model_threads(const tilec_model *model);
+/* 1 when the model runs on a GPU (a `cuda:` / `rocm:` artifact), else 0. */
+TILEC_API int32_t tilec_model_on_gpu(const tilec_model *model);
 
 /* A caller's buffer: dense, row-major. */
 typedef struct tilec_tensor {
