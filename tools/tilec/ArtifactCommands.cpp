@@ -343,7 +343,7 @@ int tilec::cli::benchCommand(const std::vector<std::string> &args) {
                    "copied to the device once and each run is timed by device events\n"
                    "(launches included, copies not).");
   parser.option("threads", "N", "threads (default: all cores)");
-  parser.option("warmup", "N", "untimed runs first", "3");
+  parser.option("warmup", "N", "untimed runs first (at least 1 on a GPU: it uploads the inputs)", "3");
   parser.option("runs", "N", "timed runs (at least; see --min-time)", "20");
   parser.option("min-time", "seconds", "keep running until this much time is spent", "1");
   parser.flag("profile", "also print the time of each kernel");
@@ -365,13 +365,13 @@ int tilec::cli::benchCommand(const std::vector<std::string> &args) {
   std::string error;
   std::vector<Tensor> inputs = modelInputs(m.get(), parser, error);
   std::vector<Tensor> outputs = emptyOutputs(m.get());
-  for (int64_t i = 0; i < *warmup; ++i)
+  // GPU artifacts: the inputs stay on the device (the warm-up, at least one
+  // run, puts them there) and each run is timed by device events, copies left
+  // out; the profile comes from runs of its own.
+  bool onDevice = tilec_model_on_gpu(m.get());
+  for (int64_t i = 0; i < std::max<int64_t>(*warmup, onDevice ? 1 : 0); ++i)
     if (failedStatus(runOnce(m.get(), inputs, outputs), "tilec bench"))
       return 1;
-  // GPU artifacts: the inputs stay on the device (the warm-up put them
-  // there) and each run is timed by device events, copies left out; the
-  // profile comes from runs of its own.
-  bool onDevice = tilec_model_on_gpu(m.get());
   tilec_model_set_profiling(m.get(), parser.has("profile") && !onDevice);
   std::vector<double> ms;
   auto begin = std::chrono::steady_clock::now();
