@@ -351,6 +351,58 @@ std::string splitBlock(const Schedule &s, const DispatchShape &shape, std::vecto
   return "";
 }
 
+/// Warpgroup schedules (`mma=64xNx16`, wgmma on sm_90): `reg` is each
+/// warpgroup's tile, 64 rows by the instruction's N (a multiple of 64 up to
+/// 256: B's 64-column panels), spanning the block's columns (the block's
+/// warpgroups are stacked along M, so that four consecutive warps own a
+/// warpgroup's four 16-row strips); `cache` the K block of 64 (one 128-byte
+/// swizzled row of bf16/f16 per operand row). Workgroup memory has no row
+/// padding (the swizzle spreads the banks).
+std::string verifyWarpgroupTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
+  std::string mma = "mma=" + joinSizes(s.mmaShape);
+  if (!target.warpgroupMma())
+    return mma + " is wgmma (warpgroup MMA), which only CUDA sm_90 has (this target is " +
+           target.str() + "); use mma=" + joinSizes(target.matrixInstruction());
+  if (shape.operandBits != 16)
+    return mma + " needs bf16 or f16 operands (compile with --precision bf16 or fp16)";
+  int64_t n = s.mmaShape[1];
+  if (n % 64 != 0 || n > 256)
+    return mma + ": N must be 64, 128, 192 or 256 (whole 64-column panels of B)";
+  if (!isGemmLike(shape))
+    return "mma applies to matmul roots, not a " + shape.rootKind;
+  size_t rank = shape.resultShape.size();
+  if (s.registerTile.size() != rank + 1 || s.cacheTile.size() != rank + 1)
+    return mma + " needs reg (each warpgroup's tile) and cache (the K block), " +
+           std::to_string(rank + 1) + " sizes each";
+  std::vector<int64_t> block;
+  int64_t groups = 1;
+  if (std::string why = splitBlock(s, shape, block, groups); !why.empty())
+    return why;
+  for (size_t i = 0; i + 2 < rank; ++i)
+    if (s.registerTile[i] != 1 && block[i] != 1)
+      return mma + ": the warpgroup tile's batch dims must be 1";
+  if (s.registerTile[rank - 2] != 64 || s.registerTile[rank - 1] != n)
+    return mma + " needs reg=" + std::string(rank > 2 ? "1x" : "") + "64x" + std::to_string(n) +
+           "x0 (each warpgroup's tile is one instruction's 64 rows by its " + std::to_string(n) +
+           " columns)";
+  if (block[rank - 1] != n)
+    return mma + " needs the block's columns (" + std::to_string(block[rank - 1]) +
+           ") to be the instruction's " + std::to_string(n) +
+           " (warpgroups are stacked along the rows)";
+  if (groups > 4)
+    return "the block has " + std::to_string(groups) + " warpgroups; at most 4 (512 threads)";
+  int64_t k = shape.rootLoops[rank];
+  if (s.cacheTile[rank] != 64 || k % 64 != 0)
+    return mma + " needs cache=...x64 (K blocks of 64: 128-byte swizzled rows) and K (" +
+           std::to_string(k) + ") a multiple of 64";
+  int64_t bytes = stagedBytes(shape, block, 64, 2, 0, s.stages);
+  if (bytes > target.maxSharedMemoryBytes)
+    return "the staged K block" + std::string(s.stages > 1 ? "s (" + std::to_string(s.stages) + " stages)" : "") +
+           " and accumulators need " + std::to_string(bytes) +
+           " bytes of workgroup memory; the target has " + std::to_string(target.maxSharedMemoryBytes);
+  return "";
+}
+
 /// Tensor-core schedules (`mma`): `reg` is each warp's tile, `cache` the K
 /// block; GEMM-like roots with 16-bit operands on targets with tensor cores.
 std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
@@ -364,6 +416,8 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
     return "mma needs bf16 or f16 operands, or f32 ones allowed TF32 (compile with --precision "
            "bf16, fp16 or tf32)";
   std::vector<int64_t> native = mmaInstruction(shape, target);
+  if (isWarpgroupMma(s.mmaShape))
+    return verifyWarpgroupTiles(s, shape, target);
   // The simt target checks either vendor's tiling.
   bool simtShape = target.simt && s.mmaShape == std::vector<int64_t>{16, 16, 16};
   if (s.mmaShape != native && !(simtShape && shape.operandBits == 16))

@@ -84,7 +84,11 @@ struct Schedule {
   /// `16x8x8` (`mma.sync.m16n8k8` on f32 operands rounded to TF32). With it `reg` is each
   /// warp's tile of the block's outputs (a multiple of 16 rows by 8 columns),
   /// `cache` the K block staged in workgroup memory (a multiple of 16), and the
-  /// block has 32 threads per warp tile. Empty: SIMT (`reg` per thread).
+  /// block has 32 threads per warp tile. `64xNx16` (N = 64, 128, 192, 256;
+  /// CUDA sm_90 and simt) is the warpgroup instruction `wgmma.mma_async`:
+  /// `reg` is then each warpgroup's (128 threads') tile, 64xN, the block's
+  /// columns are N and its rows a stack of up to 4 warpgroups, and `cache`
+  /// K blocks of 64. Empty: SIMT (`reg` per thread).
   std::vector<int64_t> mmaShape;
   /// GPU targets with `cache`: reduction blocks in flight at once (a software
   /// pipeline). With N > 1 each staged operand gets N workgroup buffers; the
@@ -101,6 +105,12 @@ struct Schedule {
   std::string str() const;
   bool operator==(const Schedule &other) const = default;
 };
+
+/// Whether a tensor-core shape is the warpgroup instruction (wgmma m64nNk16)
+/// rather than a warp's (mma.sync, MFMA).
+inline bool isWarpgroupMma(const std::vector<int64_t> &mmaShape) {
+  return mmaShape.size() == 3 && mmaShape[0] == 64 && mmaShape[2] == 16;
+}
 
 /// Whether a root kind has operand panels to copy (`Schedule::panelCopy`).
 inline bool takesPanelCopy(const std::string &rootKind) {

@@ -43,6 +43,10 @@ bool Target::asyncCopies() const {
          cc >= 80;
 }
 
+bool Target::warpgroupMma() const {
+  return simt || (kind == TargetKind::Cuda && arch == "sm_90");
+}
+
 Target tilec::codegen::hostTarget() {
   Target t;
   t.kind = TargetKind::Cpu;

@@ -61,6 +61,12 @@ struct Target {
   /// Whether global-to-workgroup copies can be asynchronous (`cp.async`,
   /// CUDA sm_80 and later): pipelined staging then overlaps loads with math.
   bool asyncCopies() const;
+  /// Whether the warpgroup-wide instruction `wgmma.mma_async` (m64nNk16,
+  /// bf16/f16 operands read from workgroup memory through matrix
+  /// descriptors, f32 accumulators) exists: CUDA sm_90 (its kernels are
+  /// then assembled for sm_90a, the architecture-specific variant that has
+  /// it), and `simt`, which checks the same block and warp tiling on the CPU.
+  bool warpgroupMma() const;
   /// Threads that run one warp-wide instruction together: 64 on AMD
   /// (wavefronts), 32 elsewhere.
   int64_t warpSize() const { return kind == TargetKind::Rocm ? 64 : 32; }

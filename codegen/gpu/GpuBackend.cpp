@@ -284,6 +284,11 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
     markBF16MmaKernel(gpuFunc);
   if (kernel->hasAttr(kTF32MmaAttr))
     gpuFunc->setAttr(kTF32MmaAttr, rewriter.getUnitAttr());
+  if (Attribute n = kernel->getAttr(kWarpgroupMmaAttr))
+    gpuFunc->setAttr(kWarpgroupMmaAttr, n);
+  // wgmma's 128-byte swizzle repeats every 1024 bytes from where its
+  // buffers start (TensorCores.h); 16 bytes otherwise (4-float accesses).
+  int64_t align = isWarpgroupMmaKernel(kernel) ? 1024 : 16;
   Block &entry = gpuFunc.getBody().front();
   rewriter.inlineBlockBefore(&kernel.getBody().front(), &entry, entry.end(),
                              entry.getArguments());
@@ -338,12 +343,12 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
       workgroupAllocs.push_back(op);
   });
   // Past the static limit (48 KB on CUDA) they are views of the kernel's
-  // dynamic shared memory instead, 16-byte aligned, and the launch asks for
+  // dynamic shared memory instead, aligned as above, and the launch asks for
   // that much (the runtime opts the function in).
   int64_t total = 0;
   for (Operation *op : workgroupAllocs) {
     auto type = cast<MemRefType>(op->getResult(0).getType());
-    total += llvm::alignTo(type.getNumElements() * type.getElementTypeBitWidth() / 8, 16);
+    total += llvm::alignTo(type.getNumElements() * type.getElementTypeBitWidth() / 8, align);
   }
   if (staticShared > 0 && total > staticShared) {
     rewriter.setInsertionPointToStart(&gpuFunc.getBody().front());
@@ -357,7 +362,7 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
       auto type = cast<MemRefType>(op->getResult(0).getType());
       Value at = rewriter.create<arith::ConstantIndexOp>(loc, offset);
       Value view = rewriter.create<memref::ViewOp>(loc, type, base, at, ValueRange{});
-      offset += llvm::alignTo(type.getNumElements() * type.getElementTypeBitWidth() / 8, 16);
+      offset += llvm::alignTo(type.getNumElements() * type.getElementTypeBitWidth() / 8, align);
       for (Operation *user : llvm::make_early_inc_range(op->getUsers()))
         if (isa<memref::DeallocOp>(user))
           rewriter.eraseOp(user);
@@ -369,10 +374,9 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
   for (Operation *op : workgroupAllocs) {
     auto type = cast<MemRefType>(op->getResult(0).getType());
     BlockArgument buffer = gpuFunc.addWorkgroupAttribution(type, op->getLoc());
-    // 16-byte aligned, so that 4-float accesses are single vector accesses.
     gpuFunc.setWorkgroupAttributionAttr(gpuFunc.getNumWorkgroupAttributions() - 1,
                                         LLVM::LLVMDialect::getAlignAttrName(),
-                                        rewriter.getI64IntegerAttr(16));
+                                        rewriter.getI64IntegerAttr(align));
     for (Operation *user : llvm::make_early_inc_range(op->getUsers()))
       if (isa<memref::DeallocOp>(user))
         rewriter.eraseOp(user);
@@ -513,10 +517,13 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
     for (auto func : kernels.getOps<func::FuncOp>())
       asyncStageCopies(func);
   // 3. gpu.module per kernel.
-  std::set<std::string> aligned;
-  for (auto func : kernels.getOps<func::FuncOp>())
+  std::set<std::string> aligned, warpgroups;
+  for (auto func : kernels.getOps<func::FuncOp>()) {
     if (func->hasAttr(kArgsAlignedAttr))
       aligned.insert(func.getName().str());
+    if (isWarpgroupMmaKernel(func))
+      warpgroups.insert(func.getName().str());
+  }
   kernels->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(kernels.getContext()));
   for (auto func : llvm::make_early_inc_range(kernels.getOps<func::FuncOp>())) {
     FailureOr<GpuLaunch> launch = outlineToGpu(func, kernels, target.warpSize(),
@@ -536,7 +543,9 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // Warp contractions in instruction-sized pieces first, so that each
   // accumulator tile is a read/write pair of its own to hoist.
   kernels.walk([&](gpu::GPUFuncOp f) {
-    if (hasWarpContractions(f))
+    if (auto n = f->getAttrOfType<IntegerAttr>(kWarpgroupMmaAttr); n && hasWarpContractions(f))
+      unrollWarpContractions(f, {16, n.getInt(), 16}); // each warp's strip
+    else if (hasWarpContractions(f))
       unrollWarpContractions(f, f->hasAttr(kTF32MmaAttr) ? target.tf32Instruction() : instruction);
   });
   if (tensorCores && failed(runPassPipeline(kernels, "cse,loop-invariant-code-motion,cse")))
@@ -550,7 +559,9 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   bool converted = true;
   kernels.walk([&](gpu::GPUFuncOp f) {
     if (hasWarpContractions(f))
-      converted &= succeeded(cuda ? convertWarpContractions(f) : convertWarpContractionsToMfma(f));
+      converted &= succeeded(!cuda                     ? convertWarpContractionsToMfma(f)
+                             : isWarpgroupMmaKernel(f) ? convertWarpgroupContractions(f)
+                                                       : convertWarpContractions(f));
   });
   if (!converted)
     return error = std::string("internal error: tensor-core tiles could not become ") +
@@ -601,6 +612,24 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
       if (g.getSymName().starts_with("__dynamic_shmem__"))
         g.setLinkage(LLVM::Linkage::External);
     });
+    // wgmma exists on sm_90a, the architecture-specific variant of sm_90
+    // (PTX 8.0), which those kernels are assembled for; their dynamic shared
+    // memory starts on the 1024 bytes their swizzled buffers need.
+    for (auto module : kernels.getOps<gpu::GPUModuleOp>()) {
+      std::string symbol = module.getName().str();
+      if (!warpgroups.count(symbol.substr(0, symbol.size() - std::string("_module").size())))
+        continue;
+      auto nvvm = cast<NVVM::NVVMTargetAttr>(module.getTargetsAttr()[0]);
+      module.setTargetsAttr(ArrayAttr::get(
+          module.getContext(),
+          {NVVM::NVVMTargetAttr::get(module.getContext(), nvvm.getO(), nvvm.getTriple(),
+                                     target.arch + "a", "+ptx80", nvvm.getFlags(),
+                                     nvvm.getLink())}));
+      module.walk([&](LLVM::GlobalOp g) {
+        if (g.getSymName().starts_with("__dynamic_shmem__"))
+          g.setAlignment(1024);
+      });
+    }
     kernels.walk([&](LLVM::LLVMFuncOp f) {
       if (!aligned.count(f.getName().str()))
         return;
@@ -631,7 +660,8 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
       while (!c.text.empty() && c.text.back() == '\0') // serialized with a terminator
         c.text.pop_back();
       dumpStage(dump, symbol + ".ptx", [&] { return c.text; });
-      if (!assemblePtx(c.text, target.arch, work.str().str(), c.binary, error))
+      std::string arch = target.arch + (warpgroups.count(symbol) ? "a" : "");
+      if (!assemblePtx(c.text, arch, work.str().str(), c.binary, error))
         return false;
       dumpStage(dump, symbol + ".cubin", [&] { return c.binary; });
     } else {

@@ -322,11 +322,19 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
     if (root.getIteratorTypesArray()[i] != utils::IteratorType::reduction)
       return failure();
   // Thread tile over the block's tile (with `mma`: each warp's tile).
+  // With a warpgroup instruction (wgmma) `reg` is each warpgroup's 64-row
+  // tile: its four warps own 16-row strips of it, in order (the block's
+  // columns are one warpgroup's, so consecutive warps are consecutive strips
+  // of one warpgroup), and each warp's step is a 16xNx16 contraction that
+  // convertWarpgroupContractions issues as the warpgroup's instruction.
   bool warps = !s.mmaShape.empty();
+  bool warpgroups = warps && isWarpgroupMma(s.mmaShape);
   SmallVector<int64_t> threadTile(ranges.size(), 0);
   int64_t threads = 1;
   for (size_t i = 0; i < rank; ++i) {
     int64_t t = s.registerTile[i] == 0 ? ranges[i] : std::min(s.registerTile[i], ranges[i]);
+    if (warpgroups && i + 2 == rank)
+      t = std::min<int64_t>(16, ranges[i]);
     if (ranges[i] % t != 0)
       return failure();
     threadTile[i] = t;
@@ -346,6 +354,15 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
              failure();
     if (tf32)
       kernel->setAttr(kTF32MmaAttr, UnitAttr::get(kernel.getContext()));
+    if (warpgroups) {
+      if (tf32 || ranges[rank - 2] % 64 != 0 || threadTile[rank - 1] != s.mmaShape[1] ||
+          ranges[rank - 1] != s.mmaShape[1])
+        return notes += "wgmma needs 16-bit operands and blocks of whole 64-row warpgroup "
+                        "tiles spanning the columns; ",
+               failure();
+      kernel->setAttr(kWarpgroupMmaAttr,
+                      IntegerAttr::get(IntegerType::get(kernel.getContext(), 64), s.mmaShape[1]));
+    }
   }
   if (threads > kMaxThreads)
     return failure();
@@ -422,8 +439,10 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
       // bytes at once, which hit the same banks when the row stride is a
       // multiple of 128 bytes (2-8 way conflicts on 32- and 64-wide bf16
       // tiles). Rows padded by 16 bytes spread them over all 32 banks.
+      // Warpgroup tiles read them through wgmma's 128-byte swizzle instead
+      // (convertWarpgroupContractions): unpadded rows.
       RankedTensorType allocType = type;
-      if (warps) {
+      if (warps && !warpgroups) {
         SmallVector<int64_t> padded(type.getShape());
         padded.back() += kWarpRowPadBytes * 8 / type.getElementTypeBitWidth();
         allocType = RankedTensorType::get(padded, type.getElementType());
@@ -564,13 +583,15 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
     return notes += "work left outside the thread loops; ", failure();
   }
   std::string instruction =
-      warps ? (s.mmaShape[1] == 8 ? "mma.sync " : "MFMA ") + std::to_string(s.mmaShape[0]) + "x" +
-                  std::to_string(s.mmaShape[1]) + "x" + std::to_string(s.mmaShape[2])
+      warps ? (warpgroups ? "wgmma " : s.mmaShape[1] == 8 ? "mma.sync " : "MFMA ") +
+                  std::to_string(s.mmaShape[0]) + "x" + std::to_string(s.mmaShape[1]) + "x" +
+                  std::to_string(s.mmaShape[2])
             : "";
-  notes += (warps ? std::to_string(warpCount) + " warps (" + instruction + ") of "
-                  : std::to_string(threads) + " threads of ") +
-           std::to_string(threadTile[rank - 2]) + "x" + std::to_string(threadTile[rank - 1]) +
-           " outputs" +
+  notes += (warpgroups ? std::to_string(warpCount / 4) + " warpgroups (" + instruction + ") of 64x"
+            : warps    ? std::to_string(warpCount) + " warps (" + instruction + ") of "
+                       : std::to_string(threads) + " threads of ") +
+           (warpgroups ? "" : std::to_string(threadTile[rank - 2]) + "x") +
+           std::to_string(threadTile[rank - 1]) + " outputs" +
            (staged ? ", reduction blocks staged in workgroup memory (" +
                          std::to_string(sharedBytes) + " bytes" +
                          (stages > 1 ? ", " + std::to_string(stages) + "-stage pipeline" : "") + ")"

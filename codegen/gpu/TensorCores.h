@@ -74,6 +74,23 @@ mlir::LogicalResult convertWarpContractions(mlir::gpu::GPUFuncOp func);
 /// lane (CDNA's register layout, see mfmaCoordinates).
 mlir::LogicalResult convertWarpContractionsToMfma(mlir::gpu::GPUFuncOp func);
 
+/// Marks a kernel whose warps run the warpgroup instruction wgmma
+/// m64nNk16 (StagedContraction, `mma=64xNx16`; the value is N; carried over
+/// to the gpu.func).
+inline constexpr llvm::StringLiteral kWarpgroupMmaAttr = "tilec.wgmma_n";
+bool isWarpgroupMmaKernel(mlir::Operation *func);
+
+/// Step 2 on sm_90 for kWarpgroupMmaAttr kernels (after hoisting; step 1
+/// unrolled each warp's contractions to its 16xNx16 strip): every K block's
+/// steps become `wgmma.mma_async` instructions of the warpgroup (fenced,
+/// committed and waited for as one group), A and B read from workgroup
+/// memory through matrix descriptors. The staged operand buffers take
+/// wgmma's 128-byte swizzled layout (every copy into them moved), each
+/// lane's accumulators are the instruction's N / 2 registers, and barriers
+/// are preceded by a proxy fence (generic-proxy writes, async-proxy reads).
+/// Fails with a diagnostic on IR it does not expect.
+mlir::LogicalResult convertWarpgroupContractions(mlir::gpu::GPUFuncOp func);
+
 } // namespace tilec::codegen
 
 #endif // TILEC_CODEGEN_GPU_TENSORCORES_H

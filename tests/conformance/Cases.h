@@ -95,6 +95,21 @@ inline const Case kCases[] = {
   {"conv_tensor_core_1x1", R"(func.func @main(%x: tensor<2x32x8x8xf32>, %w: tensor<48x32x1x1xf32>) -> tensor<2x48x8x8xf32> {
      %y = tilec.conv2d %x, %w : (tensor<2x32x8x8xf32>, tensor<48x32x1x1xf32>) -> tensor<2x48x8x8xf32>
      return %y : tensor<2x48x8x8xf32> })"},
+  // Warpgroup tiles (wgmma on sm_90: 64-row strips of 4 warps, operands in
+  // 128-byte swizzled workgroup memory): B stored [K, N] (N-major) over
+  // three K blocks of 64; a linear layer's weight [N, K] (K-major B) with
+  // the bias and GELU read back from workgroup memory; an implicit-GEMM
+  // convolution whose windows are written by vector stores.
+  {"matmul_tensor_core_warpgroups", R"(func.func @main(%a: tensor<128x192xf32>, %b: tensor<192x128xf32>) -> tensor<128x128xf32> {
+     %r = tilec.matmul %a, %b : (tensor<128x192xf32>, tensor<192x128xf32>) -> tensor<128x128xf32>
+     return %r : tensor<128x128xf32> })"},
+  {"linear_tensor_core_warpgroups_gelu", R"(func.func @main(%x: tensor<2x64x128xf32>, %w: tensor<64x128xf32>, %b: tensor<64xf32>) -> tensor<2x64x64xf32> {
+     %y = tilec.linear %x, %w, %b : (tensor<2x64x128xf32>, tensor<64x128xf32>, tensor<64xf32>) -> tensor<2x64x64xf32>
+     %r = tilec.gelu %y : tensor<2x64x64xf32>
+     return %r : tensor<2x64x64xf32> })"},
+  {"conv_tensor_core_warpgroups", R"(func.func @main(%x: tensor<2x64x8x8xf32>, %w: tensor<64x64x3x3xf32>) -> tensor<2x64x8x8xf32> {
+     %y = tilec.conv2d %x, %w {padding = array<i64: 1, 1, 1, 1>} : (tensor<2x64x8x8xf32>, tensor<64x64x3x3xf32>) -> tensor<2x64x8x8xf32>
+     return %y : tensor<2x64x8x8xf32> })"},
   {"matmul_batched_tensor_core", R"(func.func @main(%a: tensor<3x16x32xf32>, %b: tensor<3x32x24xf32>) -> tensor<3x16x24xf32> {
      %r = tilec.matmul %a, %b : (tensor<3x16x32xf32>, tensor<3x32x24xf32>) -> tensor<3x16x24xf32>
      return %r : tensor<3x16x24xf32> })"},

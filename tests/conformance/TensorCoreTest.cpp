@@ -28,7 +28,8 @@ enum class MmaVariant {
   AmdTiles,
   SingleBuffer,
   FourStages,
-  LargeTiles
+  LargeTiles,
+  Warpgroups
 };
 
 std::string mmaVariantName(MmaVariant v) {
@@ -47,6 +48,8 @@ std::string mmaVariantName(MmaVariant v) {
     return "four_stages";
   case MmaVariant::LargeTiles:
     return "large_tiles";
+  case MmaVariant::Warpgroups:
+    return "warpgroups";
   }
   return "?";
 }
@@ -57,7 +60,10 @@ std::string mmaVariantName(MmaVariant v) {
 /// on the simt target; the default on ROCm) where the columns allow it; one
 /// buffer per operand (no pipeline); K blocks of 16 four at a time (a
 /// pipeline longer than some loops, shorter than others); the large-GEMM
-/// shape (128x128 blocks of 64x64 warp tiles, 4 stages) where it divides.
+/// shape (128x128 blocks of 64x64 warp tiles, 4 stages) where it divides;
+/// warpgroup tiles (wgmma) where the rows, columns and K divide into 64s:
+/// blocks of up to two warpgroups over the widest N of 256, 192, 128, 64,
+/// K blocks of 64, up to three in flight (the default elsewhere).
 codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
                           const codegen::DispatchShape &shape) {
   codegen::Schedule s = d;
@@ -85,6 +91,28 @@ codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
     // Four stages where K has blocks to pipeline.
     int64_t k = shape.rootLoops.back(), bk = s.cacheTile.back() ? s.cacheTile.back() : k;
     s.stages = k / bk >= 2 ? 4 : 1;
+    return s;
+  }
+  if (v == MmaVariant::Warpgroups) {
+    int64_t m = shape.resultShape[rank - 2], n = shape.resultShape[rank - 1];
+    int64_t k = shape.rootLoops.back();
+    int64_t wn = 0;
+    for (int64_t option : {256, 192, 128, 64})
+      if (!wn && n % option == 0)
+        wn = option;
+    if (m % 64 != 0 || !wn || k % 64 != 0 || shape.operandBits != 16)
+      return s;
+    s.mmaShape = {64, wn, 16};
+    for (size_t i = 0; i + 2 < rank; ++i)
+      s.workgroupTile[i] = s.registerTile[i] = 1;
+    s.workgroupTile[rank - 2] = m % 128 == 0 ? 128 : 64;
+    s.workgroupTile[rank - 1] = wn;
+    s.registerTile[rank - 2] = 64;
+    s.registerTile[rank - 1] = wn;
+    s.registerTile[rank] = 0;
+    s.cacheTile.assign(rank + 1, 0);
+    s.cacheTile[rank] = 64;
+    s.stages = std::min<int64_t>(3, k / 64);
     return s;
   }
   if (v == MmaVariant::FourStages) {
@@ -132,6 +160,7 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   bool rocm = targetText.rfind("rocm:", 0) == 0;
   if ((variant == MmaVariant::AmdTiles && targetText.rfind("cuda:", 0) == 0) ||
       (rocm && variant != MmaVariant::Default && variant != MmaVariant::AmdTiles) ||
+      (variant == MmaVariant::Warpgroups && precision == "tf32") ||
       (rocm && precision == "tf32"))
     GTEST_SKIP() << "not this target's instruction";
   // A GPU rounds TF32 operands (10-bit mantissa); the simt target computes
@@ -162,6 +191,12 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   std::string name = c.name;
   if (!rocm || name.rfind("matmul_tensor_core", 0) == 0 || name.rfind("conv_tensor_core", 0) == 0)
     EXPECT_GE(mmaKernels, 1);
+  // The warpgroup cases took wgmma tiles.
+  int wgmmaKernels = 0;
+  for (const codegen::KernelReport &k : report.kernels)
+    wgmmaKernels += k.notes.find("warpgroups (wgmma 64x") != std::string::npos;
+  if (variant == MmaVariant::Warpgroups && name.find("warpgroups") != std::string::npos)
+    EXPECT_GE(wgmmaKernels, 1);
   for (const codegen::KernelReport &k : report.kernels) {
     if (k.schedule.find("mma=16x8x16") != std::string::npos)
       EXPECT_NE(k.notes.find("warps (mma.sync 16x8x16)"), std::string::npos) << k.notes;
@@ -191,7 +226,7 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(MmaVariant::Default, MmaVariant::SmallWarpTiles,
                                          MmaVariant::ManyWarps, MmaVariant::AmdTiles,
                                          MmaVariant::SingleBuffer, MmaVariant::FourStages,
-                                         MmaVariant::LargeTiles),
+                                         MmaVariant::LargeTiles, MmaVariant::Warpgroups),
                        ::testing::Values("simt", "cuda:sm_90", "rocm:gfx90a")),
     [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, MmaVariant, const char *>>
            &info) {
