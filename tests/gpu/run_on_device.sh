@@ -14,7 +14,8 @@
 # each run by device events with the inputs already on the device, launches
 # included, copies not; the per-kernel profile in each bench log): GEMMs (fp32 SIMT beside
 # cuBLAS sgemm; bf16/fp16/TF32 tensor-core GEMMs beside cuBLAS's of the same
-# type, ViT-B/16's shapes among them), ViT-B/16's attention, ResNet-50,
+# type, ViT-B/16's shapes among them; the large 16-bit ones again on wgmma
+# warpgroup tiles, `_wgmma` rows), ViT-B/16's attention, ResNet-50,
 # MobileNet v2, EfficientNet-B0 and ViT-B/16 (fp32 and bf16; batch 1 checked
 # against the reference, batch 64 timed), ResNet-50's NHWC bf16 convolutions
 # beside cuDNN, PyTorch eager and scaled_dot_product_attention on the same card,
@@ -114,6 +115,17 @@ for g in "${gemms[@]}"; do
   gemm_text "$m" "$n" "$k" > "$out/$name.mlir"
   job "$name $out/$name.mlir --precision ${p:-fp32}"
 done
+# The same products on warpgroup tiles (wgmma, sm_90; `~` stands for the
+# spaces of the schedule override): blocks of two 64x128 warpgroup tiles, or
+# one 64x256 where the rows are not whole 128s (ViT's 12608 tokens).
+wg2="matmul=wg=128x128~reg=64x128x0~vec=1~conv=direct~cache=0x0x64~mma=64x128x16~stages=3"
+wg1="matmul=wg=64x256~reg=64x256x0~vec=1~conv=direct~cache=0x0x64~mma=64x256x16~stages=3"
+wgmmas=("1024 1024 1024 bf16 $wg2" "4096 4096 4096 bf16 $wg2" "8192 8192 8192 bf16 $wg2"
+        "4096 4096 4096 fp16 $wg2" "12608 3072 768 bf16 $wg1" "12608 768 3072 bf16 $wg1")
+for g in "${wgmmas[@]}"; do
+  read -r m n k p sched <<< "$g"
+  job "gemm_${m}x${n}x${k}_${p}_wgmma $out/gemm_${m}x${n}x${k}_$p.mlir --precision $p --schedule $sched"
+done
 for b in 1 64; do
   attention_text $b > "$out/attention_b$b.mlir"
   for p in fp32 bf16; do
@@ -133,6 +145,7 @@ done
 
 compile_one() { # name input args...: writes $out/name.tilec and name.compile.log
   local name="$1"; shift
+  set -- "${@//\~/ }" # a schedule override's spaces
   t 120 "$bin/tilec" compile "$@" --target "$target" -o "$out/$name.tilec" --verbose \
     > "$out/$name.compile.log" 2>&1 || { rm -f "$out/$name.tilec"; echo "exit $?" >> "$out/$name.compile.log"; }
 }
@@ -184,6 +197,11 @@ for g in "${gemms[@]}"; do
   read -r m n k p <<< "$g"
   flops=$((2 * m * n * k))
   measure "gemm_${m}x${n}x${k}${p:+_$p}" "$flops" "$( [ "$flops" -le 4000000000 ] && echo yes || echo no)"
+done
+for g in "${wgmmas[@]}"; do
+  read -r m n k p _ <<< "$g"
+  flops=$((2 * m * n * k))
+  measure "gemm_${m}x${n}x${k}_${p}_wgmma" "$flops" "$( [ "$flops" -le 4000000000 ] && echo yes || echo no)"
 done
 if in_budget "cuBLAS baselines" && [ -x "$bin/tilec-cublas-gemm" ]; then
   before=${#rows[@]}
