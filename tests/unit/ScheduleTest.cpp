@@ -365,3 +365,72 @@ TEST(ScheduleTest, GpuAttentionBlocksTakeSeveralHeadsWhereBlocksAreMany) {
 }
 
 } // namespace
+
+namespace {
+
+/// wgmma warpgroup tiles (mma=64xNx16): sm_90 and simt only, 16-bit
+/// operands, each warpgroup's tile 64xN spanning the block's columns, K
+/// blocks of 64, whole 64-column panels, at most 4 warpgroups; the text
+/// form round-trips.
+TEST(ScheduleTest, WarpgroupTilesOnlyWhereTheyFit) {
+  std::string error;
+  Target sm90 = *parseTarget("cuda:sm_90", error);
+  Target sm80 = *parseTarget("cuda:sm_80", error);
+  Target simt = *parseTarget("simt", error);
+  Target gfx90a = *parseTarget("rocm:gfx90a", error);
+  EXPECT_TRUE(sm90.warpgroupMma());
+  EXPECT_TRUE(simt.warpgroupMma());
+  EXPECT_FALSE(sm80.warpgroupMma());
+  EXPECT_FALSE(gfx90a.warpgroupMma());
+  DispatchShape gemm{"matmul", {1024, 1024}, {1024, 1024, 1024}, {false, false, true}, false};
+  gemm.operandBits = 16;
+  std::optional<Schedule> s =
+      parseSchedule("wg=128x128 reg=64x128x0 vec=1 conv=direct cache=0x0x64 mma=64x128x16 stages=3", error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_TRUE(isWarpgroupMma(s->mmaShape));
+  EXPECT_FALSE(isWarpgroupMma({16, 8, 16}));
+  EXPECT_EQ(s->str(), "wg=128x128 reg=64x128x0 vec=1 conv=direct cache=0x0x64 mma=64x128x16 stages=3");
+  EXPECT_EQ(verifySchedule(*s, gemm, sm90), "");
+  EXPECT_EQ(verifySchedule(*s, gemm, simt), "");
+  EXPECT_NE(verifySchedule(*s, gemm, sm80).find("only CUDA sm_90 has"), std::string::npos);
+  EXPECT_NE(verifySchedule(*s, gemm, gfx90a).find("only CUDA sm_90 has"), std::string::npos);
+  Schedule t = *s;
+  t.workgroupTile = {128, 256};
+  EXPECT_NE(verifySchedule(t, gemm, sm90).find("block's columns (256)"), std::string::npos);
+  t = *s;
+  t.registerTile = {32, 128, 0};
+  EXPECT_NE(verifySchedule(t, gemm, sm90).find("needs reg=64x128x0"), std::string::npos);
+  t = *s;
+  t.cacheTile = {0, 0, 32};
+  EXPECT_NE(verifySchedule(t, gemm, sm90).find("K blocks of 64"), std::string::npos);
+  t = *s;
+  t.mmaShape = {64, 96, 16};
+  t.workgroupTile = {128, 96};
+  t.registerTile = {64, 96, 0};
+  DispatchShape wide = gemm;
+  wide.resultShape = {1024, 960};
+  wide.rootLoops = {1024, 960, 1024};
+  EXPECT_NE(verifySchedule(t, wide, sm90).find("whole 64-column panels"), std::string::npos)
+      << verifySchedule(t, wide, sm90);
+  t = *s;
+  t.workgroupTile = {320, 128};
+  DispatchShape tall = gemm;
+  tall.resultShape = {1280, 1024};
+  tall.rootLoops = {1280, 1024, 1024};
+  EXPECT_NE(verifySchedule(t, tall, sm90).find("5 warpgroups; at most 4"), std::string::npos);
+  DispatchShape f32 = gemm;
+  f32.operandBits = 32;
+  EXPECT_NE(verifySchedule(*s, f32, sm90).find("bf16 or f16"), std::string::npos);
+  // Shared memory: 4 stages of 128x64 + 64x256 16-bit blocks and the
+  // accumulators of a 128x256 block do not fit 227 KB.
+  t = *s;
+  t.mmaShape = {64, 256, 16};
+  t.workgroupTile = {128, 256};
+  t.registerTile = {64, 256, 0};
+  t.stages = 4;
+  EXPECT_NE(verifySchedule(t, gemm, sm90).find("bytes of workgroup memory"), std::string::npos);
+  t.stages = 2;
+  EXPECT_EQ(verifySchedule(t, gemm, sm90), "");
+}
+
+} // namespace
