@@ -166,6 +166,13 @@ void SearchSpace::gpuChoices() {
       warpCacheChoices.assign(r, {0});
       warpCacheChoices[r - 1] = bk.empty() ? std::vector<int64_t>{0} : bk;
     }
+    if (target.warpgroupMma() && !target.simt && shape_.operandBits == 16 &&
+        shape_.rootLoops.back() % 64 == 0) {
+      warpgroupNs = dividing(dims[rank - 1], {64, 128, 256});
+      warpgroupRows = dividing(dims[rank - 2], {64, 128});
+      if (warpgroupRows.empty())
+        warpgroupNs.clear();
+    }
   } else if (kind == "conv_nhwc" && r == 7) {
     regChoices = {{1}, {1}, {1, 2, 4}, {1, 2, 4, 8}, {0}, {0}, {0}};
     std::vector<int64_t> c = dividing(shape_.rootLoops[6], {4, 8, 16, 32});
@@ -186,6 +193,23 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
   s.cacheTile.clear();
   s.mmaShape.clear();
   std::uniform_int_distribution<int> die(0, 9);
+  if (!warpgroupNs.empty() && die(rng) < 3) {
+    // Warpgroup tiles fix the block: its columns are the instruction's N.
+    size_t rank = shape_.resultShape.size();
+    int64_t n = pick(warpgroupNs, rng);
+    s.mmaShape = {64, n, 16};
+    s.workgroupTile.assign(rank, 1);
+    s.workgroupTile[rank - 2] = pick(warpgroupRows, rng);
+    s.workgroupTile[rank - 1] = n;
+    s.registerTile.assign(rank + 1, 1);
+    s.registerTile[rank - 2] = 64;
+    s.registerTile[rank - 1] = n;
+    s.registerTile[rank] = 0;
+    s.cacheTile.assign(rank + 1, 0);
+    s.cacheTile[rank] = 64;
+    s.stages = pick(std::vector<int64_t>{2, 3, 4}, rng);
+    return;
+  }
   if (!warpChoices.empty() && die(rng) < 5) {
     s.mmaShape = mmaShape;
     for (const auto &c : warpChoices)

@@ -80,6 +80,10 @@ private:
   /// The tensor-core instruction warp tiles use (mma=): the target's for
   /// 16-bit operands, its TF32 one for f32 operands allowed TF32.
   std::vector<int64_t> mmaShape;
+  /// sm_90 warpgroup tiles (mma=64xNx16): the N that divide the columns and
+  /// the block rows (one or two warpgroups) that divide the rows; empty where
+  /// they do not apply. Half the warp-tile draws take them.
+  std::vector<int64_t> warpgroupNs, warpgroupRows;
   codegen::Schedule fallback;
 
   void gpuChoices();

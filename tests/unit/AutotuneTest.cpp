@@ -263,6 +263,21 @@ TEST(SearchSpaceTest, GpuSpacesDrawWarpAndThreadTiles) {
     EXPECT_GT(threadTiles, 0) << e.shape.rootKind << " on " << e.target.str();
     EXPECT_GT(pipelines, 0) << "stages are searched: " << e.shape.rootKind;
   }
+  // sm_90's warpgroup tiles (wgmma) are drawn for 16-bit GEMMs whose rows,
+  // columns and K divide into 64s, legal as drawn; never on sm_80.
+  codegen::Target sm80 = *codegen::parseTarget("cuda:sm_80", error);
+  for (const codegen::Target &t : {sm90, sm80}) {
+    SearchSpace space(bf16Gemm, t);
+    int warpgroups = 0;
+    for (int i = 0; i < 200; ++i) {
+      Schedule s = space.sample(rng);
+      EXPECT_EQ(space.check(s), "") << s.str();
+      warpgroups += codegen::isWarpgroupMma(s.mmaShape);
+      Schedule m = space.mutate(s, rng);
+      EXPECT_EQ(space.check(m), "") << m.str();
+    }
+    EXPECT_EQ(warpgroups > 0, t.warpgroupMma()) << t.str();
+  }
 }
 
 TEST(TaskTest, SixteenBitShapesRoundTrip) {
