@@ -322,6 +322,33 @@ bool vectorizeChannelThreads(func::FuncOp kernel, std::string &notes) {
 
 constexpr llvm::StringLiteral kInPlace = "tilec.in_place";
 
+/// Partial sums a row reduction is split into (splitIntoStages): a warp's
+/// worth; a row of 768 (ViT-B/16's layer norms) is 24 elements per thread,
+/// then 32 partials combined by one.
+constexpr int64_t kRowSplit = 32;
+
+/// A reduction over its last loop only, of at least 4 x kRowSplit elements
+/// (a multiple of kRowSplit), into at most 4 outputs, combined by one add:
+/// too few outputs for a thread each to keep a block's threads busy.
+bool isSmallRowReduction(linalg::GenericOp g) {
+  SmallVector<int64_t> ranges = g.getStaticLoopRanges();
+  if (g.getNumReductionLoops() != 1 || g.getNumDpsInits() != 1 || ranges.empty() ||
+      ShapedType::isDynamicShape(ranges) ||
+      g.getIteratorTypesArray().back() != utils::IteratorType::reduction)
+    return false;
+  int64_t outputs = 1;
+  for (size_t i = 0; i + 1 < ranges.size(); ++i)
+    outputs *= ranges[i];
+  int64_t row = ranges.back();
+  if (outputs > 4 || row < 4 * kRowSplit || row % kRowSplit != 0)
+    return false;
+  // The body combines with one addf (what splitReduction recognises).
+  Block &body = g.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  return add && llvm::is_contained(add->getOperands(), body.getArguments().back());
+}
+
 /// A tensor.empty, or a slice or reshape of one: nothing written yet.
 bool isNewTensor(Value v) {
   while (Operation *def = v.getDefiningOp()) {
@@ -382,6 +409,26 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
     g->setAttr(kInPlace, rewriter.getUnitAttr());
   });
   eraseDeadOps(kernel);
+  // Row reductions with too few outputs to split among threads (a layer
+  // norm's mean and variance over a block of one row) are split instead:
+  // kRowSplit partial sums over interleaved elements of the row (consecutive
+  // threads read consecutive elements), one thread each, then one thread
+  // combining them, instead of one thread walking the whole row.
+  SmallVector<linalg::GenericOp> rowReductions;
+  scope->walk([&](linalg::GenericOp g) {
+    if (isSmallRowReduction(g))
+      rowReductions.push_back(g);
+  });
+  for (linalg::GenericOp g : rowReductions) {
+    rewriter.setInsertionPoint(g);
+    unsigned outputRank = g.getMatchingIndexingMap(g.getDpsInitOperand(0)).getNumResults();
+    FailureOr<linalg::SplitReductionResult> split =
+        linalg::splitReduction(rewriter, g, [&](linalg::LinalgOp) {
+          return linalg::SplitReductionOptions{kRowSplit, outputRank, /*innerParallel=*/true};
+        });
+    if (failed(split))
+      return restore();
+  }
   // Intermediates: every new tensor but the one the result is written into.
   Value result = consumer.getDpsInitOperand(0)->get();
   int64_t bytes = 0;
@@ -413,9 +460,19 @@ bool splitIntoStages(func::FuncOp kernel, const Target &target, Attribute workgr
   for (linalg::LinalgOp op : ops) {
     int64_t threads = 0;
     SmallVector<int64_t> tiles = elementTiles(op, /*keepInner=*/false, threads);
+    // One output (a split reduction's combination, its fill): a thread loop
+    // of one thread.
+    AffineMap outMap = op.getNumDpsInits() == 1
+                           ? op.getMatchingIndexingMap(op.getDpsInitOperand(0))
+                           : AffineMap();
+    if (threads == 1 && !rowReductions.empty() && outMap && outMap.getNumResults() > 0 &&
+        isa<AffineDimExpr>(outMap.getResult(0)))
+      tiles[outMap.getDimPosition(0)] = 1;
+    else if (threads <= 1)
+      return restore();
     linalg::LinalgOp tile;
     if (op->getNumResults() != 1 || ShapedType::isDynamicShape(op.getStaticLoopRanges()) ||
-        threads <= 1 || threads > kMaxThreads || !(tile = tileToThreads(rewriter, op, tiles)))
+        threads > kMaxThreads || !(tile = tileToThreads(rewriter, op, tiles)))
       return restore();
     // An in-place op reads its thread's elements of the loop's own shared
     // output (as written before the loop), so bufferization sees one buffer.

@@ -202,6 +202,11 @@ inline const Case kCases[] = {
   {"softmax_axis1", R"(func.func @main(%x: tensor<2x5x3x3xf32>) -> tensor<2x5x3x3xf32> {
      %y = tilec.softmax %x {axis = 1 : i64} : tensor<2x5x3x3xf32>
      return %y : tensor<2x5x3x3xf32> })"},
+  // Rows long enough that a GPU block of one row splits each of its
+  // reductions among 32 threads (partial sums, then one thread combining).
+  {"layer_norm_long_rows", R"(func.func @main(%x: tensor<1x3x384xf32>, %g: tensor<384xf32>, %b: tensor<384xf32>) -> tensor<1x3x384xf32> {
+     %y = tilec.layer_norm %x, %g, %b : (tensor<1x3x384xf32>, tensor<384xf32>, tensor<384xf32>) -> tensor<1x3x384xf32>
+     return %y : tensor<1x3x384xf32> })"},
   {"layer_norm", R"(func.func @main(%x: tensor<1x7x48xf32>, %g: tensor<48xf32>, %b: tensor<48xf32>) -> tensor<1x7x48xf32> {
      %y = tilec.layer_norm %x, %g, %b : (tensor<1x7x48xf32>, tensor<48xf32>, tensor<48xf32>) -> tensor<1x7x48xf32>
      return %y : tensor<1x7x48xf32> })"},
