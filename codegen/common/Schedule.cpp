@@ -287,9 +287,16 @@ Schedule defaultGpuSchedule(const DispatchShape &shape, const Target &target) {
   // at least a block per multiprocessor where there are that many. ViT-B/16's
   // 197 rows in one block were 57 % of its kernel time at batch 1 on an H200
   // (one multiprocessor, each warp load touching 32 rows).
+  // Rows of at least 128 (a multiple of 32) take a block each: GpuThreads
+  // splits a lone row's reductions among 32 threads and its elementwise
+  // steps among a thread per element, so the row is read coalesced (a
+  // thread per row at batch 64, 64 rows per block, reads 32 rows 3 KB apart
+  // per warp load).
   if (keepInner && shape.rootKind == "layer_norm" && dims.size() >= 2) {
     int64_t rows = product(std::vector<int64_t>(dims.begin(), dims.end() - 1));
     budget = std::min<int64_t>(budget, std::max<int64_t>(1, rows / (kBusyGpuBlocks / 4)));
+    if (dims.back() >= 128 && dims.back() % 32 == 0)
+      budget = 1;
   }
   for (int64_t i = int64_t(dims.size()) - 1; i >= 0; --i) {
     if (keepInner && i == int64_t(dims.size()) - 1) {
