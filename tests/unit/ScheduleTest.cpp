@@ -120,6 +120,27 @@ TEST(ScheduleTest, DefaultsDivideAndKeepRowsTogether) {
   EXPECT_EQ(n.workgroupTile.back(), 768);
 }
 
+TEST(ScheduleTest, GpuLayerNormsTakeABlockPerLongRow) {
+  Target cuda;
+  cuda.kind = TargetKind::Cuda;
+  cuda.arch = "sm_90";
+  DispatchShape norm;
+  norm.rootKind = "layer_norm";
+  norm.rootReduction = {false, false, true};
+  // ViT-B/16 at batch 1 and 64: a block per 768-wide row.
+  for (int64_t batch : {1, 64}) {
+    norm.resultShape = {batch, 197, 768};
+    norm.rootLoops = {batch, 197, 768};
+    EXPECT_EQ(defaultSchedule(norm, cuda).workgroupTile, (std::vector<int64_t>{1, 1, 768}));
+  }
+  // Short rows (not split among threads): several rows a block, a thread each.
+  norm.resultShape = {64, 197, 48};
+  norm.rootLoops = {64, 197, 48};
+  Schedule s = defaultSchedule(norm, cuda);
+  EXPECT_EQ(s.workgroupTile.back(), 48);
+  EXPECT_GT(s.workgroupTile[0] * s.workgroupTile[1], 1);
+}
+
 TEST(ScheduleTest, GpuDefaultsFitABlock) {
   Target cuda;
   cuda.kind = TargetKind::Cuda;
