@@ -1,5 +1,8 @@
 //===- TensorCores.h - warp-wide contractions onto mma.sync ---------------===//
 //
+// (Implemented in TensorCores.cpp: mma.sync; Mfma.cpp: AMD MFMA; Wgmma.cpp:
+// sm_90's warpgroup MMA; the latter two share LaneFragments.h.)
+//
 // GpuThreads leaves, for `mma` schedules, a warp loop whose body multiplies
 // 16-bit operand slices in workgroup memory into f32 accumulators with one
 // warp-wide `vector.contract` per K step of 16. After the loops are mapped
