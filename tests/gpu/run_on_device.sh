@@ -137,6 +137,11 @@ for spec in "${models[@]}"; do
   IFS=: read -r m p b <<< "$spec"
   job "${m}_${p:-fp32}_b${b:-1} $m --batch ${b:-1} --precision ${p:-fp32}"
 done
+# ViT-B/16 again with its layer norms on the schedules they had before they
+# took a block per row (split reductions): one block of 197 threads at batch
+# 1, 64-row blocks at batch 64, a thread per row (the `_ln_before` rows).
+job "vit_b_16_bf16_b1_ln_before vit_b_16 --batch 1 --precision bf16 --schedule layer_norm=wg=1x197x768~reg=-~vec=1~conv=direct"
+job "vit_b_16_bf16_b64_ln_before vit_b_16 --batch 64 --precision bf16 --schedule layer_norm=wg=64x1x768~reg=-~vec=1~conv=direct"
 for c in "${convs[@]}"; do
   name=$(conv_name $c)
   conv_text $c > "$out/$name.mlir"
@@ -231,6 +236,8 @@ for spec in "${models[@]}"; do
   IFS=: read -r m p b <<< "$spec"
   measure "${m}_${p:-fp32}_b${b:-1}" 0 "$( [ "${b:-1}" = 1 ] && echo yes || echo no)"
 done
+measure vit_b_16_bf16_b1_ln_before 0 no
+measure vit_b_16_bf16_b64_ln_before 0 no
 
 # ResNet-50's convolutions in NHWC bf16 (implicit GEMM on tensor cores), timed
 # by the kernels' device-event profile without the input/weight converts,
