@@ -14,7 +14,10 @@
 //   3. any other operand is defined before the root and is no larger than the
 //      result (a residual or a per-channel vector: bytes read stay bounded).
 // Each fused consumer saves writing and re-reading one intermediate tensor.
-// The chain continues from the consumer. A concat whose operands are
+// The chain continues from the consumer. A consumer's other operand that is
+// a 16-bit value widened to f32 for it alone (a residual stored in bf16,
+// tilec-set-precision; widenings move below views of their result first)
+// joins the dispatch with it: the kernel reads the 16-bit tensor. A concat whose operands are
 // contiguous slices of its result (all dims before the axis are 1, as at
 // batch 1 in NCHW) takes no consumers: plan-memory then writes its operands in
 // place and the concat runs no kernel (an elementwise consumer costs the same
@@ -149,6 +152,24 @@ Operation *stagedProducer(Operation *product) {
   return pads[1] == 0 && pads[3] == 0 && pads[0] == 0 ? def : nullptr;
 }
 
+/// The elementwise op `op` widens a 16-bit value for, when `op` is such a
+/// widening (a tilec.convert from bf16/f16 to f32 with one use, by an
+/// elementwise op of the same shape); null otherwise.
+Operation *widenedFor(Operation *op) {
+  auto convert = dyn_cast<ConvertOp>(op);
+  if (!convert || !convert->hasOneUse())
+    return nullptr;
+  Type from = getElementTypeOrSelf(convert->getOperand(0).getType());
+  Type to = getElementTypeOrSelf(convert->getResult(0).getType());
+  if (!(from.isBF16() || from.isF16()) || !to.isF32())
+    return nullptr;
+  Operation *reader = *convert->getUsers().begin();
+  if (!isElementwise(reader) || reader->getBlock() != op->getBlock() ||
+      reader->getResult(0).getType() != convert->getResult(0).getType())
+    return nullptr;
+  return reader;
+}
+
 /// Stable key of a group: each op's name, operand shapes and attributes.
 std::string signatureOf(ArrayRef<Operation *> group) {
   std::string text;
@@ -180,6 +201,12 @@ struct FormDispatchesPass
           << fusion << "'";
       return signalPassFailure();
     }
+    // 0. A widening convert read through views (a residual reshaped for a
+    //    GEMM's epilogue) moves after them: views of the 16-bit value, then
+    //    the convert (the two commute), so that the elementwise reader reads
+    //    the convert itself and may take it into its dispatch (below).
+    if (fusion == "default")
+      sinkWideningsBelowViews();
     // 1. Snapshot the compute ops in order (we rewrite as we go).
     SmallVector<Operation *> ops;
     for (Operation &op : getOperation().getBody().front().without_terminator())
@@ -196,26 +223,76 @@ struct FormDispatchesPass
           windowsOf[op] = windows;
           claimed.insert(windows);
         }
+    // A 16-bit value widened for one elementwise reader (a residual add
+    // reading a block input stored in 16 bits, tilec-set-precision): the
+    // widening joins the reader's dispatch when the reader joins one, so
+    // that the kernel reads the 16-bit tensor; otherwise it is a dispatch
+    // of its own, in turn (deferred until every group has formed).
+    llvm::DenseMap<Operation *, Operation *> wideningFor; // reader -> convert
+    if (fusion == "default")
+      for (Operation *op : ops)
+        if (Operation *reader = widenedFor(op))
+          if (!wideningFor.count(reader))
+            wideningFor[reader] = op;
+    llvm::DenseSet<Operation *> deferred;
+    for (auto &[reader, convert] : wideningFor)
+      deferred.insert(convert);
     for (Operation *root : ops) {
-      if (claimed.contains(root))
+      if (claimed.contains(root) || deferred.contains(root))
         continue;
-      SmallVector<Operation *> group = {root};
-      if (fusion == "default")
-        if (auto se = squeezeExciteGroup(root))
-          group = *se;
-      while (fusion == "default" && !isContiguousConcat(root) &&
-             group.back()->getNumResults() == 1) {
-        Value last = group.back()->getResult(0);
-        Operation *user = last.hasOneUse() ? *last.getUsers().begin() : nullptr;
-        if (!user || !canFuseConsumer(root, last, user))
-          break;
-        group.push_back(user);
-      }
-      if (Operation *windows = windowsOf.lookup(root))
-        group.insert(group.begin(), windows);
-      claimed.insert(group.begin(), group.end());
-      outline(group, root);
+      formGroup(root, claimed, windowsOf, wideningFor);
     }
+    for (Operation *root : ops)
+      if (deferred.contains(root) && !claimed.contains(root))
+        formGroup(root, claimed, windowsOf, wideningFor);
+  }
+
+  void sinkWideningsBelowViews() {
+    SmallVector<ConvertOp> converts;
+    getOperation().walk([&](ConvertOp c) { converts.push_back(c); });
+    for (ConvertOp c : converts) {
+      Type to = getElementTypeOrSelf(c.getType());
+      while (to.isF32() && c->hasOneUse() && isView(*c->getUsers().begin())) {
+        Operation *view = *c->getUsers().begin();
+        OpBuilder b(view);
+        Operation *narrowView = b.clone(*view);
+        narrowView->setOperand(0, c->getOperand(0));
+        auto viewType = cast<RankedTensorType>(view->getResult(0).getType());
+        narrowView->getResult(0).setType(viewType.clone(
+            getElementTypeOrSelf(c->getOperand(0).getType())));
+        auto moved = b.create<ConvertOp>(c.getLoc(), viewType, narrowView->getResult(0));
+        view->getResult(0).replaceAllUsesWith(moved.getResult());
+        view->erase();
+        c->erase();
+        c = moved;
+      }
+    }
+  }
+
+  /// The group rooted at `root` (its consumers as the file comment says),
+  /// outlined.
+  void formGroup(Operation *root, llvm::DenseSet<Operation *> &claimed,
+                 const llvm::DenseMap<Operation *, Operation *> &windowsOf,
+                 const llvm::DenseMap<Operation *, Operation *> &wideningFor) {
+    SmallVector<Operation *> group = {root};
+    if (fusion == "default")
+      if (auto se = squeezeExciteGroup(root))
+        group = *se;
+    while (fusion == "default" && !isContiguousConcat(root) &&
+           group.back()->getNumResults() == 1) {
+      Value last = group.back()->getResult(0);
+      Operation *user = last.hasOneUse() ? *last.getUsers().begin() : nullptr;
+      if (!user || !canFuseConsumer(root, last, user))
+        break;
+      if (Operation *convert = wideningFor.lookup(user);
+          convert && !claimed.contains(convert) && convert != root)
+        group.push_back(convert);
+      group.push_back(user);
+    }
+    if (Operation *windows = windowsOf.lookup(root))
+      group.insert(group.begin(), windows);
+    claimed.insert(group.begin(), group.end());
+    outline(group, root);
   }
 
   /// Moves `group` (in program order; `root`, the op it is named after, is

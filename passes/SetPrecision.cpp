@@ -10,7 +10,9 @@
 // converted here, once, into new constants; any other operand gets one
 // `tilec.convert` per value right after its definition, shared by all the
 // contractions that read it (a ViT block's Q, K and V projections read the
-// layer norm's output once). The rest of the graph is unchanged.
+// layer norm's output once); the value's other readers (a residual add) read
+// it widened back from the 16-bit one, so that it is stored once, in 16 bits.
+// The rest of the graph is unchanged.
 // With precision tf32 nothing changes type: conv2d, matmul and linear are
 // marked `tilec.tf32` (kTF32Attr), which lets CUDA sm_80+ tensor cores round
 // their f32 operands to TF32 (attention is not marked: its GPU kernel does not
@@ -90,6 +92,23 @@ struct SetPrecisionPass : public tilec::impl::SetPrecisionPassBase<SetPrecisionP
     for (auto &[from, to] : converted)
       if (auto constant = from.getDefiningOp<ConstantOp>(); constant && constant->use_empty())
         constant.erase();
+    // An activation a contraction reads is stored once, in 16 bits: its
+    // other readers (a residual add) read it widened back from the rounded
+    // value, so that its producer writes only the 16-bit tensor (the narrowing
+    // joins the producer's dispatch, the widening its reader's:
+    // tilec-form-dispatches) instead of an f32 one and a convert kernel
+    // reading it again. PyTorch's autocast keeps such activations in 16 bits
+    // too. Graph inputs stay as given.
+    for (auto &[from, to] : converted) {
+      auto narrowed = to.getDefiningOp<ConvertOp>();
+      if (!narrowed || !from.getDefiningOp() ||
+          llvm::all_of(from.getUsers(), [&](Operation *u) { return u == narrowed; }))
+        continue;
+      OpBuilder b(ctx);
+      b.setInsertionPointAfter(narrowed);
+      Value wide = b.create<ConvertOp>(from.getLoc(), from.getType(), to);
+      from.replaceAllUsesExcept(wide, narrowed);
+    }
   }
 };
 

@@ -201,3 +201,37 @@ func.func @padded_rows(%x: tensor<197x64xbf16>, %w: tensor<32x64xbf16>, %b: tens
   %m = tilec.matmul %q, %v : (tensor<40x64xbf16>, tensor<64x16xbf16>) -> tensor<40x16xf32>
   return %l, %m : tensor<208x32xf32>, tensor<40x16xf32>
 }
+
+// -----
+
+// A residual stored in bf16 (tilec-set-precision) and widened for the add
+// of a GEMM's epilogue, through a reshape: the widening moves below the
+// reshape (a view of the bf16 value) and joins the GEMM's dispatch, which
+// reads the bf16 tensor; no dispatch of its own.
+// CHECK-LABEL: func.func @widened_residual
+// CHECK: %[[V:.*]] = tilec.reshape %arg2 {shape = array<i64: 8, 4>} : (tensor<2x4x4xbf16>) -> tensor<8x4xbf16>
+// CHECK: tilec.dispatch "matmul"(%arg0, %arg1, %[[V]]) {signature = "matmul({{.*}})+convert(8x4xbf16)+add({{.*}})+relu({{.*}})"}
+// CHECK: tilec.convert %{{.*}} : tensor<8x4xbf16> -> tensor<8x4xf32>
+// CHECK-NOT: tilec.dispatch
+func.func @widened_residual(%a: tensor<8x3xbf16>, %b: tensor<3x4xbf16>, %r: tensor<2x4x4xbf16>) -> tensor<8x4xf32> {
+  %w = tilec.convert %r : tensor<2x4x4xbf16> -> tensor<2x4x4xf32>
+  %v = tilec.reshape %w {shape = array<i64: 8, 4>} : (tensor<2x4x4xf32>) -> tensor<8x4xf32>
+  %m = tilec.matmul %a, %b : (tensor<8x3xbf16>, tensor<3x4xbf16>) -> tensor<8x4xf32>
+  %s = tilec.add %m, %v : (tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x4xf32>
+  %y = tilec.relu %s : tensor<8x4xf32>
+  return %y : tensor<8x4xf32>
+}
+
+// -----
+
+// A widening whose reader is no fused consumer (an add of two graph
+// inputs: its own dispatch's root) is a dispatch of its own, in program
+// order, not taken into the reader's.
+// CHECK-LABEL: func.func @widened_alone
+// CHECK: %[[W:.*]] = tilec.dispatch "convert"(%arg0)
+// CHECK: tilec.dispatch "add"(%arg1, %[[W]]) {signature = "add(4x4xf32,4x4xf32)"}
+func.func @widened_alone(%r: tensor<4x4xbf16>, %x: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %w = tilec.convert %r : tensor<4x4xbf16> -> tensor<4x4xf32>
+  %s = tilec.add %x, %w : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %s : tensor<4x4xf32>
+}

@@ -80,3 +80,24 @@ func.func @others(%x: tensor<2x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> 
   %s = tilec.gelu %y : tensor<2x8xf32>
   return %s : tensor<2x8xf32>
 }
+
+// -----
+
+// A residual: the block's input is read by a convolution and by the add.
+// It is stored once, in bf16: the add reads it widened back from the rounded
+// value (so the producer writes only the bf16 tensor), not the f32 one.
+// CHECK-LABEL: func.func @residual
+// CHECK: %[[R:.*]] = tilec.relu %arg0 : tensor<1x3x3x2xf32>
+// CHECK-NEXT: %[[N:.*]] = tilec.convert %[[R]] : tensor<1x3x3x2xf32> -> tensor<1x3x3x2xbf16>
+// CHECK-NEXT: %[[W:.*]] = tilec.convert %[[N]] : tensor<1x3x3x2xbf16> -> tensor<1x3x3x2xf32>
+// CHECK: %[[Y:.*]] = tilec.conv2d %[[N]]
+// CHECK: tilec.add %[[Y]], %[[W]]
+// F32-LABEL: func.func @residual
+// F32-NOT: tilec.convert
+func.func @residual(%x: tensor<1x3x3x2xf32>, %b: tensor<2xf32>) -> tensor<1x3x3x2xf32> {
+  %r = tilec.relu %x : tensor<1x3x3x2xf32>
+  %w = tilec.constant {name = "conv.weight"} dense<[[[[1.0, 1.0], [3.0, -2.5]]]]> : tensor<1x1x2x2xf32>
+  %y = tilec.conv2d %r, %w, %b {layout = "nhwc"} : (tensor<1x3x3x2xf32>, tensor<1x1x2x2xf32>, tensor<2xf32>) -> tensor<1x3x3x2xf32>
+  %s = tilec.add %y, %r : (tensor<1x3x3x2xf32>, tensor<1x3x3x2xf32>) -> tensor<1x3x3x2xf32>
+  return %s : tensor<1x3x3x2xf32>
+}
