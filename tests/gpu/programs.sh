@@ -18,6 +18,13 @@ if [ -f .gpu-bundle/tilec-gpu.tar.xz ]; then
   export LD_LIBRARY_PATH="$bundle/lib:$cuda_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export PATH="$bin:$PATH"
   log "programs from .gpu-bundle (commit $(cat .gpu-bundle/commit 2>/dev/null || echo unknown))"
+  # A bundle left from an earlier commit runs that commit's compiler (where
+  # git is here to tell).
+  head=$(git rev-parse --short HEAD 2>/dev/null || true)
+  built=$(sed 's/-dirty$//' .gpu-bundle/commit 2>/dev/null || true)
+  if [ -n "$head" ] && [ -n "$built" ] && [ "$head" != "$built" ]; then
+    log "WARNING: .gpu-bundle was built at $built but HEAD is $head: run tests/gpu/bundle.sh first"
+  fi
 else
   bin=build/bin
   scripts/build.sh tilec tilec-conformance tilec-cublas-gemm tilec-cudnn-conv > "$out/build.log" 2>&1 ||
