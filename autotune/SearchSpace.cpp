@@ -195,18 +195,8 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
   std::uniform_int_distribution<int> die(0, 9);
   if (!warpgroupNs.empty() && die(rng) < 3) {
     // Warpgroup tiles fix the block: its columns are the instruction's N.
-    size_t rank = shape_.resultShape.size();
     int64_t n = pick(warpgroupNs, rng);
-    s.mmaShape = {64, n, 16};
-    s.workgroupTile.assign(rank, 1);
-    s.workgroupTile[rank - 2] = pick(warpgroupRows, rng);
-    s.workgroupTile[rank - 1] = n;
-    s.registerTile.assign(rank + 1, 1);
-    s.registerTile[rank - 2] = 64;
-    s.registerTile[rank - 1] = n;
-    s.registerTile[rank] = 0;
-    s.cacheTile.assign(rank + 1, 0);
-    s.cacheTile[rank] = 64;
+    codegen::setWarpgroupTiles(s, shape_.resultShape.size(), pick(warpgroupRows, rng), n);
     s.stages = pick(std::vector<int64_t>{2, 3, 4}, rng);
     return;
   }

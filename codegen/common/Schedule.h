@@ -112,6 +112,12 @@ inline bool isWarpgroupMma(const std::vector<int64_t> &mmaShape) {
   return mmaShape.size() == 3 && mmaShape[0] == 64 && mmaShape[2] == 16;
 }
 
+/// Makes `s` (for a GEMM whose result has `rank` dims) warpgroup tiles
+/// (wgmma): blocks of `blockRows` rows (a multiple of 64) by `n` columns,
+/// each warpgroup's tile 64 x `n`, batch dims 1, K blocks of 64
+/// (`stages` is left as it is). verifySchedule says whether it fits.
+void setWarpgroupTiles(Schedule &s, size_t rank, int64_t blockRows, int64_t n);
+
 /// Whether a root kind has operand panels to copy (`Schedule::panelCopy`).
 inline bool takesPanelCopy(const std::string &rootKind) {
   return rootKind == "matmul" || rootKind == "conv_nhwc";

@@ -102,16 +102,7 @@ codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
         wn = option;
     if (m % 64 != 0 || !wn || k % 64 != 0 || shape.operandBits != 16)
       return s;
-    s.mmaShape = {64, wn, 16};
-    for (size_t i = 0; i + 2 < rank; ++i)
-      s.workgroupTile[i] = s.registerTile[i] = 1;
-    s.workgroupTile[rank - 2] = m % 128 == 0 ? 128 : 64;
-    s.workgroupTile[rank - 1] = wn;
-    s.registerTile[rank - 2] = 64;
-    s.registerTile[rank - 1] = wn;
-    s.registerTile[rank] = 0;
-    s.cacheTile.assign(rank + 1, 0);
-    s.cacheTile[rank] = 64;
+    codegen::setWarpgroupTiles(s, rank, m % 128 == 0 ? 128 : 64, wn);
     s.stages = std::min<int64_t>(3, k / 64);
     return s;
   }
