@@ -20,6 +20,7 @@
 #include "codegen/gpu/GpuBackend.h"
 #include "codegen/gpu/GpuThreads.h"
 #include "codegen/gpu/Pipeline.h"
+#include "codegen/gpu/WarpAttention.h"
 #include "ir/HalfFloat.h"
 #include "ir/Weights.h"
 #include "tilec/artifact_format.h"
@@ -281,7 +282,22 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
       Schedule schedule = chooseSchedule(*func, signature, options, kr.notes);
       if (options.target.threaded())
         prepareCopyKernelsForThreads(*func);
-      KernelPlan kp = applySchedule(*func, schedule, options.target);
+      KernelPlan kp;
+      if (options.target.threaded() &&
+          isWarpAttentionSchedule(schedule, describeKernel(*func).rootKind)) {
+        // Tensor-core attention builds its own blocks, warps and threads;
+        // where it does not apply, the SIMT stream of the same blocks.
+        kp.grid = streamAttentionOnWarps(*func, schedule, options.target, kp.notes);
+        if (kp.grid == 0) {
+          Schedule simt = schedule;
+          simt.mmaShape.clear();
+          std::string why = kp.notes;
+          kp = applySchedule(*func, simt, options.target);
+          kp.notes = why + kp.notes;
+        }
+      } else {
+        kp = applySchedule(*func, schedule, options.target);
+      }
       if (options.target.threaded())
         kp.notes += mapToThreads(*func, schedule, options.target);
       if (aligned)

@@ -590,6 +590,15 @@ DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
       int64_t b = type ? type.getElementTypeBitWidth() : 32;
       bits = bits && *bits != b ? 32 : b;
     }
+    // Attention: its q, k and v (the p v root reads f32 probabilities).
+    if (shape.rootKind == "attention")
+      if (std::optional<AttentionOperands> ops = loneAttention(kernel)) {
+        bits.reset();
+        for (Value in : {ops->q, ops->k, ops->v}) {
+          int64_t b = cast<ShapedType>(in.getType()).getElementTypeBitWidth();
+          bits = bits && *bits != b ? 32 : b;
+        }
+      }
     shape.operandBits = bits.value_or(32);
     if (shape.operandBits == 32 && root->hasAttr(kTF32Attr))
       shape.operandBits = 19; // f32 that tensor cores may read as TF32

@@ -78,6 +78,17 @@ int64_t streamAttention(mlir::func::FuncOp kernel, const Schedule &schedule, int
                         bool threadPerRow = false, mlir::Attribute workgroupSpace = {},
                         int64_t workgroupBytes = 0, int64_t *splits = nullptr);
 
+/// A lone attention kernel (the lowering's q k^T and p v roots, a positive
+/// scale, no epilogue, static shapes of one rank >= 2, operands read from the
+/// kernel's arguments): what streamAttention and the GPU's tensor-core
+/// attention rebuild. nullopt for any other kernel.
+struct AttentionOperands {
+  mlir::Value q, k, v; ///< [lead..., rows, depth], [lead..., keys, depth], [lead..., keys, cols]
+  double scale;
+  mlir::linalg::GenericOp pv; ///< the p v root, whose result is the kernel's
+};
+std::optional<AttentionOperands> loneAttention(mlir::func::FuncOp kernel);
+
 /// Replaces the workgroup `scf.forall` of a bufferized kernel with its body,
 /// indexed by a new trailing `index` argument (the workgroup id), which every
 /// kernel gets. Returns the grid: the forall's trip count, or 1 when the loop

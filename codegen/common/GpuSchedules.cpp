@@ -371,6 +371,49 @@ std::string verifyWarpgroupTiles(const Schedule &s, const DispatchShape &shape, 
   return "";
 }
 
+/// Tensor-core attention (WarpAttention.h): `wg` a head's query rows, 16 per
+/// warp; mma.sync on CUDA sm_80+ (and simt).
+std::string verifyWarpAttention(const Schedule &s, const DispatchShape &shape,
+                                const Target &target) {
+  if (shape.operandBits != 16)
+    return "mma on attention needs bf16 or f16 operands (compile with --precision bf16 or fp16)";
+  if (s.mmaShape != std::vector<int64_t>{16, 8, 16} ||
+      mmaInstruction(shape, target) != std::vector<int64_t>{16, 8, 16})
+    return "tensor-core attention is mma=16x8x16 (mma.sync, CUDA sm_80 or later, or simt); " +
+           target.str() + " runs attention on the SIMT path (omit mma)";
+  if (!s.registerTile.empty() || !s.cacheTile.empty() || s.stages != 1)
+    return "tensor-core attention takes wg and mma only (a warp per 16 query rows, blocks of " +
+           std::to_string(kWarpAttentionKeyBlock) + " keys); drop reg, cache and stages";
+  const std::vector<int64_t> &dims = shape.resultShape;
+  size_t rank = dims.size();
+  if (rank < 2 || s.workgroupTile.size() != rank)
+    return "tensor-core attention needs wg: 1 for each leading dim, then the block's query rows";
+  for (size_t i = 0; i + 2 < rank; ++i)
+    if (s.workgroupTile[i] != 1 && !(s.workgroupTile[i] == 0 && dims[i] == 1))
+      return "tensor-core attention takes one head per block: wg's leading sizes must be 1";
+  int64_t rows = s.workgroupTile[rank - 2], cols = dims[rank - 1];
+  if (rows <= 0 || rows % 16 != 0 || rows > 16 * 16)
+    return "tensor-core attention's block rows (wg size " + std::to_string(rows) +
+           ") must be a multiple of 16 (a warp's rows), at most 256; the queries are " +
+           std::to_string(dims[rank - 2]) +
+           (dims[rank - 2] % 16 ? " (16-bit attention pads them to 16s: tilec-pad-rows)" : "");
+  if (s.workgroupTile[rank - 1] != 0 && s.workgroupTile[rank - 1] != cols)
+    return "tensor-core attention keeps the value columns whole: wg's last size must be 0 or " +
+           std::to_string(cols);
+  if (cols % 16 != 0)
+    return "tensor-core attention needs value columns in 16s (they are " + std::to_string(cols) +
+           ")";
+  // Staged queries, keys and values (rows padded by 16 bytes; the head's
+  // depth taken as the value columns), the warps' states.
+  int64_t padded = cols + 8;
+  int64_t bytes = (rows + 2 * 2 * kWarpAttentionKeyBlock) * padded * 2 + rows * (cols + 2) * 4;
+  if (bytes > target.maxSharedMemoryBytes)
+    return "tensor-core attention with " + std::to_string(rows) + " rows per block needs " +
+           std::to_string(bytes) + " bytes of workgroup memory; the target has " +
+           std::to_string(target.maxSharedMemoryBytes) + " (give fewer rows)";
+  return "";
+}
+
 /// Tensor-core schedules (`mma`): `reg` is each warp's tile, `cache` the K
 /// block; GEMM-like roots with 16-bit operands on targets with tensor cores.
 std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
@@ -384,6 +427,8 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
     return "mma needs bf16 or f16 operands, or f32 ones allowed TF32 (compile with --precision "
            "bf16, fp16 or tf32)";
   std::vector<int64_t> native = mmaInstruction(shape, target);
+  if (shape.rootKind == "attention")
+    return verifyWarpAttention(s, shape, target);
   if (isWarpgroupMma(s.mmaShape))
     return verifyWarpgroupTiles(s, shape, target);
   // The simt target checks either vendor's tiling.

@@ -408,10 +408,7 @@ Value splitKeys(TileBuilder &tb, const Streams &st, ArrayRef<int64_t> tile, int6
 
 } // namespace
 
-int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
-                                        int64_t keyBlockSize, bool threadPerRow,
-                                        Attribute workgroupSpace, int64_t workgroupBytes,
-                                        int64_t *splitsOut) {
+std::optional<AttentionOperands> tilec::codegen::loneAttention(func::FuncOp kernel) {
   SmallVector<linalg::GenericOp> roots;
   kernel.walk([&](linalg::GenericOp op) {
     auto kind = op->getAttrOfType<StringAttr>(kRootAttr);
@@ -419,13 +416,13 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
       roots.push_back(op);
   });
   if (roots.size() != 2)
-    return 0;
+    return std::nullopt;
   linalg::GenericOp qk = roots[0], pv = roots[1];
   auto scaleAttr = qk->getAttrOfType<FloatAttr>(kAttentionScaleAttr);
   // Only a lone attention (an epilogue fused after it would need its own
   // rewrite), and a positive scale (max(scale * s) = scale * max(s)).
   if (!scaleAttr || scaleAttr.getValueAsDouble() <= 0 || !pv->hasAttr(kConsumerAttr))
-    return 0;
+    return std::nullopt;
   Value q = qk.getDpsInputs()[0], k = qk.getDpsInputs()[1], v = pv.getDpsInputs()[1];
   // Operands read straight from the kernel's arguments: anything computed
   // before the workgroup loop would be recomputed by every workgroup.
@@ -434,15 +431,33 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
            x.getDefiningOp<tensor::CastOp>())
       x = x.getDefiningOp()->getOperand(0);
     if (!x.getDefiningOp<bufferization::ToTensorOp>())
-      return 0;
+      return std::nullopt;
   }
+  auto outType = cast<RankedTensorType>(pv.getResult(0).getType());
+  int64_t rank = outType.getRank();
+  for (Value x : {q, k, v, pv.getResult(0)}) {
+    auto type = cast<RankedTensorType>(x.getType());
+    if (!type.hasStaticShape() || type.getRank() != rank)
+      return std::nullopt;
+  }
+  if (rank < 2)
+    return std::nullopt;
+  return AttentionOperands{q, k, v, scaleAttr.getValueAsDouble(), pv};
+}
+
+int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
+                                        int64_t keyBlockSize, bool threadPerRow,
+                                        Attribute workgroupSpace, int64_t workgroupBytes,
+                                        int64_t *splitsOut) {
+  std::optional<AttentionOperands> ops = loneAttention(kernel);
+  if (!ops)
+    return 0;
+  linalg::GenericOp pv = ops->pv;
+  Value q = ops->q, k = ops->k, v = ops->v;
   auto qType = cast<RankedTensorType>(q.getType()), kType = cast<RankedTensorType>(k.getType()),
        vType = cast<RankedTensorType>(v.getType());
   auto outType = cast<RankedTensorType>(pv.getResult(0).getType());
   int64_t rank = outType.getRank();
-  if (!outType.hasStaticShape() || !kType.hasStaticShape() || !vType.hasStaticShape() ||
-      rank < 2 || kType.getRank() != rank || vType.getRank() != rank)
-    return 0;
   int64_t keys = kType.getDimSize(rank - 2), valueDim = outType.getDimSize(rank - 1);
 
   // Workgroups: the schedule's tiles of the leading dims and query rows
@@ -494,7 +509,7 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
     return b.create<tensor::ExtractSliceOp>(loc, x, off, sizes, strides).getResult();
   };
   Streams st{slice(q, qType, true), slice(k, kType, false), slice(v, vType, false),
-             scaleAttr.getValueAsDouble(),
+             ops->scale,
              /*transposeKeys=*/!threadPerRow && !kType.getElementType().isF32()};
   Value outTile = slice(forall.getRegionOutArgs()[0], outType, true);
   Value result;

@@ -118,6 +118,15 @@ inline bool isWarpgroupMma(const std::vector<int64_t> &mmaShape) {
 /// (`stages` is left as it is). verifySchedule says whether it fits.
 void setWarpgroupTiles(Schedule &s, size_t rank, int64_t blockRows, int64_t n);
 
+/// Keys per staged block of tensor-core attention (codegen/gpu/WarpAttention.h).
+inline constexpr int64_t kWarpAttentionKeyBlock = 64;
+
+/// Whether `s` asks for tensor-core attention (`mma=16x8x16` on an attention
+/// dispatch: `wg` is then a head's query rows per block, 16 per warp).
+inline bool isWarpAttentionSchedule(const Schedule &s, const std::string &rootKind) {
+  return rootKind == "attention" && s.mmaShape == std::vector<int64_t>{16, 8, 16};
+}
+
 /// Whether a root kind has operand panels to copy (`Schedule::panelCopy`).
 inline bool takesPanelCopy(const std::string &rootKind) {
   return rootKind == "matmul" || rootKind == "conv_nhwc";

@@ -200,26 +200,6 @@ void tilec::codegen::detail::fuseTrailingElementwise(func::FuncOp kernel, bool a
 
 namespace {
 
-/// A copy of a kernel, put back by restore() when a rewrite gives up halfway
-/// (MLIR's tiling rewrites in place); dropped otherwise.
-class KernelBackup {
-public:
-  explicit KernelBackup(func::FuncOp kernel) : kernel(kernel), copy(kernel.clone()) {}
-  ~KernelBackup() {
-    if (copy)
-      copy.erase();
-  }
-  /// Puts the kernel back as it was; returns false (the rewrite's result).
-  bool restore() {
-    kernel.getBody().takeBody(copy.getBody());
-    kernel->setAttrs(copy->getAttrDictionary());
-    return false;
-  }
-
-private:
-  func::FuncOp kernel, copy;
-};
-
 /// Tile sizes giving one thread per output element of `op` (per row when the
 /// innermost dim must stay whole; several outputs per thread, taken from the
 /// outer dims, when there would be more than 1024); `threads` is set.

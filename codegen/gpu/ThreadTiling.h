@@ -26,6 +26,26 @@ inline constexpr int64_t kMaxThreads = 1024;
 /// or one per warp (`#gpu.warp`: warp-wide tensor-core instructions).
 enum class LoopKind { Sequential, Threads, Warps };
 
+/// A copy of a kernel, put back by restore() when a rewrite gives up halfway
+/// (MLIR's tiling rewrites in place); dropped otherwise.
+class KernelBackup {
+public:
+  explicit KernelBackup(mlir::func::FuncOp kernel) : kernel(kernel), copy(kernel.clone()) {}
+  ~KernelBackup() {
+    if (copy)
+      copy.erase();
+  }
+  /// Puts the kernel back as it was; returns false (the rewrite's result).
+  bool restore() {
+    kernel.getBody().takeBody(copy.getBody());
+    kernel->setAttrs(copy->getAttrDictionary());
+    return false;
+  }
+
+private:
+  mlir::func::FuncOp kernel, copy;
+};
+
 /// Tiles `op` by `tiles` (0: not tiled) into an scf.for nest, or an
 /// scf.forall marked as a thread (or warp) loop, and replaces it; returns the
 /// tiled op and the outermost loop.
