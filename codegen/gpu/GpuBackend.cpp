@@ -26,6 +26,7 @@
 #include "codegen/gpu/GpuThreads.h"
 #include "codegen/gpu/Pipeline.h"
 #include "codegen/gpu/TensorCores.h"
+#include "codegen/gpu/WarpAttention.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -286,6 +287,8 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
     gpuFunc->setAttr(kTF32MmaAttr, rewriter.getUnitAttr());
   if (Attribute n = kernel->getAttr(kWarpgroupMmaAttr))
     gpuFunc->setAttr(kWarpgroupMmaAttr, n);
+  if (kernel->hasAttr(kWarpAttentionAttr))
+    gpuFunc->setAttr(kWarpAttentionAttr, rewriter.getUnitAttr());
   // wgmma's 128-byte swizzle repeats every 1024 bytes from where its
   // buffers start (TensorCores.h); 16 bytes otherwise (4-float accesses).
   int64_t align = isWarpgroupMmaKernel(kernel) ? 1024 : 16;
@@ -509,7 +512,8 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
     if (failed(runPassPipeline(kernels, "fold-memref-alias-ops,cse")))
       return error = "internal error: simplifying the GPU kernels failed", false;
     for (auto func : kernels.getOps<func::FuncOp>())
-      if (cuda && hasWarpContractions(func) && failed(retypeBF16Operands(func)))
+      if (cuda && hasWarpContractions(func) && !func->hasAttr(kWarpAttentionAttr) &&
+          failed(retypeBF16Operands(func)))
         return error = "internal error: staging bf16 tensor-core operands failed", false;
   }
   // Pipelines' copies as cp.async where the GPU has it (sm_80+).
@@ -543,6 +547,8 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // Warp contractions in instruction-sized pieces first, so that each
   // accumulator tile is a read/write pair of its own to hoist.
   kernels.walk([&](gpu::GPUFuncOp f) {
+    if (f->hasAttr(kWarpAttentionAttr))
+      return; // whole warp tiles, lowered by lowerWarpAttention
     if (auto n = f->getAttrOfType<IntegerAttr>(kWarpgroupMmaAttr); n && hasWarpContractions(f))
       unrollWarpContractions(f, {16, n.getInt(), 16}); // each warp's strip
     else if (hasWarpContractions(f))
@@ -558,7 +564,9 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
     dumpStage(dump, "3-gpu-warp-tiles.mlir", [&] { return printModule(kernels); });
   bool converted = true;
   kernels.walk([&](gpu::GPUFuncOp f) {
-    if (hasWarpContractions(f))
+    if (f->hasAttr(kWarpAttentionAttr))
+      converted &= succeeded(lowerWarpAttention(f));
+    else if (hasWarpContractions(f))
       converted &= succeeded(!cuda                     ? convertWarpContractionsToMfma(f)
                              : isWarpgroupMmaKernel(f) ? convertWarpgroupContractions(f)
                                                        : convertWarpContractions(f));

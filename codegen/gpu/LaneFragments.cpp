@@ -62,7 +62,7 @@ Value FragmentLowering::fragmentOf(Value v, Operation *user) {
   if (matchPattern(v, m_Constant(&splatValue)) && splatValue.isSplat()) {
     OpBuilder::InsertionGuard guard(rw);
     rw.setInsertionPointAfter(v.getDefiningOp());
-    Value f = splat(v.getLoc(), splatValue.getSplatValue<Attribute>());
+    Value f = splat(v.getLoc(), v.getType(), splatValue.getSplatValue<Attribute>());
     fragment[v] = f;
     return f;
   }
@@ -72,6 +72,11 @@ Value FragmentLowering::fragmentOf(Value v, Operation *user) {
 
 LogicalResult FragmentLowering::one(Operation *op) {
   Location loc = op->getLoc();
+  bool handled = false;
+  if (failed(other(op, handled)))
+    return failure();
+  if (handled)
+    return success();
   if (auto read = dyn_cast<vector::TransferReadOp>(op)) {
     if (!isAccumulator(read.getVectorType()))
       return success();

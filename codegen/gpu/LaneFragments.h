@@ -44,11 +44,18 @@ struct FragmentLowering {
 
   /// Whether `t` is one instruction tile's accumulator vector.
   virtual bool isAccumulator(mlir::Type t) = 0;
-  /// The fragment of a splat accumulator (at the insertion point).
-  virtual mlir::Value splat(mlir::Location loc, mlir::Attribute element) = 0;
+  /// The fragment of a splat accumulator of `type` (at the insertion point).
+  virtual mlir::Value splat(mlir::Location loc, mlir::Type type, mlir::Attribute element) = 0;
   /// An accumulator read of `c`'s tile, as the lane's fragment.
   virtual mlir::Value loadAccumulator(mlir::vector::TransferReadOp read,
                                       mlir::vector::ContractionOp c) = 0;
+  /// Any op, before the rewrites below: an instruction with more op kinds on
+  /// its fragments (attention's softmax) rewrites `op` here and sets
+  /// `handled`.
+  virtual mlir::LogicalResult other(mlir::Operation *op, bool &handled) {
+    handled = false;
+    return mlir::success();
+  }
   /// `c` (16-bit operands read from workgroup memory) onto `acc`.
   virtual mlir::FailureOr<mlir::Value> contract(mlir::vector::ContractionOp c, mlir::Value acc) = 0;
   /// The lane's fragment `f` stored where `write` writes its tile.

@@ -93,7 +93,7 @@ struct MfmaLowering : FragmentLowering {
     return v && v.getShape() == ArrayRef<int64_t>{16, 16} && v.getElementType().isF32();
   }
 
-  Value splat(Location loc, Attribute element) override {
+  Value splat(Location loc, Type, Attribute element) override {
     auto type = VectorType::get({4}, cast<TypedAttr>(element).getType());
     return rw.create<arith::ConstantOp>(loc, DenseElementsAttr::get(type, element));
   }

@@ -196,7 +196,7 @@ struct WgmmaLowering : FragmentLowering {
     return v && v.getShape() == ArrayRef<int64_t>{16, n} && v.getElementType().isF32();
   }
 
-  Value splat(Location loc, Attribute element) override {
+  Value splat(Location loc, Type, Attribute element) override {
     Value f = rw.create<LLVM::UndefOp>(loc, fragmentType);
     Value x = rw.create<arith::ConstantOp>(loc, cast<TypedAttr>(element));
     for (int64_t i = 0; i < n / 2; ++i)
