@@ -229,6 +229,22 @@ inline const Case kCases[] = {
   {"attention_whole_key_blocks", R"(func.func @main(%q: tensor<1x2x33x8xf32>, %k: tensor<1x2x128x8xf32>, %v: tensor<1x2x128x8xf32>) -> tensor<1x2x33x8xf32> {
      %y = tilec.attention %q, %k, %v {scale = 2.0 : f64} : (tensor<1x2x33x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>) -> tensor<1x2x33x8xf32>
      return %y : tensor<1x2x33x8xf32> })"},
+  // Tensor-core attention (WarpAttention.h; tests/conformance/WarpAttentionTest.cpp
+  // runs them in 16 bits): ViT's 197 tokens (queries padded to 208, three
+  // key blocks of 64 and a last one of 5 keys, masked in a block of 16).
+  {"attention_warps_vit_tokens", R"(func.func @main(%q: tensor<1x2x197x64xf32>, %k: tensor<1x2x197x64xf32>, %v: tensor<1x2x197x64xf32>) -> tensor<1x2x197x64xf32> {
+     %y = tilec.attention %q, %k, %v {scale = 0.125 : f64} : (tensor<1x2x197x64xf32>, tensor<1x2x197x64xf32>, tensor<1x2x197x64xf32>) -> tensor<1x2x197x64xf32>
+     return %y : tensor<1x2x197x64xf32> })"},
+  // Fewer keys than one block (24, masked in a block of 32), value columns
+  // (16) fewer than the head size (32), two images; large scores.
+  {"attention_warps_short_keys", R"(func.func @main(%q: tensor<2x3x32x32xf32>, %k: tensor<2x3x24x32xf32>, %v: tensor<2x3x24x16xf32>) -> tensor<2x3x32x16xf32> {
+     %y = tilec.attention %q, %k, %v {scale = 1.5 : f64} : (tensor<2x3x32x32xf32>, tensor<2x3x24x32xf32>, tensor<2x3x24x16xf32>) -> tensor<2x3x32x16xf32>
+     return %y : tensor<2x3x32x16xf32> })"},
+  // Keys in exactly two blocks (the last one whole, unmasked), a head size
+  // of 16 and 32 value columns.
+  {"attention_warps_whole_blocks", R"(func.func @main(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x128x16xf32>, %v: tensor<1x2x128x32xf32>) -> tensor<1x2x64x32xf32> {
+     %y = tilec.attention %q, %k, %v {scale = 0.5 : f64} : (tensor<1x2x64x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x128x32xf32>) -> tensor<1x2x64x32xf32>
+     return %y : tensor<1x2x64x32xf32> })"},
   {"elementwise_broadcast_chain", R"(func.func @main(%x: tensor<2x3x4x5xf32>, %y: tensor<3x1x5xf32>) -> tensor<2x3x4x5xf32> {
      %a = tilec.mul %x, %y : (tensor<2x3x4x5xf32>, tensor<3x1x5xf32>) -> tensor<2x3x4x5xf32>
      %s = tilec.sigmoid %a : tensor<2x3x4x5xf32>
