@@ -417,6 +417,8 @@ std::string verifyWarpAttention(const Schedule &s, const DispatchShape &shape,
 /// Tensor-core schedules (`mma`): `reg` is each warp's tile, `cache` the K
 /// block; GEMM-like roots with 16-bit operands on targets with tensor cores.
 std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const Target &target) {
+  if (shape.rootKind == "attention")
+    return verifyWarpAttention(s, shape, target);
   if (target.matrixInstruction().empty())
     return "mma needs tensor cores: CUDA sm_80 or later, or AMD CDNA (gfx90a, gfx940-942) "
            "(this target is " + target.str() + ")";
@@ -427,8 +429,6 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
     return "mma needs bf16 or f16 operands, or f32 ones allowed TF32 (compile with --precision "
            "bf16, fp16 or tf32)";
   std::vector<int64_t> native = mmaInstruction(shape, target);
-  if (shape.rootKind == "attention")
-    return verifyWarpAttention(s, shape, target);
   if (isWarpgroupMma(s.mmaShape))
     return verifyWarpgroupTiles(s, shape, target);
   // The simt target checks either vendor's tiling.

@@ -46,6 +46,7 @@
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -338,6 +339,15 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
       rewriter.clone(*global);
     }
   });
+  // Tensor-core attention: each warp's running max, sum and output rows
+  // (read and written by every key block's warp step at the warp's rows)
+  // become registers carried by the key loop, before its buffers can turn
+  // into views of one dynamic shared memory (which the hoisting would take
+  // for aliases of the staged keys and values).
+  if (kernel->hasAttr(kWarpAttentionAttr)) {
+    gpuFunc.walk([](LoopLikeOpInterface loop) { moveLoopInvariantCode(loop); });
+    linalg::hoistRedundantVectorTransfers(gpuFunc);
+  }
   // Workgroup memory (staged operands, block accumulators) becomes the
   // function's workgroup attributions.
   SmallVector<Operation *> workgroupAllocs;
