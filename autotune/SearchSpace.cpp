@@ -123,7 +123,8 @@ SearchSpace::SearchSpace(codegen::DispatchShape shape, codegen::Target target)
 /// GPU knobs: blocks (wg), and for GEMM-like and channels-last convolution
 /// roots either a thread tile (`reg`) with an optional staged reduction
 /// block (`cache`), or, for 16-bit GEMMs on targets with tensor cores, warp
-/// tiles (`reg` with `mma`) with a staged K block.
+/// tiles (`reg` with `mma`) with a staged K block; 16-bit attention on CUDA
+/// sm_80+ also tensor-core attention (`mma` with a head's rows per block).
 void SearchSpace::gpuChoices() {
   const std::vector<int64_t> &dims = shape_.resultShape;
   const std::string &kind = shape_.rootKind;
@@ -173,6 +174,11 @@ void SearchSpace::gpuChoices() {
       if (warpgroupRows.empty())
         warpgroupNs.clear();
     }
+  } else if (kind == "attention" && rank >= 2 && !target.simt && shape_.operandBits == 16 &&
+             codegen::mmaInstruction(shape_, target) == std::vector<int64_t>{16, 8, 16}) {
+    for (int64_t rows = 16; rows <= 16 * 16; rows += 16)
+      if (dims[rank - 2] % rows == 0)
+        attentionRows.push_back(rows);
   } else if (kind == "conv_nhwc" && r == 7) {
     regChoices = {{1}, {1}, {1, 2, 4}, {1, 2, 4, 8}, {0}, {0}, {0}};
     std::vector<int64_t> c = dividing(shape_.rootLoops[6], {4, 8, 16, 32});
@@ -198,6 +204,16 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
     int64_t n = pick(warpgroupNs, rng);
     codegen::setWarpgroupTiles(s, shape_.resultShape.size(), pick(warpgroupRows, rng), n);
     s.stages = pick(std::vector<int64_t>{2, 3, 4}, rng);
+    return;
+  }
+  if (!attentionRows.empty() && die(rng) < 5) {
+    // Tensor-core attention: a head's rows per block, value columns whole.
+    size_t rank = shape_.resultShape.size();
+    s.workgroupTile.assign(rank, 1);
+    s.workgroupTile[rank - 2] = pick(attentionRows, rng);
+    s.workgroupTile[rank - 1] = 0;
+    s.mmaShape = {16, 8, 16};
+    s.stages = 1;
     return;
   }
   if (!warpChoices.empty() && die(rng) < 5) {

@@ -84,6 +84,9 @@ private:
   /// the block rows (one or two warpgroups) that divide the rows; empty where
   /// they do not apply. Half the warp-tile draws take them.
   std::vector<int64_t> warpgroupNs, warpgroupRows;
+  /// Tensor-core attention (mma=16x8x16 on 16-bit attention, CUDA sm_80+):
+  /// the block's query rows to draw (multiples of 16 dividing the queries).
+  std::vector<int64_t> attentionRows;
   codegen::Schedule fallback;
 
   void gpuChoices();

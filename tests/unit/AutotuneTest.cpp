@@ -278,6 +278,26 @@ TEST(SearchSpaceTest, GpuSpacesDrawWarpAndThreadTiles) {
     }
     EXPECT_EQ(warpgroups > 0, t.warpgroupMma()) << t.str();
   }
+  // Tensor-core attention is drawn for 16-bit attention on CUDA sm_80+ (a
+  // head's rows per block, legal as drawn), never for f32 or on ROCm.
+  codegen::DispatchShape attention{"attention", {64, 12, 208, 64}, {64, 12, 208, 64, 197},
+                                   {false, false, false, false, true}, false, 16};
+  codegen::DispatchShape f32Attention = attention;
+  f32Attention.operandBits = 32;
+  codegen::Target gfx90a = *codegen::parseTarget("rocm:gfx90a", error);
+  for (const Expect &e : {Expect{attention, sm90, true}, Expect{attention, sm80, true},
+                          Expect{f32Attention, sm90, false}, Expect{attention, gfx90a, false}}) {
+    SearchSpace space(e.shape, e.target);
+    int tensorCore = 0;
+    for (int i = 0; i < 100; ++i) {
+      Schedule s = space.sample(rng);
+      EXPECT_EQ(space.check(s), "") << s.str();
+      tensorCore += codegen::isWarpAttentionSchedule(s, "attention");
+      Schedule m = space.mutate(s, rng);
+      EXPECT_EQ(space.check(m), "") << m.str();
+    }
+    EXPECT_EQ(tensorCore > 0, e.warps) << e.shape.operandBits << " bits on " << e.target.str();
+  }
 }
 
 TEST(TaskTest, SixteenBitShapesRoundTrip) {

@@ -455,3 +455,51 @@ TEST(ScheduleTest, WarpgroupTilesOnlyWhereTheyFit) {
 }
 
 } // namespace
+
+namespace {
+
+/// Tensor-core attention (mma=16x8x16 on an attention dispatch): mma.sync
+/// targets (CUDA sm_80+, simt) and 16-bit operands only, a head per block,
+/// block rows in 16s (a warp's), value columns in 16s, nothing but wg and
+/// mma; the text form round-trips.
+TEST(ScheduleTest, TensorCoreAttentionOnlyWhereItFits) {
+  std::string error;
+  Target sm90 = *parseTarget("cuda:sm_90", error);
+  Target sm80 = *parseTarget("cuda:sm_80", error);
+  Target simt = *parseTarget("simt", error);
+  Target gfx90a = *parseTarget("rocm:gfx90a", error);
+  DispatchShape vit{"attention", {64, 12, 208, 64}, {64, 12, 208, 64, 197}, {}, false};
+  vit.operandBits = 16;
+  std::optional<Schedule> s = parseSchedule("wg=1x1x208x0 reg=- vec=1 conv=direct mma=16x8x16", error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_TRUE(isWarpAttentionSchedule(*s, "attention"));
+  EXPECT_FALSE(isWarpAttentionSchedule(*s, "matmul"));
+  EXPECT_EQ(s->str(), "wg=1x1x208x0 reg=- vec=1 conv=direct mma=16x8x16");
+  EXPECT_EQ(verifySchedule(*s, vit, sm90), "");
+  EXPECT_EQ(verifySchedule(*s, vit, sm80), "");
+  EXPECT_EQ(verifySchedule(*s, vit, simt), "");
+  EXPECT_NE(verifySchedule(*s, vit, gfx90a).find("runs attention on the SIMT path"),
+            std::string::npos);
+  DispatchShape f32 = vit;
+  f32.operandBits = 32;
+  EXPECT_NE(verifySchedule(*s, f32, sm90).find("needs bf16 or f16 operands"), std::string::npos);
+  Schedule t = *s;
+  t.workgroupTile = {1, 2, 208, 0};
+  EXPECT_NE(verifySchedule(t, vit, sm90).find("one head per block"), std::string::npos);
+  t.workgroupTile = {1, 1, 104, 0};
+  EXPECT_NE(verifySchedule(t, vit, sm90).find("must be a multiple of 16"), std::string::npos);
+  t.workgroupTile = {1, 1, 16, 32};
+  EXPECT_NE(verifySchedule(t, vit, sm90).find("keeps the value columns whole"), std::string::npos);
+  t = *s;
+  t.registerTile = {1, 1, 16, 64, 0};
+  EXPECT_NE(verifySchedule(t, vit, sm90).find("drop reg, cache and stages"), std::string::npos);
+  t = *s;
+  t.mmaShape = {16, 16, 16};
+  EXPECT_NE(verifySchedule(t, vit, sm90).find("tensor-core attention is mma=16x8x16"),
+            std::string::npos);
+  DispatchShape narrow = vit;
+  narrow.resultShape = {64, 12, 208, 24};
+  EXPECT_NE(verifySchedule(*s, narrow, sm90).find("value columns in 16s"), std::string::npos);
+}
+
+} // namespace
