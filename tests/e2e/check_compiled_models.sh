@@ -12,6 +12,8 @@
 # left at one thread per block. TILEC_E2E_PRECISION=bf16|fp16 compiles with
 # 16-bit contraction operands (--check then holds the model to that
 # precision's limit against the fp32 reference, docs/precision.md).
+# TILEC_E2E_SCHEDULE=SIG=SCHED passes one --schedule override (e.g. tensor-core
+# attention: 'attention(=wg=1x1x208x0 mma=16x8x16').
 set -euo pipefail
 tilec="$1"
 shift
@@ -28,10 +30,15 @@ for m in "${models[@]}"; do
   if ! "$tilec" compile "$m" --fusion "${TILEC_E2E_FUSION:-default}" \
       --layout "${TILEC_E2E_LAYOUT:-auto}" --target "$target" --verbose \
       --precision "${TILEC_E2E_PRECISION:-fp32}" \
+      ${TILEC_E2E_SCHEDULE:+--schedule "$TILEC_E2E_SCHEDULE"} \
       -o "$work/$m.tilec" > "$work/$m.log" 2>&1; then
     echo "FAIL $m: compile failed"; tail -20 "$work/$m.log"; failed=1; continue
   fi
   compiled=$(date +%s%N)
+  if [ -n "${TILEC_E2E_SCHEDULE:-}" ] && grep -q 'requested schedule rejected' "$work/$m.log"; then
+    echo "FAIL $m: the schedule override was not applied:"
+    grep 'requested schedule rejected' "$work/$m.log"; failed=1; continue
+  fi
   if [[ "$target" == cuda:* || "$target" == rocm:* ]]; then
     printf '%-22s compile %5d ms  %3d kernels staged in workgroup memory, %d one thread per block\n' \
       "$m" $(( (compiled - start) / 1000000 )) \
