@@ -88,7 +88,9 @@ struct Schedule {
   /// CUDA sm_90 and simt) is the warpgroup instruction `wgmma.mma_async`:
   /// `reg` is then each warpgroup's (128 threads') tile, 64xN, the block's
   /// columns are N and its rows a stack of up to 4 warpgroups, and `cache`
-  /// K blocks of 64. Empty: SIMT (`reg` per thread).
+  /// K blocks of 64. On an attention dispatch `16x8x16` is tensor-core
+  /// attention (isWarpAttentionSchedule: `wg` a head's query rows per block,
+  /// 16 per warp; no `reg` or `cache`). Empty: SIMT (`reg` per thread).
   std::vector<int64_t> mmaShape;
   /// GPU targets with `cache`: reduction blocks in flight at once (a software
   /// pipeline). With N > 1 each staged operand gets N workgroup buffers; the

@@ -15,7 +15,8 @@
 # included, copies not; the per-kernel profile in each bench log): GEMMs (fp32 SIMT beside
 # cuBLAS sgemm; bf16/fp16/TF32 tensor-core GEMMs beside cuBLAS's of the same
 # type, ViT-B/16's shapes among them; the large 16-bit ones again on wgmma
-# warpgroup tiles, `_wgmma` rows), ViT-B/16's attention, ResNet-50,
+# warpgroup tiles, `_wgmma` rows), ViT-B/16's attention (SIMT, and on tensor
+# cores: `_mma` rows), ResNet-50,
 # MobileNet v2, EfficientNet-B0 and ViT-B/16 (fp32 and bf16; batch 1 checked
 # against the reference, batch 64 timed), ResNet-50's NHWC bf16 convolutions
 # beside cuDNN, PyTorch eager and scaled_dot_product_attention on the same card,
@@ -133,10 +134,21 @@ for b in 1 64; do
     job "attention_vit_b16_b${b}_$p $out/attention_b$b.mlir --precision $p"
   done
 done
+# The same attention on tensor cores (WarpAttention.h, not yet the default):
+# a warp per 16 query rows, blocks of one warp (`_mma16`) or of a head's 13
+# warps (`_mma208`; the queries are padded to 208).
+for b in 1 64; do
+  for rows in 16 208; do
+    job "attention_vit_b16_b${b}_bf16_mma$rows $out/attention_b$b.mlir --precision bf16 --schedule attention(=wg=1x${rows}x0~mma=16x8x16"
+  done
+done
 for spec in "${models[@]}"; do
   IFS=: read -r m p b <<< "$spec"
   job "${m}_${p:-fp32}_b${b:-1} $m --batch ${b:-1} --precision ${p:-fp32}"
 done
+# ViT-B/16 with that attention (one-warp blocks at batch 1, 13-warp ones at 64).
+job "vit_b_16_bf16_b1_mma_attention vit_b_16 --batch 1 --precision bf16 --schedule attention(=wg=1x1x16x0~mma=16x8x16"
+job "vit_b_16_bf16_b64_mma_attention vit_b_16 --batch 64 --precision bf16 --schedule attention(=wg=1x1x208x0~mma=16x8x16"
 # ViT-B/16 again with its layer norms on the schedules they had before they
 # took a block per row (split reductions): one block of 197 threads at batch
 # 1, 64-row blocks at batch 64, a thread per row (the `_ln_before` rows).
@@ -160,7 +172,7 @@ cores=$(nproc)
 shards=$(( cores / 3 )); [ "$shards" -gt 6 ] && shards=6; [ "$shards" -lt 1 ] && shards=1
 for i in $(seq 0 $((shards - 1))); do
   GTEST_TOTAL_SHARDS=$shards GTEST_SHARD_INDEX=$i t 240 "$bin/tilec-conformance" \
-    --gtest_filter='Gpu*cuda*:Precision*cuda*:TensorCore*cuda*' > "$out/conformance.$i.log" 2>&1 &
+    --gtest_filter='Gpu*cuda*:Precision*cuda*:TensorCore*cuda*:WarpAttention*cuda*' > "$out/conformance.$i.log" 2>&1 &
 done
 conf_pids=$(jobs -p)
 compilers=$(( cores - shards )); [ "$compilers" -lt 1 ] && compilers=1
@@ -230,6 +242,10 @@ log "ViT-B/16 attention (12 heads x 197 tokens x 64)"
 measure attention_vit_b16_b1_fp32 $((4 * 12 * 197 * 197 * 64)) yes
 measure attention_vit_b16_b1_bf16 $((4 * 12 * 197 * 197 * 64)) yes
 measure attention_vit_b16_b64_bf16 $((4 * 768 * 197 * 197 * 64)) no
+for rows in 16 208; do
+  measure attention_vit_b16_b1_bf16_mma$rows $((4 * 12 * 197 * 197 * 64)) yes
+  measure attention_vit_b16_b64_bf16_mma$rows $((4 * 768 * 197 * 197 * 64)) no
+done
 
 log "models (batch 1 checked against the reference)"
 for spec in "${models[@]}"; do
@@ -238,6 +254,8 @@ for spec in "${models[@]}"; do
 done
 measure vit_b_16_bf16_b1_ln_before 0 no
 measure vit_b_16_bf16_b64_ln_before 0 no
+measure vit_b_16_bf16_b1_mma_attention 0 yes
+measure vit_b_16_bf16_b64_mma_attention 0 no
 
 # ResNet-50's convolutions in NHWC bf16 (implicit GEMM on tensor cores), timed
 # by the kernels' device-event profile without the input/weight converts,
