@@ -23,7 +23,8 @@
 //     layout of two adjacent tiles is its A layout), B operands loaded with
 //     ldmatrix (keys [n][k]) or ldmatrix.trans (values [k][n]) at the
 //     contraction;
-//   - reads and writes of memory: the lane's values, two at a time.
+//   - reads and writes of memory: the lane's values, two at a time;
+//   - exponentials: ex2.approx of x log2(e), one per value.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +34,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -466,6 +468,29 @@ struct AttentionLanes : FragmentLowering {
       if (!rows || !cols)
         return op->emitError("tensor-core attention: a mask of dynamic size");
       return replaced(result, mask(loc, m.getVectorType(), *rows, *cols));
+    }
+    if (auto exp = dyn_cast<math::ExpOp>(op)) {
+      // exp(x) = 2^(x log2 e) on the multi-function unit (ex2.approx, 2 ulp)
+      // instead of MLIR's polynomial (some 15 instructions a value).
+      Value f = fragmentOf(exp.getOperand(), op);
+      if (!f)
+        return failure();
+      auto lt = cast<VectorType>(f.getType());
+      Type f32 = rw.getF32Type();
+      if (!lt.getElementType().isF32())
+        return op->emitError("tensor-core attention: an exponential of non-f32 values");
+      Value log2e = rw.create<arith::ConstantOp>(loc, rw.getF32FloatAttr(float(M_LOG2E)));
+      Value out = rw.create<arith::ConstantOp>(loc, lt, rw.getZeroAttr(lt));
+      for (int64_t i = 0; i < lt.getDimSize(0); ++i) {
+        Value x = rw.create<vector::ExtractOp>(loc, f, ArrayRef<int64_t>{i});
+        x = rw.create<arith::MulFOp>(loc, x, log2e);
+        Value e = rw.create<LLVM::CallIntrinsicOp>(
+                        loc, f32, rw.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x},
+                        LLVM::FastmathFlagsAttr::get(rw.getContext(), LLVM::FastmathFlags::none))
+                      .getResult(0);
+        out = rw.create<vector::InsertOp>(loc, e, out, ArrayRef<int64_t>{i});
+      }
+      return replaced(result, out);
     }
     if (OpTrait::hasElementwiseMappableTraits(op)) {
       SmallVector<Value> operands;
