@@ -213,7 +213,7 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
     s.workgroupTile[rank - 2] = pick(attentionRows, rng);
     s.workgroupTile[rank - 1] = 0;
     s.mmaShape = {16, 8, 16};
-    s.stages = 1;
+    s.stages = pick(std::vector<int64_t>{1, 2, 3}, rng); // key blocks in flight
     return;
   }
   if (!warpChoices.empty() && die(rng) < 5) {

@@ -381,9 +381,12 @@ std::string verifyWarpAttention(const Schedule &s, const DispatchShape &shape,
       mmaInstruction(shape, target) != std::vector<int64_t>{16, 8, 16})
     return "tensor-core attention is mma=16x8x16 (mma.sync, CUDA sm_80 or later, or simt); " +
            target.str() + " runs attention on the SIMT path (omit mma)";
-  if (!s.registerTile.empty() || !s.cacheTile.empty() || s.stages != 1)
-    return "tensor-core attention takes wg and mma only (a warp per 16 query rows, blocks of " +
-           std::to_string(kWarpAttentionKeyBlock) + " keys); drop reg, cache and stages";
+  if (!s.registerTile.empty() || !s.cacheTile.empty())
+    return "tensor-core attention takes wg, mma and stages only (a warp per 16 query rows, "
+           "blocks of " + std::to_string(kWarpAttentionKeyBlock) + " keys); drop reg and cache";
+  if (s.stages > 4)
+    return "tensor-core attention pipelines at most 4 key blocks (stages=" +
+           std::to_string(s.stages) + ")";
   const std::vector<int64_t> &dims = shape.resultShape;
   size_t rank = dims.size();
   if (rank < 2 || s.workgroupTile.size() != rank)
@@ -406,7 +409,8 @@ std::string verifyWarpAttention(const Schedule &s, const DispatchShape &shape,
   // Staged queries, keys and values (rows padded by 16 bytes; the head's
   // depth taken as the value columns), the warps' states.
   int64_t padded = cols + 8;
-  int64_t bytes = (rows + 2 * 2 * kWarpAttentionKeyBlock) * padded * 2 + rows * (cols + 2) * 4;
+  int64_t bytes = (rows + 2 * (s.stages + 1) * kWarpAttentionKeyBlock) * padded * 2 +
+                  rows * (cols + 2) * 4;
   if (bytes > target.maxSharedMemoryBytes)
     return "tensor-core attention with " + std::to_string(rows) + " rows per block needs " +
            std::to_string(bytes) + " bytes of workgroup memory; the target has " +
@@ -492,10 +496,12 @@ std::string tilec::codegen::detail::verifyGpuTiles(const Schedule &s, const Disp
     return "pack=on|off is a CPU knob (GPU kernels stage operands when cache is set)";
   if (s.stages < 1 || s.stages > 8)
     return "stages=" + std::to_string(s.stages) + " is not between 1 and 8";
-  if (s.stages > 1 && (s.cacheTile.empty() || s.registerTile.empty()))
+  // (Tensor-core attention pipelines its key blocks: verifyWarpAttention.)
+  bool keyBlocks = isWarpAttentionSchedule(s, shape.rootKind);
+  if (s.stages > 1 && !keyBlocks && (s.cacheTile.empty() || s.registerTile.empty()))
     return "stages=" + std::to_string(s.stages) +
            " pipelines staged reduction blocks; it needs reg and cache";
-  if (s.stages > 1 && !shape.rootLoops.empty()) {
+  if (s.stages > 1 && !keyBlocks && !shape.rootLoops.empty()) {
     size_t last = shape.rootLoops.size() - 1;
     int64_t k = shape.rootLoops[last];
     int64_t bk = last < s.cacheTile.size() && s.cacheTile[last] > 0 ? s.cacheTile[last] : k;

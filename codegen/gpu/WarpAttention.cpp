@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/WarpAttention.h"
+#include "codegen/gpu/Pipeline.h"
 #include "codegen/gpu/ThreadTiling.h"
 
 #include "codegen/common/ApplySchedule.h"
@@ -345,10 +346,15 @@ int64_t tilec::codegen::streamAttentionOnWarps(func::FuncOp kernel, const Schedu
       return wb.keyStep(*qStaged, *ks, *vs, block, valid, row, outs);
     });
   };
+  // `stages` > 1: the loop's key blocks as a software pipeline (Pipeline.h:
+  // blocks copied stages - 1 ahead, with cp.async on sm_80+).
+  int64_t stages = std::min<int64_t>(s.stages, whole / bc);
   // The last block's buffers: those of the loop's blocks where there are
-  // any (the first rows), its own otherwise.
-  Value kBuf = wb.buffer({whole > 0 ? bc : tailBlock, depth}, element, true);
-  Value vBuf = wb.buffer({whole > 0 ? bc : tailBlock, cols}, element, true);
+  // any and no pipeline multi-buffers them (their first rows), its own
+  // otherwise.
+  bool shareTail = whole > 0 && stages <= 1;
+  Value kBuf = wb.buffer({shareTail || whole > 0 ? bc : tailBlock, depth}, element, true);
+  Value vBuf = wb.buffer({shareTail || whole > 0 ? bc : tailBlock, cols}, element, true);
   if (whole > 0) {
     auto loop = rw.create<scf::ForOp>(loc, wb.index(0), wb.index(whole), wb.index(bc), state);
     OpBuilder::InsertionGuard guard(rw);
@@ -358,7 +364,10 @@ int64_t tilec::codegen::streamAttentionOnWarps(func::FuncOp kernel, const Schedu
     rw.create<scf::YieldOp>(loc, next);
     state = loop.getResults();
   }
-  if (tailBlock < bc && whole > 0) {
+  if (whole > 0 && !shareTail) {
+    kBuf = wb.buffer({tailBlock, depth}, element, true);
+    vBuf = wb.buffer({tailBlock, cols}, element, true);
+  } else if (tailBlock < bc && whole > 0) {
     SmallVector<OpFoldResult> zeros(2, rw.getIndexAttr(0)), ones(2, rw.getIndexAttr(1));
     kBuf = rw.create<tensor::ExtractSliceOp>(loc, kBuf, zeros, wb.ints({tailBlock, depth}), ones);
     vBuf = rw.create<tensor::ExtractSliceOp>(loc, vBuf, zeros, wb.ints({tailBlock, cols}), ones);
@@ -386,8 +395,13 @@ int64_t tilec::codegen::streamAttentionOnWarps(func::FuncOp kernel, const Schedu
   ops->pv.getResult(0).replaceAllUsesWith(block.getResult(0));
   eraseDeadOps(kernel);
   kernel->setAttr(kWarpAttentionAttr, UnitAttr::get(ctx));
+  if (stages > 1) {
+    kernel->setAttr(kPipelineStagesAttr, rw.getI64IntegerAttr(stages));
+    wb.sharedBytes += (stages - 1) * bc * (depth + cols + 2 * kRowPadBytes / 2) * 2;
+  }
   notes += "warps (mma.sync 16x8x16) of 16 query rows, " + std::to_string(wb.warps) +
-           " per block, online softmax over staged blocks of " + std::to_string(bc) +
-           " keys (" + std::to_string(wb.sharedBytes) + " bytes of workgroup memory); ";
+           " per block, online softmax over staged blocks of " + std::to_string(bc) + " keys" +
+           (stages > 1 ? ", " + std::to_string(stages) + "-stage pipeline" : "") + " (" +
+           std::to_string(wb.sharedBytes) + " bytes of workgroup memory); ";
   return grid;
 }

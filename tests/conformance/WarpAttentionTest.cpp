@@ -74,6 +74,7 @@ TEST_P(WarpAttentionConformance, MatchesTheRoundedReference) {
         rows = r;
     s.workgroupTile[rank - 2] = rows;
     s.mmaShape = {16, 8, 16};
+    s.stages = manyWarps ? 2 : 1; // a pipeline where there are 2+ whole key blocks
     EXPECT_EQ(codegen::verifySchedule(s, shape, options.target), "") << s.str();
     return std::optional<codegen::Schedule>(s);
   };
@@ -89,6 +90,8 @@ TEST_P(WarpAttentionConformance, MatchesTheRoundedReference) {
   for (const codegen::KernelReport &k : report.kernels)
     applied += k.notes.find("warps (mma.sync 16x8x16) of 16 query rows") != std::string::npos;
   EXPECT_EQ(applied, 1);
+  for (const codegen::KernelReport &k : report.kernels)
+    EXPECT_EQ(k.notes.find("not applied"), std::string::npos) << k.notes;
   if (status) {
     tilec_status_code code = tilec_status_get_code(status);
     std::string message = tilec_status_message(status);

@@ -142,6 +142,8 @@ for b in 1 64; do
     job "attention_vit_b16_b${b}_bf16_mma$rows $out/attention_b$b.mlir --precision bf16 --schedule attention(=wg=1x${rows}x0~mma=16x8x16"
   done
 done
+# ... and with its key blocks pipelined (cp.async, one block in flight).
+job "attention_vit_b16_b64_bf16_mma208s2 $out/attention_b64.mlir --precision bf16 --schedule attention(=wg=1x208x0~mma=16x8x16~stages=2"
 for spec in "${models[@]}"; do
   IFS=: read -r m p b <<< "$spec"
   job "${m}_${p:-fp32}_b${b:-1} $m --batch ${b:-1} --precision ${p:-fp32}"
@@ -246,6 +248,7 @@ for rows in 16 208; do
   measure attention_vit_b16_b1_bf16_mma$rows $((4 * 12 * 197 * 197 * 64)) yes
   measure attention_vit_b16_b64_bf16_mma$rows $((4 * 768 * 197 * 197 * 64)) no
 done
+measure attention_vit_b16_b64_bf16_mma208s2 $((4 * 768 * 197 * 197 * 64)) no
 
 log "models (batch 1 checked against the reference)"
 for spec in "${models[@]}"; do

@@ -492,7 +492,14 @@ TEST(ScheduleTest, TensorCoreAttentionOnlyWhereItFits) {
   EXPECT_NE(verifySchedule(t, vit, sm90).find("keeps the value columns whole"), std::string::npos);
   t = *s;
   t.registerTile = {1, 1, 16, 64, 0};
-  EXPECT_NE(verifySchedule(t, vit, sm90).find("drop reg, cache and stages"), std::string::npos);
+  EXPECT_NE(verifySchedule(t, vit, sm90).find("drop reg and cache"), std::string::npos);
+  // Its key blocks pipeline (stages) without reg or cache.
+  t = *s;
+  t.stages = 3;
+  EXPECT_EQ(verifySchedule(t, vit, sm90), "");
+  EXPECT_EQ(t.str(), "wg=1x1x208x0 reg=- vec=1 conv=direct mma=16x8x16 stages=3");
+  t.stages = 5;
+  EXPECT_NE(verifySchedule(t, vit, sm90).find("at most 4 key blocks"), std::string::npos);
   t = *s;
   t.mmaShape = {16, 16, 16};
   EXPECT_NE(verifySchedule(t, vit, sm90).find("tensor-core attention is mma=16x8x16"),
