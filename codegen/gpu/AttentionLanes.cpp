@@ -104,7 +104,8 @@ struct AttentionLanes : FragmentLowering {
       return indices;
     }
     indices[rank - 2] = add(indices[rank - 2], row);
-    indices[rank - 1] = add(indices[rank - 1], col);
+    if (col) // (a [16, 1] row: its one column)
+      indices[rank - 1] = add(indices[rank - 1], col);
     return indices;
   }
   Value rowOf(int64_t h) { return add(g, 8 * h); }
@@ -128,7 +129,6 @@ struct AttentionLanes : FragmentLowering {
     VectorType lt = laneType(read.getVectorType());
     Type element = lt.getElementType();
     Value f = rw.create<arith::ConstantOp>(loc, lt, rw.getZeroAttr(lt));
-    auto src = cast<MemRefType>(read.getSource().getType());
     if (shapeOf(read.getVectorType()) == Shape::Row) {
       for (int64_t h = 0; h < 2; ++h) {
         FailureOr<SmallVector<Value>> idx = at(read, rowOf(h), {});
@@ -139,7 +139,6 @@ struct AttentionLanes : FragmentLowering {
       }
       return f;
     }
-    (void)src;
     for (int64_t j = 0; j < lt.getDimSize(0) / 4; ++j)
       for (int64_t h = 0; h < 2; ++h) {
         FailureOr<SmallVector<Value>> idx = at(read, rowOf(h), colOf(j));
@@ -153,9 +152,8 @@ struct AttentionLanes : FragmentLowering {
     return f;
   }
 
-  void storeAccumulator(vector::TransferWriteOp write, Value f) override { (void)store(write, f); }
-
-  LogicalResult store(vector::TransferWriteOp write, Value f) {
+  /// A tile's or a row's lane values written to memory.
+  LogicalResult storeAccumulator(vector::TransferWriteOp write, Value f) override {
     Location loc = write.getLoc();
     if (shapeOf(write.getVectorType()) == Shape::Row) {
       for (int64_t h = 0; h < 2; ++h) {
@@ -397,19 +395,8 @@ struct AttentionLanes : FragmentLowering {
         return read.emitError("tensor-core attention: a read of unexpected layout");
       return replaced(read.getResult(), f);
     }
-    if (auto write = dyn_cast<vector::TransferWriteOp>(op)) {
-      if (!isAccumulator(write.getVectorType()))
-        return success();
-      Value f = fragmentOf(write.getVector(), write);
-      if (!f)
-        return failure();
-      rw.setInsertionPoint(write);
-      if (failed(store(write, f)))
-        return write.emitError("tensor-core attention: a write of unexpected layout");
-      dead.push_back(write);
-      return success();
-    }
-    if (isa<scf::ForOp>(op) || op->getNumResults() != 1 ||
+    // Writes and loops: FragmentLowering's (storeAccumulator above).
+    if (isa<vector::TransferWriteOp, scf::ForOp>(op) || op->getNumResults() != 1 ||
         !isAccumulator(op->getResult(0).getType())) {
       handled = false;
       return success();

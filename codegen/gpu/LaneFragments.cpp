@@ -116,7 +116,8 @@ LogicalResult FragmentLowering::one(Operation *op) {
     if (!f)
       return failure();
     rw.setInsertionPoint(write);
-    storeAccumulator(write, f);
+    if (failed(storeAccumulator(write, f)))
+      return write.emitError(instruction + " lowering: an accumulator write of unexpected layout");
     dead.push_back(write);
     return success();
   }

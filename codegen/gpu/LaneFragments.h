@@ -59,7 +59,8 @@ struct FragmentLowering {
   /// `c` (16-bit operands read from workgroup memory) onto `acc`.
   virtual mlir::FailureOr<mlir::Value> contract(mlir::vector::ContractionOp c, mlir::Value acc) = 0;
   /// The lane's fragment `f` stored where `write` writes its tile.
-  virtual void storeAccumulator(mlir::vector::TransferWriteOp write, mlir::Value f) = 0;
+  virtual mlir::LogicalResult storeAccumulator(mlir::vector::TransferWriteOp write,
+                                               mlir::Value f) = 0;
 
   /// An accumulator read's contraction: any warp contraction reached
   /// through loops from it.

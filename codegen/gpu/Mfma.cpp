@@ -110,7 +110,7 @@ struct MfmaLowering : FragmentLowering {
         .getResult();
   }
 
-  void storeAccumulator(vector::TransferWriteOp write, Value f) override {
+  LogicalResult storeAccumulator(vector::TransferWriteOp write, Value f) override {
     // The same places its read loaded (C's layout): 4 stores per lane.
     Location loc = write.getLoc();
     AffineExpr l = getAffineDimExpr(0, rw.getContext());
@@ -121,6 +121,7 @@ struct MfmaLowering : FragmentLowering {
       Value x = rw.create<vector::ExtractOp>(loc, f, ArrayRef<int64_t>{i});
       rw.create<memref::StoreOp>(loc, x, write.getSource(), indices);
     }
+    return success();
   }
 };
 

@@ -235,7 +235,7 @@ struct WgmmaLowering : FragmentLowering {
     return f;
   }
 
-  void storeAccumulator(vector::TransferWriteOp write, Value f) override {
+  LogicalResult storeAccumulator(vector::TransferWriteOp write, Value f) override {
     Location loc = write.getLoc();
     // The accumulator's dims are the write's vector dims (m, n) in order.
     AffineMap perm = write.getPermutationMap();
@@ -260,6 +260,7 @@ struct WgmmaLowering : FragmentLowering {
         rw.create<memref::StoreOp>(loc, x, write.getSource(), at);
       }
     }
+    return success();
   }
 
   /// The matrix descriptor of a warpgroup operand (PTX ISA, "Matrix

@@ -124,6 +124,20 @@ inline ::testing::AssertionResult compileAndLoad(Prepared &p, const codegen::Com
   return ::testing::AssertionSuccess();
 }
 
+/// compileAndLoad's load `status` (freed here; its message into `message`):
+/// success where a GPU artifact (`gpuTarget`) did not load for want of a GPU
+/// or of its architecture (the caller skips the run: it compiled and
+/// assembled), failure otherwise.
+inline ::testing::AssertionResult unavailableGpu(tilec_status *status, bool gpuTarget,
+                                                 std::string &message) {
+  tilec_status_code code = tilec_status_get_code(status);
+  message = tilec_status_message(status);
+  tilec_status_free(status);
+  if (gpuTarget && (code == TILEC_UNAVAILABLE || code == TILEC_WRONG_TARGET))
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << message;
+}
+
 /// Runs the model on the prepared inputs and compares every output with the
 /// reference (max |diff| / max |ref| <= 1e-4).
 inline ::testing::AssertionResult runAndCompare(tilec_model *model, Prepared &p) {

@@ -200,11 +200,8 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
     EXPECT_EQ(k.notes.find("not applied"), std::string::npos) << k.notes;
   }
   if (status) {
-    tilec_status_code code = tilec_status_get_code(status);
-    std::string message = tilec_status_message(status);
-    tilec_status_free(status);
-    ASSERT_TRUE(targetText != "simt" && (code == TILEC_UNAVAILABLE || code == TILEC_WRONG_TARGET))
-        << message;
+    std::string message;
+    ASSERT_TRUE(unavailableGpu(status, targetText != "simt", message));
     GTEST_SKIP() << "compiled and assembled; not run: " << message;
   }
   EXPECT_TRUE(runAndCompare(model, p)) << c.name << " in " << precision;
