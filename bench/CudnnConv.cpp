@@ -7,14 +7,18 @@
 // algorithm is cuDNN's fastest by cudnnFindConvolutionForwardAlgorithm
 // (workspace up to 256 MB).
 //
-//   build/bin/tilec-cudnn-conv [NxHxWxC:FxKxK:sS:pP ...]
+//   build/bin/tilec-cudnn-conv [--graph] [NxHxWxC:FxKxK:sS:pP ...]
 //     e.g. 1x56x56x64:64x3x3:s1:p1   (default: ResNet-50's distinct layers)
+//
+// --graph: through cuDNN's graph (backend) API instead (CudnnGraphConv.cpp):
+// the engines its heuristics propose, each timed, the fastest kept.
 //
 // Exits 77 (skipped) when there is no CUDA device.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CudaTiming.h"
+#include "CudnnConv.h"
 
 #include <cuda_runtime.h>
 #include <cudnn.h>
@@ -26,12 +30,8 @@
 
 namespace {
 
-struct Layer {
-  int n, h, w, c, f, k, stride, pad;
-  int outH() const { return (h + 2 * pad - k) / stride + 1; }
-  int outW() const { return (w + 2 * pad - k) / stride + 1; }
-  double flops() const { return 2.0 * n * outH() * outW() * f * double(k) * k * c; }
-};
+using tilec::bench::failed;
+using tilec::bench::Layer;
 
 bool parseLayer(const std::string &text, Layer &l) {
   return std::sscanf(text.c_str(), "%dx%dx%dx%d:%dx%dx%*d:s%d:p%d", &l.n, &l.h, &l.w, &l.c,
@@ -39,8 +39,6 @@ bool parseLayer(const std::string &text, Layer &l) {
          l.n > 0 && l.h > 0 && l.w > 0 && l.c > 0 && l.f > 0 && l.k > 0 && l.stride > 0 &&
          l.pad >= 0;
 }
-
-using tilec::bench::failed;
 
 #define CHECK_CUDNN(call)                                                                          \
   if (cudnnStatus_t e = (call);                                                                    \
@@ -114,7 +112,12 @@ int timeConv(cudnnHandle_t handle, const Layer &l, int runs, double &medianMs, i
 
 int main(int argc, char **argv) {
   std::vector<Layer> layers;
+  bool graph = false;
   for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--graph") {
+      graph = true;
+      continue;
+    }
     Layer l;
     if (!parseLayer(argv[i], l)) {
       std::fprintf(stderr, "bad layer '%s'; expected NxHxWxC:FxKxK:sS:pP, e.g. 1x56x56x64:64x3x3:s1:p1\n",
@@ -139,11 +142,14 @@ int main(int argc, char **argv) {
   for (const Layer &l : layers) {
     double ms = 0;
     int algo = -1;
-    if (int rc = timeConv(handle, l, 50, ms, algo))
+    int64_t engine = -1;
+    if (int rc = graph ? tilec::bench::timeGraphConv(handle, l, 50, ms, engine)
+                       : timeConv(handle, l, 50, ms, algo))
       return rc;
-    std::printf("cudnn_conv_bf16 %dx%dx%dx%d:%dx%dx%d:s%d:p%d median %.4f ms %.0f GFLOP/s algo %d\n",
-                l.n, l.h, l.w, l.c, l.f, l.k, l.k, l.stride, l.pad, ms, l.flops() / (ms * 1e6),
-                algo);
+    std::printf("%s %dx%dx%dx%d:%dx%dx%d:s%d:p%d median %.4f ms %.0f GFLOP/s %s %lld\n",
+                graph ? "cudnn_graph_conv_bf16" : "cudnn_conv_bf16", l.n, l.h, l.w, l.c, l.f,
+                l.k, l.k, l.stride, l.pad, ms, l.flops() / (ms * 1e6), graph ? "engine" : "algo",
+                graph ? (long long)engine : (long long)algo);
   }
   cudnnDestroy(handle);
   return 0;

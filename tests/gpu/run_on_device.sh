@@ -19,7 +19,7 @@
 # cores: `_mma` rows), ResNet-50,
 # MobileNet v2, EfficientNet-B0 and ViT-B/16 (fp32 and bf16; batch 1 checked
 # against the reference, batch 64 timed), ResNet-50's NHWC bf16 convolutions
-# beside cuDNN, PyTorch eager and scaled_dot_product_attention on the same card,
+# beside cuDNN (legacy and graph API), PyTorch eager and scaled_dot_product_attention on the same card,
 # and a bf16 GEMM tuned on the card (tuned beside default).
 #
 # Writes a short table last on stdout; with OUT set, also $OUT/table.md and
@@ -279,6 +279,15 @@ if in_budget "cuDNN baselines" && [ -x "$bin/tilec-cudnn-conv" ]; then
     rows+=("cudnn_conv_bf16 $shape (baseline, algo $algo) | - | median $ms ms; $gflops GFLOP/s")
   done < <(t 60 "$bin/tilec-cudnn-conv" 2>&1 | tee "$out/cudnn.log" | grep '^cudnn_conv_bf16')
   baseline_rows "$before" cudnn "$out/cudnn.log"
+fi
+# The same layers through cuDNN's graph API (its heuristics' engines, each
+# timed, the fastest kept): the legacy API's choice ran at 0.7-4 TFLOP/s.
+if in_budget "cuDNN graph-API baselines" && [ -x "$bin/tilec-cudnn-conv" ]; then
+  before=${#rows[@]}
+  while read -r _ shape _ ms _ gflops _ _ engine; do
+    rows+=("cudnn_graph_conv_bf16 $shape (baseline, engine $engine) | - | median $ms ms; $gflops GFLOP/s")
+  done < <(t 90 "$bin/tilec-cudnn-conv" --graph 2>&1 | tee "$out/cudnn-graph.log" | grep '^cudnn_graph_conv_bf16')
+  baseline_rows "$before" cudnn_graph "$out/cudnn-graph.log"
 fi
 
 log "PyTorch baselines (eager, scaled_dot_product_attention)"
