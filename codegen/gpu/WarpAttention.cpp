@@ -392,13 +392,20 @@ int64_t tilec::codegen::streamAttentionOnWarps(func::FuncOp kernel, const Schedu
   sizes.append(wb.ints({rows, cols}));
   rw.create<tensor::ParallelInsertSliceOp>(loc, result, block.getRegionOutArgs()[0], offsets, sizes,
                                            strides);
+  if (stages > 1)
+    wb.sharedBytes += (stages - 1) * bc * (depth + cols + 2 * kRowPadBytes / 2) * 2;
+  if (wb.sharedBytes > target.maxSharedMemoryBytes) {
+    backup.restore();
+    return notes += "tensor-core attention not applied (" + std::to_string(wb.sharedBytes) +
+                    " bytes of workgroup memory; the target has " +
+                    std::to_string(target.maxSharedMemoryBytes) + ": give fewer rows or stages); ",
+           0;
+  }
   ops->pv.getResult(0).replaceAllUsesWith(block.getResult(0));
   eraseDeadOps(kernel);
   kernel->setAttr(kWarpAttentionAttr, UnitAttr::get(ctx));
-  if (stages > 1) {
+  if (stages > 1)
     kernel->setAttr(kPipelineStagesAttr, rw.getI64IntegerAttr(stages));
-    wb.sharedBytes += (stages - 1) * bc * (depth + cols + 2 * kRowPadBytes / 2) * 2;
-  }
   notes += "warps (mma.sync 16x8x16) of 16 query rows, " + std::to_string(wb.warps) +
            " per block, online softmax over staged blocks of " + std::to_string(bc) + " keys" +
            (stages > 1 ? ", " + std::to_string(stages) + "-stage pipeline" : "") + " (" +
