@@ -17,8 +17,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CudaTiming.h"
 #include "CudnnConv.h"
+#include "CudaTiming.h"
 
 #include <cuda_runtime.h>
 #include <cudnn.h>
@@ -34,15 +34,14 @@ using tilec::bench::failed;
 using tilec::bench::Layer;
 
 bool parseLayer(const std::string &text, Layer &l) {
-  return std::sscanf(text.c_str(), "%dx%dx%dx%d:%dx%dx%*d:s%d:p%d", &l.n, &l.h, &l.w, &l.c,
-                     &l.f, &l.k, &l.stride, &l.pad) == 8 &&
+  return std::sscanf(text.c_str(), "%dx%dx%dx%d:%dx%dx%*d:s%d:p%d", &l.n, &l.h, &l.w, &l.c, &l.f,
+                     &l.k, &l.stride, &l.pad) == 8 &&
          l.n > 0 && l.h > 0 && l.w > 0 && l.c > 0 && l.f > 0 && l.k > 0 && l.stride > 0 &&
          l.pad >= 0;
 }
 
 #define CHECK_CUDNN(call)                                                                          \
-  if (cudnnStatus_t e = (call);                                                                    \
-      failed(e == CUDNN_STATUS_SUCCESS, #call, cudnnGetErrorString(e)))                            \
+  if (cudnnStatus_t e = (call); failed(e == CUDNN_STATUS_SUCCESS, #call, cudnnGetErrorString(e)))  \
   return 1
 
 int timeConv(cudnnHandle_t handle, const Layer &l, int runs, double &medianMs, int &algo) {
@@ -53,10 +52,10 @@ int timeConv(cudnnHandle_t handle, const Layer &l, int runs, double &medianMs, i
   CHECK_CUDNN(cudnnCreateTensorDescriptor(&y));
   CHECK_CUDNN(cudnnCreateFilterDescriptor(&w));
   CHECK_CUDNN(cudnnCreateConvolutionDescriptor(&conv));
-  CHECK_CUDNN(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NHWC, CUDNN_DATA_BFLOAT16, l.n, l.c,
-                                         l.h, l.w));
-  CHECK_CUDNN(cudnnSetFilter4dDescriptor(w, CUDNN_DATA_BFLOAT16, CUDNN_TENSOR_NHWC, l.f, l.c,
-                                         l.k, l.k));
+  CHECK_CUDNN(
+      cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NHWC, CUDNN_DATA_BFLOAT16, l.n, l.c, l.h, l.w));
+  CHECK_CUDNN(
+      cudnnSetFilter4dDescriptor(w, CUDNN_DATA_BFLOAT16, CUDNN_TENSOR_NHWC, l.f, l.c, l.k, l.k));
   CHECK_CUDNN(cudnnSetConvolution2dDescriptor(conv, l.pad, l.pad, l.stride, l.stride, 1, 1,
                                               CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
   CHECK_CUDNN(cudnnSetConvolutionMathType(conv, CUDNN_TENSOR_OP_MATH));
@@ -65,15 +64,11 @@ int timeConv(cudnnHandle_t handle, const Layer &l, int runs, double &medianMs, i
   // convolutions write; the difference is the output's bytes).
   CHECK_CUDNN(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NHWC, CUDNN_DATA_BFLOAT16, l.n, l.f,
                                          l.outH(), l.outW()));
-  void *dx = nullptr, *dw = nullptr, *dy = nullptr, *workspace = nullptr;
-  size_t xBytes = size_t(l.n) * l.h * l.w * l.c * 2, wBytes = size_t(l.f) * l.k * l.k * l.c * 2,
-         yBytes = size_t(l.n) * l.outH() * l.outW() * l.f * 2, workspaceBytes = 256u << 20;
-  CHECK_CUDA(cudaMalloc(&dx, xBytes));
-  CHECK_CUDA(cudaMalloc(&dw, wBytes));
-  CHECK_CUDA(cudaMalloc(&dy, yBytes));
-  CHECK_CUDA(cudaMalloc(&workspace, workspaceBytes));
-  CHECK_CUDA(cudaMemset(dx, 0, xBytes));
-  CHECK_CUDA(cudaMemset(dw, 0, wBytes));
+  tilec::bench::LayerBuffers buffers;
+  if (!buffers.allocate(l))
+    return 1;
+  void *dx = buffers.x, *dw = buffers.w, *dy = buffers.y, *workspace = buffers.workspace;
+  size_t workspaceBytes = buffers.workspaceBytes;
   cudnnConvolutionFwdAlgoPerf_t perf[8];
   int found = 0;
   CHECK_CUDNN(cudnnFindConvolutionForwardAlgorithmEx(handle, x, dx, w, dw, conv, y, dy, 8, &found,
@@ -97,10 +92,6 @@ int timeConv(cudnnHandle_t handle, const Layer &l, int runs, double &medianMs, i
                        cudnnGetErrorString(e));
       },
       runs, medianMs);
-  cudaFree(dx);
-  cudaFree(dw);
-  cudaFree(dy);
-  cudaFree(workspace);
   cudnnDestroyTensorDescriptor(x);
   cudnnDestroyTensorDescriptor(y);
   cudnnDestroyFilterDescriptor(w);
@@ -109,6 +100,26 @@ int timeConv(cudnnHandle_t handle, const Layer &l, int runs, double &medianMs, i
 }
 
 } // namespace
+
+bool tilec::bench::LayerBuffers::allocate(const Layer &l) {
+  size_t xBytes = size_t(l.n) * l.h * l.w * l.c * 2, wBytes = size_t(l.f) * l.k * l.k * l.c * 2,
+         yBytes = size_t(l.n) * l.outH() * l.outW() * l.f * 2;
+  auto ok = [](cudaError_t e, const char *call) {
+    return !failed(e == cudaSuccess, call, cudaGetErrorString(e));
+  };
+  return ok(cudaMalloc(&x, xBytes), "cudaMalloc(x)") &&
+         ok(cudaMalloc(&w, wBytes), "cudaMalloc(w)") &&
+         ok(cudaMalloc(&y, yBytes), "cudaMalloc(y)") &&
+         ok(cudaMalloc(&workspace, workspaceBytes), "cudaMalloc(workspace)") &&
+         ok(cudaMemset(x, 0, xBytes), "cudaMemset(x)") &&
+         ok(cudaMemset(w, 0, wBytes), "cudaMemset(w)");
+}
+
+tilec::bench::LayerBuffers::~LayerBuffers() {
+  for (void *p : {x, w, y, workspace})
+    if (p)
+      cudaFree(p);
+}
 
 int main(int argc, char **argv) {
   std::vector<Layer> layers;
@@ -120,18 +131,19 @@ int main(int argc, char **argv) {
     }
     Layer l;
     if (!parseLayer(argv[i], l)) {
-      std::fprintf(stderr, "bad layer '%s'; expected NxHxWxC:FxKxK:sS:pP, e.g. 1x56x56x64:64x3x3:s1:p1\n",
+      std::fprintf(stderr,
+                   "bad layer '%s'; expected NxHxWxC:FxKxK:sS:pP, e.g. 1x56x56x64:64x3x3:s1:p1\n",
                    argv[i]);
       return 2;
     }
     layers.push_back(l);
   }
   if (layers.empty()) // ResNet-50's distinct convolutions at batch 1 (after the stem)
-    layers = {{1, 56, 56, 64, 64, 1, 1, 0},    {1, 56, 56, 64, 64, 3, 1, 1},
-              {1, 56, 56, 64, 256, 1, 1, 0},   {1, 56, 56, 256, 128, 1, 1, 0},
-              {1, 28, 28, 128, 128, 3, 1, 1},  {1, 28, 28, 128, 512, 1, 1, 0},
-              {1, 14, 14, 256, 256, 3, 1, 1},  {1, 14, 14, 256, 1024, 1, 1, 0},
-              {1, 7, 7, 512, 512, 3, 1, 1},    {1, 7, 7, 512, 2048, 1, 1, 0}};
+    layers = {{1, 56, 56, 64, 64, 1, 1, 0},   {1, 56, 56, 64, 64, 3, 1, 1},
+              {1, 56, 56, 64, 256, 1, 1, 0},  {1, 56, 56, 256, 128, 1, 1, 0},
+              {1, 28, 28, 128, 128, 3, 1, 1}, {1, 28, 28, 128, 512, 1, 1, 0},
+              {1, 14, 14, 256, 256, 3, 1, 1}, {1, 14, 14, 256, 1024, 1, 1, 0},
+              {1, 7, 7, 512, 512, 3, 1, 1},   {1, 7, 7, 512, 2048, 1, 1, 0}};
   int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
     std::printf("no CUDA device; nothing to time\n");
@@ -147,8 +159,8 @@ int main(int argc, char **argv) {
                        : timeConv(handle, l, 50, ms, algo))
       return rc;
     std::printf("%s %dx%dx%dx%d:%dx%dx%d:s%d:p%d median %.4f ms %.0f GFLOP/s %s %lld\n",
-                graph ? "cudnn_graph_conv_bf16" : "cudnn_conv_bf16", l.n, l.h, l.w, l.c, l.f,
-                l.k, l.k, l.stride, l.pad, ms, l.flops() / (ms * 1e6), graph ? "engine" : "algo",
+                graph ? "cudnn_graph_conv_bf16" : "cudnn_conv_bf16", l.n, l.h, l.w, l.c, l.f, l.k,
+                l.k, l.stride, l.pad, ms, l.flops() / (ms * 1e6), graph ? "engine" : "algo",
                 graph ? (long long)engine : (long long)algo);
   }
   cudnnDestroy(handle);

@@ -22,6 +22,16 @@ struct Layer {
   double flops() const { return 2.0 * n * outH() * outW() * f * double(k) * k * c; }
 };
 
+/// A layer's device buffers (bf16 input and filters zeroed, output) and a
+/// 256 MB workspace, freed with their owner.
+struct LayerBuffers {
+  void *x = nullptr, *w = nullptr, *y = nullptr, *workspace = nullptr;
+  size_t workspaceBytes = 256u << 20;
+  /// Allocates them; false after printing the failed call.
+  bool allocate(const Layer &l);
+  ~LayerBuffers();
+};
+
 /// The layer through cuDNN's graph API: bf16 NHWC tensors, fp32 compute, the
 /// engines heuristics mode A proposes (up to 8 that build), each timed, the
 /// fastest kept: its median over `runs` into `medianMs`, its engine's global

@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CudnnConv.h"
 #include "CudaTiming.h"
+#include "CudnnConv.h"
 
 #include <cuda_runtime.h>
 
@@ -58,8 +58,7 @@ bool tensor(Descriptor &t, int64_t uid, int64_t n, int64_t c, int64_t h, int64_t
             "tensor strides") &&
          ok(set(t.d, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, std::vector<int64_t>{uid}),
             "tensor uid") &&
-         ok(set(t.d, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64,
-                std::vector<int64_t>{16}),
+         ok(set(t.d, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, std::vector<int64_t>{16}),
             "tensor alignment") &&
          ok(cudnnBackendFinalize(t.d), "cudnnBackendFinalize(tensor)");
 }
@@ -86,8 +85,7 @@ int tilec::bench::timeGraphConv(cudnnHandle_t handle, const Layer &l, int runs, 
               std::vector<int64_t>{2}),
           "convolution spatial dims") ||
       !ok(set(conv.d, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, pads), "pre pads") ||
-      !ok(set(conv.d, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, pads),
-          "post pads") ||
+      !ok(set(conv.d, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, pads), "post pads") ||
       !ok(set(conv.d, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, strides),
           "filter strides") ||
       !ok(set(conv.d, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, ones), "dilations") ||
@@ -150,22 +148,15 @@ int tilec::bench::timeGraphConv(cudnnHandle_t handle, const Layer &l, int runs, 
     raw.push_back(configs.back()->d);
   }
   int64_t got = 0;
-  if (!raw.empty() &&
-      !ok(cudnnBackendGetAttribute(heuristics.d, CUDNN_ATTR_ENGINEHEUR_RESULTS,
-                                   CUDNN_TYPE_BACKEND_DESCRIPTOR, int64_t(raw.size()), &got,
-                                   raw.data()),
-          "heuristics results"))
+  if (!raw.empty() && !ok(cudnnBackendGetAttribute(heuristics.d, CUDNN_ATTR_ENGINEHEUR_RESULTS,
+                                                   CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                                                   int64_t(raw.size()), &got, raw.data()),
+                          "heuristics results"))
     return 1;
 
-  void *dx = nullptr, *dw = nullptr, *dy = nullptr, *workspace = nullptr;
-  size_t xBytes = size_t(l.n) * l.h * l.w * l.c * 2, wBytes = size_t(l.f) * l.k * l.k * l.c * 2,
-         yBytes = size_t(l.n) * l.outH() * l.outW() * l.f * 2, workspaceBytes = 256u << 20;
-  CHECK_CUDA(cudaMalloc(&dx, xBytes));
-  CHECK_CUDA(cudaMalloc(&dw, wBytes));
-  CHECK_CUDA(cudaMalloc(&dy, yBytes));
-  CHECK_CUDA(cudaMalloc(&workspace, workspaceBytes));
-  CHECK_CUDA(cudaMemset(dx, 0, xBytes));
-  CHECK_CUDA(cudaMemset(dw, 0, wBytes));
+  LayerBuffers buffers;
+  if (!buffers.allocate(l))
+    return 1;
   // Each proposed engine that builds (up to 8): a short timing; the fastest
   // again over `runs`.
   double best = -1;
@@ -182,7 +173,7 @@ int tilec::bench::timeGraphConv(cudnnHandle_t handle, const Layer &l, int runs, 
     int64_t bytes = 0, count = 0;
     if (cudnnBackendGetAttribute(plan->d, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
                                  CUDNN_TYPE_INT64, 1, &count, &bytes) != CUDNN_STATUS_SUCCESS ||
-        bytes > int64_t(workspaceBytes))
+        bytes > int64_t(buffers.workspaceBytes))
       continue;
     Descriptor pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
     if (!ok(pack.created, "cudnnBackendCreateDescriptor(variant pack)") ||
@@ -190,10 +181,10 @@ int tilec::bench::timeGraphConv(cudnnHandle_t handle, const Layer &l, int runs, 
                 std::vector<int64_t>{'x', 'w', 'y'}),
             "variant pack uids") ||
         !ok(set(pack.d, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR,
-                std::vector<void *>{dx, dw, dy}),
+                std::vector<void *>{buffers.x, buffers.w, buffers.y}),
             "variant pack pointers") ||
         !ok(set(pack.d, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR,
-                std::vector<void *>{workspace}),
+                std::vector<void *>{buffers.workspace}),
             "variant pack workspace") ||
         !ok(cudnnBackendFinalize(pack.d), "cudnnBackendFinalize(variant pack)"))
       return 1;
@@ -213,16 +204,12 @@ int tilec::bench::timeGraphConv(cudnnHandle_t handle, const Layer &l, int runs, 
       cudnnBackendDescriptor_t ed = e.d;
       engine = -1;
       if (cudnnBackendGetAttribute(raw[i], CUDNN_ATTR_ENGINECFG_ENGINE,
-                                   CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &count, &ed) ==
-          CUDNN_STATUS_SUCCESS)
+                                   CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &count,
+                                   &ed) == CUDNN_STATUS_SUCCESS)
         cudnnBackendGetAttribute(ed, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &count,
                                  &engine);
     }
   }
-  cudaFree(dx);
-  cudaFree(dw);
-  cudaFree(dy);
-  cudaFree(workspace);
   if (failed(best >= 0, "cuDNN graph API", "no proposed engine builds and runs this layer"))
     return 1;
   return 0;

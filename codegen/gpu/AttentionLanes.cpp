@@ -144,8 +144,8 @@ struct AttentionLanes : FragmentLowering {
         FailureOr<SmallVector<Value>> idx = at(read, rowOf(h), colOf(j));
         if (failed(idx))
           return nullptr;
-        Value pair = rw.create<vector::LoadOp>(loc, VectorType::get({2}, element),
-                                               read.getSource(), *idx);
+        Value pair =
+            rw.create<vector::LoadOp>(loc, VectorType::get({2}, element), read.getSource(), *idx);
         f = rw.create<vector::InsertStridedSliceOp>(loc, pair, f, ArrayRef<int64_t>{4 * j + 2 * h},
                                                     ArrayRef<int64_t>{1});
       }
@@ -194,8 +194,8 @@ struct AttentionLanes : FragmentLowering {
     if (failed(idx))
       return failure();
     Type element = read.getVectorType().getElementType();
-    Value m = rw.create<nvgpu::LdMatrixOp>(loc, VectorType::get({4, 2}, element),
-                                           read.getSource(), *idx, transpose, 4);
+    Value m = rw.create<nvgpu::LdMatrixOp>(loc, VectorType::get({4, 2}, element), read.getSource(),
+                                           *idx, transpose, 4);
     SmallVector<Value> regs;
     for (int64_t i = 0; i < 4; ++i)
       regs.push_back(word(loc, rw.create<vector::ExtractOp>(loc, m, ArrayRef<int64_t>{i})));
@@ -269,7 +269,8 @@ struct AttentionLanes : FragmentLowering {
     auto rhs = c.getRhs().getDefiningOp<vector::TransferReadOp>();
     if (!rhs || !unwrittenBetween(rhs, c))
       return c.emitError("tensor-core attention: B not read from workgroup memory just before");
-    int64_t kSize = c.getLhsType().getDimSize(1), nSize = cast<VectorType>(c.getResultType()).getDimSize(1);
+    int64_t kSize = c.getLhsType().getDimSize(1),
+            nSize = cast<VectorType>(c.getResultType()).getDimSize(1);
     // A: words loaded where they were read, or the lane's share of a
     // computed tile (the C layout of tiles 2kk and 2kk + 1 is A's).
     SmallVector<Value> a;
@@ -335,9 +336,9 @@ struct AttentionLanes : FragmentLowering {
           r = r ? combine(r, v) : v;
         }
       for (int64_t offset : {1, 2}) {
-        Value other = rw.create<gpu::ShuffleOp>(loc, r, int32_t(offset), int32_t(32),
-                                                gpu::ShuffleMode::XOR)
-                          .getShuffleResult();
+        Value other =
+            rw.create<gpu::ShuffleOp>(loc, r, int32_t(offset), int32_t(32), gpu::ShuffleMode::XOR)
+                .getShuffleResult();
         r = combine(r, other);
       }
       Value a = rw.create<vector::ExtractOp>(loc, acc, ArrayRef<int64_t>{h});
@@ -352,10 +353,10 @@ struct AttentionLanes : FragmentLowering {
     SmallVector<Value> bits;
     for (int64_t j = 0; j < lt.getDimSize(0) / 4; ++j)
       for (int64_t e = 0; e < 4; ++e) {
-        Value rowOk = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, rowOf(e / 2),
-                                               index(rows));
-        Value colOk = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
-                                               add(colOf(j), e % 2), index(cols));
+        Value rowOk =
+            rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, rowOf(e / 2), index(rows));
+        Value colOk = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, add(colOf(j), e % 2),
+                                               index(cols));
         bits.push_back(rw.create<arith::AndIOp>(loc, rowOk, colOk));
       }
     return rw.create<vector::FromElementsOp>(loc, lt, bits);
@@ -499,9 +500,8 @@ struct AttentionLanes : FragmentLowering {
 
 LogicalResult tilec::codegen::lowerWarpAttention(gpu::GPUFuncOp func) {
   bool bf16 = false;
-  func.walk([&](vector::ContractionOp c) {
-    bf16 |= getElementTypeOrSelf(c.getLhsType()).isBF16();
-  });
+  func.walk(
+      [&](vector::ContractionOp c) { bf16 |= getElementTypeOrSelf(c.getLhsType()).isBF16(); });
   IRRewriter rw(func.getContext());
   AttentionLanes lanes(rw, Value(), bf16);
   lanes.setUp(func);

@@ -69,8 +69,8 @@ struct WarpAttentionBuilder {
     SmallVector<int64_t> padded(shape);
     if (padRows)
       padded.back() += kRowPadBytes * 8 / type.getIntOrFloatBitWidth();
-    auto alloc = rw.create<bufferization::AllocTensorOp>(
-        loc, RankedTensorType::get(padded, type), ValueRange{});
+    auto alloc = rw.create<bufferization::AllocTensorOp>(loc, RankedTensorType::get(padded, type),
+                                                         ValueRange{});
     if (workgroupSpace)
       alloc.setMemorySpaceAttr(workgroupSpace);
     int64_t elements = 1;
@@ -121,8 +121,8 @@ struct WarpAttentionBuilder {
         SmallVector<OpFoldResult>{t0, rw.getIndexAttr(0)}, ints({rows, depth}), ones);
     Value into = dest;
     if (rows < block)
-      into = rw.create<tensor::ExtractSliceOp>(loc, cast<RankedTensorType>(from.getType()), dest, ints({0, 0}),
-                                               ints({rows, depth}), ones);
+      into = rw.create<tensor::ExtractSliceOp>(loc, cast<RankedTensorType>(from.getType()), dest,
+                                               ints({0, 0}), ints({rows, depth}), ones);
     auto copy = rw.create<linalg::CopyOp>(loc, from, into);
     FailureOr<Value> copied = onThreads(copy);
     if (failed(copied))
@@ -235,9 +235,9 @@ struct WarpAttentionBuilder {
     s = rw.create<arith::MulFOp>(loc, s, splat(scores, scale));
     if (valid < block) {
       // Keys past the real ones (zeros staged) never win: -inf scores.
-      Value mask = rw.create<vector::CreateMaskOp>(
-          loc, VectorType::get({kWarpRows, block}, rw.getI1Type()),
-          ValueRange{index(kWarpRows), index(valid)});
+      Value mask =
+          rw.create<vector::CreateMaskOp>(loc, VectorType::get({kWarpRows, block}, rw.getI1Type()),
+                                          ValueRange{index(kWarpRows), index(valid)});
       s = rw.create<arith::SelectOp>(loc, mask, s, splat(scores, -INFINITY));
     }
     Value mNew = rw.create<vector::MultiDimReductionOp>(loc, s, m, ArrayRef<bool>{false, true},
@@ -289,8 +289,8 @@ int64_t tilec::codegen::streamAttentionOnWarps(func::FuncOp kernel, const Schedu
   IRRewriter rw(ctx);
   Location loc = ops->pv.getLoc();
   rw.setInsertionPoint(ops->pv);
-  WarpAttentionBuilder wb{rw, loc, {}, rows / kWarpRows, rows / kWarpRows * 32, element,
-                          ops->scale};
+  WarpAttentionBuilder wb{rw,      loc,       {}, rows / kWarpRows, rows / kWarpRows * 32,
+                          element, ops->scale};
   if (!target.simt)
     wb.workgroupSpace = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
 
@@ -300,10 +300,10 @@ int64_t tilec::codegen::streamAttentionOnWarps(func::FuncOp kernel, const Schedu
   int64_t grid = 1;
   for (int64_t c : counts)
     grid *= c;
-  auto block = rw.create<scf::ForallOp>(loc, wb.ints(counts),
-                                        ValueRange{rw.create<tensor::EmptyOp>(
-                                            loc, outType.getShape(), outType.getElementType())},
-                                        std::nullopt);
+  auto block = rw.create<scf::ForallOp>(
+      loc, wb.ints(counts),
+      ValueRange{rw.create<tensor::EmptyOp>(loc, outType.getShape(), outType.getElementType())},
+      std::nullopt);
   rw.setInsertionPoint(block.getTerminator());
   SmallVector<Value> ivs = llvm::to_vector(block.getInductionVars());
   ValueRange lead = ValueRange(ivs).drop_back();
@@ -314,7 +314,8 @@ int64_t tilec::codegen::streamAttentionOnWarps(func::FuncOp kernel, const Schedu
   Value out = wb.slice2d(block.getRegionOutArgs()[0], lead, row0, rows, cols);
 
   // The block's query rows, staged once.
-  FailureOr<Value> qStaged = wb.stage(q, wb.index(0), rows, wb.buffer({rows, depth}, element, true));
+  FailureOr<Value> qStaged =
+      wb.stage(q, wb.index(0), rows, wb.buffer({rows, depth}, element, true));
   if (failed(qStaged))
     return backup.restore(), notes += "tensor-core attention not applied (staging failed); ", 0;
   // Each warp's running max, sum and output rows (registers once hoisted).
@@ -359,8 +360,8 @@ int64_t tilec::codegen::streamAttentionOnWarps(func::FuncOp kernel, const Schedu
     auto loop = rw.create<scf::ForOp>(loc, wb.index(0), wb.index(whole), wb.index(bc), state);
     OpBuilder::InsertionGuard guard(rw);
     rw.setInsertionPointToStart(loop.getBody());
-    SmallVector<Value> next = step(loop.getInductionVar(), bc, bc, kBuf, vBuf,
-                                   loop.getRegionIterArgs());
+    SmallVector<Value> next =
+        step(loop.getInductionVar(), bc, bc, kBuf, vBuf, loop.getRegionIterArgs());
     rw.create<scf::YieldOp>(loc, next);
     state = loop.getResults();
   }

@@ -81,10 +81,9 @@ TEST_P(WarpAttentionConformance, MatchesTheRoundedReference) {
   tilec_model *model = nullptr;
   tilec_status *status = nullptr;
   codegen::CompileReport report;
-  ASSERT_TRUE(compileAndLoad(p, options,
-                             std::string(c.name) + "-" + precision + "-warps" +
-                                 (manyWarps ? "-many" : "-one"),
-                             model, status, &report));
+  ASSERT_TRUE(compileAndLoad(
+      p, options, std::string(c.name) + "-" + precision + "-warps" + (manyWarps ? "-many" : "-one"),
+      model, status, &report));
   EXPECT_EQ(attentionKernels, 1);
   int applied = 0;
   for (const codegen::KernelReport &k : report.kernels)
@@ -100,15 +99,17 @@ TEST_P(WarpAttentionConformance, MatchesTheRoundedReference) {
   EXPECT_TRUE(runAndCompare(model, p)) << c.name << " in " << precision;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    WarpAttention, WarpAttentionConformance, ::testing::ValuesIn(warpAttentionParams()),
-    [](const ::testing::TestParamInfo<Param> &info) {
-      std::string target = std::get<3>(info.param);
-      for (char &ch : target)
-        if (ch == ':')
-          ch = '_';
-      return std::string(kCases[std::get<0>(info.param)].name) + "_" + std::get<1>(info.param) +
-             (std::get<2>(info.param) ? "_many_warps_" : "_one_warp_") + target;
-    });
+INSTANTIATE_TEST_SUITE_P(WarpAttention, WarpAttentionConformance,
+                         ::testing::ValuesIn(warpAttentionParams()),
+                         [](const ::testing::TestParamInfo<Param> &info) {
+                           std::string target = std::get<3>(info.param);
+                           for (char &ch : target)
+                             if (ch == ':')
+                               ch = '_';
+                           return std::string(kCases[std::get<0>(info.param)].name) + "_" +
+                                  std::get<1>(info.param) +
+                                  (std::get<2>(info.param) ? "_many_warps_" : "_one_warp_") +
+                                  target;
+                         });
 
 } // namespace
