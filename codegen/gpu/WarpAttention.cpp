@@ -136,7 +136,7 @@ struct WarpAttentionBuilder {
 
   /// A warp loop over the block's warps with `outs` as shared outputs;
   /// `body(warp row, out args)` returns, per output, the 16 rows it writes
-  /// (a [16] or [16, cols] tensor) or null.
+  /// (a [16] or [16, cols] tensor).
   SmallVector<Value> warpLoop(ValueRange outs,
                               function_ref<SmallVector<Value>(Value, ValueRange)> body) {
     MLIRContext *ctx = rw.getContext();
