@@ -17,7 +17,6 @@
 
 #include "passes/Passes.h"
 
-#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -54,12 +53,7 @@ Value accumulatorSource(linalg::LinalgOp root) {
 
 /// A kernel that is one workgroup (its block tile is the whole result) gets
 /// a block loop of one trip around its tile, so that it has a block to split
-/// among threads. Its one trip's indices are zeros, folded into the fused
-/// producers' slices: a convolution's halo pad then has static sizes, which
-/// thread tiles can take their windows of (movePadsIntoTiles; through the
-/// loop's indices its sizes were dynamic, seen through a cast, and the pad
-/// stayed outside the thread loops). Returns false (kernel unchanged) if
-/// fusion leaves work out.
+/// among threads. Returns false (kernel unchanged) if fusion leaves work out.
 bool wrapInOneBlock(func::FuncOp kernel) {
   auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
   if (!consumer || consumer->getNumResults() != 1)
@@ -72,22 +66,7 @@ bool wrapInOneBlock(func::FuncOp kernel) {
   for (AffineExpr expr : outMap.getResults())
     if (auto dim = dyn_cast<AffineDimExpr>(expr))
       tiles[dim.getPosition()] = ranges[dim.getPosition()];
-  auto block = dyn_cast_or_null<scf::ForallOp>(
-      fuseIntoForall(kernel, consumer, tiles, /*threads=*/false));
-  if (!block)
-    return false;
-  OpBuilder b(block.getBody(), block.getBody()->begin());
-  for (Value iv : block.getInductionVars())
-    iv.replaceAllUsesWith(b.create<arith::ConstantIndexOp>(block.getLoc(), 0));
-  MLIRContext *ctx = kernel.getContext();
-  RewritePatternSet patterns(ctx);
-  affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
-  affine::AffineMinOp::getCanonicalizationPatterns(patterns, ctx);
-  affine::AffineMaxOp::getCanonicalizationPatterns(patterns, ctx);
-  tensor::ExtractSliceOp::getCanonicalizationPatterns(patterns, ctx);
-  addPadCastFolding(patterns);
-  (void)applyPatternsAndFoldGreedily(block, std::move(patterns));
-  return true;
+  return fuseIntoForall(kernel, consumer, tiles, /*threads=*/false) != nullptr;
 }
 
 /// Tiles every reduction loop of a thread's op so that one step is small
