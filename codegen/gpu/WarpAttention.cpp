@@ -354,8 +354,8 @@ int64_t tilec::codegen::streamAttentionOnWarps(func::FuncOp kernel, const Schedu
   // any and no pipeline multi-buffers them (their first rows), its own
   // otherwise.
   bool shareTail = whole > 0 && stages <= 1;
-  Value kBuf = wb.buffer({shareTail || whole > 0 ? bc : tailBlock, depth}, element, true);
-  Value vBuf = wb.buffer({shareTail || whole > 0 ? bc : tailBlock, cols}, element, true);
+  Value kBuf = wb.buffer({whole > 0 ? bc : tailBlock, depth}, element, true);
+  Value vBuf = wb.buffer({whole > 0 ? bc : tailBlock, cols}, element, true);
   if (whole > 0) {
     auto loop = rw.create<scf::ForOp>(loc, wb.index(0), wb.index(whole), wb.index(bc), state);
     OpBuilder::InsertionGuard guard(rw);
