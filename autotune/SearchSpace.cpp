@@ -198,12 +198,17 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
   s.registerTile.clear();
   s.cacheTile.clear();
   s.mmaShape.clear();
+  s.inFlight = 0;
   std::uniform_int_distribution<int> die(0, 9);
   if (!warpgroupNs.empty() && die(rng) < 3) {
     // Warpgroup tiles fix the block: its columns are the instruction's N.
     int64_t n = pick(warpgroupNs, rng);
     codegen::setWarpgroupTiles(s, shape_.resultShape.size(), pick(warpgroupRows, rng), n);
     s.stages = pick(std::vector<int64_t>{2, 3, 4}, rng);
+    // Each step's wgmma group left running into the next, where a block
+    // stays being copied.
+    if (s.stages >= 3)
+      s.inFlight = pick(std::vector<int64_t>{0, 1}, rng);
     return;
   }
   if (!attentionRows.empty() && die(rng) < 5) {
@@ -384,12 +389,12 @@ std::optional<Schedule> SearchSpace::crossover(const Schedule &a, const Schedule
     s.registerTile = b.registerTile;
     s.mmaShape = b.mmaShape;
     if (!b.mmaShape.empty() || !a.mmaShape.empty())
-      s.cacheTile = b.cacheTile, s.stages = b.stages;
+      s.cacheTile = b.cacheTile, s.stages = b.stages, s.inFlight = b.inFlight;
   }
   if (coin(rng))
     s.conv = b.conv;
   if (coin(rng))
-    s.cacheTile = b.cacheTile, s.stages = b.stages;
+    s.cacheTile = b.cacheTile, s.stages = b.stages, s.inFlight = b.inFlight;
   if (coin(rng))
     s.loopOrder = b.loopOrder;
   if (coin(rng))

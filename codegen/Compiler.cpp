@@ -368,8 +368,11 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
         }
     for (KernelReport &k : report.kernels)
       for (const GpuLaunch &l : launches)
-        if (l.symbol == k.symbol && l.sharedBytes > 0)
-          k.notes += std::to_string(l.sharedBytes) + " bytes of dynamic shared memory; ";
+        if (l.symbol == k.symbol)
+          k.notes += (l.sharedBytes > 0
+                          ? std::to_string(l.sharedBytes) + " bytes of dynamic shared memory; "
+                          : "") +
+                     l.assembler;
     code = art::serializeGpuCode(gpuCode);
   }
   // Staging pipelines that could not be built (Pipeline.h) say so.

@@ -571,6 +571,8 @@ DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
   shape.resultShape.assign(out.getShape().begin(), out.getShape().end());
   Operation *root = findMarked(kernel, kRootAttr);
   shape.rootKind = root ? cast<StringAttr>(root->getAttr(kRootAttr)).str() : "elementwise";
+  Operation *consumer = findMarked(kernel, kConsumerAttr);
+  shape.epilogue = !root || !consumer || consumer != root;
   if (auto linalgRoot = dyn_cast_or_null<linalg::LinalgOp>(root)) {
     for (int64_t r : linalgRoot.getStaticLoopRanges())
       shape.rootLoops.push_back(r);

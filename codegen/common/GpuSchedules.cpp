@@ -40,18 +40,20 @@ bool isConvNhwc(const DispatchShape &shape) {
 }
 
 /// Bytes of workgroup memory a staged GPU schedule needs: one block of each
-/// operand per reduction step and the block's accumulators. Convolutions'
-/// input halos are bounded for strides up to 2.
+/// operand per reduction step and, where an epilogue reads them, the block's
+/// accumulators. Convolutions' input halos are bounded for strides up to 2.
 int64_t stagedBytes(const DispatchShape &shape, const std::vector<int64_t> &block,
                     int64_t reductionBlock, int64_t operandBytes = 4, int64_t rowPad = 0,
                     int64_t stages = 1) {
   int64_t outputs = 1;
   for (int64_t b : block)
     outputs *= b;
+  int64_t accumulators = shape.epilogue ? outputs : 0;
   if (isConvNhwc(shape)) {
     int64_t kh = shape.rootLoops[4], kw = shape.rootLoops[5];
     int64_t input = block[0] * ((block[1] - 1) * 2 + kh) * ((block[2] - 1) * 2 + kw);
-    return 4 * (stages * (input * reductionBlock + kh * kw * reductionBlock * block[3]) + outputs);
+    return 4 * (stages * (input * reductionBlock + kh * kw * reductionBlock * block[3]) +
+                accumulators);
   }
   size_t rank = block.size();
   int64_t rows = outputs / block[rank - 1], cols = outputs / block[rank - 2];
@@ -60,7 +62,7 @@ int64_t stagedBytes(const DispatchShape &shape, const std::vector<int64_t> &bloc
   return stages * operandBytes *
              (rows * (reductionBlock + rowPad) +
               std::max(reductionBlock * (cols + rowPad), cols * (reductionBlock + rowPad))) +
-         4 * outputs;
+         4 * accumulators;
 }
 
 /// GPU convolutions (channels last): blocks of up to 64 filters over about
@@ -363,10 +365,17 @@ std::string verifyWarpgroupTiles(const Schedule &s, const DispatchShape &shape, 
   if (s.cacheTile[rank] != 64 || k % 64 != 0)
     return mma + " needs cache=...x64 (K blocks of 64: 128-byte swizzled rows) and K (" +
            std::to_string(k) + ") a multiple of 64";
+  if (s.inFlight > 1)
+    return "inflight=" + std::to_string(s.inFlight) +
+           ": at most one K block's wgmma group stays in flight (inflight=0 or 1)";
+  if (s.inFlight > 0 && s.stages < s.inFlight + 2)
+    return "inflight=" + std::to_string(s.inFlight) + " needs stages >= " +
+           std::to_string(s.inFlight + 2) + " (the in-flight block's buffer, the computed " +
+           "one, and at least one being copied); stages=" + std::to_string(s.stages);
   int64_t bytes = stagedBytes(shape, block, 64, 2, 0, s.stages);
   if (bytes > target.maxSharedMemoryBytes)
     return "the staged K block" + std::string(s.stages > 1 ? "s (" + std::to_string(s.stages) + " stages)" : "") +
-           " and accumulators need " + std::to_string(bytes) +
+           (shape.epilogue ? " and accumulators need " : " need ") + std::to_string(bytes) +
            " bytes of workgroup memory; the target has " + std::to_string(target.maxSharedMemoryBytes);
   return "";
 }
@@ -481,7 +490,7 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
       stagedBytes(shape, block, bk, mmaOperandBytes(shape), mmaRowPad(shape), s.stages);
   if (bytes > target.maxSharedMemoryBytes)
     return "the staged K block" + std::string(s.stages > 1 ? "s (" + std::to_string(s.stages) + " stages)" : "") +
-           " and accumulators need " + std::to_string(bytes) +
+           (shape.epilogue ? " and accumulators need " : " need ") + std::to_string(bytes) +
            " bytes of workgroup memory; the target has " + std::to_string(target.maxSharedMemoryBytes);
   return "";
 }
@@ -510,6 +519,9 @@ std::string tilec::codegen::detail::verifyGpuTiles(const Schedule &s, const Disp
              "leaves the reduction (" + std::to_string(k) +
              ") one block; give a smaller cache size or stages=1";
   }
+  if (s.inFlight != 0 && !isWarpgroupMma(s.mmaShape))
+    return "inflight=" + std::to_string(s.inFlight) +
+           " keeps wgmma groups in flight; it needs warpgroup tiles (mma=64xNx16)";
   if (!s.mmaShape.empty())
     return verifyWarpTiles(s, shape, target);
   if (s.registerTile.empty() && s.cacheTile.empty())
@@ -537,7 +549,7 @@ std::string tilec::codegen::detail::verifyGpuTiles(const Schedule &s, const Disp
     if (bytes > target.maxSharedMemoryBytes)
       return "the staged K block" +
              std::string(s.stages > 1 ? "s (" + std::to_string(s.stages) + " stages)" : "") +
-             " and accumulators need " + std::to_string(bytes) +
+             (shape.epilogue ? " and accumulators need " : " need ") + std::to_string(bytes) +
              " bytes of workgroup memory; the target has " +
              std::to_string(target.maxSharedMemoryBytes);
   }

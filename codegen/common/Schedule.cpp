@@ -75,6 +75,7 @@ std::string Schedule::str() const {
          (cacheTile.empty() ? "" : " cache=" + joinSizes(cacheTile)) +
          (mmaShape.empty() ? "" : " mma=" + joinSizes(mmaShape)) +
          (stages == 1 ? "" : " stages=" + std::to_string(stages)) +
+         (inFlight == 0 ? "" : " inflight=" + std::to_string(inFlight)) +
          (loopOrder.empty() ? "" : " order=" + joinSizes(loopOrder)) +
          (panelCopy == PanelCopy::Auto ? "" : panelCopy == PanelCopy::On ? " pack=on" : " pack=off");
 }
@@ -101,6 +102,8 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
       ok = !value.getAsInteger(10, s.vectorWidth) && s.vectorWidth > 0;
     else if (key == "stages")
       ok = !value.getAsInteger(10, s.stages) && s.stages > 0;
+    else if (key == "inflight")
+      ok = !value.getAsInteger(10, s.inFlight) && s.inFlight >= 0;
     else if (key == "conv" && (value == "direct" || value == "gemm"))
       s.conv = value == "gemm" ? ConvAlgorithm::Gemm : ConvAlgorithm::Direct;
     else if (key == "pack" && (value == "auto" || value == "on" || value == "off"))
@@ -110,7 +113,7 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
     if (!ok) {
       error = "bad schedule field '" + field.str() +
               "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm [cache=AxB..] [order=AxB..] "
-              "[pack=auto|on|off] [mma=16x8x16] [stages=N]";
+              "[pack=auto|on|off] [mma=16x8x16] [stages=N] [inflight=N]";
       return std::nullopt;
     }
   }
@@ -365,6 +368,9 @@ std::string tilec::codegen::verifySchedule(const Schedule &s, const DispatchShap
   } else if (s.stages != 1) {
     return "stages=" + std::to_string(s.stages) +
            " is a GPU knob (pipelined workgroup-memory staging); CPU kernels take 1";
+  } else if (s.inFlight != 0) {
+    return "inflight=" + std::to_string(s.inFlight) +
+           " is a GPU knob (wgmma groups in flight across K blocks); CPU kernels take 0";
   }
   if (s.conv == ConvAlgorithm::Gemm && !shape.conv1x1)
     return "conv=gemm needs a 1x1, stride-1, unpadded convolution";

@@ -100,6 +100,13 @@ struct Schedule {
   /// are ordinary loads. 1: one buffer per operand, copy then compute.
   /// Omitted from the text when 1.
   int64_t stages = 1;
+  /// Warpgroup tiles (wgmma) with a pipeline: how many K blocks' instruction
+  /// groups stay in flight when a K step ends (`wgmma.wait_group N` instead
+  /// of 0), so that the tensor cores work on block k while the threads wait
+  /// for block k + 1 and pass the barrier. A buffer is then read until N
+  /// steps after its own, so the copies run S - 1 - N blocks ahead (needs
+  /// stages >= N + 2). 0 or 1; omitted from the text when 0.
+  int64_t inFlight = 0;
   /// SIMD width in f32 lanes the register tile's innermost size must divide.
   int64_t vectorWidth = 16;
   ConvAlgorithm conv = ConvAlgorithm::Direct;
@@ -155,6 +162,10 @@ struct DispatchShape {
   /// that its consumers broadcast the result back to (a squeeze-excite
   /// block's pool over H and W: 1); -1 when there is none.
   int64_t firstBroadcastReduction = -1;
+  /// Whether ops follow the root in the dispatch (a bias, an activation, a
+  /// convert): a staged GPU block then keeps its accumulators in workgroup
+  /// memory for them to read (in registers and the output otherwise).
+  bool epilogue = true;
 };
 
 /// The tensor-core instruction (m, n, k) for a dispatch's operands on

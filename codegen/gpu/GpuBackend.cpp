@@ -414,23 +414,58 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
   return launch;
 }
 
-/// ptxas: PTX text -> cubin bytes.
+/// What ptxas -v says about a kernel, for its report: registers per thread,
+/// spilled bytes, and the advisories it numbers (C7xxx: a wgmma pipeline it
+/// had to serialize or wait for, for example), e.g.
+///   "ptxas: 184 registers, no spills; ptxas: (C7517) warpgroup.wait is
+///    injected in around line 439 by compiler to allow use of registers
+///    defined by GMMA in function 'k'; "
+std::string summarizePtxas(llvm::StringRef log) {
+  std::string registers, spills, advisories;
+  llvm::SmallVector<llvm::StringRef> lines;
+  log.split(lines, '\n');
+  for (llvm::StringRef line : lines) {
+    line = line.trim();
+    if (size_t at = line.find("Used "); at != llvm::StringRef::npos && line.contains(" registers"))
+      registers = line.substr(at + 5).split(' ').first.str();
+    if (size_t at = line.find(" bytes spill stores"); at != llvm::StringRef::npos) {
+      llvm::StringRef bytes = line.substr(0, at).rsplit(' ').second;
+      spills = bytes == "0" ? "no spills" : bytes.str() + " bytes spilled";
+    }
+    if (size_t at = line.find("(C7"); at != llvm::StringRef::npos)
+      advisories += "ptxas: " + line.substr(at).str() + "; ";
+  }
+  if (registers.empty())
+    return advisories;
+  return "ptxas: " + registers + " registers" + (spills.empty() ? "" : ", " + spills) + "; " +
+         advisories;
+}
+
+/// ptxas: PTX text -> cubin bytes, and what it reported (summarizePtxas).
 bool assemblePtx(const std::string &ptx, const std::string &arch, const std::string &work,
-                 std::string &cubin, std::string &error) {
+                 std::string &cubin, std::string &report, std::string &error) {
   std::string ptxas = findTool({"ptxas", "/usr/local/cuda/bin/ptxas"});
   if (ptxas.empty())
     return error = "ptxas not found; install the CUDA toolkit (/usr/local/cuda/bin)", false;
-  std::string in = work + ".ptx", out = work + ".cubin";
+  std::string in = work + ".ptx", out = work + ".cubin", log = work + ".log";
   std::ofstream(in) << ptx;
   std::string message;
-  llvm::SmallVector<llvm::StringRef> args = {ptxas, "-arch", arch, "-O3", in, "-o", out};
-  int rc = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, {}, 0, 0, &message);
+  llvm::SmallVector<llvm::StringRef> args = {ptxas, "-arch", arch, "-O3", "-v", in, "-o", out};
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(log),
+                                                llvm::StringRef(log)};
+  int rc = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects, 0, 0, &message);
   auto buffer = llvm::MemoryBuffer::getFile(out);
+  auto text = llvm::MemoryBuffer::getFile(log);
+  std::string said = text ? (*text)->getBuffer().str() : "";
   llvm::sys::fs::remove(in);
   llvm::sys::fs::remove(out);
+  llvm::sys::fs::remove(log);
   if (rc != 0 || !buffer)
-    return error = "ptxas failed for " + arch + " (" + std::to_string(rc) + ") " + message, false;
+    return error = "ptxas failed for " + arch + " (" + std::to_string(rc) + ") " + message +
+                   (said.empty() ? "" : ":\n" + said),
+           false;
   cubin = (*buffer)->getBuffer().str();
+  report = summarizePtxas(said);
   return true;
 }
 
@@ -679,8 +714,12 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
         c.text.pop_back();
       dumpStage(dump, symbol + ".ptx", [&] { return c.text; });
       std::string arch = target.arch + (warpgroups.count(symbol) ? "a" : "");
-      if (!assemblePtx(c.text, arch, work.str().str(), c.binary, error))
+      std::string report;
+      if (!assemblePtx(c.text, arch, work.str().str(), c.binary, report, error))
         return false;
+      for (GpuLaunch &l : launches)
+        if (l.symbol == symbol)
+          l.assembler = report;
       dumpStage(dump, symbol + ".cubin", [&] { return c.binary; });
     } else {
       c.binary = object.getObject().str();

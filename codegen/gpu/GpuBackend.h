@@ -29,6 +29,9 @@ struct GpuLaunch {
   int64_t grid = 1;
   std::vector<int64_t> block;
   int64_t sharedBytes = 0;
+  /// What the assembler said about the kernel (CUDA: registers, spills,
+  /// ptxas's advisories), for its report; empty when it said nothing.
+  std::string assembler;
 };
 
 /// Compiles every kernel of `kernels` (as left by applySchedule) for a CUDA or

@@ -275,7 +275,7 @@ void cloneCopies(IRRewriter &rewriter, StagedLoop &m, ArrayRef<Operation *> deps
   }
 }
 
-void pipeline(StagedLoop &m, int64_t stages) {
+void pipeline(StagedLoop &m, int64_t stages, int64_t inFlight) {
   scf::ForOp loop = m.loop;
   IRRewriter rewriter(loop.getContext());
   Location loc = loop.getLoc();
@@ -293,20 +293,22 @@ void pipeline(StagedLoop &m, int64_t stages) {
     multi.push_back(rewriter.create(state)->getResult(0));
   }
   SmallVector<Operation *> deps = copyDependencies(m);
-  // 2. Prologue: blocks 0 .. S-2 into buffers 0 .. S-2.
+  // 2. Prologue: blocks 0 .. S-2-N into buffers 0 .. S-2-N (N: the steps
+  //    whose buffers are still read when a step ends, Pipeline.h).
+  int64_t ahead = stages - 1 - inFlight;
   rewriter.setInsertionPoint(loop);
-  for (int64_t j = 0; j + 1 < stages; ++j) {
+  for (int64_t j = 0; j < ahead; ++j) {
     Value iv = rewriter.create<arith::ConstantIndexOp>(loc, m.lower + j * m.step);
     cloneCopies(rewriter, m, deps, multi, iv, rewriter.getIndexAttr(j), j);
   }
-  // 3. Step i computes on buffer i % S, then copies block i + S - 1 (when
-  //    there is one) into buffer (i + S - 1) % S.
+  // 3. Step i computes on buffer i % S, then copies block i + S - 1 - N
+  //    (when there is one) into buffer (i + S - 1 - N) % S.
   Value iv = loop.getInductionVar();
   rewriter.setInsertionPointToStart(loop.getBody());
   AffineExpr d0 = rewriter.getAffineDimExpr(0);
   AffineExpr index = (d0 - m.lower).floorDiv(m.step);
   Value readSlot = rewriter.create<affine::AffineApplyOp>(loc, index % stages, iv);
-  Value writeSlot = rewriter.create<affine::AffineApplyOp>(loc, (index + stages - 1) % stages, iv);
+  Value writeSlot = rewriter.create<affine::AffineApplyOp>(loc, (index + ahead) % stages, iv);
   for (scf::ForallOp compute : m.computes) {
     rewriter.setInsertionPoint(compute);
     for (auto [buffer, all] : llvm::zip(m.buffers, multi))
@@ -314,13 +316,13 @@ void pipeline(StagedLoop &m, int64_t stages) {
                compute);
   }
   rewriter.setInsertionPoint(loop.getBody()->getTerminator());
-  Value ahead = rewriter.create<arith::AddIOp>(
-      loc, iv, rewriter.create<arith::ConstantIndexOp>(loc, (stages - 1) * m.step));
-  Value more = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, ahead,
+  Value next = rewriter.create<arith::AddIOp>(
+      loc, iv, rewriter.create<arith::ConstantIndexOp>(loc, ahead * m.step));
+  Value more = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, next,
                                               loop.getUpperBound());
   auto guard = rewriter.create<scf::IfOp>(loc, more, /*withElseRegion=*/false);
   rewriter.setInsertionPoint(guard.thenBlock()->getTerminator());
-  cloneCopies(rewriter, m, deps, multi, ahead, writeSlot, -1);
+  cloneCopies(rewriter, m, deps, multi, next, writeSlot, -1);
   // 4. The original copies, what only they used, and the single buffers go.
   for (scf::ForallOp copy : m.copies)
     rewriter.eraseOp(copy);
@@ -343,6 +345,8 @@ void pipeline(StagedLoop &m, int64_t stages) {
     rewriter.eraseOp(buffer);
   }
   loop->setAttr(kPipelinedLoopAttr, rewriter.getI64IntegerAttr(stages));
+  if (inFlight > 0)
+    loop->setAttr(kPipelineInFlightAttr, rewriter.getI64IntegerAttr(inFlight));
 }
 
 bool isWorkgroup(MemRefType type) {
@@ -453,8 +457,18 @@ void tilec::codegen::pipelineStagedLoops(ModuleOp kernels) {
       FailureOr<StagedLoop> m = matchStagedLoop(loop, why);
       if (failed(m))
         continue;
-      if (int64_t s = std::min<int64_t>(stages.getInt(), m->trips); s > 1)
-        pipeline(*m, s);
+      int64_t s = std::min<int64_t>(stages.getInt(), m->trips);
+      auto inFlight = func->getAttrOfType<IntegerAttr>(kPipelineInFlightAttr);
+      int64_t n = inFlight ? inFlight.getInt() : 0;
+      if (n > 0 && s < n + 2) {
+        notes.emplace_back(func.getNameAttr(),
+                           StringAttr::get(kernels.getContext(),
+                                           "inflight=" + std::to_string(n) + " not applied (" +
+                                               std::to_string(s) + " stages)"));
+        n = 0;
+      }
+      if (s > 1)
+        pipeline(*m, s, n);
       done = true;
       break;
     }
@@ -464,6 +478,7 @@ void tilec::codegen::pipelineStagedLoops(ModuleOp kernels) {
                                          "stages=" + std::to_string(stages.getInt()) +
                                              " not applied (" + why + "): one buffer per operand"));
     func->removeAttr(kPipelineStagesAttr);
+    func->removeAttr(kPipelineInFlightAttr);
   }
   if (!notes.empty())
     kernels->setAttr(kPipelineNotesAttr, DictionaryAttr::get(kernels.getContext(), notes));
@@ -479,6 +494,9 @@ int64_t tilec::codegen::asyncStageCopies(func::FuncOp kernel) {
   if (!loop || !kernel->hasAttr(kArgsAlignedAttr))
     return 0;
   int64_t stages = loop->getAttrOfType<IntegerAttr>(kPipelinedLoopAttr).getInt();
+  auto inFlight = loop->getAttrOfType<IntegerAttr>(kPipelineInFlightAttr);
+  // Blocks copied ahead of the one computed (Pipeline.h).
+  int64_t ahead = stages - 1 - (inFlight ? inFlight.getInt() : 0);
   // The step's copies sit in one scf.if (Pipeline.h's form).
   scf::IfOp guard;
   loop.walk([&](scf::ForallOp copy) {
@@ -509,17 +527,17 @@ int64_t tilec::codegen::asyncStageCopies(func::FuncOp kernel) {
     rewriter.setInsertionPointAfter(after);
     rewriter.create<NVVM::CpAsyncCommitGroupOp>(loc);
   };
-  SmallVector<Operation *> groupEnds(stages - 1, nullptr);
+  SmallVector<Operation *> groupEnds(ahead, nullptr);
   for (Operation &op : *loop->getBlock())
     if (auto mark = op.getAttrOfType<IntegerAttr>(kStageCopyAttr))
       groupEnds[mark.getInt()] = &op;
   for (Operation *end : groupEnds)
     commit(end);
   commit(guard);
-  // Step i needs block i: of the S - 1 + i groups committed before it, all
-  // but the newest S - 2.
+  // Step i needs block i: of the A + i groups committed before it (A blocks
+  // ahead), all but the newest A - 1.
   rewriter.setInsertionPointToStart(loop.getBody());
-  rewriter.create<NVVM::CpAsyncWaitGroupOp>(loc, rewriter.getI32IntegerAttr(stages - 2));
+  rewriter.create<NVVM::CpAsyncWaitGroupOp>(loc, rewriter.getI32IntegerAttr(ahead - 1));
   rewriter.setInsertionPointAfter(loop);
   rewriter.create<NVVM::CpAsyncWaitGroupOp>(loc, rewriter.getI32IntegerAttr(0));
   return converted;

@@ -25,6 +25,18 @@
 // loop `tilec.stage_copy = j` (its block's group in the prologue, -1 inside
 // the loop).
 //
+// A warpgroup kernel with `inflight=N` (Schedule.h) leaves its last N steps'
+// wgmma groups running when a step ends, so buffer i % S is still read
+// during steps i+1 .. i+N: the copies then run S - 1 - N blocks ahead,
+//
+//   for i in 0..T-1:
+//     compute(block i) on buffer i % S      // wgmma; wait for all but N groups
+//     copies(block i+S-1-N) -> buffer (i+S-1-N) % S
+//
+// where (i+S-1-N) % S = (i-1-N) % S was last read by step i-1-N, whose
+// groups every thread has waited for before the barrier at the top of step
+// i (Wgmma.cpp). The loop is marked `tilec.pipeline_in_flight = N`.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TILEC_CODEGEN_GPU_PIPELINE_H
@@ -41,6 +53,9 @@ inline constexpr llvm::StringLiteral kPipelineStagesAttr = "tilec.pipeline_stage
 inline constexpr llvm::StringLiteral kPipelinedLoopAttr = "tilec.pipelined";
 /// On a copy thread loop of the pipeline: its prologue group, or -1.
 inline constexpr llvm::StringLiteral kStageCopyAttr = "tilec.stage_copy";
+/// On a kernel function (set by GpuThreads) and then on its pipelined loop:
+/// the K steps whose warpgroup instructions stay in flight (above).
+inline constexpr llvm::StringLiteral kPipelineInFlightAttr = "tilec.pipeline_in_flight";
 
 /// On the kernels' module: kernel name -> why its stages were not applied.
 inline constexpr llvm::StringLiteral kPipelineNotesAttr = "tilec.pipeline_notes";

@@ -601,6 +601,16 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
            (vectorized ? "" : " (thread tile not vectorized)") + "; ";
   if (stages > 1)
     kernel->setAttr(kPipelineStagesAttr, rewriter.getI64IntegerAttr(stages));
+  // wgmma groups left in flight need their buffer, the computed one and one
+  // being copied: where the loop has too few blocks for that, none.
+  if (warpgroups && s.inFlight > 0) {
+    if (stages >= s.inFlight + 2)
+      kernel->setAttr(kPipelineInFlightAttr, rewriter.getI64IntegerAttr(s.inFlight));
+    else
+      notes += "inflight=" + std::to_string(s.inFlight) + " not applied (" +
+               std::to_string(stages) + " stages for the loop's blocks; it needs " +
+               std::to_string(s.inFlight + 2) + "); ";
+  }
   return success();
 }
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/LaneFragments.h"
+#include "codegen/gpu/Pipeline.h"
 #include "codegen/gpu/TensorCores.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -325,11 +326,36 @@ struct WgmmaLowering : FragmentLowering {
   }
 };
 
+/// Whether the run's instructions only pass their accumulators to each other
+/// and, around the loop that holds them, to themselves: registers no other
+/// instruction touches while a group is in flight.
+bool carriedAlone(ArrayRef<NVVM::WgmmaMmaAsyncOp> run, scf::ForOp loop) {
+  DenseSet<Operation *> inRun;
+  for (NVVM::WgmmaMmaAsyncOp op : run)
+    inRun.insert(op);
+  for (NVVM::WgmmaMmaAsyncOp op : run) {
+    Value acc = op.getInouts();
+    auto arg = dyn_cast<BlockArgument>(acc);
+    bool fromRun = acc.getDefiningOp() && inRun.contains(acc.getDefiningOp());
+    bool fromLoop = arg && arg.getOwner() == loop.getBody() && arg.getArgNumber() > 0;
+    if (!fromRun && !fromLoop)
+      return false;
+    for (Operation *user : op->getUsers())
+      if (!inRun.contains(user) && !isa<scf::YieldOp>(user))
+        return false;
+  }
+  return true;
+}
+
 /// Each run of warpgroup instructions in a block (a K block's steps, the
 /// loop over them unrolled) fenced before (wgmma.fence: the accumulator
 /// registers were written by other instructions) and waited for after
-/// (commit, wait for none in flight: the next K block's barrier may let its
-/// buffer be overwritten, and the accumulators are read or carried on).
+/// (commit, then wait for none in flight: the next K block's barrier may
+/// let its buffer be overwritten, and the accumulators are read or carried
+/// on). In a pipelined loop marked with N steps in flight (Pipeline.h),
+/// whose accumulators only the run touches, the wait leaves the newest N
+/// groups running (their buffers are not overwritten before N more steps)
+/// and one wait for all follows the loop, before the accumulators are read.
 void fenceWarpgroupRuns(RewriterBase &rw, gpu::GPUFuncOp func) {
   DenseMap<Block *, SmallVector<NVVM::WgmmaMmaAsyncOp>> runs;
   SmallVector<Block *> order;
@@ -345,7 +371,15 @@ void fenceWarpgroupRuns(RewriterBase &rw, gpu::GPUFuncOp func) {
     rw.create<NVVM::WgmmaFenceAlignedOp>(run.front().getLoc());
     rw.setInsertionPointAfter(run.back());
     rw.create<NVVM::WgmmaGroupSyncAlignedOp>(run.back().getLoc());
-    rw.create<NVVM::WgmmaWaitGroupSyncOp>(run.back().getLoc(), 0);
+    auto loop = dyn_cast<scf::ForOp>(b->getParentOp());
+    auto inFlight = loop ? loop->getAttrOfType<IntegerAttr>(kPipelineInFlightAttr) : nullptr;
+    if (!inFlight || !carriedAlone(run, loop)) {
+      rw.create<NVVM::WgmmaWaitGroupSyncOp>(run.back().getLoc(), 0);
+      continue;
+    }
+    rw.create<NVVM::WgmmaWaitGroupSyncOp>(run.back().getLoc(), inFlight.getInt());
+    rw.setInsertionPointAfter(loop);
+    rw.create<NVVM::WgmmaWaitGroupSyncOp>(loop.getLoc(), 0);
   }
 }
 

@@ -29,7 +29,8 @@ enum class MmaVariant {
   SingleBuffer,
   FourStages,
   LargeTiles,
-  Warpgroups
+  Warpgroups,
+  WarpgroupsInFlight
 };
 
 std::string mmaVariantName(MmaVariant v) {
@@ -50,6 +51,8 @@ std::string mmaVariantName(MmaVariant v) {
     return "large_tiles";
   case MmaVariant::Warpgroups:
     return "warpgroups";
+  case MmaVariant::WarpgroupsInFlight:
+    return "warpgroups_in_flight";
   }
   return "?";
 }
@@ -63,7 +66,10 @@ std::string mmaVariantName(MmaVariant v) {
 /// shape (128x128 blocks of 64x64 warp tiles, 4 stages) where it divides;
 /// warpgroup tiles (wgmma) where the rows, columns and K divide into 64s:
 /// blocks of up to two warpgroups over the widest N of 256, 192, 128, 64,
-/// K blocks of 64, up to three in flight (the default elsewhere).
+/// K blocks of 64, up to three in flight (the default elsewhere); the same
+/// with up to 4 stages and each step's wgmma group left in flight into the
+/// next (`inflight=1`: the copies one block less ahead) where K has the 3
+/// blocks that needs.
 codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
                           const codegen::DispatchShape &shape) {
   codegen::Schedule s = d;
@@ -93,7 +99,7 @@ codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
     s.stages = k / bk >= 2 ? 4 : 1;
     return s;
   }
-  if (v == MmaVariant::Warpgroups) {
+  if (v == MmaVariant::Warpgroups || v == MmaVariant::WarpgroupsInFlight) {
     int64_t m = shape.resultShape[rank - 2], n = shape.resultShape[rank - 1];
     int64_t k = shape.rootLoops.back();
     int64_t wn = 0;
@@ -104,6 +110,10 @@ codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
       return s;
     codegen::setWarpgroupTiles(s, rank, m % 128 == 0 ? 128 : 64, wn);
     s.stages = std::min<int64_t>(3, k / 64);
+    if (v == MmaVariant::WarpgroupsInFlight && k / 64 >= 3) {
+      s.stages = std::min<int64_t>(4, k / 64);
+      s.inFlight = 1;
+    }
     return s;
   }
   if (v == MmaVariant::FourStages) {
@@ -151,7 +161,8 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   bool rocm = targetText.rfind("rocm:", 0) == 0;
   if ((variant == MmaVariant::AmdTiles && targetText.rfind("cuda:", 0) == 0) ||
       (rocm && variant != MmaVariant::Default && variant != MmaVariant::AmdTiles) ||
-      (variant == MmaVariant::Warpgroups && precision == "tf32") ||
+      ((variant == MmaVariant::Warpgroups || variant == MmaVariant::WarpgroupsInFlight) &&
+       precision == "tf32") ||
       (rocm && precision == "tf32"))
     GTEST_SKIP() << "not this target's instruction";
   // A GPU rounds TF32 operands (10-bit mantissa); the simt target computes
@@ -186,8 +197,13 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   int wgmmaKernels = 0;
   for (const codegen::KernelReport &k : report.kernels)
     wgmmaKernels += k.notes.find("warpgroups (wgmma 64x") != std::string::npos;
-  if (variant == MmaVariant::Warpgroups && name.find("warpgroups") != std::string::npos)
+  bool warpgroups =
+      variant == MmaVariant::Warpgroups || variant == MmaVariant::WarpgroupsInFlight;
+  if (warpgroups && name.find("warpgroups") != std::string::npos)
     EXPECT_GE(wgmmaKernels, 1);
+  // ptxas kept the wgmma groups asynchronous (it says when it had to wait).
+  for (const codegen::KernelReport &k : report.kernels)
+    EXPECT_EQ(k.notes.find("(C75"), std::string::npos) << k.notes;
   for (const codegen::KernelReport &k : report.kernels) {
     if (k.schedule.find("mma=16x8x16") != std::string::npos)
       EXPECT_NE(k.notes.find("warps (mma.sync 16x8x16)"), std::string::npos) << k.notes;
@@ -214,7 +230,8 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(MmaVariant::Default, MmaVariant::SmallWarpTiles,
                                          MmaVariant::ManyWarps, MmaVariant::AmdTiles,
                                          MmaVariant::SingleBuffer, MmaVariant::FourStages,
-                                         MmaVariant::LargeTiles, MmaVariant::Warpgroups),
+                                         MmaVariant::LargeTiles, MmaVariant::Warpgroups,
+                                         MmaVariant::WarpgroupsInFlight),
                        ::testing::Values("simt", "cuda:sm_90", "rocm:gfx90a")),
     [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, MmaVariant, const char *>>
            &info) {

@@ -268,15 +268,17 @@ TEST(SearchSpaceTest, GpuSpacesDrawWarpAndThreadTiles) {
   codegen::Target sm80 = *codegen::parseTarget("cuda:sm_80", error);
   for (const codegen::Target &t : {sm90, sm80}) {
     SearchSpace space(bf16Gemm, t);
-    int warpgroups = 0;
+    int warpgroups = 0, inFlight = 0;
     for (int i = 0; i < 200; ++i) {
       Schedule s = space.sample(rng);
       EXPECT_EQ(space.check(s), "") << s.str();
       warpgroups += codegen::isWarpgroupMma(s.mmaShape);
+      inFlight += s.inFlight > 0;
       Schedule m = space.mutate(s, rng);
       EXPECT_EQ(space.check(m), "") << m.str();
     }
     EXPECT_EQ(warpgroups > 0, t.warpgroupMma()) << t.str();
+    EXPECT_EQ(inFlight > 0, t.warpgroupMma()) << "inflight=1 is drawn for wgmma only";
   }
   // Tensor-core attention is drawn for 16-bit attention on CUDA sm_80+ (a
   // head's rows per block, legal as drawn), never for f32 or on ROCm.

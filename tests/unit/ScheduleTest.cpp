@@ -452,6 +452,32 @@ TEST(ScheduleTest, WarpgroupTilesOnlyWhereTheyFit) {
   EXPECT_NE(verifySchedule(t, gemm, sm90).find("bytes of workgroup memory"), std::string::npos);
   t.stages = 2;
   EXPECT_EQ(verifySchedule(t, gemm, sm90), "");
+  // Without an epilogue the accumulators stay in registers: 4 stages fit.
+  DispatchShape bare = gemm;
+  bare.epilogue = false;
+  t.stages = 4;
+  EXPECT_EQ(verifySchedule(t, bare, sm90), "");
+  // inflight=1 (a wgmma group left running into the next K step): the text
+  // form round-trips; it needs wgmma, a block being copied (stages >= 3),
+  // a GPU; at most 1.
+  t.inFlight = 1;
+  EXPECT_EQ(t.str(), "wg=128x256 reg=64x256x0 vec=1 conv=direct cache=0x0x64 mma=64x256x16 "
+                     "stages=4 inflight=1");
+  std::optional<Schedule> back = parseSchedule(t.str(), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(*back, t);
+  EXPECT_EQ(verifySchedule(t, bare, sm90), "");
+  t.stages = 2;
+  EXPECT_NE(verifySchedule(t, bare, sm90).find("inflight=1 needs stages >= 3"), std::string::npos);
+  t.stages = 4;
+  t.inFlight = 2;
+  EXPECT_NE(verifySchedule(t, bare, sm90).find("at most one"), std::string::npos);
+  Schedule warps = *parseSchedule(
+      "wg=128x128 reg=64x64x0 vec=1 conv=direct cache=0x0x32 mma=16x8x16 stages=3 inflight=1", error);
+  EXPECT_NE(verifySchedule(warps, gemm, sm90).find("needs warpgroup tiles"), std::string::npos);
+  Target cpu = *parseTarget("cpu", error);
+  Schedule plain = *parseSchedule("wg=64x64 reg=8x16x1 vec=16 conv=direct inflight=1", error);
+  EXPECT_NE(verifySchedule(plain, gemm, cpu).find("CPU kernels take 0"), std::string::npos);
 }
 
 } // namespace
