@@ -200,6 +200,9 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
   s.mmaShape.clear();
   s.inFlight = 0;
   std::uniform_int_distribution<int> die(0, 9);
+  // The order blocks run in (groups of rows sharing panels in L2): drawn
+  // with the tiles, whose rows of blocks it counts.
+  s.blockGroup = shape_.rootKind == "matmul" ? pick(std::vector<int64_t>{1, 1, 4, 8, 16}, rng) : 1;
   if (!warpgroupNs.empty() && die(rng) < 3) {
     // Warpgroup tiles fix the block: its columns are the instruction's N.
     int64_t n = pick(warpgroupNs, rng);
@@ -393,6 +396,8 @@ std::optional<Schedule> SearchSpace::crossover(const Schedule &a, const Schedule
   }
   if (coin(rng))
     s.conv = b.conv;
+  if (coin(rng))
+    s.blockGroup = b.blockGroup;
   if (coin(rng))
     s.cacheTile = b.cacheTile, s.stages = b.stages, s.inFlight = b.inFlight;
   if (coin(rng))

@@ -252,6 +252,28 @@ int64_t tileWorkgroups(func::FuncOp kernel, const Schedule &s, std::string &note
   return grid;
 }
 
+/// Marks the kernel for blocks run in groups of `group` rows (inlineForall)
+/// where its workgroup loop has more rows of blocks than that and several
+/// columns; the notes say which.
+void groupBlockRows(func::FuncOp kernel, int64_t group, std::string &notes) {
+  scf::ForallOp blocks;
+  for (Operation &op : kernel.getBody().front())
+    if (auto f = dyn_cast<scf::ForallOp>(op); f && !blocks)
+      blocks = f;
+  std::optional<SmallVector<int64_t>> trips = blocks ? forallTripCounts(blocks) : std::nullopt;
+  size_t rank = trips ? trips->size() : 0;
+  if (rank < 2 || (*trips)[rank - 2] <= group || (*trips)[rank - 1] < 2) {
+    notes += "group=" + std::to_string(group) + " changes nothing (the blocks are " +
+             (rank < 2 ? "one row" : "not more than " + std::to_string(group) + " rows by " +
+                                        "several columns") + "); ";
+    return;
+  }
+  kernel->setAttr(kBlockGroupAttr, IntegerAttr::get(IndexType::get(kernel.getContext()), group));
+  notes += "blocks run " + std::to_string(group) + " rows at a time (" +
+           std::to_string((*trips)[rank - 2]) + "x" + std::to_string((*trips)[rank - 1]) +
+           " blocks); ";
+}
+
 } // namespace
 
 /// A windowed tile with its window loops tiled to 1 is an outer product or an
@@ -652,6 +674,8 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
                   "online softmax over blocks of " + std::to_string(keyBlock) + " keys; ";
   } else {
     plan.grid = tileWorkgroups(kernel, s, plan.notes);
+    if (target.threaded() && s.blockGroup > 1 && plan.grid > 1)
+      groupBlockRows(kernel, s.blockGroup, plan.notes);
   }
   if (plan.grid > 1)
     movePadsIntoTiles(kernel);

@@ -99,8 +99,17 @@ mlir::FailureOr<int64_t> outlineWorkgroups(mlir::func::FuncOp kernel);
 std::optional<llvm::SmallVector<int64_t>> forallTripCounts(mlir::scf::ForallOp forall);
 
 /// Replaces `forall` (static bounds) by its body, its induction variables
-/// delinearized row-major from `linear` (a workgroup or thread id).
-void inlineForall(mlir::RewriterBase &rewriter, mlir::scf::ForallOp forall, mlir::Value linear);
+/// delinearized row-major from `linear` (a workgroup or thread id). With
+/// `rowGroup` G > 1 (a block loop whose last two dims are rows and columns
+/// of blocks, more than G rows), consecutive ids walk G rows of blocks
+/// column by column before the next G rows (Schedule::blockGroup), so that
+/// blocks running at the same time share operand panels in the L2 cache.
+void inlineForall(mlir::RewriterBase &rewriter, mlir::scf::ForallOp forall, mlir::Value linear,
+                  int64_t rowGroup = 1);
+
+/// On a kernel function (GPU targets): the schedule's blockGroup, for the
+/// workgroup loop's inlineForall.
+inline constexpr llvm::StringLiteral kBlockGroupAttr = "tilec.block_group";
 
 /// Erases ops without uses or side effects until none is left.
 void eraseDeadOps(mlir::func::FuncOp kernel);

@@ -119,7 +119,10 @@ int64_t firstDivisor(int64_t n, std::initializer_list<int64_t> options) {
 /// on AMD with 16), K blocks of 32 (16 where 32 does not divide), three in
 /// flight (two on AMD). Rows must be multiples of 16, columns of the
 /// instruction's n (8 mma.sync, 16 MFMA) and K of 16 (tilec-pad-rows pads
-/// rows). Never more stages than K blocks.
+/// rows). Never more stages than K blocks. Grids of at least kBusyGpuBlocks
+/// blocks with more than 8 rows of them run 8 rows at a time (`group=8`,
+/// Triton's GROUP_M): the blocks resident together share A's and B's panels
+/// in the L2 cache.
 std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Target &target) {
   size_t rank = shape.resultShape.size();
   int64_t m = shape.resultShape[rank - 2], n = shape.resultShape[rank - 1];
@@ -142,6 +145,12 @@ std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Tar
   s.registerTile.assign(rank + 1, 1);
   s.cacheTile.assign(rank + 1, 0);
   s.registerTile[rank] = 0;
+  auto grouped = [&](Schedule g) {
+    int64_t rows = m / g.workgroupTile[rank - 2], cols = n / g.workgroupTile[rank - 1];
+    if (batch * rows * cols >= kBusyGpuBlocks && rows > 8 && cols > 1)
+      g.blockGroup = 8;
+    return g;
+  };
   auto stagesFitting = [&](int64_t most) {
     std::vector<int64_t> block(s.workgroupTile);
     int64_t stages = std::min(most, k / s.cacheTile[rank]);
@@ -156,7 +165,7 @@ std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Tar
     s.cacheTile[rank] = 32;
     s.stages = stagesFitting(4);
     if (s.stages >= std::min<int64_t>(3, k / 32))
-      return s;
+      return grouped(s);
   }
   s.workgroupTile[rank - 2] = bm;
   s.workgroupTile[rank - 1] = bn;
@@ -167,7 +176,7 @@ std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Tar
   // and simt, which checks the same loop on the CPU), two on AMD (no
   // asynchronous copies: the second buffer saves a barrier per K step).
   s.stages = stagesFitting(target.kind == TargetKind::Rocm ? 2 : 3);
-  return s;
+  return grouped(s);
 }
 
 /// GPU GEMMs: blocks of up to 64x64 outputs (one batch entry), 4x4 outputs
@@ -505,6 +514,8 @@ std::string tilec::codegen::detail::verifyGpuTiles(const Schedule &s, const Disp
     return "pack=on|off is a CPU knob (GPU kernels stage operands when cache is set)";
   if (s.stages < 1 || s.stages > 8)
     return "stages=" + std::to_string(s.stages) + " is not between 1 and 8";
+  if (s.blockGroup < 1 || s.blockGroup > 64)
+    return "group=" + std::to_string(s.blockGroup) + " is not between 1 and 64";
   // (Tensor-core attention pipelines its key blocks: verifyWarpAttention.)
   bool keyBlocks = isWarpAttentionSchedule(s, shape.rootKind);
   if (s.stages > 1 && !keyBlocks && (s.cacheTile.empty() || s.registerTile.empty()))

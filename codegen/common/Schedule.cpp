@@ -76,6 +76,7 @@ std::string Schedule::str() const {
          (mmaShape.empty() ? "" : " mma=" + joinSizes(mmaShape)) +
          (stages == 1 ? "" : " stages=" + std::to_string(stages)) +
          (inFlight == 0 ? "" : " inflight=" + std::to_string(inFlight)) +
+         (blockGroup == 1 ? "" : " group=" + std::to_string(blockGroup)) +
          (loopOrder.empty() ? "" : " order=" + joinSizes(loopOrder)) +
          (panelCopy == PanelCopy::Auto ? "" : panelCopy == PanelCopy::On ? " pack=on" : " pack=off");
 }
@@ -104,6 +105,8 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
       ok = !value.getAsInteger(10, s.stages) && s.stages > 0;
     else if (key == "inflight")
       ok = !value.getAsInteger(10, s.inFlight) && s.inFlight >= 0;
+    else if (key == "group")
+      ok = !value.getAsInteger(10, s.blockGroup) && s.blockGroup > 0;
     else if (key == "conv" && (value == "direct" || value == "gemm"))
       s.conv = value == "gemm" ? ConvAlgorithm::Gemm : ConvAlgorithm::Direct;
     else if (key == "pack" && (value == "auto" || value == "on" || value == "off"))
@@ -113,7 +116,7 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
     if (!ok) {
       error = "bad schedule field '" + field.str() +
               "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm [cache=AxB..] [order=AxB..] "
-              "[pack=auto|on|off] [mma=16x8x16] [stages=N] [inflight=N]";
+              "[pack=auto|on|off] [mma=16x8x16] [stages=N] [inflight=N] [group=N]";
       return std::nullopt;
     }
   }
@@ -371,6 +374,9 @@ std::string tilec::codegen::verifySchedule(const Schedule &s, const DispatchShap
   } else if (s.inFlight != 0) {
     return "inflight=" + std::to_string(s.inFlight) +
            " is a GPU knob (wgmma groups in flight across K blocks); CPU kernels take 0";
+  } else if (s.blockGroup != 1) {
+    return "group=" + std::to_string(s.blockGroup) +
+           " is a GPU knob (the order thread blocks run in); CPU kernels take 1";
   }
   if (s.conv == ConvAlgorithm::Gemm && !shape.conv1x1)
     return "conv=gemm needs a 1x1, stride-1, unpadded convolution";

@@ -107,6 +107,14 @@ struct Schedule {
   /// steps after its own, so the copies run S - 1 - N blocks ahead (needs
   /// stages >= N + 2). 0 or 1; omitted from the text when 0.
   int64_t inFlight = 0;
+  /// GPU targets: the order the blocks run in. With G > 1 and a block grid of
+  /// more than G rows of blocks (the result's second-to-last dim) by several
+  /// columns, consecutive blocks walk G rows down a column of blocks before
+  /// the next column, and the next G rows after all columns: the blocks
+  /// resident at once then read G row panels of A and a few column panels of
+  /// B instead of one row panel and all of B, which the L2 cache holds.
+  /// 1: row-major. Omitted from the text when 1.
+  int64_t blockGroup = 1;
   /// SIMD width in f32 lanes the register tile's innermost size must divide.
   int64_t vectorWidth = 16;
   ConvAlgorithm conv = ConvAlgorithm::Direct;

@@ -78,7 +78,8 @@ FailureOr<int64_t> tilec::codegen::outlineWorkgroups(func::FuncOp kernel) {
   int64_t grid = 1;
   for (int64_t trips : *forallTripCounts(foralls.front()))
     grid *= trips;
-  inlineForall(rewriter, foralls.front(), wg);
+  auto group = kernel->getAttrOfType<IntegerAttr>(kBlockGroupAttr);
+  inlineForall(rewriter, foralls.front(), wg, group ? group.getInt() : 1);
   return grid;
 }
 
@@ -95,16 +96,45 @@ std::optional<SmallVector<int64_t>> tilec::codegen::forallTripCounts(scf::Forall
   return trips;
 }
 
-void tilec::codegen::inlineForall(RewriterBase &rewriter, scf::ForallOp forall, Value linear) {
+void tilec::codegen::inlineForall(RewriterBase &rewriter, scf::ForallOp forall, Value linear,
+                                  int64_t rowGroup) {
   Location loc = forall.getLoc();
   rewriter.setInsertionPoint(forall);
-  // Delinearize row-major (the last loop varies fastest): iv = lb + step * i.
   SmallVector<int64_t> trips = *forallTripCounts(forall);
   auto lbs = forall.getMixedLowerBound(), steps = forall.getMixedStep();
   SmallVector<Value> ivs(forall.getRank());
-  Value rest = linear;
   auto constant = [&](int64_t v) { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
-  for (int64_t i = forall.getRank() - 1; i >= 0; --i) {
+  int64_t rank = forall.getRank();
+  if (rowGroup > 1 && rank >= 2 && trips[rank - 2] > rowGroup && trips[rank - 1] > 1) {
+    // Groups of G rows of blocks (the last group may have fewer), each
+    // walked down its rows first: within the grid's batch entry `l`,
+    //   group = l / (G C), first = G group, rows = min(R - first, G),
+    //   at = l mod (G C): row first + at mod rows, column at / rows,
+    // renumbered row-major for the delinearization below.
+    int64_t r = trips[rank - 2], c = trips[rank - 1];
+    Value perBatch = constant(r * c), width = constant(rowGroup * c);
+    Value batch = rewriter.create<arith::DivUIOp>(loc, linear, perBatch);
+    Value l = rewriter.create<arith::RemUIOp>(loc, linear, perBatch);
+    Value first = rewriter.create<arith::MulIOp>(
+        loc, rewriter.create<arith::DivUIOp>(loc, l, width), constant(rowGroup));
+    // (All groups whole where G divides R: the divisions below by a constant.)
+    Value rows = r % rowGroup == 0
+                     ? constant(rowGroup).getResult()
+                     : rewriter.create<arith::MinUIOp>(
+                           loc, rewriter.create<arith::SubIOp>(loc, constant(r), first),
+                           constant(rowGroup)).getResult();
+    Value at = rewriter.create<arith::RemUIOp>(loc, l, width);
+    Value row = rewriter.create<arith::AddIOp>(loc, first,
+                                               rewriter.create<arith::RemUIOp>(loc, at, rows));
+    Value column = rewriter.create<arith::DivUIOp>(loc, at, rows);
+    Value within = rewriter.create<arith::AddIOp>(
+        loc, rewriter.create<arith::MulIOp>(loc, row, constant(c)), column);
+    linear = rewriter.create<arith::AddIOp>(
+        loc, rewriter.create<arith::MulIOp>(loc, batch, perBatch), within);
+  }
+  // Delinearize row-major (the last loop varies fastest): iv = lb + step * i.
+  Value rest = linear;
+  for (int64_t i = rank - 1; i >= 0; --i) {
     Value n = constant(trips[i]);
     Value index = rewriter.create<arith::RemUIOp>(loc, rest, n);
     rest = rewriter.create<arith::DivUIOp>(loc, rest, n);

@@ -328,7 +328,8 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
       return failure();
     rewriter.setInsertionPoint(blockLoop);
     Value bid = rewriter.create<gpu::BlockIdOp>(loc, gpu::Dimension::x);
-    inlineForall(rewriter, blockLoop, bid);
+    auto group = kernel->getAttrOfType<IntegerAttr>(kBlockGroupAttr);
+    inlineForall(rewriter, blockLoop, bid, group ? group.getInt() : 1);
   }
   // Constants the kernel reads (memref.global) move into its gpu.module.
   gpuFunc.walk([&](memref::GetGlobalOp get) {

@@ -58,7 +58,8 @@ std::string mmaVariantName(MmaVariant v) {
 }
 
 /// Edits of the default tensor-core schedule: 16x8 warp tiles in 16x16
-/// blocks with K blocks of 16 (several staged K blocks, 2 warps); 16x8 warp
+/// blocks with K blocks of 16 (several staged K blocks, 2 warps; the blocks
+/// run 3 rows at a time, `group=3`, where there are more); 16x8 warp
 /// tiles in the default block (up to 32 warps); AMD's MFMA tiling (16x16x16,
 /// on the simt target; the default on ROCm) where the columns allow it; one
 /// buffer per operand (no pipeline); K blocks of 16 four at a time (a
@@ -125,6 +126,12 @@ codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
     s.workgroupTile[rank - 2] = 16;
     s.workgroupTile[rank - 1] = shape.resultShape[rank - 1] % 16 == 0 ? 16 : 8;
     s.cacheTile[rank] = 16;
+    // Many small blocks: run 3 rows of them at a time where there are more
+    // (a last group of fewer rows where 3 does not divide them).
+    int64_t rows = shape.resultShape[rank - 2] / 16;
+    int64_t cols = shape.resultShape[rank - 1] / s.workgroupTile[rank - 1];
+    if (rows > 3 && cols > 1)
+      s.blockGroup = 3;
   }
   s.registerTile[rank - 2] = 16;
   s.registerTile[rank - 1] = 8;
@@ -201,6 +208,13 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
       variant == MmaVariant::Warpgroups || variant == MmaVariant::WarpgroupsInFlight;
   if (warpgroups && name.find("warpgroups") != std::string::npos)
     EXPECT_GE(wgmmaKernels, 1);
+  // The 128x128 product's 8x8 small blocks ran 3 rows at a time.
+  if (variant == MmaVariant::SmallWarpTiles && !rocm && name == "matmul_tensor_core_warpgroups") {
+    bool grouped = false;
+    for (const codegen::KernelReport &k : report.kernels)
+      grouped |= k.notes.find("blocks run 3 rows at a time (8x8 blocks)") != std::string::npos;
+    EXPECT_TRUE(grouped);
+  }
   // ptxas kept the wgmma groups asynchronous (it says when it had to wait).
   for (const codegen::KernelReport &k : report.kernels)
     EXPECT_EQ(k.notes.find("(C75"), std::string::npos) << k.notes;

@@ -478,6 +478,21 @@ TEST(ScheduleTest, WarpgroupTilesOnlyWhereTheyFit) {
   Target cpu = *parseTarget("cpu", error);
   Schedule plain = *parseSchedule("wg=64x64 reg=8x16x1 vec=16 conv=direct inflight=1", error);
   EXPECT_NE(verifySchedule(plain, gemm, cpu).find("CPU kernels take 0"), std::string::npos);
+  // group=G (blocks run G rows at a time): GPU targets, 1 to 64; the text
+  // form round-trips; the default takes 8 for grids of many blocks.
+  Schedule grouped = *s;
+  grouped.blockGroup = 8;
+  EXPECT_EQ(grouped.str(), s->str() + " group=8");
+  EXPECT_EQ(*parseSchedule(grouped.str(), error), grouped);
+  EXPECT_EQ(verifySchedule(grouped, gemm, sm90), "");
+  grouped.blockGroup = 65;
+  EXPECT_NE(verifySchedule(grouped, gemm, sm90).find("not between 1 and 64"), std::string::npos);
+  plain = *parseSchedule("wg=64x64 reg=8x16x1 vec=16 conv=direct group=8", error);
+  EXPECT_NE(verifySchedule(plain, gemm, cpu).find("CPU kernels take 1"), std::string::npos);
+  DispatchShape big{"matmul", {4096, 4096}, {4096, 4096, 4096}, {false, false, true}, false};
+  big.operandBits = 16;
+  EXPECT_EQ(defaultSchedule(big, sm90).blockGroup, 8);
+  EXPECT_EQ(defaultSchedule(gemm, sm90).blockGroup, 1); // 64 blocks of 128x128
 }
 
 } // namespace
