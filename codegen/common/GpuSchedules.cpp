@@ -114,7 +114,8 @@ int64_t firstDivisor(int64_t n, std::initializer_list<int64_t> options) {
 /// of four 64x64 warp tiles (128 accumulators per thread: 4x fewer operand
 /// loads per multiply-add than 32x32), K blocks of 32, four in flight where
 /// workgroup memory holds them (dynamic shared memory past 48 KB) and at
-/// least three. Otherwise blocks of up to 64x64 split into warp tiles of up
+/// least three; large ones whose rows are 64s but not 128s the same warp
+/// tiles in 64x256 blocks. Otherwise blocks of up to 64x64 split into warp tiles of up
 /// to 32x32 (4 warps: 128 threads on CUDA with 32 f32 accumulators each, 256
 /// on AMD with 16), K blocks of 32 (16 where 32 does not divide), three in
 /// flight (two on AMD). Rows must be multiples of 16, columns of the
@@ -161,6 +162,17 @@ std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Tar
   };
   if (m % 128 == 0 && n % 128 == 0 && k % 32 == 0 && batch * (m / 128) * (n / 128) >= 128) {
     s.workgroupTile[rank - 2] = s.workgroupTile[rank - 1] = 128;
+    s.registerTile[rank - 2] = s.registerTile[rank - 1] = 64;
+    s.cacheTile[rank] = 32;
+    s.stages = stagesFitting(4);
+    if (s.stages >= std::min<int64_t>(3, k / 32))
+      return grouped(s);
+  }
+  // Rows in 64s but not 128s (ViT-B/16's 64 x 197 tokens at batch 64): the
+  // same 64x64 warp tiles side by side, blocks of 64x256.
+  if (m % 64 == 0 && n % 256 == 0 && k % 32 == 0 && batch * (m / 64) * (n / 256) >= 128) {
+    s.workgroupTile[rank - 2] = 64;
+    s.workgroupTile[rank - 1] = 256;
     s.registerTile[rank - 2] = s.registerTile[rank - 1] = 64;
     s.cacheTile[rank] = 32;
     s.stages = stagesFitting(4);

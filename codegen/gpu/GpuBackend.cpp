@@ -36,6 +36,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -340,12 +341,21 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
       rewriter.clone(*global);
     }
   });
-  // Tensor-core attention: each warp's running max, sum and output rows
-  // (read and written by every key block's warp step at the warp's rows)
-  // become registers carried by the key loop, before its buffers can turn
-  // into views of one dynamic shared memory (which the hoisting would take
-  // for aliases of the staged keys and values).
-  if (kernel->hasAttr(kWarpAttentionAttr)) {
+  // Accumulators read and written at the same place by every step of a
+  // reduction loop become registers carried by the loop, before the
+  // workgroup buffers can turn into views of one dynamic shared memory
+  // (which the hoisting would take for aliases of each other): tensor-core
+  // attention's running max, sum and output rows per warp, and the warp
+  // tiles' accumulators of a GEMM whose epilogue reads them from workgroup
+  // memory (else loaded and stored back at every K block).
+  if (kernel->hasAttr(kWarpAttentionAttr) || hasWarpContractions(gpuFunc)) {
+    // (MLIR's hoisting takes no transfer through a view: the warp tiles'
+    // subviews of the accumulators fold into the transfers' indices first.)
+    if (!kernel->hasAttr(kWarpAttentionAttr)) {
+      RewritePatternSet patterns(gpuFunc.getContext());
+      memref::populateFoldMemRefAliasOpPatterns(patterns);
+      (void)applyPatternsAndFoldGreedily(gpuFunc, std::move(patterns));
+    }
     gpuFunc.walk([](LoopLikeOpInterface loop) { moveLoopInvariantCode(loop); });
     linalg::hoistRedundantVectorTransfers(gpuFunc);
   }

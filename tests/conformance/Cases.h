@@ -56,6 +56,11 @@ inline const Case kCases[] = {
   // Two epilogue ops (bias, then relu) after a tensor-core GEMM: one fused op
   // reading the block's accumulators (an intermediate between them once sent
   // the kernel to one thread, its mma.sync on one lane: wrong on an H200).
+  // Rows in 64s but not 128s, columns in 256s: the large-tile variant's
+  // 64x256 blocks of 64x64 warp tiles (ViT-B/16's token products at batch 64).
+  {"matmul_tensor_core_wide_tiles", R"(func.func @main(%a: tensor<192x64xf32>, %b: tensor<64x256xf32>) -> tensor<192x256xf32> {
+     %r = tilec.matmul %a, %b : (tensor<192x64xf32>, tensor<64x256xf32>) -> tensor<192x256xf32>
+     return %r : tensor<192x256xf32> })"},
   {"matmul_tensor_core_bias_relu", R"(func.func @main(%a: tensor<64x96xf32>, %b: tensor<96x80xf32>, %c: tensor<80xf32>) -> tensor<64x80xf32> {
      %r = tilec.matmul %a, %b : (tensor<64x96xf32>, tensor<96x80xf32>) -> tensor<64x80xf32>
      %s = tilec.add %r, %c : (tensor<64x80xf32>, tensor<80xf32>) -> tensor<64x80xf32>

@@ -64,7 +64,8 @@ std::string mmaVariantName(MmaVariant v) {
 /// on the simt target; the default on ROCm) where the columns allow it; one
 /// buffer per operand (no pipeline); K blocks of 16 four at a time (a
 /// pipeline longer than some loops, shorter than others); the large-GEMM
-/// shape (128x128 blocks of 64x64 warp tiles, 4 stages) where it divides;
+/// shape (128x128 blocks of 64x64 warp tiles, 4 stages) where it divides
+/// (64x256 blocks where the rows are 64s but not 128s);
 /// warpgroup tiles (wgmma) where the rows, columns and K divide into 64s:
 /// blocks of up to two warpgroups over the widest N of 256, 192, 128, 64,
 /// K blocks of 64, up to three in flight (the default elsewhere); the same
@@ -95,6 +96,10 @@ codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
       s.workgroupTile[i] = dim % 128 == 0 ? 128 : dim % 64 == 0 ? 64 : s.workgroupTile[i];
       s.registerTile[i] = std::min<int64_t>(s.workgroupTile[i], 64);
     }
+    // Rows in 64s but not 128s: 64x256 blocks where the columns allow.
+    if (shape.resultShape[rank - 2] % 128 != 0 && shape.resultShape[rank - 2] % 64 == 0 &&
+        shape.resultShape[rank - 1] % 256 == 0)
+      s.workgroupTile[rank - 1] = 256;
     // Four stages where K has blocks to pipeline.
     int64_t k = shape.rootLoops.back(), bk = s.cacheTile.back() ? s.cacheTile.back() : k;
     s.stages = k / bk >= 2 ? 4 : 1;

@@ -118,14 +118,32 @@ for g in "${gemms[@]}"; do
 done
 # The same products on warpgroup tiles (wgmma, sm_90; `~` stands for the
 # spaces of the schedule override): blocks of two 64x128 warpgroup tiles, or
-# one 64x256 where the rows are not whole 128s (ViT's 12608 tokens).
+# one 64x256 where the rows are not whole 128s (ViT's 12608 tokens), each K
+# step waiting for its wgmma group (`_wgmma`); then with each step's group
+# left running into the next (inflight=1, 4 stages: 2 K blocks copied ahead)
+# and the blocks run 8 rows at a time (group=8) (`_wgmma_if`); and blocks of
+# two 64x256 tiles the same way (`_wgmma256`, 192 KB of shared memory).
 wg2="matmul=wg=128x128~reg=64x128x0~vec=1~conv=direct~cache=0x0x64~mma=64x128x16~stages=3"
 wg1="matmul=wg=64x256~reg=64x256x0~vec=1~conv=direct~cache=0x0x64~mma=64x256x16~stages=3"
-wgmmas=("1024 1024 1024 bf16 $wg2" "4096 4096 4096 bf16 $wg2" "8192 8192 8192 bf16 $wg2"
-        "4096 4096 4096 fp16 $wg2" "12608 3072 768 bf16 $wg1" "12608 768 3072 bf16 $wg1")
+wg2f="matmul=wg=128x128~reg=64x128x0~vec=1~conv=direct~cache=0x0x64~mma=64x128x16~stages=4~inflight=1~group=8"
+wg1f="matmul=wg=64x256~reg=64x256x0~vec=1~conv=direct~cache=0x0x64~mma=64x256x16~stages=4~inflight=1~group=8"
+wg256f="matmul=wg=128x256~reg=64x256x0~vec=1~conv=direct~cache=0x0x64~mma=64x256x16~stages=4~inflight=1~group=8"
+wgmmas=("1024 1024 1024 bf16 wgmma $wg2" "4096 4096 4096 bf16 wgmma $wg2" "8192 8192 8192 bf16 wgmma $wg2"
+        "4096 4096 4096 fp16 wgmma $wg2" "12608 3072 768 bf16 wgmma $wg1" "12608 768 3072 bf16 wgmma $wg1"
+        "4096 4096 4096 bf16 wgmma_if $wg2f" "8192 8192 8192 bf16 wgmma_if $wg2f"
+        "4096 4096 4096 bf16 wgmma256 $wg256f" "8192 8192 8192 bf16 wgmma256 $wg256f"
+        "4096 4096 4096 fp16 wgmma256 $wg256f"
+        "12608 3072 768 bf16 wgmma_if $wg1f" "12608 768 3072 bf16 wgmma_if $wg1f"
+        "12608 3072 768 bf16 wgmma256 $wg256f" "12608 768 3072 bf16 wgmma256 $wg256f")
+# The mma.sync defaults of the large products now run their blocks 8 rows at
+# a time (group=8); the same schedules in row-major order (`_rowmajor`).
+rm4k="matmul=wg=128x128~reg=64x64x0~vec=1~conv=direct~cache=0x0x32~mma=16x8x16~stages=4"
+rmvit="matmul=wg=64x64~reg=32x32x0~vec=1~conv=direct~cache=0x0x32~mma=16x8x16~stages=3"
+wgmmas+=("4096 4096 4096 bf16 rowmajor $rm4k" "8192 8192 8192 bf16 rowmajor $rm4k"
+         "12608 3072 768 bf16 rowmajor $rmvit")
 for g in "${wgmmas[@]}"; do
-  read -r m n k p sched <<< "$g"
-  job "gemm_${m}x${n}x${k}_${p}_wgmma $out/gemm_${m}x${n}x${k}_$p.mlir --precision $p --schedule $sched"
+  read -r m n k p suffix sched <<< "$g"
+  job "gemm_${m}x${n}x${k}_${p}_$suffix $out/gemm_${m}x${n}x${k}_$p.mlir --precision $p --schedule $sched"
 done
 for b in 1 64; do
   attention_text $b > "$out/attention_b$b.mlir"
@@ -218,9 +236,9 @@ for g in "${gemms[@]}"; do
   measure "gemm_${m}x${n}x${k}${p:+_$p}" "$flops" "$( [ "$flops" -le 4000000000 ] && echo yes || echo no)"
 done
 for g in "${wgmmas[@]}"; do
-  read -r m n k p _ <<< "$g"
+  read -r m n k p suffix _ <<< "$g"
   flops=$((2 * m * n * k))
-  measure "gemm_${m}x${n}x${k}_${p}_wgmma" "$flops" "$( [ "$flops" -le 4000000000 ] && echo yes || echo no)"
+  measure "gemm_${m}x${n}x${k}_${p}_$suffix" "$flops" "$( [ "$flops" -le 4000000000 ] && echo yes || echo no)"
 done
 if in_budget "cuBLAS baselines" && [ -x "$bin/tilec-cublas-gemm" ]; then
   before=${#rows[@]}

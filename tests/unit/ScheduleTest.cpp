@@ -493,6 +493,14 @@ TEST(ScheduleTest, WarpgroupTilesOnlyWhereTheyFit) {
   big.operandBits = 16;
   EXPECT_EQ(defaultSchedule(big, sm90).blockGroup, 8);
   EXPECT_EQ(defaultSchedule(gemm, sm90).blockGroup, 1); // 64 blocks of 128x128
+  // ViT-B/16's token products at batch 64 (12608 rows: 64s, not 128s): 64x256
+  // blocks of 64x64 warp tiles.
+  DispatchShape tokens{"matmul", {12608, 3072}, {12608, 3072, 768}, {false, false, true}, false};
+  tokens.operandBits = 16;
+  Schedule wideTiles = defaultSchedule(tokens, sm90);
+  EXPECT_EQ(wideTiles.str(), "wg=64x256 reg=64x64x0 vec=1 conv=direct cache=0x0x32 mma=16x8x16 "
+                        "stages=4 group=8");
+  EXPECT_EQ(verifySchedule(wideTiles, tokens, sm90), "");
 }
 
 } // namespace
