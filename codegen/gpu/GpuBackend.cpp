@@ -221,8 +221,9 @@ Value bufferOf(Value v) {
 /// Accumulators that start from a zero fill (GpuThreads tags it) start from
 /// zero registers: after hoisting, the reads of the filled buffer that seed a
 /// loop's iteration arguments become constants, and the fill goes when
-/// nothing else reads that buffer (the thread or warp tiles then write every
-/// element of it after the loop). Saves a write and a read of the block's
+/// nothing else reads that buffer before those loops end (the thread or warp
+/// tiles then write every element of it after the loop; an epilogue reads
+/// it after that). Saves a write and a read of the block's
 /// outputs (on a 128x128 bf16 GEMM block, 64 KB each way) and a barrier.
 void seedZeroAccumulators(gpu::GPUFuncOp func) {
   SmallVector<linalg::FillOp> fills;
@@ -233,6 +234,7 @@ void seedZeroAccumulators(gpu::GPUFuncOp func) {
   for (linalg::FillOp fill : fills) {
     Value buffer = bufferOf(fill.getDpsInits()[0]);
     SmallVector<vector::TransferReadOp> seeds;
+    SmallVector<Operation *> others; // the buffer's other reads
     bool otherReads = false;
     func.walk([&](Operation *op) {
       auto effects = dyn_cast<MemoryEffectOpInterface>(op);
@@ -254,8 +256,20 @@ void seedZeroAccumulators(gpu::GPUFuncOp func) {
       if (seed && read->getBlock() == fill->getBlock() && fill->isBeforeInBlock(read))
         seeds.push_back(read);
       else
-        otherReads = true;
+        others.push_back(op);
     });
+    // Reads after every loop the seeds start (an epilogue's, after the
+    // barrier that follows the loop) see what the tiles wrote back there.
+    for (Operation *op : others) {
+      Operation *at = fill->getBlock()->findAncestorOpInBlock(*op);
+      otherReads |= !at || seeds.empty() || llvm::any_of(seeds, [&](vector::TransferReadOp seed) {
+        for (Operation *user : seed->getUsers())
+          if (!fill->getBlock()->findAncestorOpInBlock(*user) ||
+              !fill->getBlock()->findAncestorOpInBlock(*user)->isBeforeInBlock(at))
+            return true;
+        return false;
+      });
+    }
     IRRewriter rewriter(func.getContext());
     for (vector::TransferReadOp read : seeds) {
       rewriter.setInsertionPoint(read);

@@ -15,7 +15,8 @@
 # included, copies not; the per-kernel profile in each bench log): GEMMs (fp32 SIMT beside
 # cuBLAS sgemm; bf16/fp16/TF32 tensor-core GEMMs beside cuBLAS's of the same
 # type, ViT-B/16's shapes among them; the large 16-bit ones again on wgmma
-# warpgroup tiles, `_wgmma` rows), ViT-B/16's attention (SIMT, and on tensor
+# warpgroup tiles, `_wgmma`/`_wgmma_if`/`_wgmma256` rows, and in the
+# run-2 block order, `_rowmajor`), ViT-B/16's attention (SIMT, and on tensor
 # cores: `_mma` rows), ResNet-50,
 # MobileNet v2, EfficientNet-B0 and ViT-B/16 (fp32 and bf16; batch 1 checked
 # against the reference, batch 64 timed), ResNet-50's NHWC bf16 convolutions
