@@ -123,7 +123,8 @@ done
 # step waiting for its wgmma group (`_wgmma`); then with each step's group
 # left running into the next (inflight=1, 4 stages: 2 K blocks copied ahead)
 # and the blocks run 8 rows at a time (group=8) (`_wgmma_if`); and blocks of
-# two 64x256 tiles the same way (`_wgmma256`, 192 KB of shared memory).
+# two 64x256 tiles the same way where the rows are 128s (`_wgmma256`, 192 KB
+# of shared memory).
 wg2="matmul=wg=128x128~reg=64x128x0~vec=1~conv=direct~cache=0x0x64~mma=64x128x16~stages=3"
 wg1="matmul=wg=64x256~reg=64x256x0~vec=1~conv=direct~cache=0x0x64~mma=64x256x16~stages=3"
 wg2f="matmul=wg=128x128~reg=64x128x0~vec=1~conv=direct~cache=0x0x64~mma=64x128x16~stages=4~inflight=1~group=8"
@@ -134,8 +135,7 @@ wgmmas=("1024 1024 1024 bf16 wgmma $wg2" "4096 4096 4096 bf16 wgmma $wg2" "8192 
         "4096 4096 4096 bf16 wgmma_if $wg2f" "8192 8192 8192 bf16 wgmma_if $wg2f"
         "4096 4096 4096 bf16 wgmma256 $wg256f" "8192 8192 8192 bf16 wgmma256 $wg256f"
         "4096 4096 4096 fp16 wgmma256 $wg256f"
-        "12608 3072 768 bf16 wgmma_if $wg1f" "12608 768 3072 bf16 wgmma_if $wg1f"
-        "12608 3072 768 bf16 wgmma256 $wg256f" "12608 768 3072 bf16 wgmma256 $wg256f")
+        "12608 3072 768 bf16 wgmma_if $wg1f" "12608 768 3072 bf16 wgmma_if $wg1f")
 # The mma.sync defaults of the large products now run their blocks 8 rows at
 # a time (group=8); the same schedules in row-major order (`_rowmajor`).
 rm4k="matmul=wg=128x128~reg=64x64x0~vec=1~conv=direct~cache=0x0x32~mma=16x8x16~stages=4"
