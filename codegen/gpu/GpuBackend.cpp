@@ -24,9 +24,11 @@
 #include "codegen/common/ApplySchedule.h"
 #include "codegen/common/LowerToLinalg.h"
 #include "codegen/gpu/GpuThreads.h"
+#include "codegen/gpu/GpuToolchain.h"
 #include "codegen/gpu/Pipeline.h"
 #include "codegen/gpu/TensorCores.h"
 #include "codegen/gpu/WarpAttention.h"
+#include "codegen/gpu/WorkgroupMemory.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -50,11 +52,8 @@
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Program.h"
 
-#include <fstream>
 #include <set>
 
 using namespace mlir;
@@ -285,128 +284,6 @@ void seedZeroAccumulators(gpu::GPUFuncOp func) {
   }
 }
 
-/// Offsets of the workgroup buffers `allocs` in one dynamic shared memory,
-/// each aligned to `align`; returns the bytes they need. A buffer whose uses
-/// all come after the last use of another (in the kernel's top-level order:
-/// the staged operands of a K loop, then the accumulators its epilogue reads)
-/// may take that one's bytes: first fit, in program order. Where it does, a
-/// barrier (after a wait for every asynchronous copy) goes before its first
-/// use unless one is already between: no thread still reads the operands
-/// when another writes the accumulators. Buffers used inside the same
-/// top-level op (a loop), or allocated below the top level, never share.
-int64_t placeWorkgroupBuffers(RewriterBase &rewriter, gpu::GPUFuncOp func,
-                              ArrayRef<Operation *> allocs, int64_t align,
-                              SmallVectorImpl<int64_t> &offsets) {
-  Block &entry = func.getBody().front();
-  DenseMap<Operation *, unsigned> order;
-  unsigned position = 0;
-  for (Operation &op : entry)
-    order[&op] = position++;
-  // [first, last] top-level positions of each buffer's uses (through views).
-  struct Range {
-    unsigned first = ~0u, last = 0;
-    bool known = true;
-  };
-  SmallVector<Range> ranges(allocs.size());
-  for (auto [i, alloc] : llvm::enumerate(allocs)) {
-    Range &r = ranges[i];
-    r.known = alloc->getBlock() == &entry;
-    SmallVector<Value> worklist = {alloc->getResult(0)};
-    while (!worklist.empty() && r.known) {
-      for (Operation *user : worklist.pop_back_val().getUsers()) {
-        if (isa<memref::DeallocOp>(user))
-          continue;
-        // A view alone touches nothing; what else passes the buffer on (a
-        // cast, a loop's result) is followed too; an op that takes it and
-        // neither accesses it nor passes it on as a memref (its address as
-        // an integer) makes its lifetime unknown.
-        bool passesOn = user->getNumResults() > 0 &&
-                        llvm::all_of(user->getResultTypes(),
-                                     [](Type t) { return isa<BaseMemRefType>(t); });
-        if (passesOn)
-          for (Value v : user->getResults())
-            worklist.push_back(v);
-        if (isa<ViewLikeOpInterface>(user))
-          continue;
-        bool accesses = false;
-        if (auto effects = dyn_cast<MemoryEffectOpInterface>(user)) {
-          SmallVector<MemoryEffects::EffectInstance> list;
-          effects.getEffects(list);
-          accesses = llvm::any_of(list, [](MemoryEffects::EffectInstance &e) {
-            return isa<MemoryEffects::Read, MemoryEffects::Write>(e.getEffect());
-          });
-        }
-        if (!passesOn && user->getNumResults() > 0 && !accesses && user->getNumRegions() == 0) {
-          r.known = false;
-          break;
-        }
-        Operation *at = entry.findAncestorOpInBlock(*user);
-        if (!at) {
-          r.known = false;
-          break;
-        }
-        r.first = std::min(r.first, order[at]);
-        r.last = std::max(r.last, order[at]);
-      }
-    }
-    r.known &= r.first <= r.last;
-  }
-  SmallVector<Operation *> ops;
-  for (Operation &op : entry)
-    ops.push_back(&op);
-  auto barrierBetween = [&](unsigned after, unsigned before) {
-    for (unsigned p = after + 1; p < before; ++p)
-      if (isa<gpu::BarrierOp>(ops[p]))
-        return true;
-    return false;
-  };
-  offsets.assign(allocs.size(), 0);
-  SmallVector<int64_t> sizes;
-  for (Operation *alloc : allocs) {
-    auto type = cast<MemRefType>(alloc->getResult(0).getType());
-    sizes.push_back(llvm::alignTo(type.getNumElements() * type.getElementTypeBitWidth() / 8, align));
-  }
-  SmallVector<unsigned> needBarrier; // positions to put a barrier before
-  int64_t total = 0;
-  for (size_t i = 0; i < allocs.size(); ++i) {
-    // Buffers placed so far that are live with this one (or unknown).
-    auto shares = [&](size_t j) {
-      return ranges[i].known && ranges[j].known &&
-             (ranges[j].last < ranges[i].first || ranges[i].last < ranges[j].first);
-    };
-    int64_t offset = 0;
-    for (bool moved = true; moved;) {
-      moved = false;
-      for (size_t j = 0; j < i; ++j)
-        if (!shares(j) && offset < offsets[j] + sizes[j] && offsets[j] < offset + sizes[i]) {
-          offset = offsets[j] + sizes[j];
-          moved = true;
-        }
-    }
-    offsets[i] = offset;
-    total = std::max(total, offset + sizes[i]);
-    for (size_t j = 0; j < i; ++j) {
-      if (!shares(j) || offset >= offsets[j] + sizes[j] || offsets[j] >= offset + sizes[i])
-        continue;
-      const Range &early = ranges[j].last < ranges[i].first ? ranges[j] : ranges[i];
-      const Range &late = &early == &ranges[j] ? ranges[i] : ranges[j];
-      if (!barrierBetween(early.last, late.first))
-        needBarrier.push_back(late.first);
-    }
-  }
-  llvm::sort(needBarrier);
-  needBarrier.erase(std::unique(needBarrier.begin(), needBarrier.end()), needBarrier.end());
-  bool asyncCopies = false;
-  func.walk([&](NVVM::CpAsyncCommitGroupOp) { asyncCopies = true; });
-  for (unsigned p : needBarrier) {
-    rewriter.setInsertionPoint(ops[p]);
-    if (asyncCopies)
-      rewriter.create<NVVM::CpAsyncWaitGroupOp>(ops[p]->getLoc(), rewriter.getI32IntegerAttr(0));
-    rewriter.create<gpu::BarrierOp>(ops[p]->getLoc());
-  }
-  return total;
-}
-
 /// Step 3: `func.func @k` (bufferized) -> `gpu.module @k_module { gpu.func @k }`.
 FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64_t warp,
                                   int64_t staticShared) {
@@ -565,61 +442,6 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
   return launch;
 }
 
-/// What ptxas -v says about a kernel, for its report: registers per thread,
-/// spilled bytes, and the advisories it numbers (C7xxx: a wgmma pipeline it
-/// had to serialize or wait for, for example), e.g.
-///   "ptxas: 184 registers, no spills; ptxas: (C7517) warpgroup.wait is
-///    injected in around line 439 by compiler to allow use of registers
-///    defined by GMMA in function 'k'; "
-std::string summarizePtxas(llvm::StringRef log) {
-  std::string registers, spills, advisories;
-  llvm::SmallVector<llvm::StringRef> lines;
-  log.split(lines, '\n');
-  for (llvm::StringRef line : lines) {
-    line = line.trim();
-    if (size_t at = line.find("Used "); at != llvm::StringRef::npos && line.contains(" registers"))
-      registers = line.substr(at + 5).split(' ').first.str();
-    if (size_t at = line.find(" bytes spill stores"); at != llvm::StringRef::npos) {
-      llvm::StringRef bytes = line.substr(0, at).rsplit(' ').second;
-      spills = bytes == "0" ? "no spills" : bytes.str() + " bytes spilled";
-    }
-    if (size_t at = line.find("(C7"); at != llvm::StringRef::npos)
-      advisories += "ptxas: " + line.substr(at).str() + "; ";
-  }
-  if (registers.empty())
-    return advisories;
-  return "ptxas: " + registers + " registers" + (spills.empty() ? "" : ", " + spills) + "; " +
-         advisories;
-}
-
-/// ptxas: PTX text -> cubin bytes, and what it reported (summarizePtxas).
-bool assemblePtx(const std::string &ptx, const std::string &arch, const std::string &work,
-                 std::string &cubin, std::string &report, std::string &error) {
-  std::string ptxas = findTool({"ptxas", "/usr/local/cuda/bin/ptxas"});
-  if (ptxas.empty())
-    return error = "ptxas not found; install the CUDA toolkit (/usr/local/cuda/bin)", false;
-  std::string in = work + ".ptx", out = work + ".cubin", log = work + ".log";
-  std::ofstream(in) << ptx;
-  std::string message;
-  llvm::SmallVector<llvm::StringRef> args = {ptxas, "-arch", arch, "-O3", "-v", in, "-o", out};
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(log),
-                                                llvm::StringRef(log)};
-  int rc = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects, 0, 0, &message);
-  auto buffer = llvm::MemoryBuffer::getFile(out);
-  auto text = llvm::MemoryBuffer::getFile(log);
-  std::string said = text ? (*text)->getBuffer().str() : "";
-  llvm::sys::fs::remove(in);
-  llvm::sys::fs::remove(out);
-  llvm::sys::fs::remove(log);
-  if (rc != 0 || !buffer)
-    return error = "ptxas failed for " + arch + " (" + std::to_string(rc) + ") " + message +
-                   (said.empty() ? "" : ":\n" + said),
-           false;
-  cubin = (*buffer)->getBuffer().str();
-  report = summarizePtxas(said);
-  return true;
-}
-
 /// LLVM 19's NVPTX backend selects `fpext (load <N x half/bfloat>)` as a
 /// vector load of b16 into f32 registers, with no conversion: the values
 /// come out as garbage (a loaded staged block of A, for example). So no
@@ -660,28 +482,6 @@ struct ExtendHalvesSafely : OpRewritePattern<arith::ExtFOp> {
     return success();
   }
 };
-
-/// MLIR's ROCDL serializer looks for `<toolkit>/llvm/bin/ld.lld` and
-/// `<toolkit>/amdgcn/bitcode`; Debian keeps them elsewhere, so a private
-/// toolkit directory of links points at them.
-std::string rocmToolkit(std::string &error) {
-  llvm::SmallString<128> dir;
-  llvm::sys::path::system_temp_directory(true, dir);
-  llvm::sys::path::append(dir, "tilec-rocm-toolkit-" + std::to_string(::getpid()));
-  std::string root = dir.str().str();
-  std::string lld = findTool({"/usr/lib/llvm-19/bin/ld.lld", "ld.lld-19", "ld.lld"});
-  std::string bitcode = "/usr/lib/x86_64-linux-gnu/amdgcn/bitcode";
-  if (lld.empty() || !llvm::sys::fs::exists(bitcode + "/ocml.bc")) {
-    error = "ROCm code generation needs ld.lld and the ROCm device libraries "
-            "(Debian packages lld-19 and rocm-device-libs; scripts/setup.sh installs them)";
-    return "";
-  }
-  llvm::sys::fs::create_directories(root + "/llvm/bin");
-  llvm::sys::fs::create_directories(root + "/amdgcn");
-  llvm::sys::fs::create_link(lld, root + "/llvm/bin/ld.lld");
-  llvm::sys::fs::create_link(bitcode, root + "/amdgcn/bitcode");
-  return root;
-}
 
 } // namespace
 
