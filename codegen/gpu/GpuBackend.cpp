@@ -257,17 +257,18 @@ void seedZeroAccumulators(gpu::GPUFuncOp func) {
       else
         others.push_back(op);
     });
-    // Reads after every loop the seeds start (an epilogue's, after the
-    // barrier that follows the loop) see what the tiles wrote back there.
+    // Reads after the last loop the seeds start (an epilogue's, after the
+    // barrier that follows it) see what the tiles wrote back there.
+    Block *top = fill->getBlock();
+    Operation *lastLoop = nullptr;
+    for (vector::TransferReadOp seed : seeds)
+      for (Operation *user : seed->getUsers())
+        if (Operation *loop = top->findAncestorOpInBlock(*user);
+            loop && (!lastLoop || lastLoop->isBeforeInBlock(loop)))
+          lastLoop = loop;
     for (Operation *op : others) {
-      Operation *at = fill->getBlock()->findAncestorOpInBlock(*op);
-      otherReads |= !at || seeds.empty() || llvm::any_of(seeds, [&](vector::TransferReadOp seed) {
-        for (Operation *user : seed->getUsers())
-          if (!fill->getBlock()->findAncestorOpInBlock(*user) ||
-              !fill->getBlock()->findAncestorOpInBlock(*user)->isBeforeInBlock(at))
-            return true;
-        return false;
-      });
+      Operation *at = top->findAncestorOpInBlock(*op);
+      otherReads |= !at || !lastLoop || !lastLoop->isBeforeInBlock(at);
     }
     IRRewriter rewriter(func.getContext());
     for (vector::TransferReadOp read : seeds) {

@@ -73,10 +73,18 @@ int64_t tilec::codegen::placeWorkgroupBuffers(RewriterBase &rewriter, gpu::GPUFu
   SmallVector<Operation *> ops;
   for (Operation &op : entry)
     ops.push_back(&op);
+  bool asyncCopies = false;
+  func.walk([&](NVVM::CpAsyncCommitGroupOp) { asyncCopies = true; });
+  // A barrier between two top-level positions, after a wait for every
+  // asynchronous copy where the kernel has them.
   auto barrierBetween = [&](unsigned after, unsigned before) {
-    for (unsigned p = after + 1; p < before; ++p)
-      if (isa<gpu::BarrierOp>(ops[p]))
+    bool drained = !asyncCopies;
+    for (unsigned p = after + 1; p < before; ++p) {
+      auto wait = dyn_cast<NVVM::CpAsyncWaitGroupOp>(ops[p]);
+      drained |= wait && wait.getN() == 0;
+      if (drained && isa<gpu::BarrierOp>(ops[p]))
         return true;
+    }
     return false;
   };
   offsets.assign(allocs.size(), 0);
@@ -115,8 +123,6 @@ int64_t tilec::codegen::placeWorkgroupBuffers(RewriterBase &rewriter, gpu::GPUFu
   }
   llvm::sort(needBarrier);
   needBarrier.erase(std::unique(needBarrier.begin(), needBarrier.end()), needBarrier.end());
-  bool asyncCopies = false;
-  func.walk([&](NVVM::CpAsyncCommitGroupOp) { asyncCopies = true; });
   for (unsigned p : needBarrier) {
     rewriter.setInsertionPoint(ops[p]);
     if (asyncCopies)
