@@ -96,7 +96,8 @@ int64_t tilec::codegen::placeWorkgroupBuffers(RewriterBase &rewriter, gpu::GPUFu
   SmallVector<unsigned> needBarrier; // positions to put a barrier before
   int64_t total = 0;
   for (size_t i = 0; i < allocs.size(); ++i) {
-    // Buffers placed so far that are live with this one (or unknown).
+    // Whether buffer j (placed already) may share bytes with this one: both
+    // lifetimes known, one over before the other begins.
     auto shares = [&](size_t j) {
       return ranges[i].known && ranges[j].known &&
              (ranges[j].last < ranges[i].first || ranges[i].last < ranges[j].first);
