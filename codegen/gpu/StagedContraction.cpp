@@ -30,6 +30,7 @@
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 using namespace mlir;
 using namespace tilec::codegen;
@@ -40,6 +41,10 @@ namespace {
 /// Bytes of row padding of operand tiles staged for warp tiles (ldmatrix
 /// rows land in distinct banks).
 constexpr int64_t kWarpRowPadBytes = 16;
+
+/// Bytes of row padding of the accumulators warp tiles write back for an
+/// epilogue (each half-warp's 4 rows of 8-byte stores on distinct banks).
+constexpr int64_t kAccumulatorRowPadBytes = 32;
 
 /// The accumulator chain of `root`: its init, and the init of each
 /// producer (fill, bias broadcast) of that init, down to the first value no
@@ -286,6 +291,49 @@ void padPerThreadAndVectorize(RewriterBase &rewriter, scf::ForallOp block,
   }
 }
 
+/// Elements of a warp-tiled GEMM's epilogue each thread takes at once: 16
+/// bytes of its output (8 bf16, 4 f32), or fewer where the block's columns
+/// do not come in that many; 1 where the op is not the epilogue.
+int64_t epilogueVector(linalg::LinalgOp op, int64_t columns) {
+  if (!op->hasAttr(kConsumerAttr) || !isa<linalg::GenericOp>(op))
+    return 1;
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!type || !type.getElementType().isIntOrFloat())
+    return 1;
+  int64_t vec = 16 / std::max<int64_t>(1, (type.getElementTypeBitWidth() + 7) / 8);
+  while (vec > 1 && columns % vec != 0)
+    vec /= 2;
+  return vec;
+}
+
+/// A thread's tile of the epilogue ([rows, vec] of the block) walked a row
+/// at a time, each row one vector op: the accumulators read from workgroup
+/// memory and the output written 16 bytes at a time, reads that do not
+/// depend on the row (a bias) hoisted out of the row loop. One element at a
+/// time, a 128x128 block's epilogue was 128 scalar shared loads, bias loads
+/// and 2-byte global stores per thread. Left scalar (correct, slower) where
+/// the row does not vectorize.
+void vectorizeEpilogueRows(RewriterBase &rewriter, linalg::LinalgOp tile) {
+  SmallVector<int64_t> ranges = tile.getStaticLoopRanges();
+  SmallVector<int64_t> rows(ranges.size(), 1);
+  rows.back() = 0;
+  linalg::LinalgOp row = tile;
+  Operation *loop = nullptr;
+  if (llvm::any_of(ArrayRef<int64_t>(ranges).drop_back(), [](int64_t r) { return r > 1; })) {
+    auto tiled = tileOp(rewriter, tile, rows, LoopKind::Sequential);
+    if (failed(tiled))
+      return;
+    std::tie(row, loop) = *tiled;
+  }
+  if (!vectorizeTile(row, /*windowed=*/false) || !loop)
+    return;
+  // Innermost loops first: a bias read leaves every row loop.
+  SmallVector<LoopLikeOpInterface> loops;
+  loop->walk([&](LoopLikeOpInterface l) { loops.push_back(l); });
+  for (LoopLikeOpInterface l : loops)
+    moveLoopInvariantCode(l);
+}
+
 } // namespace
 
 /// The thread-tiled contraction of GpuThreads.h (GEMM-like roots and
@@ -398,10 +446,28 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
       return notes += "the accumulator is not a new tensor; ", failure();
     auto type = cast<RankedTensorType>(source->getResult(0).getType());
     rewriter.setInsertionPoint(source);
-    auto alloc = rewriter.create<bufferization::AllocTensorOp>(loc, type, ValueRange{});
+    // Warp tiles store their fragments a row of 8 bytes per lane, 8 rows per
+    // warp: rows 512 bytes apart (128 floats) all start on bank 0, 4-way
+    // conflicts on each of a 64x64 tile's 64 stores per lane. Rows padded
+    // by 32 bytes put the 4 rows of each half-warp on distinct banks.
+    RankedTensorType allocType = type;
+    if (warps && type.getRank() >= 2) {
+      SmallVector<int64_t> padded(type.getShape());
+      padded.back() += kAccumulatorRowPadBytes * 8 / type.getElementTypeBitWidth();
+      allocType = RankedTensorType::get(padded, type.getElementType());
+    }
+    auto alloc = rewriter.create<bufferization::AllocTensorOp>(loc, allocType, ValueRange{});
     alloc.setMemorySpaceAttr(workgroupSpace);
-    rewriter.replaceOp(source, alloc.getResult());
-    sharedBytes += bytesOf(type);
+    Value accumulators = alloc.getResult();
+    if (allocType != type) {
+      SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0)),
+          strides(type.getRank(), rewriter.getIndexAttr(1)),
+          sizes = getAsIndexOpFoldResult(ctx, type.getShape());
+      accumulators =
+          rewriter.create<tensor::ExtractSliceOp>(loc, type, accumulators, offsets, sizes, strides);
+    }
+    rewriter.replaceOp(source, accumulators);
+    sharedBytes += bytesOf(allocType);
   }
   // 2. Reduction blocks (K, input channels).
   bool staged = !s.cacheTile.empty();
@@ -565,13 +631,19 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
     if (op.getNumLoops() != rank || !outMap.isIdentity())
       return notes += "an epilogue that is not elementwise; ", failure();
     // Warp tiles: a warp's accumulators are spread over its lanes, so these
-    // ops take one element per thread in turn instead (barriers separate
-    // them from the warp loop).
+    // ops are split among the threads afresh (barriers separate them from
+    // the warp loop): the epilogue in runs of 16 bytes of a row
+    // (neighbouring threads write neighbouring runs), a fill one element
+    // per thread.
     SmallVector<int64_t> tiles(ArrayRef<int64_t>(threadTile).take_front(rank));
+    int64_t vec = warps ? epilogueVector(op, ranges[rank - 1]) : 1;
     if (warps)
-      tiles = copyTiles(ArrayRef<int64_t>(ranges).take_front(rank), threads, 1);
-    if (!tileToThreads(rewriter, op, tiles))
+      tiles = copyTiles(ArrayRef<int64_t>(ranges).take_front(rank), threads, vec);
+    linalg::LinalgOp tile = tileToThreads(rewriter, op, tiles);
+    if (!tile)
       return failure();
+    if (vec > 1)
+      vectorizeEpilogueRows(rewriter, tile);
   }
   eraseDeadOps(kernel);
   bool outside = false;
