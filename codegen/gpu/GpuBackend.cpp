@@ -30,6 +30,7 @@
 #include "codegen/gpu/WarpAttention.h"
 #include "codegen/gpu/WorkgroupMemory.h"
 
+#include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -282,6 +283,50 @@ void seedZeroAccumulators(gpu::GPUFuncOp func) {
         rewriter.eraseOp(fill->getNextNode());
       rewriter.eraseOp(fill);
     }
+  }
+}
+
+/// The warp tiles' K steps within one staged block (2 for a K block of 32,
+/// 4 of 64), a loop of their own until here, unrolled once they are
+/// mma.sync / MFMA instructions (chained contractions would not convert):
+/// the back edge kept ptxas from loading the next step's fragments
+/// (ldmatrix) under the current step's instructions. Loops of loops, and
+/// loops of more than 8 steps, stay.
+void unrollWarpSteps(gpu::GPUFuncOp func) {
+  SmallVector<std::pair<scf::ForOp, int64_t>> steps;
+  func.walk([&](scf::ForOp loop) {
+    bool contracts = false, nested = false;
+    for (Operation &op : *loop.getBody()) {
+      auto call = dyn_cast<LLVM::CallIntrinsicOp>(op); // bf16 mma.sync (TensorCores.cpp)
+      contracts |= isa<nvgpu::MmaSyncOp, amdgpu::MFMAOp>(op) ||
+                   (call && call.getIntrin().starts_with("llvm.nvvm.mma."));
+      nested |= op.getNumRegions() > 0;
+    }
+    std::optional<int64_t> trips =
+        constantTripCount(loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
+    if (contracts && !nested && trips && *trips > 1 && *trips <= 8)
+      steps.push_back({loop, *trips});
+  });
+  // By hand: MLIR 19's loopUnrollByFactor crashed on these loops (their
+  // body, 64 carried fragments).
+  IRRewriter rewriter(func.getContext());
+  for (auto [loop, trips] : steps) {
+    rewriter.setInsertionPoint(loop);
+    auto lower = getConstantIntValue(loop.getLowerBound());
+    auto step = getConstantIntValue(loop.getStep());
+    SmallVector<Value> carried(loop.getInitArgs());
+    for (int64_t i = 0; i < trips; ++i) {
+      IRMapping map;
+      map.map(loop.getInductionVar(),
+              rewriter.create<arith::ConstantIndexOp>(loop.getLoc(), *lower + i * *step));
+      map.map(loop.getRegionIterArgs(), carried);
+      for (Operation &op : loop.getBody()->without_terminator())
+        rewriter.clone(op, map);
+      carried.clear();
+      for (Value v : loop.getBody()->getTerminator()->getOperands())
+        carried.push_back(map.lookupOrDefault(v));
+    }
+    rewriter.replaceOp(loop, carried);
   }
 }
 
@@ -572,6 +617,12 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
     return error = std::string("internal error: tensor-core tiles could not become ") +
                    (cuda ? "mma.sync" : "MFMA") + " instructions (see the diagnostics above)",
            false;
+  // wgmma steps are warpgroup-wide asynchronous groups (Wgmma.cpp), warp
+  // attention's loops are its own.
+  kernels.walk([](gpu::GPUFuncOp f) {
+    if (!isWarpgroupMmaKernel(f) && !f->hasAttr(kWarpAttentionAttr))
+      unrollWarpSteps(f);
+  });
   // NVPTX converts bf16 natively (cvt.rn.bf16.f32, sm_80+); AMDGPU gets the
   // integer expansion.
   if (failed(lowerVectorsAndMath(kernels, /*expandBF16=*/!cuda)))
