@@ -382,9 +382,10 @@ LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
   SmallVector<Type> types(op->getOperandTypes());
   llvm::append_range(types, op->getResultTypes());
   // 16-bit tensors only where tilec-set-precision puts them: converts and the
-  // input / weight of contractions, and the zero rows tilec-pad-rows adds to
-  // such an input.
-  bool narrowOk = isa<ConvertOp, PadOp, Im2ColOp>(op);
+  // input / weight of contractions, the zero rows tilec-pad-rows adds to
+  // such an input, and the slices and transposes that move such an input
+  // (narrowed before them: ViT's Q, K and V).
+  bool narrowOk = isa<ConvertOp, PadOp, Im2ColOp, SliceOp, TransposeOp>(op);
   for (auto [i, type] : llvm::enumerate(types)) {
     Type element = cast<ShapedType>(type).getElementType();
     bool contractionOperand =

@@ -267,6 +267,27 @@ inline const Case kCases[] = {
   {"slice_last_axis", R"(func.func @main(%x: tensor<1x7x24xf32>) -> tensor<1x7x8xf32> {
      %s = tilec.slice %x {axes = array<i64: 2>, starts = array<i64: 8>, ends = array<i64: 16>, steps = array<i64: 1>} : (tensor<1x7x24xf32>) -> tensor<1x7x8xf32>
      return %s : tensor<1x7x8xf32> })"},
+  // A ViT attention block's data movement: one QKV projection sliced into
+  // Q, K and V, split into 2 heads and transposed; the heads' outputs
+  // transposed back into the output projection (13 tokens). Under
+  // --precision the projection is rounded once and the slices and
+  // transposes move 16-bit values (tilec-set-precision).
+  {"attention_heads_qkv", R"(func.func @main(%x: tensor<1x13x32xf32>, %w: tensor<32x96xf32>, %wo: tensor<32x32xf32>) -> tensor<1x13x32xf32> {
+     %p = tilec.matmul %x, %w : (tensor<1x13x32xf32>, tensor<32x96xf32>) -> tensor<1x13x96xf32>
+     %s0 = tilec.slice %p {axes = array<i64: 2>, starts = array<i64: 0>, ends = array<i64: 32>, steps = array<i64: 1>} : (tensor<1x13x96xf32>) -> tensor<1x13x32xf32>
+     %s1 = tilec.slice %p {axes = array<i64: 2>, starts = array<i64: 32>, ends = array<i64: 64>, steps = array<i64: 1>} : (tensor<1x13x96xf32>) -> tensor<1x13x32xf32>
+     %s2 = tilec.slice %p {axes = array<i64: 2>, starts = array<i64: 64>, ends = array<i64: 96>, steps = array<i64: 1>} : (tensor<1x13x96xf32>) -> tensor<1x13x32xf32>
+     %r0 = tilec.reshape %s0 {shape = array<i64: 1, 13, 2, 16>} : (tensor<1x13x32xf32>) -> tensor<1x13x2x16xf32>
+     %r1 = tilec.reshape %s1 {shape = array<i64: 1, 13, 2, 16>} : (tensor<1x13x32xf32>) -> tensor<1x13x2x16xf32>
+     %r2 = tilec.reshape %s2 {shape = array<i64: 1, 13, 2, 16>} : (tensor<1x13x32xf32>) -> tensor<1x13x2x16xf32>
+     %q = tilec.transpose %r0 {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x13x2x16xf32>) -> tensor<1x2x13x16xf32>
+     %k = tilec.transpose %r1 {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x13x2x16xf32>) -> tensor<1x2x13x16xf32>
+     %v = tilec.transpose %r2 {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x13x2x16xf32>) -> tensor<1x2x13x16xf32>
+     %a = tilec.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<1x2x13x16xf32>, tensor<1x2x13x16xf32>, tensor<1x2x13x16xf32>) -> tensor<1x2x13x16xf32>
+     %t = tilec.transpose %a {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x2x13x16xf32>) -> tensor<1x13x2x16xf32>
+     %o = tilec.reshape %t {shape = array<i64: 1, 13, 32>} : (tensor<1x13x2x16xf32>) -> tensor<1x13x32xf32>
+     %y = tilec.matmul %o, %wo : (tensor<1x13x32xf32>, tensor<32x32xf32>) -> tensor<1x13x32xf32>
+     return %y : tensor<1x13x32xf32> })"},
   // A concatenation kernel (ViT's class token before the patches): on GPU
   // targets an elementwise gather split into blocks and threads.
   {"concat_tokens", R"(func.func @main(%c: tensor<1x1x8xf32>, %p: tensor<1x5x8xf32>, %q: tensor<1x2x8xf32>) -> tensor<1x8x8xf32> {

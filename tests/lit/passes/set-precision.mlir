@@ -101,3 +101,59 @@ func.func @residual(%x: tensor<1x3x3x2xf32>, %b: tensor<2xf32>) -> tensor<1x3x3x
   %s = tilec.add %y, %r : (tensor<1x3x3x2xf32>, tensor<1x3x3x2xf32>) -> tensor<1x3x3x2xf32>
   return %s : tensor<1x3x3x2xf32>
 }
+
+// -----
+
+// Narrowings move above the data movement before them (slices, reshapes,
+// transposes: rounding first gives the same values): a projection sliced
+// into Q, K and V and transposed into heads is rounded once, where it is
+// computed, and the movement ops carry bf16 (half the bytes). Attention's
+// output likewise, transposed back for the output projection.
+// CHECK-LABEL: func.func @qkv
+// CHECK: %[[P:.*]] = tilec.matmul
+// CHECK-NEXT: %[[N:.*]] = tilec.convert %[[P]] : tensor<1x4x24xf32> -> tensor<1x4x24xbf16>
+// CHECK-COUNT-3: tilec.transpose {{.*}} : (tensor<1x4x2x4xbf16>) -> tensor<1x2x4x4xbf16>
+// CHECK: %[[A:.*]] = tilec.attention {{.*}} -> tensor<1x2x4x4xf32>
+// CHECK-NEXT: %[[AN:.*]] = tilec.convert %[[A]] : tensor<1x2x4x4xf32> -> tensor<1x2x4x4xbf16>
+// CHECK-NEXT: %[[T:.*]] = tilec.transpose %[[AN]] {{.*}} -> tensor<1x4x2x4xbf16>
+// CHECK-NEXT: %[[R:.*]] = tilec.reshape %[[T]] {{.*}} -> tensor<1x4x8xbf16>
+// CHECK-NOT: tilec.convert
+// CHECK: tilec.matmul %[[R]]
+// F32-LABEL: func.func @qkv
+// F32-NOT: tilec.convert
+func.func @qkv(%x: tensor<1x4x8xf32>, %w: tensor<8x24xf32>, %wo: tensor<8x8xf32>) -> tensor<1x4x8xf32> {
+  %p = tilec.matmul %x, %w : (tensor<1x4x8xf32>, tensor<8x24xf32>) -> tensor<1x4x24xf32>
+  %s0 = tilec.slice %p {axes = array<i64: 2>, ends = array<i64: 8>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<1x4x24xf32>) -> tensor<1x4x8xf32>
+  %s1 = tilec.slice %p {axes = array<i64: 2>, ends = array<i64: 16>, starts = array<i64: 8>, steps = array<i64: 1>} : (tensor<1x4x24xf32>) -> tensor<1x4x8xf32>
+  %s2 = tilec.slice %p {axes = array<i64: 2>, ends = array<i64: 24>, starts = array<i64: 16>, steps = array<i64: 1>} : (tensor<1x4x24xf32>) -> tensor<1x4x8xf32>
+  %r0 = tilec.reshape %s0 {shape = array<i64: 1, 4, 2, 4>} : (tensor<1x4x8xf32>) -> tensor<1x4x2x4xf32>
+  %r1 = tilec.reshape %s1 {shape = array<i64: 1, 4, 2, 4>} : (tensor<1x4x8xf32>) -> tensor<1x4x2x4xf32>
+  %r2 = tilec.reshape %s2 {shape = array<i64: 1, 4, 2, 4>} : (tensor<1x4x8xf32>) -> tensor<1x4x2x4xf32>
+  %q = tilec.transpose %r0 {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x4x2x4xf32>) -> tensor<1x2x4x4xf32>
+  %k = tilec.transpose %r1 {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x4x2x4xf32>) -> tensor<1x2x4x4xf32>
+  %v = tilec.transpose %r2 {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x4x2x4xf32>) -> tensor<1x2x4x4xf32>
+  %a = tilec.attention %q, %k, %v {scale = 5.000000e-01 : f64} : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %t = tilec.transpose %a {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x2x4x4xf32>) -> tensor<1x4x2x4xf32>
+  %o = tilec.reshape %t {shape = array<i64: 1, 4, 8>} : (tensor<1x4x2x4xf32>) -> tensor<1x4x8xf32>
+  %y = tilec.matmul %o, %wo : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
+  return %y : tensor<1x4x8xf32>
+}
+
+// -----
+
+// A value that any reader takes in f32 (an add after a slice) is not
+// rounded for the others: the narrowing stays after the slice it follows.
+// CHECK-LABEL: func.func @mixed
+// CHECK: %[[P:.*]] = tilec.matmul
+// CHECK-NOT: tilec.convert %[[P]]
+// CHECK: %[[S:.*]] = tilec.slice %[[P]] {{.*}} -> tensor<4x8xf32>
+// CHECK-NEXT: tilec.convert %[[S]] : tensor<4x8xf32> -> tensor<4x8xbf16>
+// CHECK: tilec.slice %[[P]] {{.*}} -> tensor<4x8xf32>
+func.func @mixed(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>, %w2: tensor<8x8xf32>, %b: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %p = tilec.matmul %x, %w : (tensor<4x8xf32>, tensor<8x16xf32>) -> tensor<4x16xf32>
+  %s0 = tilec.slice %p {axes = array<i64: 1>, ends = array<i64: 8>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<4x16xf32>) -> tensor<4x8xf32>
+  %s1 = tilec.slice %p {axes = array<i64: 1>, ends = array<i64: 16>, starts = array<i64: 8>, steps = array<i64: 1>} : (tensor<4x16xf32>) -> tensor<4x8xf32>
+  %y = tilec.matmul %s0, %w2 : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %z = tilec.add %s1, %b : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %y, %z : tensor<4x8xf32>, tensor<4x8xf32>
+}
