@@ -587,10 +587,39 @@ void tilec::codegen::movePadsIntoTiles(func::FuncOp kernel) {
   eraseDeadOps(kernel);
 }
 
+bool tilec::codegen::readsAlongInnermost(linalg::LinalgOp op) {
+  if (op->getNumResults() != 1)
+    return false;
+  auto last = dyn_cast<AffineDimExpr>(
+      op.getMatchingIndexingMap(op.getDpsInitOperand(0)).getResults().back());
+  if (!last)
+    return false;
+  bool gathers = false;
+  op->walk([&](tensor::ExtractOp) { gathers = true; });
+  if (gathers)
+    return false;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(in);
+    if (map.getNumResults() == 0)
+      continue;
+    if (map.isFunctionOfDim(last.getPosition()) && map.getResults().back() != last)
+      return false;
+  }
+  return true;
+}
+
 DispatchShape tilec::codegen::describeKernel(func::FuncOp kernel) {
   DispatchShape shape;
   auto out = cast<MemRefType>(kernel.getArgumentTypes().back());
   shape.resultShape.assign(out.getShape().begin(), out.getShape().end());
+  shape.resultBits = out.getElementTypeBitWidth();
+  kernel.walk([&](Operation *op) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if ((linalgOp && !readsAlongInnermost(linalgOp)) ||
+        isa<tensor::PadOp, tensor::InsertSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+            op))
+      shape.innerContiguous = false;
+  });
   Operation *root = findMarked(kernel, kRootAttr);
   shape.rootKind = root ? cast<StringAttr>(root->getAttr(kRootAttr)).str() : "elementwise";
   Operation *consumer = findMarked(kernel, kConsumerAttr);

@@ -51,6 +51,12 @@ KernelPlan applySchedule(mlir::func::FuncOp kernel, const Schedule &schedule,
 /// un-strided first (an outer product or elementwise update remains).
 bool vectorizeTile(mlir::linalg::LinalgOp tile, bool windowed);
 
+/// Whether `op` reads every operand contiguously along its output's
+/// innermost dim (that dim last in the operand's map, or absent: a
+/// broadcast) and gathers nothing (no tensor.extract in its body): a run of
+/// its innermost outputs is a run of each operand's elements.
+bool readsAlongInnermost(mlir::linalg::LinalgOp op);
+
 /// Rewrites slices of a padded tensor inside tile loops into pads of slices.
 void movePadsIntoTiles(mlir::func::FuncOp kernel);
 

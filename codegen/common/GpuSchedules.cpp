@@ -279,6 +279,15 @@ Schedule tilec::codegen::detail::defaultGpuSchedule(const DispatchShape &shape,
     if (dims.back() >= 128 && dims.back() % 32 == 0)
       budget = 1;
   }
+  // Elementwise and data-movement kernels: 16 bytes of the innermost dim per
+  // thread (`vec`, GpuThreads), blocks of as many threads as before.
+  int64_t vec = 1;
+  if (shape.rootKind == "elementwise" && shape.innerContiguous && !keepInner && !dims.empty()) {
+    vec = std::max<int64_t>(1, 128 / std::max<int64_t>(8, shape.resultBits));
+    while (vec > 1 && dims.back() % vec != 0)
+      vec /= 2;
+    budget *= vec;
+  }
   for (int64_t i = int64_t(dims.size()) - 1; i >= 0; --i) {
     if (keepInner && i == int64_t(dims.size()) - 1) {
       tile[i] = dims[i];
@@ -287,6 +296,8 @@ Schedule tilec::codegen::detail::defaultGpuSchedule(const DispatchShape &shape,
     tile[i] = divisorAtMost(dims[i], std::max<int64_t>(1, budget / threads));
     threads *= tile[i];
   }
+  if (vec > 1 && tile.back() % vec == 0)
+    s.vectorWidth = vec;
   // Attention (a thread per query row, each over every key): blocks of 16
   // rows where they divide (tilec-pad-rows pads 16-bit queries so), so that
   // a head's rows spread over many multiprocessors instead of one.

@@ -166,6 +166,13 @@ struct DispatchShape {
   /// (16 for bf16/f16 operands, --precision), else 32; 19 for f32 operands
   /// that may be rounded to TF32 on tensor cores (--precision tf32).
   int64_t operandBits = 32;
+  /// Bits of the dispatch result's elements (16 for a bf16 output).
+  int64_t resultBits = 32;
+  /// Whether a run of consecutive innermost outputs reads a run of each
+  /// operand's elements in every op of the dispatch (readsAlongInnermost; no
+  /// pad, concatenation, reshape or gather): GPU threads may then take
+  /// vectors of them.
+  bool innerContiguous = true;
   /// The first result dim that a reduction in the dispatch reduces over and
   /// that its consumers broadcast the result back to (a squeeze-excite
   /// block's pool over H and W: 1); -1 when there is none.

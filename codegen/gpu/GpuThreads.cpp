@@ -201,9 +201,12 @@ void tilec::codegen::detail::fuseTrailingElementwise(func::FuncOp kernel, bool a
 namespace {
 
 /// Tile sizes giving one thread per output element of `op` (per row when the
-/// innermost dim must stay whole; several outputs per thread, taken from the
-/// outer dims, when there would be more than 1024); `threads` is set.
-SmallVector<int64_t> elementTiles(linalg::LinalgOp op, bool keepInner, int64_t &threads) {
+/// innermost dim must stay whole; per `innerVec` consecutive elements of the
+/// innermost dim, which it must divide; several outputs per thread, taken
+/// from the outer dims, when there would be more than 1024); `threads` is
+/// set.
+SmallVector<int64_t> elementTiles(linalg::LinalgOp op, bool keepInner, int64_t &threads,
+                                  int64_t innerVec = 1) {
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<int64_t> tiles(ranges.size(), 0);
@@ -213,8 +216,9 @@ SmallVector<int64_t> elementTiles(linalg::LinalgOp op, bool keepInner, int64_t &
     auto dim = dyn_cast<AffineDimExpr>(expr);
     if (!dim || (keepInner && i + 1 == results) || ranges[dim.getPosition()] == 1)
       continue;
-    tiles[dim.getPosition()] = 1;
-    threads *= ranges[dim.getPosition()];
+    int64_t tile = i + 1 == results ? innerVec : 1;
+    tiles[dim.getPosition()] = tile;
+    threads *= ranges[dim.getPosition()] / tile;
   }
   for (AffineExpr expr : outMap.getResults()) {
     auto dim = dyn_cast<AffineDimExpr>(expr);
@@ -244,6 +248,52 @@ bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
   if (threads <= 1 || threads > kMaxThreads)
     return false;
   return fuseIntoForall(kernel, consumer, tiles, /*threads=*/true) != nullptr;
+}
+
+/// Elementwise and data-movement kernels (ViT's slices and head
+/// transposes, converts, concatenations' consumers): each thread takes
+/// `vec` consecutive elements of the innermost dim (the schedule's `vec`:
+/// 16 bytes of the result) and reads and writes them as vectors, instead of
+/// one element of 2-4 bytes. Returns false (kernel unchanged) where an op
+/// reads an operand across that dim (a transpose moving it), gathers, or a
+/// step fails: one thread per element then.
+bool vectorizeInnerThreads(func::FuncOp kernel, int64_t vec, std::string &notes) {
+  auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
+  if (!consumer || vec <= 1 || consumer->getNumResults() != 1)
+    return false;
+  AffineMap outMap = consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0));
+  auto last = dyn_cast<AffineDimExpr>(outMap.getResults().back());
+  SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
+  if (!last || ShapedType::isDynamicShape(ranges) || ranges[last.getPosition()] % vec != 0)
+    return false;
+  KernelBackup backup(kernel);
+  auto restore = [&] { return backup.restore(); };
+  int64_t threads = 0;
+  SmallVector<int64_t> tiles = elementTiles(consumer, /*keepInner=*/false, threads, vec);
+  if (tiles[last.getPosition()] != vec || threads <= 1 || threads > kMaxThreads)
+    return restore();
+  auto loop = dyn_cast_or_null<scf::ForallOp>(fuseIntoForall(kernel, consumer, tiles, true));
+  if (!loop)
+    return restore();
+  SmallVector<linalg::LinalgOp> ops;
+  bool outside = false;
+  kernel.walk([&](linalg::LinalgOp op) {
+    if (loop->isProperAncestor(op))
+      ops.push_back(op);
+    else
+      outside = true;
+  });
+  if (outside || ops.empty() || !llvm::all_of(ops, readsAlongInnermost))
+    return restore();
+  IRRewriter rewriter(kernel.getContext());
+  for (linalg::LinalgOp op : ops) {
+    rewriter.setInsertionPoint(op);
+    if (failed(linalg::vectorize(rewriter, op)))
+      return restore();
+  }
+  notes += std::to_string(threads) + " threads of " + std::to_string(vec) +
+           " consecutive elements (vector reads and writes); ";
+  return true;
 }
 
 /// Channels-last depthwise convolutions and pools (bandwidth-bound): each
@@ -503,6 +553,9 @@ std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
                     "memory); ";
   if ((shape.rootKind == "depthwise_nhwc" || shape.rootKind == "pool_nhwc") &&
       vectorizeChannelThreads(kernel, notes))
+    return notes;
+  if (shape.rootKind == "elementwise" && !keepInner && s.vectorWidth > 1 &&
+      vectorizeInnerThreads(kernel, s.vectorWidth, notes))
     return notes;
   if (tileElementsToThreads(kernel, keepInner)) {
     foldPadCasts(kernel);
