@@ -203,6 +203,12 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
   // The order blocks run in (groups of rows sharing panels in L2): drawn
   // with the tiles, whose rows of blocks it counts.
   s.blockGroup = shape_.rootKind == "matmul" ? pick(std::vector<int64_t>{1, 1, 4, 8, 16}, rng) : 1;
+  // Elementwise and data-movement kernels: vectors of the innermost dim per
+  // thread (the default's 16 bytes, half that, or one element).
+  if (fallback.vectorWidth > 1 && shape_.rootKind == "elementwise")
+    s.vectorWidth = pick(
+        std::vector<int64_t>{1, std::max<int64_t>(1, fallback.vectorWidth / 2), fallback.vectorWidth},
+        rng);
   if (!warpgroupNs.empty() && die(rng) < 3) {
     // Warpgroup tiles fix the block: its columns are the instruction's N.
     int64_t n = pick(warpgroupNs, rng);

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include <cmath>
+#include <set>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -262,6 +263,21 @@ TEST(SearchSpaceTest, GpuSpacesDrawWarpAndThreadTiles) {
     EXPECT_EQ(warpTiles > 0, e.warps) << e.shape.rootKind << " on " << e.target.str();
     EXPECT_GT(threadTiles, 0) << e.shape.rootKind << " on " << e.target.str();
     EXPECT_GT(pipelines, 0) << "stages are searched: " << e.shape.rootKind;
+  }
+  // Elementwise and data-movement kernels draw the vectors each thread takes
+  // (the default's 16 bytes of bf16, half that, one element).
+  {
+    codegen::DispatchShape moves{"elementwise", {64, 12, 197, 64}, {}, {}, false};
+    moves.resultBits = 16;
+    SearchSpace space(moves, sm90);
+    EXPECT_EQ(codegen::defaultSchedule(moves, sm90).vectorWidth, 8);
+    std::set<int64_t> widths;
+    for (int i = 0; i < 100; ++i) {
+      Schedule s = space.sample(rng);
+      EXPECT_EQ(space.check(s), "") << s.str();
+      widths.insert(s.vectorWidth);
+    }
+    EXPECT_EQ(widths, (std::set<int64_t>{1, 4, 8}));
   }
   // sm_90's warpgroup tiles (wgmma) are drawn for 16-bit GEMMs whose rows,
   // columns and K divide into 64s, legal as drawn; never on sm_80.

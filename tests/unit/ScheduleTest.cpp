@@ -559,3 +559,26 @@ TEST(ScheduleTest, TensorCoreAttentionOnlyWhereItFits) {
 }
 
 } // namespace
+
+TEST(ScheduleTest, GpuElementwiseKernelsTakeSixteenBytesPerThread) {
+  std::string error;
+  Target sm90 = *parseTarget("cuda:sm_90", error);
+  DispatchShape moves{"elementwise", {64, 12, 197, 64}, {}, {}, false};
+  moves.resultBits = 16; // a bf16 head transpose: 8 per thread
+  Schedule s = defaultSchedule(moves, sm90);
+  EXPECT_EQ(s.vectorWidth, 8);
+  EXPECT_EQ(s.workgroupTile.back() % 8, 0) << s.str();
+  EXPECT_EQ(verifySchedule(s, moves, sm90), "");
+  moves.resultBits = 32; // f32: 4
+  EXPECT_EQ(defaultSchedule(moves, sm90).vectorWidth, 4);
+  DispatchShape odd = moves;
+  odd.resultShape = {1, 197, 6}; // 6 columns of f32: pairs
+  EXPECT_EQ(defaultSchedule(odd, sm90).vectorWidth, 2);
+  odd.resultShape = {1, 224, 224, 3}; // channels of 3: one element
+  EXPECT_EQ(defaultSchedule(odd, sm90).vectorWidth, 1);
+  DispatchShape gather = moves; // a pad, concatenation or gather inside
+  gather.innerContiguous = false;
+  EXPECT_EQ(defaultSchedule(gather, sm90).vectorWidth, 1);
+  DispatchShape softmax{"softmax", {1, 12, 197, 197}, {1, 12, 197, 197}, {}, false};
+  EXPECT_EQ(defaultSchedule(softmax, sm90).vectorWidth, 1);
+}
