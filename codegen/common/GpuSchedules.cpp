@@ -44,11 +44,16 @@ bool isConvNhwc(const DispatchShape &shape) {
 /// accumulators. Convolutions' input halos are bounded for strides up to 2.
 int64_t stagedBytes(const DispatchShape &shape, const std::vector<int64_t> &block,
                     int64_t reductionBlock, int64_t operandBytes = 4, int64_t rowPad = 0,
-                    int64_t stages = 1) {
+                    int64_t stages = 1, bool warpTiles = false) {
   int64_t outputs = 1;
   for (int64_t b : block)
     outputs *= b;
-  int64_t accumulators = shape.epilogue ? outputs : 0;
+  // Warp tiles' accumulators (mma.sync, MFMA) are stored with padded rows
+  // (kAccumulatorRowPad); warpgroup tiles' are not.
+  int64_t accumulators =
+      !shape.epilogue ? 0
+      : warpTiles     ? outputs / block.back() * (block.back() + kAccumulatorRowPad)
+                      : outputs;
   if (isConvNhwc(shape)) {
     int64_t kh = shape.rootLoops[4], kw = shape.rootLoops[5];
     int64_t input = block[0] * ((block[1] - 1) * 2 + kh) * ((block[2] - 1) * 2 + kw);
@@ -156,7 +161,8 @@ std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Tar
     std::vector<int64_t> block(s.workgroupTile);
     int64_t stages = std::min(most, k / s.cacheTile[rank]);
     while (stages > 1 && stagedBytes(shape, block, s.cacheTile[rank], mmaOperandBytes(shape),
-                                     mmaRowPad(shape), stages) > target.maxSharedMemoryBytes)
+                                     mmaRowPad(shape), stages,
+                                     /*warpTiles=*/true) > target.maxSharedMemoryBytes)
       --stages;
     return stages;
   };
@@ -518,8 +524,8 @@ std::string verifyWarpTiles(const Schedule &s, const DispatchShape &shape, const
   if (bk % s.mmaShape[2] != 0)
     return "the K block (" + std::to_string(bk) + ") must be a multiple of " +
            std::to_string(s.mmaShape[2]) + " with mma=" + joinSizes(s.mmaShape);
-  int64_t bytes =
-      stagedBytes(shape, block, bk, mmaOperandBytes(shape), mmaRowPad(shape), s.stages);
+  int64_t bytes = stagedBytes(shape, block, bk, mmaOperandBytes(shape), mmaRowPad(shape),
+                              s.stages, /*warpTiles=*/true);
   if (bytes > target.maxSharedMemoryBytes)
     return "the staged K block" + std::string(s.stages > 1 ? "s (" + std::to_string(s.stages) + " stages)" : "") +
            (shape.epilogue ? " and accumulators need " : " need ") + std::to_string(bytes) +

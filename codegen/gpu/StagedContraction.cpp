@@ -42,10 +42,6 @@ namespace {
 /// rows land in distinct banks).
 constexpr int64_t kWarpRowPadBytes = 16;
 
-/// Bytes of row padding of the accumulators warp tiles write back for an
-/// epilogue (each half-warp's 4 rows of 8-byte stores on distinct banks).
-constexpr int64_t kAccumulatorRowPadBytes = 32;
-
 /// The accumulator chain of `root`: its init, and the init of each
 /// producer (fill, bias broadcast) of that init, down to the first value no
 /// linalg op produced.
@@ -449,11 +445,13 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
     // Warp tiles store their fragments a row of 8 bytes per lane, 8 rows per
     // warp: rows 512 bytes apart (128 floats) all start on bank 0, 4-way
     // conflicts on each of a 64x64 tile's 64 stores per lane. Rows padded
-    // by 32 bytes put the 4 rows of each half-warp on distinct banks.
+    // by 32 bytes (kAccumulatorRowPad) put the 4 rows of each half-warp on
+    // distinct banks. Not for warpgroup tiles: a 128x256 block's 2 stages
+    // and padded accumulators would no longer fit 227 KB.
     RankedTensorType allocType = type;
-    if (warps && type.getRank() >= 2) {
+    if (warps && !warpgroups && type.getRank() >= 2) {
       SmallVector<int64_t> padded(type.getShape());
-      padded.back() += kAccumulatorRowPadBytes * 8 / type.getElementTypeBitWidth();
+      padded.back() += kAccumulatorRowPad * 32 / type.getElementTypeBitWidth();
       allocType = RankedTensorType::get(padded, type.getElementType());
     }
     auto alloc = rewriter.create<bufferization::AllocTensorOp>(loc, allocType, ValueRange{});
