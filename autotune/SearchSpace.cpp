@@ -206,9 +206,8 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
   // Elementwise and data-movement kernels: vectors of the innermost dim per
   // thread (the default's 16 bytes, half that, or one element).
   if (fallback.vectorWidth > 1 && shape_.rootKind == "elementwise")
-    s.vectorWidth = pick(
-        std::vector<int64_t>{1, std::max<int64_t>(1, fallback.vectorWidth / 2), fallback.vectorWidth},
-        rng);
+    s.vectorWidth =
+        pick(std::vector<int64_t>{1, fallback.vectorWidth / 2, fallback.vectorWidth}, rng);
   if (!warpgroupNs.empty() && die(rng) < 3) {
     // Warpgroup tiles fix the block: its columns are the instruction's N.
     int64_t n = pick(warpgroupNs, rng);

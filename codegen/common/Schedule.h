@@ -152,14 +152,14 @@ inline bool takesPanelCopy(const std::string &rootKind) {
 /// Parses `str()`'s form; nullopt and `error` set on malformed text.
 std::optional<Schedule> parseSchedule(const std::string &text, std::string &error);
 
-/// What a schedule is chosen for: the dispatch result's shape and the root op's
-/// kind and loop ranges (from its linalg form).
 /// f32 elements of padding per row of the accumulators GPU warp tiles
-/// (mma.sync, MFMA; not wgmma's warpgroup tiles) store for an epilogue to read (32 bytes: each half-warp's 4 rows of 8-byte
-/// stores on distinct banks); counted by the schedules' workgroup-memory
-/// checks.
+/// (mma.sync, MFMA; not wgmma's warpgroup tiles) store for an epilogue to
+/// read (32 bytes: each half-warp's 4 rows of 8-byte stores on distinct
+/// banks); counted by the schedules' workgroup-memory checks.
 inline constexpr int64_t kAccumulatorRowPad = 8;
 
+/// What a schedule is chosen for: the dispatch result's shape and the root op's
+/// kind and loop ranges (from its linalg form).
 struct DispatchShape {
   /// "matmul", "conv", "depthwise", "pool", "reduce", ...; channels-last
   /// windowed ops are "conv_nhwc", "depthwise_nhwc", "pool_nhwc".

@@ -254,12 +254,12 @@ bool tileElementsToThreads(func::FuncOp kernel, bool keepInner) {
 /// transposes, converts, concatenations' consumers): each thread takes
 /// `vec` consecutive elements of the innermost dim (the schedule's `vec`:
 /// 16 bytes of the result) and reads and writes them as vectors, instead of
-/// one element of 2-4 bytes. Returns false (kernel unchanged) where an op
-/// reads an operand across that dim (a transpose moving it), gathers, or a
-/// step fails: one thread per element then.
+/// one element of 2-4 bytes. The caller checks that every op reads along
+/// that dim (DispatchShape::innerContiguous). Returns false (kernel
+/// unchanged) where a step fails: one thread per element then.
 bool vectorizeInnerThreads(func::FuncOp kernel, int64_t vec, std::string &notes) {
   auto consumer = dyn_cast_or_null<linalg::LinalgOp>(findMarked(kernel, kConsumerAttr));
-  if (!consumer || vec <= 1 || consumer->getNumResults() != 1)
+  if (!consumer || consumer->getNumResults() != 1)
     return false;
   AffineMap outMap = consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0));
   auto last = dyn_cast<AffineDimExpr>(outMap.getResults().back());
@@ -283,7 +283,7 @@ bool vectorizeInnerThreads(func::FuncOp kernel, int64_t vec, std::string &notes)
     else
       outside = true;
   });
-  if (outside || ops.empty() || !llvm::all_of(ops, readsAlongInnermost))
+  if (outside || ops.empty())
     return restore();
   IRRewriter rewriter(kernel.getContext());
   for (linalg::LinalgOp op : ops) {
@@ -554,8 +554,8 @@ std::string tilec::codegen::mapToThreads(func::FuncOp kernel, const Schedule &s,
   if ((shape.rootKind == "depthwise_nhwc" || shape.rootKind == "pool_nhwc") &&
       vectorizeChannelThreads(kernel, notes))
     return notes;
-  if (shape.rootKind == "elementwise" && !keepInner && s.vectorWidth > 1 &&
-      vectorizeInnerThreads(kernel, s.vectorWidth, notes))
+  if (shape.rootKind == "elementwise" && shape.innerContiguous && !keepInner &&
+      s.vectorWidth > 1 && vectorizeInnerThreads(kernel, s.vectorWidth, notes))
     return notes;
   if (tileElementsToThreads(kernel, keepInner)) {
     foldPadCasts(kernel);
