@@ -641,7 +641,12 @@ LogicalResult Im2ColOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   int64_t rows = adaptor.getRows() ? int64_t(*adaptor.getRows()) : windows;
   if (rows < windows)
     return fail<Im2ColOp>(loc, "rows = ", rows, " is fewer than the ", windows, " windows");
-  pushTensor(inferred, {rows, k[0] * k[1] * nchw[1]}, elementType(adaptor.getInput()));
+  int64_t taps = k[0] * k[1] * nchw[1];
+  int64_t columns = adaptor.getColumns() ? int64_t(*adaptor.getColumns()) : taps;
+  if (columns < taps)
+    return fail<Im2ColOp>(loc, "columns = ", columns, " is fewer than the window's ", taps,
+                          " elements (kernel height x width x channels)");
+  pushTensor(inferred, {rows, columns}, elementType(adaptor.getInput()));
   return success();
 }
 

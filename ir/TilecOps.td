@@ -364,8 +364,11 @@ def Tilec_Im2ColOp : Tilec_Op<"im2col"> {
     HWIO weight's leading dims, so a convolution is this times the weight
     reshaped to `[KH * KW * C, C_out]`. With `rows` (at least N * OH * OW)
     the result has that many rows, the extra ones zero (whole tensor-core
-    tiles without a pad of their own). `tilec-convs-as-gemms` makes them
-    (tensor-core targets); 16-bit inputs stay 16-bit.
+    tiles without a pad of their own); with `columns` (at least
+    KH * KW * C) that many columns, the extra ones zero (a reduction of
+    whole tensor-core K steps: a 7x7 stem over 3 channels has 147 columns,
+    160 with the padding). `tilec-convs-as-gemms` makes them (tensor-core
+    targets); 16-bit inputs stay 16-bit.
 
     ```mlir
     %p = tilec.im2col %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>}
@@ -376,7 +379,7 @@ def Tilec_Im2ColOp : Tilec_Op<"im2col"> {
                    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
-                   OptionalAttr<I64Attr>:$rows);
+                   OptionalAttr<I64Attr>:$rows, OptionalAttr<I64Attr>:$columns);
   let results = (outs Tilec_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }

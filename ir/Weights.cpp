@@ -157,6 +157,38 @@ Value tilec::permutedWeight(OpBuilder &b, ConstantOp constant, ArrayRef<int64_t>
                               b.getStringAttr(name));
 }
 
+Value tilec::zeroPaddedRows(OpBuilder &b, ConstantOp constant, int64_t rows,
+                            int64_t paddedRows) {
+  auto type = cast<RankedTensorType>(constant.getOutput().getType());
+  Type element = type.getElementType();
+  int64_t count = type.getNumElements();
+  if (!(element.isF32() || element.isBF16() || element.isF16()) || rows <= 0 ||
+      paddedRows < rows || count % rows != 0)
+    return nullptr;
+  std::vector<float> data;
+  std::string error;
+  if (failed(readAsFloats(constant.getValue(), data, error)))
+    return nullptr;
+  int64_t columns = count / rows;
+  size_t width = element.isF32() ? 4 : 2;
+  AsmResourceBlob blob = allocateBlob(size_t(paddedRows * columns) * width, /*zeroed=*/true);
+  char *out = blob.getMutableData().data();
+  // 16-bit values were read widened: narrowing them again is exact.
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (width == 4) {
+      std::memcpy(out + 4 * i, &data[i], 4);
+      continue;
+    }
+    uint16_t h = half::narrow(data[i], element.isBF16());
+    std::memcpy(out + 2 * i, &h, 2);
+  }
+  auto newType = RankedTensorType::get({paddedRows, columns}, element);
+  std::string name = (constant.getName() ? constant.getName()->str() : "weight") + ".padded";
+  return b.create<ConstantOp>(constant.getLoc(), newType,
+                              DenseResourceElementsAttr::get(newType, name, std::move(blob)),
+                              b.getStringAttr(name));
+}
+
 Value tilec::convertedWeight(OpBuilder &b, ConstantOp constant, Type element) {
   auto type = cast<RankedTensorType>(constant.getOutput().getType());
   if (!element.isBF16() && !element.isF16())

@@ -62,6 +62,14 @@ mlir::Value permutedWeight(mlir::OpBuilder &b, ConstantOp constant, llvm::ArrayR
 /// Null for another element type or an unreadable constant.
 mlir::Value convertedWeight(mlir::OpBuilder &b, ConstantOp constant, mlir::Type element);
 
+/// A new constant next to `constant` (f32, bf16 or f16; read as `rows` x
+/// the rest, row-major) of `paddedRows` (>= rows) rows, the extra ones zero,
+/// named after it plus ".padded": a convolution's filter matrix padded to
+/// whole tensor-core K steps at compile time. Null for another element type,
+/// an unreadable constant or an element count that `rows` does not divide.
+mlir::Value zeroPaddedRows(mlir::OpBuilder &b, ConstantOp constant, int64_t rows,
+                           int64_t paddedRows);
+
 /// The value of `v` if it is a one-element tilec.constant (a scale, an epsilon).
 std::optional<double> scalarConstantValue(mlir::Value v);
 

@@ -4,21 +4,28 @@
 // with HWIO weights, 16-bit operands), no dispatches yet.
 // Guarantees: with enabled=true, every channels-last conv2d with groups = 1,
 // bf16 / f16 input and weight (or f32 ones marked tilec.tf32, which the
-// product keeps), KH * KW * C_in % 16 == 0, C_out % 8 == 0 and
-// at least 32 output pixels is replaced by reshape(matmul(windows, reshape(weight)) [+ bias]) with the
-// same values (each output pixel's window times the weight); windows are
-// tilec.im2col, or a reshape of the input for 1x1, stride-1, unpadded
-// convolutions. Everything else is unchanged.
+// product keeps), C_out % 8 == 0 and at least 32 output pixels is replaced
+// by reshape(matmul(windows, filters) [+ bias]) with the same values (each
+// output pixel's window times the weight); windows are tilec.im2col, or a
+// reshape of the input for 1x1, stride-1, unpadded convolutions over a
+// multiple of 16 channels. The reduction K = KH * KW * C_in is padded to a
+// multiple of 16 (whole tensor-core K steps) where it is not one: the
+// windows' extra columns and the filters' extra rows are zero (a constant
+// weight padded here, once; another one by a tilec.pad). Everything else is
+// unchanged.
 //
 // Why: GPU code generation has tensor-core kernels for GEMMs (mma.sync,
 // MFMA); convolutions run as SIMT multiply-adds. As GEMMs, ResNet's
 // convolutions use the tensor cores, at the price of writing the windows out
 // once (9x the input for 3x3; 1x1 convolutions, most of ResNet-50's, need no
-// copy). The epilogue (bias) stays in the GEMM's kernel; ops after the final
+// copy). Stems (7x7 or 3x3 over 3 channels: K = 147 or 27) and 1x1
+// convolutions over 24 or 40 channels (MobileNet, EfficientNet) ran as SIMT
+// multiply-adds before their K was padded. The epilogue (bias) stays in the GEMM's kernel; ops after the final
 // reshape (a view) get kernels of their own.
 //
 //===----------------------------------------------------------------------===//
 
+#include "ir/Weights.h"
 #include "passes/Passes.h"
 #include "passes/Reshapes.h"
 
@@ -59,8 +66,9 @@ struct ConvsAsGemmsPass : public tilec::impl::ConvsAsGemmsPassBase<ConvsAsGemmsP
     int64_t kh = w.getDimSize(0), kw = w.getDimSize(1), cin = w.getDimSize(2),
             cout = w.getDimSize(3);
     int64_t k = kh * kw * cin;
-    if (k % 16 != 0 || cout % 8 != 0)
+    if (cout % 8 != 0)
       return;
+    int64_t paddedK = (k + 15) / 16 * 16;
     // Fewer than 32 output pixels (a squeeze-excite block's 1x1 convolutions
     // on a pooled vector): no whole tensor-core tile, and the convolution
     // fuses with its neighbours as it is.
@@ -76,7 +84,7 @@ struct ConvsAsGemmsPass : public tilec::impl::ConvsAsGemmsPassBase<ConvsAsGemmsP
     if (rowMultiple > 0 && rows % rowMultiple != 0)
       paddedRows = (rows + rowMultiple - 1) / rowMultiple * rowMultiple;
     Value windows;
-    bool pointwise = kh == 1 && kw == 1 &&
+    bool pointwise = kh == 1 && kw == 1 && paddedK == k &&
                      llvm::all_of(conv.getStrides(), [](int64_t s) { return s == 1; }) &&
                      llvm::all_of(conv.getPadding(), [](int64_t p) { return p == 0; });
     if (pointwise)
@@ -84,12 +92,12 @@ struct ConvsAsGemmsPass : public tilec::impl::ConvsAsGemmsPassBase<ConvsAsGemmsP
                                     conv.getInput(), b.getDenseI64ArrayAttr({rows, k}));
     else
       windows = b.create<Im2ColOp>(
-          loc, RankedTensorType::get({paddedRows, k}, element), conv.getInput(),
+          loc, RankedTensorType::get({paddedRows, paddedK}, element), conv.getInput(),
           b.getDenseI64ArrayAttr({kh, kw}), conv.getStridesAttr(), conv.getPaddingAttr(),
-          conv.getDilationsAttr(), paddedRows != rows ? b.getI64IntegerAttr(paddedRows) : nullptr);
+          conv.getDilationsAttr(), paddedRows != rows ? b.getI64IntegerAttr(paddedRows) : nullptr,
+          paddedK != k ? b.getI64IntegerAttr(paddedK) : nullptr);
     int64_t productRows = pointwise ? rows : paddedRows;
-    Value weight = b.create<ReshapeOp>(loc, RankedTensorType::get({k, cout}, element),
-                                       conv.getWeight(), b.getDenseI64ArrayAttr({k, cout}));
+    Value weight = filters(b, conv.getWeight(), k, paddedK, cout);
     auto product = RankedTensorType::get({rows, cout}, y.getElementType());
     auto matmul = b.create<MatmulOp>(
         loc, RankedTensorType::get({productRows, cout}, y.getElementType()), windows, weight);
@@ -104,8 +112,30 @@ struct ConvsAsGemmsPass : public tilec::impl::ConvsAsGemmsPassBase<ConvsAsGemmsP
       result = b.create<AddOp>(loc, product, result, bias);
     auto nhwc = b.create<ReshapeOp>(loc, y, result, b.getDenseI64ArrayAttr(y.getShape()));
     conv.getResult().replaceAllUsesWith(nhwc.getResult());
+    Operation *original = conv.getWeight().getDefiningOp();
     conv.erase();
+    // A constant weight replaced by its padded copy.
+    if (isa_and_nonnull<ConstantOp>(original) && original->use_empty())
+      original->erase();
     sinkReshapeBelowElementwise(nhwc);
+  }
+
+  /// The HWIO `weight` as a [paddedK, cout] matrix: a reshape (a view),
+  /// with paddedK - k zero rows after it where paddedK > k (a new constant
+  /// for a constant weight, else a tilec.pad).
+  static Value filters(OpBuilder &b, Value weight, int64_t k, int64_t paddedK, int64_t cout) {
+    Location loc = weight.getLoc();
+    Type element = cast<RankedTensorType>(weight.getType()).getElementType();
+    if (paddedK != k)
+      if (auto constant = weight.getDefiningOp<ConstantOp>())
+        if (Value padded = zeroPaddedRows(b, constant, k, paddedK))
+          return padded;
+    Value matrix = b.create<ReshapeOp>(loc, RankedTensorType::get({k, cout}, element), weight,
+                                       b.getDenseI64ArrayAttr({k, cout}));
+    if (paddedK == k)
+      return matrix;
+    return b.create<PadOp>(loc, RankedTensorType::get({paddedK, cout}, element), matrix,
+                           b.getDenseI64ArrayAttr({0, 0, paddedK - k, 0}), b.getF64FloatAttr(0.0));
   }
 };
 

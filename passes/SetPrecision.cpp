@@ -35,11 +35,13 @@ using namespace tilec;
 
 namespace {
 
-/// Ops that only move elements (each output element is one input element):
-/// rounding before them gives the same values as rounding after them.
+/// Ops each of whose output elements is one of its input elements (moved,
+/// or a max pool's largest): rounding before them gives the same values as
+/// rounding after them (rounding is monotone, so the largest rounded value
+/// is the rounded largest).
 bool isMovement(Operation *op) {
-  return isa<SliceOp, TransposeOp, ReshapeOp, FlattenOp>(op) && op->getNumOperands() == 1 &&
-         op->getNumResults() == 1;
+  return isa<SliceOp, TransposeOp, ReshapeOp, FlattenOp, MaxPool2DOp>(op) &&
+         op->getNumOperands() == 1 && op->getNumResults() == 1;
 }
 
 /// The narrowing to `half` that is `v`'s only reader, or null.
@@ -58,7 +60,9 @@ ConvertOp onlyNarrowing(Value v, Type half) {
 /// transposed into heads and only then rounded (6 kernels moving f32 per
 /// block); now the projection's epilogue rounds and the slices and
 /// transposes move bf16. Likewise attention's output, transposed back and
-/// rounded for the output projection. Constants and graph inputs stay.
+/// rounded for the output projection, and a stem's max pool (ResNet's
+/// wrote 112x112x64 floats per image for it). Constants and graph inputs
+/// stay.
 /// Returns whether anything moved.
 bool hoistOneNarrowing(func::FuncOp func, Type half) {
   Operation *found = nullptr;

@@ -115,7 +115,7 @@ void tilec::reference::im2col(const Tensor &in, const Window2D &w, Tensor &out) 
   int64_t kh = w.kernel[0], kw = w.kernel[1];
   int64_t oh = (h + w.padding[0] + w.padding[2] - w.dilations[0] * (kh - 1) - 1) / w.strides[0] + 1;
   int64_t ow = (wd + w.padding[1] + w.padding[3] - w.dilations[1] * (kw - 1) - 1) / w.strides[1] + 1;
-  int64_t cols = kh * kw * c;
+  int64_t cols = out.dim(1); // at least kh * kw * c; the rest zero
   std::fill(out.data.begin(), out.data.end(), 0.f);
   for (int64_t b = 0; b < n; ++b)
     for (int64_t y = 0; y < oh; ++y)

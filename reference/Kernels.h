@@ -58,7 +58,7 @@ void slice(const Tensor &in, const std::vector<int64_t> &starts,
 void pad(const Tensor &in, const std::vector<int64_t> &padsBegin, double value, Tensor &out);
 /// [N, H, W, C] -> [N*OH*OW, KH*KW*C]: each output pixel's window as a row
 /// (columns in (kh, kw, c) order), zeros outside the input (tilec.im2col);
-/// rows of `out` past N*OH*OW are zero.
+/// rows of `out` past N*OH*OW and columns past KH*KW*C are zero.
 void im2col(const Tensor &in, const Window2D &w, Tensor &out);
 void broadcast(const Tensor &in, Tensor &out);
 

@@ -358,6 +358,12 @@ Value Lowerer::lowerIm2Col(Im2ColOp o, IRMapping &map) {
               nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, v, c(size)));
         };
         Value inside = nb.create<arith::AndIOp>(l, inRange(iy, in[1]), inRange(ix, in[2]));
+        // Columns past the window (`columns`: whole K steps) are zero; the
+        // position read for them is clamped like padding's.
+        int64_t taps = kernel[0] * kernel[1] * channels;
+        if (type.getDimSize(1) > taps)
+          inside = nb.create<arith::AndIOp>(
+              l, inside, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, col, c(taps)));
         // Rows past the windows (`rows`: whole tensor-core tiles) are zero.
         if (type.getDimSize(0) > in[0] * oh * ow) {
           inside = nb.create<arith::AndIOp>(
@@ -383,9 +389,9 @@ LogicalResult Lowerer::lower(Operation *op, IRMapping &map) {
   llvm::append_range(types, op->getResultTypes());
   // 16-bit tensors only where tilec-set-precision puts them: converts and the
   // input / weight of contractions, the zero rows tilec-pad-rows adds to
-  // such an input, and the slices and transposes that move such an input
-  // (narrowed before them: ViT's Q, K and V).
-  bool narrowOk = isa<ConvertOp, PadOp, Im2ColOp, SliceOp, TransposeOp>(op);
+  // such an input, and the slices, transposes and max pools that move such
+  // an input (narrowed before them: ViT's Q, K and V, a stem's pool).
+  bool narrowOk = isa<ConvertOp, PadOp, Im2ColOp, SliceOp, TransposeOp, MaxPool2DOp>(op);
   for (auto [i, type] : llvm::enumerate(types)) {
     Type element = cast<ShapedType>(type).getElementType();
     bool contractionOperand =

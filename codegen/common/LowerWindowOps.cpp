@@ -104,6 +104,13 @@ Value Lowerer::lowerPool(Operation *op, IRMapping &map) {
   }
   x = padWindow(x, kernel, strides, dilations, padding, outType, isMax ? -INFINITY : 0.0,
                 channelsLast);
+  // A 16-bit max pool (its input rounded before it: tilec-set-precision)
+  // compares in f32 (the pool op widens what it reads; 16-bit floats have no
+  // comparison on every target) and rounds its result back, exactly: the
+  // largest value is one of the 16-bit inputs.
+  RankedTensorType result = outType;
+  if (isMax && outType.getElementTypeBitWidth() == 16)
+    outType = outType.clone(b.getF32Type());
   auto window = b.create<tensor::EmptyOp>(loc, kernel, outType.getElementType());
   SmallVector<Value> ins = {x, window};
   Value init = fill(outType, isMax ? -INFINITY : 0.0);
@@ -118,6 +125,11 @@ Value Lowerer::lowerPool(Operation *op, IRMapping &map) {
   else
     pool = b.create<linalg::PoolingNchwSumOp>(loc, TypeRange{outType}, ins, init, s, d);
   pool->setAttr(codegen::kRootAttr, b.getStringAttr(channelsLast ? "pool_nhwc" : "pool"));
+  if (isMax && result != outType)
+    return elementwise(result, pool->getResults(),
+                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                         return nb.create<arith::TruncFOp>(l, result.getElementType(), a[0]);
+                       });
   if (isMax)
     return pool->getResult(0);
   // Divide by PyTorch's count (the reference's formula), a [OH, OW] constant

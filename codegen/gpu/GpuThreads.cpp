@@ -298,8 +298,9 @@ bool vectorizeInnerThreads(func::FuncOp kernel, int64_t vec, std::string &notes)
 
 /// Channels-last depthwise convolutions and pools (bandwidth-bound): each
 /// thread computes 4 consecutive channels of one output pixel, its window
-/// walked one position at a time with 16-byte vector reads of the input and
-/// the weights (one thread per output read them 4 bytes at a time). Returns
+/// walked one position at a time with vector reads of the input and the
+/// weights (16 bytes of f32, 8 of a 16-bit pool's input; one thread per
+/// output read them an element at a time). Returns
 /// false (kernel unchanged) where the channels do not come in 4s or a step
 /// fails.
 bool vectorizeChannelThreads(func::FuncOp kernel, std::string &notes) {
@@ -346,7 +347,10 @@ bool vectorizeChannelThreads(func::FuncOp kernel, std::string &notes) {
   }
   if (!vectorizeTile(step, /*windowed=*/true))
     return restore();
-  notes += std::to_string(threads) + " threads of 4 channels (16-byte vector reads); ";
+  int64_t bytes = kLanes * getElementTypeOrSelf(root.getDpsInputOperand(0)->get().getType())
+                               .getIntOrFloatBitWidth() / 8;
+  notes += std::to_string(threads) + " threads of 4 channels (" + std::to_string(bytes) +
+           "-byte vector reads); ";
   return true;
 }
 

@@ -100,6 +100,17 @@ inline const Case kCases[] = {
   {"conv_tensor_core_1x1", R"(func.func @main(%x: tensor<2x32x8x8xf32>, %w: tensor<48x32x1x1xf32>) -> tensor<2x48x8x8xf32> {
      %y = tilec.conv2d %x, %w : (tensor<2x32x8x8xf32>, tensor<48x32x1x1xf32>) -> tensor<2x48x8x8xf32>
      return %y : tensor<2x48x8x8xf32> })"},
+  // K padded to whole tensor-core steps: a 7x7 stride-2 stem over 3
+  // channels (K = 147: windows of 160 columns written out, the filter
+  // matrix padded by 13 zero rows), and a 1x1 convolution over 24
+  // channels (K = 32: the padded windows read from the input).
+  {"conv_tensor_core_stem", R"(func.func @main(%x: tensor<1x3x20x20xf32>, %w: tensor<16x3x7x7xf32>, %b: tensor<16xf32>) -> tensor<1x16x10x10xf32> {
+     %y = tilec.conv2d %x, %w, %b {strides = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>} : (tensor<1x3x20x20xf32>, tensor<16x3x7x7xf32>, tensor<16xf32>) -> tensor<1x16x10x10xf32>
+     %r = tilec.relu %y : tensor<1x16x10x10xf32>
+     return %r : tensor<1x16x10x10xf32> })"},
+  {"conv_tensor_core_1x1_k24", R"(func.func @main(%x: tensor<2x24x8x8xf32>, %w: tensor<32x24x1x1xf32>) -> tensor<2x32x8x8xf32> {
+     %y = tilec.conv2d %x, %w : (tensor<2x24x8x8xf32>, tensor<32x24x1x1xf32>) -> tensor<2x32x8x8xf32>
+     return %y : tensor<2x32x8x8xf32> })"},
   // Warpgroup tiles (wgmma on sm_90: 64-row strips of 4 warps, operands in
   // 128-byte swizzled workgroup memory): B stored [K, N] (N-major) over
   // three K blocks of 64; a linear layer's weight [N, K] (K-major B) with
@@ -181,6 +192,16 @@ inline const Case kCases[] = {
   {"max_pool_channels_of_4", R"(func.func @main(%x: tensor<1x12x9x9xf32>) -> tensor<1x12x5x5xf32> {
      %y = tilec.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x12x9x9xf32>) -> tensor<1x12x5x5xf32>
      return %y : tensor<1x12x5x5xf32> })"},
+  // ResNet's stem: a 7x7 stride-2 convolution over 3 channels, relu, a 3x3
+  // stride-2 max pool, the next convolution. In 16 bits the pool reads and
+  // writes the rounded values (tilec-set-precision) and on tensor-core
+  // targets the stem is a GEMM over K = 147 padded to 160.
+  {"stem_conv_max_pool", R"(func.func @main(%x: tensor<1x3x24x24xf32>, %w: tensor<16x3x7x7xf32>, %b: tensor<16xf32>, %w2: tensor<16x16x1x1xf32>) -> tensor<1x16x6x6xf32> {
+     %c = tilec.conv2d %x, %w, %b {strides = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>} : (tensor<1x3x24x24xf32>, tensor<16x3x7x7xf32>, tensor<16xf32>) -> tensor<1x16x12x12xf32>
+     %r = tilec.relu %c : tensor<1x16x12x12xf32>
+     %p = tilec.max_pool2d %r {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x16x12x12xf32>) -> tensor<1x16x6x6xf32>
+     %y = tilec.conv2d %p, %w2 : (tensor<1x16x6x6xf32>, tensor<16x16x1x1xf32>) -> tensor<1x16x6x6xf32>
+     return %y : tensor<1x16x6x6xf32> })"},
   {"conv_grouped", R"(func.func @main(%x: tensor<1x8x6x6xf32>, %w: tensor<12x4x3x3xf32>) -> tensor<1x12x4x4xf32> {
      %y = tilec.conv2d %x, %w {groups = 2 : i64} : (tensor<1x8x6x6xf32>, tensor<12x4x3x3xf32>) -> tensor<1x12x4x4xf32>
      return %y : tensor<1x12x4x4xf32> })"},

@@ -41,19 +41,54 @@ func.func @pointwise(%x: tensor<2x8x8x32xf16>, %w: tensor<1x1x32x48xf16>) -> ten
 
 // -----
 
-// Unchanged: f32 operands, NCHW, depthwise, a stem whose K (7*7*3 = 147)
-// is not a multiple of 16, and a 1x1 convolution of a pooled vector (one
-// output pixel: a squeeze-excite block's).
+// Unchanged: f32 operands, NCHW, depthwise, and a 1x1 convolution of a
+// pooled vector (one output pixel: a squeeze-excite block's).
 // CHECK-LABEL: func.func @unchanged
 // CHECK-NOT: tilec.im2col
-// CHECK-COUNT-5: tilec.conv2d
-func.func @unchanged(%a: tensor<1x8x8x16xf32>, %wa: tensor<3x3x16x32xf32>, %b: tensor<1x16x8x8xbf16>, %wb: tensor<32x16x3x3xbf16>, %c: tensor<1x8x8x16xbf16>, %wc: tensor<3x3x1x16xbf16>, %d: tensor<1x14x14x3xbf16>, %wd: tensor<7x7x3x64xbf16>, %e: tensor<1x1x1x64xbf16>, %we: tensor<1x1x64x16xbf16>) -> (tensor<1x6x6x32xf32>, tensor<1x32x6x6xf32>, tensor<1x6x6x16xf32>, tensor<1x7x7x64xf32>, tensor<1x1x1x16xf32>) {
+// CHECK-COUNT-4: tilec.conv2d
+func.func @unchanged(%a: tensor<1x8x8x16xf32>, %wa: tensor<3x3x16x32xf32>, %b: tensor<1x16x8x8xbf16>, %wb: tensor<32x16x3x3xbf16>, %c: tensor<1x8x8x16xbf16>, %wc: tensor<3x3x1x16xbf16>, %e: tensor<1x1x1x64xbf16>, %we: tensor<1x1x64x16xbf16>) -> (tensor<1x6x6x32xf32>, tensor<1x32x6x6xf32>, tensor<1x6x6x16xf32>, tensor<1x1x1x16xf32>) {
   %0 = tilec.conv2d %a, %wa {layout = "nhwc"} : (tensor<1x8x8x16xf32>, tensor<3x3x16x32xf32>) -> tensor<1x6x6x32xf32>
   %1 = tilec.conv2d %b, %wb : (tensor<1x16x8x8xbf16>, tensor<32x16x3x3xbf16>) -> tensor<1x32x6x6xf32>
   %2 = tilec.conv2d %c, %wc {layout = "nhwc", groups = 16 : i64} : (tensor<1x8x8x16xbf16>, tensor<3x3x1x16xbf16>) -> tensor<1x6x6x16xf32>
-  %3 = tilec.conv2d %d, %wd {layout = "nhwc", strides = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>} : (tensor<1x14x14x3xbf16>, tensor<7x7x3x64xbf16>) -> tensor<1x7x7x64xf32>
   %4 = tilec.conv2d %e, %we {layout = "nhwc"} : (tensor<1x1x1x64xbf16>, tensor<1x1x64x16xbf16>) -> tensor<1x1x1x16xf32>
-  return %0, %1, %2, %3, %4 : tensor<1x6x6x32xf32>, tensor<1x32x6x6xf32>, tensor<1x6x6x16xf32>, tensor<1x7x7x64xf32>, tensor<1x1x1x16xf32>
+  return %0, %1, %2, %4 : tensor<1x6x6x32xf32>, tensor<1x32x6x6xf32>, tensor<1x6x6x16xf32>, tensor<1x1x1x16xf32>
+}
+
+// -----
+
+// A stem (7x7 over 3 channels: K = 147, no whole number of 16-deep
+// tensor-core steps): the windows take 160 columns (13 zero) and the
+// constant weight becomes a [160, 64] constant (13 zero rows) at compile
+// time; the 3x3 stem of MobileNet (K = 27) with a weight that is an
+// argument: 32 columns and a tilec.pad of its [27, 32] matrix.
+// CHECK-LABEL: func.func @stems
+// CHECK-DAG: %[[W:.*]] = tilec.constant {name = "stem.weight.padded"} {{.*}} : tensor<160x64xbf16>
+// CHECK-DAG: %[[A:.*]] = tilec.im2col %arg0 {columns = 160 : i64, kernel = array<i64: 7, 7>, padding = array<i64: 3, 3, 3, 3>, strides = array<i64: 2, 2>} : (tensor<1x14x14x3xbf16>) -> tensor<49x160xbf16>
+// CHECK: tilec.matmul %[[A]], %[[W]] : (tensor<49x160xbf16>, tensor<160x64xbf16>) -> tensor<49x64xf32>
+// CHECK: %[[B:.*]] = tilec.im2col %arg1 {columns = 32 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x8x8x3xbf16>) -> tensor<64x32xbf16>
+// CHECK: %[[R:.*]] = tilec.reshape %arg2 {shape = array<i64: 27, 32>} : (tensor<3x3x3x32xbf16>) -> tensor<27x32xbf16>
+// CHECK: %[[P:.*]] = tilec.pad %[[R]] {pads = array<i64: 0, 0, 5, 0>} : (tensor<27x32xbf16>) -> tensor<32x32xbf16>
+// CHECK: tilec.matmul %[[B]], %[[P]] : (tensor<64x32xbf16>, tensor<32x32xbf16>) -> tensor<64x32xf32>
+// CHECK-NOT: tilec.conv2d
+// CHECK-NOT: "stem.weight"
+func.func @stems(%x: tensor<1x14x14x3xbf16>, %m: tensor<1x8x8x3xbf16>, %wm: tensor<3x3x3x32xbf16>) -> (tensor<1x7x7x64xf32>, tensor<1x8x8x32xf32>) {
+  %w = tilec.constant {name = "stem.weight"} dense<0.5> : tensor<7x7x3x64xbf16>
+  %0 = tilec.conv2d %x, %w {layout = "nhwc", strides = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>} : (tensor<1x14x14x3xbf16>, tensor<7x7x3x64xbf16>) -> tensor<1x7x7x64xf32>
+  %1 = tilec.conv2d %m, %wm {layout = "nhwc", padding = array<i64: 1, 1, 1, 1>} : (tensor<1x8x8x3xbf16>, tensor<3x3x3x32xbf16>) -> tensor<1x8x8x32xf32>
+  return %0, %1 : tensor<1x7x7x64xf32>, tensor<1x8x8x32xf32>
+}
+
+// -----
+
+// A 1x1 convolution over 24 channels (MobileNet's): K padded to 32 through a
+// 1x1 im2col (not a view of the input, which has 24 columns).
+// CHECK-LABEL: func.func @pointwise24
+// CHECK: %[[A:.*]] = tilec.im2col %arg0 {columns = 32 : i64, kernel = array<i64: 1, 1>} : (tensor<2x8x8x24xbf16>) -> tensor<128x32xbf16>
+// CHECK: tilec.pad %{{.*}} {pads = array<i64: 0, 0, 8, 0>} : (tensor<24x144xbf16>) -> tensor<32x144xbf16>
+// CHECK: tilec.matmul %[[A]]
+func.func @pointwise24(%x: tensor<2x8x8x24xbf16>, %w: tensor<1x1x24x144xbf16>) -> tensor<2x8x8x144xf32> {
+  %y = tilec.conv2d %x, %w {layout = "nhwc"} : (tensor<2x8x8x24xbf16>, tensor<1x1x24x144xbf16>) -> tensor<2x8x8x144xf32>
+  return %y : tensor<2x8x8x144xf32>
 }
 
 // -----

@@ -157,3 +157,21 @@ func.func @mixed(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>, %w2: tensor<8x8xf32>
   %z = tilec.add %s1, %b : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
   return %y, %z : tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// A stem's max pool read only by a 16-bit convolution: the relu's value is
+// rounded (in the stem's epilogue) and the pool takes the largest of the
+// rounded values, which is the rounded largest: it reads and writes bf16.
+// CHECK-LABEL: func.func @stem_pool
+// CHECK: %[[R:.*]] = tilec.relu
+// CHECK-NEXT: %[[N:.*]] = tilec.convert %[[R]] : tensor<1x8x8x4xf32> -> tensor<1x8x8x4xbf16>
+// CHECK-NEXT: %[[P:.*]] = tilec.max_pool2d %[[N]] {{.*}} : (tensor<1x8x8x4xbf16>) -> tensor<1x4x4x4xbf16>
+// CHECK-NEXT: tilec.conv2d %[[P]]
+func.func @stem_pool(%x: tensor<1x16x16x3xf32>, %w: tensor<3x3x3x4xf32>, %w2: tensor<1x1x4x8xf32>) -> tensor<1x4x4x8xf32> {
+  %c = tilec.conv2d %x, %w {layout = "nhwc", strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x16x16x3xf32>, tensor<3x3x3x4xf32>) -> tensor<1x8x8x4xf32>
+  %r = tilec.relu %c : tensor<1x8x8x4xf32>
+  %p = tilec.max_pool2d %r {layout = "nhwc", kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x8x8x4xf32>) -> tensor<1x4x4x4xf32>
+  %y = tilec.conv2d %p, %w2 {layout = "nhwc"} : (tensor<1x4x4x4xf32>, tensor<1x1x4x8xf32>) -> tensor<1x4x4x8xf32>
+  return %y : tensor<1x4x4x8xf32>
+}
