@@ -138,12 +138,13 @@ int main(int argc, char **argv) {
     }
     layers.push_back(l);
   }
-  if (layers.empty()) // ResNet-50's distinct convolutions at batch 1 (after the stem)
+  if (layers.empty()) // ResNet-50's distinct convolutions at batch 1, the stem last
     layers = {{1, 56, 56, 64, 64, 1, 1, 0},   {1, 56, 56, 64, 64, 3, 1, 1},
               {1, 56, 56, 64, 256, 1, 1, 0},  {1, 56, 56, 256, 128, 1, 1, 0},
               {1, 28, 28, 128, 128, 3, 1, 1}, {1, 28, 28, 128, 512, 1, 1, 0},
               {1, 14, 14, 256, 256, 3, 1, 1}, {1, 14, 14, 256, 1024, 1, 1, 0},
-              {1, 7, 7, 512, 512, 3, 1, 1},   {1, 7, 7, 512, 2048, 1, 1, 0}};
+              {1, 7, 7, 512, 512, 3, 1, 1},   {1, 7, 7, 512, 2048, 1, 1, 0},
+              {1, 224, 224, 3, 64, 7, 2, 3}};
   int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
     std::printf("no CUDA device; nothing to time\n");

@@ -8,6 +8,17 @@
 // memrefs), launched with grid = (workgroups, 1, 1) and the block size the
 // compiler chose.
 //
+// Launches: every buffer a kernel reads or writes is allocated once, at load
+// (arena, weights, inputs), so a run's launches are the same each time. The
+// first run that is not profiled captures them into a graph on the model's
+// stream (cuStreamBeginCapture ... cuStreamEndCapture, instantiated once);
+// every later run launches that graph: one call instead of one per kernel,
+// and the device starts each kernel without waiting for the host (small
+// models at batch 1 run kernels of a few microseconds, about as long as a
+// launch). Profiled runs launch kernel by kernel (events between them).
+// Without the graph calls, or when a capture fails, kernels are launched one
+// by one and launches() says why; TILEC_GPU_GRAPHS=0 asks for that.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Gpu.h"
@@ -15,6 +26,7 @@
 #include "GpuDriver.h"
 #include "Status.h"
 
+#include <cstdlib>
 #include <dlfcn.h>
 
 using namespace tilec;
@@ -28,6 +40,10 @@ public:
   ~DriverModel() override {
     if (!driver.memFree)
       return;
+    if (graph)
+      driver.graphExecDestroy(graph);
+    if (stream)
+      driver.streamDestroy(stream);
     for (GpuEvent e : events)
       if (e)
         driver.eventDestroy(e);
@@ -50,7 +66,11 @@ public:
 
   tilec_status *open(art::TargetKind kind, const std::string &target) {
     cuda = kind == art::TargetKind::Cuda;
-    const char *name = cuda ? "libcuda.so.1" : "libamdhip64.so";
+    // TILEC_GPU_DRIVER: another driver library (a test's stand-in, a driver
+    // outside the loader's path).
+    const char *override = std::getenv("TILEC_GPU_DRIVER");
+    const char *name =
+        override && *override ? override : cuda ? "libcuda.so.1" : "libamdhip64.so";
     library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (!library)
       return makeStatus(TILEC_UNAVAILABLE,
@@ -65,6 +85,13 @@ public:
                       std::string("the GPU driver lacks ") + (cuda ? cudaName : hipName));
     TILEC_GPU_DRIVER_SYMBOLS(TILEC_RESOLVE)
 #undef TILEC_RESOLVE
+    // Optional: graphs (see the file comment).
+#define TILEC_RESOLVE_OPTIONAL(field, cudaName, hipName, type)                                   \
+  driver.field = reinterpret_cast<std::add_pointer_t<type>>(dlsym(library, cuda ? cudaName : hipName)); \
+  if (!driver.field && graphsOff.empty())                                                        \
+    graphsOff = std::string("the driver lacks ") + (cuda ? cudaName : hipName);
+    TILEC_GPU_GRAPH_SYMBOLS(TILEC_RESOLVE_OPTIONAL)
+#undef TILEC_RESOLVE_OPTIONAL
     int count = 0;
     if (tilec_status *s = check(driver.init(0), "init"))
       return s;
@@ -140,7 +167,34 @@ public:
       if (tilec_status *s = check(driver.memAlloc(&inputs.back(), in.buffer.bytes), "input"))
         return s;
     }
+    // The model's stream, where its copies and kernels go in order (a
+    // non-blocking one: captures are made on such streams), once the weights'
+    // upload (on the default stream) is complete. Without the optional calls
+    // (graphsOff already says which), the default stream.
+    if (tilec_status *s = check(driver.ctxSynchronize(), "weights upload"))
+      return s;
+    if (graphsOff.empty())
+      if (tilec_status *s =
+              check(driver.streamCreate(&stream, kStreamNonBlocking), "stream creation")) {
+        graphsOff = tilec_status_message(s);
+        tilec_status_free(s);
+        stream = nullptr;
+      }
+    if (const char *env = std::getenv("TILEC_GPU_GRAPHS"); env && std::string(env) == "0")
+      graphsOff = "TILEC_GPU_GRAPHS=0";
     return nullptr;
+  }
+
+  std::string launches() const override {
+    std::string kernels = std::to_string(plan.kernels.size()) +
+                          (plan.kernels.size() == 1 ? " kernel" : " kernels");
+    if (graph)
+      return std::string("one ") + (cuda ? "CUDA" : "HIP") + " graph of " + kernels +
+             " per run (captured on the first run)";
+    if (!graphsOff.empty())
+      return kernels + " launched one by one per run (no graph: " + graphsOff + ")";
+    return kernels + " launched one by one per run (a graph is captured on the first run "
+                     "that is not profiled)";
   }
 
   /// The first device's name (after open()).
@@ -163,11 +217,13 @@ public:
     }
     for (size_t i = 0; i < plan.inputs.size(); ++i)
       if (tilec_status *s =
-              check(driver.memcpyHtoD(inputs[i], in[i].data, plan.inputs[i].buffer.bytes),
+              check(stream ? driver.memcpyHtoDAsync(inputs[i], in[i].data,
+                                                    plan.inputs[i].buffer.bytes, stream)
+                           : driver.memcpyHtoD(inputs[i], in[i].data, plan.inputs[i].buffer.bytes),
                     "input upload"))
         return s;
     uploaded = true;
-    if (tilec_status *s = launchAll(profiling))
+    if (tilec_status *s = profiling ? launchAll(true) : launchRun())
       return s;
     if (tilec_status *s = check(driver.ctxSynchronize(), "synchronize"))
       return s;
@@ -179,12 +235,17 @@ public:
       calls[k] += 1;
       totalMs[k] += ms;
     }
-    for (size_t i = 0; i < plan.outputs.size(); ++i)
-      if (tilec_status *s = check(driver.memcpyDtoH(out[i].data, address(plan.outputs[i].buffer),
-                                                    plan.outputs[i].buffer.bytes),
+    for (size_t i = 0; i < plan.outputs.size(); ++i) {
+      GpuPtr from = address(plan.outputs[i].buffer);
+      uint64_t bytes = plan.outputs[i].buffer.bytes;
+      if (tilec_status *s = check(stream ? driver.memcpyDtoHAsync(out[i].data, from, bytes, stream)
+                                         : driver.memcpyDtoH(out[i].data, from, bytes),
                                   "output download"))
         return s;
-    return nullptr;
+    }
+    // Copies to pageable memory return when done; a pinned caller buffer
+    // would not, so wait for the stream.
+    return stream ? check(driver.ctxSynchronize(), "synchronize") : nullptr;
   }
 
   tilec_status *timeOnDevice(int32_t runs, double *msPerRun) override {
@@ -196,11 +257,11 @@ public:
         if (tilec_status *s = check(driver.eventCreate(&e, 0), "event creation"))
           return s;
     for (int32_t r = 0; r < runs; ++r) {
-      if (tilec_status *s = check(driver.eventRecord(runEvents[0], nullptr), "event record"))
+      if (tilec_status *s = check(driver.eventRecord(runEvents[0], stream), "event record"))
         return s;
-      if (tilec_status *s = launchAll(/*profiling=*/false))
+      if (tilec_status *s = launchRun())
         return s;
-      if (tilec_status *s = check(driver.eventRecord(runEvents[1], nullptr), "event record"))
+      if (tilec_status *s = check(driver.eventRecord(runEvents[1], stream), "event record"))
         return s;
       if (tilec_status *s = check(driver.eventSynchronize(runEvents[1]), "synchronize"))
         return s;
@@ -214,6 +275,51 @@ public:
   }
 
 private:
+  /// One run's kernels, not profiled: the graph (captured now if this is the
+  /// first such run) or, without one, each kernel in turn.
+  tilec_status *launchRun() {
+    if (!graph && graphsOff.empty())
+      capture();
+    if (graph)
+      return check(driver.graphLaunch(graph, stream), "graph launch");
+    return launchAll(false);
+  }
+
+  /// Records every kernel launch into a graph and instantiates it; on any
+  /// failure there is no graph and graphsOff says why (the kernels are then
+  /// launched one by one, which reports a launch's own error).
+  void capture() {
+    if (!stream) {
+      graphsOff = "no stream of its own";
+      return;
+    }
+    if (tilec_status *s =
+            check(driver.streamBeginCapture(stream, kCaptureThreadLocal), "graph capture")) {
+      graphsOff = tilec_status_message(s);
+      tilec_status_free(s);
+      return;
+    }
+    tilec_status *launched = launchAll(false);
+    GpuGraph captured = nullptr;
+    tilec_status *ended = check(driver.streamEndCapture(stream, &captured), "graph capture");
+    tilec_status *failed = launched ? launched : ended;
+    if (!failed && !captured)
+      graphsOff = "the capture returned no graph";
+    if (failed)
+      graphsOff = tilec_status_message(failed);
+    tilec_status_free(launched);
+    tilec_status_free(ended);
+    if (captured && graphsOff.empty())
+      if (tilec_status *s = check(driver.graphInstantiate(&graph, captured, 0),
+                                  "graph instantiation")) {
+        graphsOff = tilec_status_message(s);
+        tilec_status_free(s);
+        graph = nullptr;
+      }
+    if (captured)
+      driver.graphDestroy(captured); // the instance keeps what it needs
+  }
+
   /// Launches every kernel in order (asynchronously), with a pair of
   /// profiling events around each when asked.
   tilec_status *launchAll(bool profiling) {
@@ -229,17 +335,17 @@ private:
         params.push_back(&a);
       auto dim = [&](size_t i) { return unsigned(i < kernel.block.size() ? kernel.block[i] : 1); };
       if (profiling)
-        if (tilec_status *s = check(driver.eventRecord(events[2 * k], nullptr), "event record"))
+        if (tilec_status *s = check(driver.eventRecord(events[2 * k], stream), "event record"))
           return s;
       if (tilec_status *s = check(driver.launchKernel(functions[k], unsigned(kernel.grid), 1, 1,
                                                       dim(0), dim(1), dim(2),
-                                                      unsigned(kernel.sharedBytes), nullptr,
+                                                      unsigned(kernel.sharedBytes), stream,
                                                       params.data(), nullptr),
                                   "launch of " + kernel.symbol))
         return s;
       if (profiling)
         if (tilec_status *s =
-                check(driver.eventRecord(events[2 * k + 1], nullptr), "event record"))
+                check(driver.eventRecord(events[2 * k + 1], stream), "event record"))
           return s;
     }
     return nullptr;
@@ -281,6 +387,9 @@ private:
   std::vector<GpuEvent> events; ///< start/end per kernel, made when profiling starts
   GpuEvent runEvents[2] = {nullptr, nullptr}; ///< start/end of a timed run
   bool uploaded = false;                      ///< a run has put inputs on the device
+  GpuStream stream = nullptr;                 ///< the model's own (null: the default)
+  GpuGraphExec graph = nullptr;               ///< a run's launches, once captured
+  std::string graphsOff;                      ///< why runs launch kernel by kernel
 };
 
 } // namespace

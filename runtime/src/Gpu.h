@@ -40,6 +40,8 @@ public:
   /// Launches every kernel `runs` times on the inputs already on the device
   /// (nothing copied), each run timed by device events and waited for.
   virtual tilec_status *timeOnDevice(int32_t runs, double *msPerRun) = 0;
+  /// How a run launches the kernels (a graph, or one by one and why).
+  virtual std::string launches() const = 0;
 };
 
 } // namespace tilec::runtime

@@ -3,7 +3,10 @@
 // One table of the driver calls the runtime makes, with the CUDA and HIP
 // spelling of each (HIP's module API mirrors CUDA's driver API one to one).
 // The table is filled by dlsym; a missing symbol is a load error, never a
-// crash at call time.
+// crash at call time. The stream and graph calls (a stream of its own, copies
+// on it, its capture, the graph's instantiation and launch) are optional:
+// without any one of them the model uses the default stream and launches
+// kernels one by one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +26,8 @@ using GpuModule = void *;
 using GpuFunction = void *;
 using GpuStream = void *;
 using GpuEvent = void *;
+using GpuGraph = void *;
+using GpuGraphExec = void *;
 using GpuPtr = uint64_t; // CUdeviceptr / hipDeviceptr_t as an integer
 
 /// CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES and
@@ -69,9 +74,35 @@ inline constexpr int64_t kDefaultSharedBytes = 48 * 1024;
   X(getErrorString, "cuGetErrorString", "hipDrvGetErrorString",                                  \
     GpuResult(GpuResult, const char **))
 
+/// CU_STREAM_CAPTURE_MODE_THREAD_LOCAL / hipStreamCaptureModeThreadLocal:
+/// only this thread's calls are checked against the capture.
+inline constexpr int kCaptureThreadLocal = 1;
+/// CU_STREAM_NON_BLOCKING / hipStreamNonBlocking: a stream that does not
+/// wait for the legacy default stream (captures are made on such streams).
+inline constexpr unsigned kStreamNonBlocking = 1;
+
+//   field,             CUDA name,               HIP name,              signature
+#define TILEC_GPU_GRAPH_SYMBOLS(X)                                                               \
+  X(streamCreate, "cuStreamCreate", "hipStreamCreateWithFlags", GpuResult(GpuStream *, unsigned)) \
+  X(streamDestroy, "cuStreamDestroy_v2", "hipStreamDestroy", GpuResult(GpuStream))              \
+  X(memcpyHtoDAsync, "cuMemcpyHtoDAsync_v2", "hipMemcpyHtoDAsync",                              \
+    GpuResult(GpuPtr, const void *, size_t, GpuStream))                                         \
+  X(memcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", "hipMemcpyDtoHAsync",                              \
+    GpuResult(void *, GpuPtr, size_t, GpuStream))                                               \
+  X(streamBeginCapture, "cuStreamBeginCapture_v2", "hipStreamBeginCapture",                     \
+    GpuResult(GpuStream, int))                                                                  \
+  X(streamEndCapture, "cuStreamEndCapture", "hipStreamEndCapture",                              \
+    GpuResult(GpuStream, GpuGraph *))                                                           \
+  X(graphInstantiate, "cuGraphInstantiateWithFlags", "hipGraphInstantiateWithFlags",            \
+    GpuResult(GpuGraphExec *, GpuGraph, unsigned long long))                                    \
+  X(graphLaunch, "cuGraphLaunch", "hipGraphLaunch", GpuResult(GpuGraphExec, GpuStream))         \
+  X(graphDestroy, "cuGraphDestroy", "hipGraphDestroy", GpuResult(GpuGraph))                     \
+  X(graphExecDestroy, "cuGraphExecDestroy", "hipGraphExecDestroy", GpuResult(GpuGraphExec))
+
 struct GpuDriver {
 #define TILEC_FIELD(field, cudaName, hipName, type) std::add_pointer_t<type> field = nullptr;
   TILEC_GPU_DRIVER_SYMBOLS(TILEC_FIELD)
+  TILEC_GPU_GRAPH_SYMBOLS(TILEC_FIELD)
 #undef TILEC_FIELD
 };
 

@@ -75,6 +75,7 @@ struct tilec_model {
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<GpuModel> gpu;
   bool profiling = false;
+  std::string launches; // tilec_model_launches' answer, kept for its pointer
   std::vector<int64_t> calls;
   std::vector<double> totalMs;
 
@@ -292,6 +293,12 @@ const char *tilec_model_target(const tilec_model *m) { return m ? m->target.c_st
 const char *tilec_model_name(const tilec_model *m) { return m ? m->name.c_str() : ""; }
 int32_t tilec_model_threads(const tilec_model *m) { return m ? m->pool->size() : 0; }
 int32_t tilec_model_on_gpu(const tilec_model *m) { return m && m->gpu ? 1 : 0; }
+const char *tilec_model_launches(tilec_model *m) {
+  if (!m || !m->gpu)
+    return "";
+  m->launches = m->gpu->launches();
+  return m->launches.c_str();
+}
 
 static tilec_status *info(const std::vector<art::TensorInfo> &list, size_t i,
                           tilec_tensor_info *out, const char *role) {

@@ -103,7 +103,8 @@ gemms=("1024 1024 1024" "2048 2048 2048" "3136 256 64" "784 128 512"
        "4096 4096 4096 tf32" "197 3072 768 bf16" "12608 3072 768 bf16" "12608 768 3072 bf16")
 convs=("1 56 56 64 64 1 1 0" "1 56 56 64 64 3 1 1" "1 56 56 64 256 1 1 0" "1 56 56 256 128 1 1 0"
        "1 28 28 128 128 3 1 1" "1 28 28 128 512 1 1 0" "1 14 14 256 256 3 1 1"
-       "1 14 14 256 1024 1 1 0" "1 7 7 512 512 3 1 1" "1 7 7 512 2048 1 1 0")
+       "1 14 14 256 1024 1 1 0" "1 7 7 512 512 3 1 1" "1 7 7 512 2048 1 1 0"
+       "1 224 224 3 64 7 2 3")
 models=(resnet50 mobilenet_v2 efficientnet_b0 vit_b_16 resnet50:bf16 mobilenet_v2:bf16
         efficientnet_b0:bf16 vit_b_16:bf16 resnet50:bf16:64 mobilenet_v2:bf16:64
         efficientnet_b0:bf16:64 vit_b_16:bf16:64 resnet50:fp32:64)
@@ -278,10 +279,23 @@ measure vit_b_16_bf16_b1_ln_before 0 no
 measure vit_b_16_bf16_b64_ln_before 0 no
 measure vit_b_16_bf16_b1_mma_attention 0 yes
 measure vit_b_16_bf16_b64_mma_attention 0 no
+# The batch-1 bf16 models again with their kernels launched one by one
+# (TILEC_GPU_GRAPHS=0, run 2's way) beside the rows above, which replay one
+# CUDA graph per run (each bench log's `launches` line says which ran).
+for m in resnet50 mobilenet_v2 efficientnet_b0 vit_b_16; do
+  name="${m}_bf16_b1"
+  in_budget "${name}_nograph" || continue
+  [ -f "$out/$name.tilec" ] || continue
+  lat=$(TILEC_GPU_GRAPHS=0 t 60 "$bin/tilec" bench "$out/$name.tilec" --runs 30 --min-time 1 2>&1 | tee "$out/${name}_nograph.bench.log" | grep median | sed 's/^latency *//; s/ (device events.*//')
+  rows+=("${name}_nograph | not checked | ${lat:-bench failed: $(why "$out/${name}_nograph.bench.log")}")
+done
 
 # ResNet-50's convolutions in NHWC bf16 (implicit GEMM on tensor cores), timed
-# by the kernels' device-event profile without the input/weight converts,
-# beside cuDNN's fastest NHWC bf16 algorithm on the same layers.
+# by the kernels' device-event profile without the input/weight converts (and
+# the stem's zero rows of its filter matrix, a compile-time constant in a
+# model), beside cuDNN's fastest NHWC bf16 algorithm on the same layers. The
+# stem (7x7 over 3 channels, K padded from 147 to 160) writes its windows out
+# (an im2col kernel, counted).
 log "ResNet-50 convolutions (NHWC bf16) beside cuDNN"
 for c in "${convs[@]}"; do
   name=$(conv_name $c)
@@ -289,7 +303,7 @@ for c in "${convs[@]}"; do
   [ -f "$out/$name.tilec" ] || { compile_failed "$name"; continue; }
   check=$(t 60 "$bin/tilec" run "$out/$name.tilec" --check 2>&1 | tee "$out/$name.run.log" | grep '^check' | sed 's/^check *//')
   t 60 "$bin/tilec" bench "$out/$name.tilec" --runs 50 --min-time 1 --profile > "$out/$name.bench.log" 2>&1
-  ms=$(awk '/ ms +[0-9.]+% +grid/ && !/convert\(/ { s += $1 } END { printf "%.4f", s }' "$out/$name.bench.log")
+  ms=$(awk '/ ms +[0-9.]+% +grid/ && !/convert\(/ && !/grid +[0-9]+ +pad\([0-9]+x[0-9]+x[a-z0-9]+\)/ { s += $1 } END { printf "%.4f", s }' "$out/$name.bench.log")
   rows+=("$name | ${check:-run failed: $(why "$out/$name.run.log")} | conv kernels $ms ms; $(awk -v f="$(conv_flops $c)" -v ms="$ms" 'BEGIN { if (ms > 0) printf "%.0f GFLOP/s", f / ms / 1e6; else print "-" }')")
 done
 if in_budget "cuDNN baselines" && [ -x "$bin/tilec-cudnn-conv" ]; then

@@ -412,6 +412,8 @@ int tilec::cli::benchCommand(const std::vector<std::string> &args) {
               onDevice ? " (device events; inputs already on the device)" : "");
   std::printf("throughput %.1f inferences/s (batch %lld)\n", 1000.0 * double(batch) / median,
               (long long)batch);
+  if (onDevice)
+    std::printf("launches   %s\n", tilec_model_launches(m.get()));
   if (parser.has("profile"))
     printProfile(m.get());
   return 0;

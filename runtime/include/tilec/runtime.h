@@ -82,6 +82,11 @@ TILEC_API const char *tilec_model_name(const tilec_model *model);
 TILEC_API int32_t tilec_model_threads(const tilec_model *model);
 /* 1 when the model runs on a GPU (a `cuda:` / `rocm:` artifact), else 0. */
 TILEC_API int32_t tilec_model_on_gpu(const tilec_model *model);
+/* GPU models: how a run launches its kernels, e.g. "one CUDA graph of 58
+ * kernels per run (captured on the first run)", or "58 kernels launched one
+ * by one per run (no graph: <why>)"; "" for CPU models. Valid until the next
+ * call for the same model or its free. */
+TILEC_API const char *tilec_model_launches(tilec_model *model);
 
 /* A caller's buffer: dense, row-major. */
 typedef struct tilec_tensor {

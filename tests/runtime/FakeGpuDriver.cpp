@@ -1,0 +1,188 @@
+//===- FakeGpuDriver.cpp - a CUDA driver stand-in for runtime tests -------===//
+//
+// The runtime's GPU path (Gpu.cpp) opened with TILEC_GPU_DRIVER pointing at
+// this library instead of libcuda.so.1: device memory is host memory, a
+// kernel launch runs nothing and is written to a log, so a test can check
+// what the runtime asked of the driver with no GPU (which kernels, with which
+// launch shape, in which order, on which stream, captured into a graph or
+// not).
+//
+// The log (FAKE_GPU_LOG=path, appended one line per call that matters):
+//   launch <kernel> grid <g> block <x>x<y>x<z> shared <bytes> stream|default
+//   capture begin | capture end <n> launches | instantiate | graph launch <n> kernels
+// FAKE_GPU_FAIL=capture|instantiate makes that call fail (error 900,
+// CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED) so the fallback can be tested.
+//
+//===----------------------------------------------------------------------===//
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Result = int;
+using Ptr = uint64_t;
+
+constexpr Result kCaptureUnsupported = 900;
+
+struct Launch {
+  std::string kernel;
+  unsigned grid, block[3], shared;
+};
+
+struct Graph {
+  std::vector<Launch> launches;
+};
+
+int streamTag; // the one stream this driver hands out
+bool capturing = false;
+Graph *capture = nullptr;
+
+void log(const std::string &line) {
+  const char *path = std::getenv("FAKE_GPU_LOG");
+  if (!path)
+    return;
+  if (FILE *f = std::fopen(path, "a")) {
+    std::fprintf(f, "%s\n", line.c_str());
+    std::fclose(f);
+  }
+}
+
+bool failing(const char *what) {
+  const char *fail = std::getenv("FAKE_GPU_FAIL");
+  return fail && std::strcmp(fail, what) == 0;
+}
+
+std::string describe(const Launch &l, bool onStream) {
+  return "launch " + l.kernel + " grid " + std::to_string(l.grid) + " block " +
+         std::to_string(l.block[0]) + "x" + std::to_string(l.block[1]) + "x" +
+         std::to_string(l.block[2]) + " shared " + std::to_string(l.shared) +
+         (onStream ? " stream" : " default");
+}
+
+} // namespace
+
+extern "C" {
+
+Result cuInit(unsigned) { return 0; }
+Result cuDeviceGet(int *d, int) { return *d = 0, 0; }
+Result cuDeviceGetCount(int *n) { return *n = 1, 0; }
+Result cuDeviceGetName(char *name, int size, int) {
+  std::snprintf(name, size_t(size), "Fake GPU (tests/runtime/FakeGpuDriver.cpp)");
+  return 0;
+}
+Result cuDeviceGetAttribute(int *value, int attribute, int) {
+  *value = attribute == 75 ? 9 : 0; // compute capability 9.0
+  return 0;
+}
+Result cuDevicePrimaryCtxRetain(void **ctx, int) { return *ctx = &streamTag, 0; }
+Result cuDevicePrimaryCtxRelease_v2(int) { return 0; }
+Result cuCtxSetCurrent(void *) { return 0; }
+Result cuModuleLoadData(void **module, const void *) { return *module = &streamTag, 0; }
+Result cuModuleUnload(void *) { return 0; }
+Result cuModuleGetFunction(void **fn, void *, const char *name) {
+  *fn = strdup(name); // the kernel's name stands for it (never freed: tests are short)
+  return 0;
+}
+Result cuFuncSetAttribute(void *, int, int) { return 0; }
+Result cuMemAlloc_v2(Ptr *p, size_t bytes) {
+  *p = Ptr(reinterpret_cast<uintptr_t>(std::calloc(bytes ? bytes : 1, 1)));
+  return *p ? 0 : 2; // CUDA_ERROR_OUT_OF_MEMORY
+}
+Result cuMemFree_v2(Ptr p) {
+  std::free(reinterpret_cast<void *>(uintptr_t(p)));
+  return 0;
+}
+Result cuMemcpyHtoD_v2(Ptr to, const void *from, size_t bytes) {
+  std::memcpy(reinterpret_cast<void *>(uintptr_t(to)), from, bytes);
+  return 0;
+}
+Result cuMemcpyDtoH_v2(void *to, Ptr from, size_t bytes) {
+  std::memcpy(to, reinterpret_cast<const void *>(uintptr_t(from)), bytes);
+  return 0;
+}
+Result cuMemcpyHtoDAsync_v2(Ptr to, const void *from, size_t bytes, void *) {
+  if (capturing)
+    return kCaptureUnsupported; // the runtime copies outside captures
+  return cuMemcpyHtoD_v2(to, from, bytes);
+}
+Result cuMemcpyDtoHAsync_v2(void *to, Ptr from, size_t bytes, void *) {
+  if (capturing)
+    return kCaptureUnsupported;
+  return cuMemcpyDtoH_v2(to, from, bytes);
+}
+Result cuLaunchKernel(void *fn, unsigned gx, unsigned, unsigned, unsigned bx, unsigned by,
+                      unsigned bz, unsigned shared, void *stream, void **params, void **) {
+  if (!params)
+    return 1; // CUDA_ERROR_INVALID_VALUE: the runtime always passes arguments
+  Launch l{static_cast<const char *>(fn), gx, {bx, by, bz}, shared};
+  if (capturing) {
+    if (stream != &streamTag)
+      return kCaptureUnsupported; // another stream while capturing
+    capture->launches.push_back(l);
+    return 0;
+  }
+  log(describe(l, stream == &streamTag));
+  return 0;
+}
+Result cuCtxSynchronize() { return capturing ? kCaptureUnsupported : 0; }
+Result cuEventCreate(void **e, unsigned) { return *e = new int(0), 0; }
+Result cuEventRecord(void *, void *) { return 0; }
+Result cuEventSynchronize(void *) { return 0; }
+Result cuEventElapsedTime(float *ms, void *, void *) { return *ms = 0.25f, 0; }
+Result cuEventDestroy_v2(void *e) {
+  delete static_cast<int *>(e);
+  return 0;
+}
+Result cuGetErrorString(Result rc, const char **message) {
+  *message = rc == kCaptureUnsupported ? "operation not permitted when stream is capturing "
+                                         "(fake driver)"
+                                       : "fake driver error";
+  return 0;
+}
+
+Result cuStreamCreate(void **stream, unsigned) { return *stream = &streamTag, 0; }
+Result cuStreamDestroy_v2(void *) { return 0; }
+Result cuStreamBeginCapture_v2(void *stream, int) {
+  if (failing("capture") || stream != &streamTag)
+    return kCaptureUnsupported;
+  log("capture begin");
+  capturing = true;
+  capture = new Graph;
+  return 0;
+}
+Result cuStreamEndCapture(void *, void **graph) {
+  log("capture end " + std::to_string(capture->launches.size()) + " launches");
+  capturing = false;
+  *graph = capture;
+  capture = nullptr;
+  return 0;
+}
+Result cuGraphInstantiateWithFlags(void **exec, void *graph, unsigned long long) {
+  if (failing("instantiate"))
+    return kCaptureUnsupported;
+  log("instantiate");
+  *exec = new Graph(*static_cast<Graph *>(graph));
+  return 0;
+}
+Result cuGraphLaunch(void *exec, void *stream) {
+  const Graph &g = *static_cast<Graph *>(exec);
+  log("graph launch " + std::to_string(g.launches.size()) + " kernels");
+  for (const Launch &l : g.launches)
+    log("  " + describe(l, stream == &streamTag));
+  return 0;
+}
+Result cuGraphDestroy(void *graph) {
+  delete static_cast<Graph *>(graph);
+  return 0;
+}
+Result cuGraphExecDestroy(void *exec) {
+  delete static_cast<Graph *>(exec);
+  return 0;
+}
+
+} // extern "C"
