@@ -228,7 +228,8 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
       if (failed(planner.bindDispatchResults(d)))
         return error = "dispatch without a memory plan", false;
       // An in-place concat's operands were written into its slices by their
-      // producers (plan-memory): it runs no kernel.
+      // producers, an in-place slice is a run of its operand's bytes
+      // (plan-memory): no kernel.
       if (d->hasAttr("in_place")) {
         ++report.inPlaceDispatches;
         continue;

@@ -50,7 +50,8 @@ struct KernelReport {
 struct CompileReport {
   std::vector<KernelReport> kernels;
   int64_t weightBytes = 0, arenaBytes = 0, codeBytes = 0;
-  /// Concats whose operands plan-memory placed in their slices: no kernel.
+  /// Concats whose operands plan-memory placed in their slices, and slices
+  /// it placed inside their operands: no kernel.
   int64_t inPlaceDispatches = 0;
 };
 

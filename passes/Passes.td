@@ -31,6 +31,12 @@ def FuseAttentionPass : Pass<"tilec-fuse-attention", "mlir::func::FuncOp"> {
     ```mlir
     %o = tilec.attention %q, %k, %v {scale = 0.125 : f64} : ...
     ```
+
+    Then the heads' split: k equal slices of a value's last dim, each
+    reshaped to [..., H, D] and transposed alike (ViT's Q, K and V out of one
+    projection), become one reshape to [..., k, H, D], one transpose with the
+    k axis first, and slices of that axis (contiguous: plan-memory places
+    them in the transposed tensor, no kernel).
   }];
 }
 

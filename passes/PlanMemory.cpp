@@ -3,9 +3,9 @@
 // Assumes: every compute op is in a tilec.dispatch (form-dispatches ran); views
 // (reshape, flatten) alias their operand.
 // Guarantees: two values whose lifetimes overlap never share bytes unless one is
-// a slice of the other by construction (an in-place concat) or a kernel reads
-// and writes them element for element (in-place reuse). Function inputs are the
-// caller's and returned values live to the end.
+// a slice of the other by construction (an in-place concat, a contiguous
+// slice) or a kernel reads and writes them element for element (in-place
+// reuse). Function inputs are the caller's and returned values live to the end.
 //
 // Steps:
 //   1. number the ops; each dispatch result's last use, through views;
@@ -17,6 +17,12 @@
 //      DenseNet's growing concats (x0..xk, then x0..xk+1) all become prefixes
 //      of the block's last one. An operand already placed elsewhere (the same
 //      value in two unrelated concats) leaves that concat a copy;
+//   2b. contiguous slices: a dispatch that is only a slice taking one run of
+//      its operand (one axis, step 1, every dim before it 1), which is a
+//      dispatch result (through views), gets `in_place` too: its value is
+//      placed inside the operand's bytes at the run's (64-byte aligned)
+//      offset and it runs no kernel (fuse-attention's heads' split: ViT's Q,
+//      K and V are three such runs of one transposed tensor);
 //   3. in-place reuse: a dispatch of elementwise ops only may write its result
 //      over an operand of the same type that dies there (its whole buffer,
 //      every member included), when that operand is read once, by the body's
@@ -80,6 +86,40 @@ ConcatOp contiguousConcat(DispatchOp dispatch) {
   if (!llvm::all_of(concat.getInputs(), [](Value v) { return isa<BlockArgument>(v); }))
     return nullptr;
   return concat;
+}
+
+/// The byte offset of the run a dispatch that is only a slice takes of its
+/// operand, when that run is contiguous (file comment, step 2b) and aligned.
+std::optional<int64_t> contiguousSliceOffset(DispatchOp dispatch) {
+  Block &body = dispatch.getBody().front();
+  if (dispatch->getNumResults() != 1 || body.getOperations().size() != 2)
+    return std::nullopt;
+  auto slice = dyn_cast<SliceOp>(body.front());
+  if (!slice || !isa<BlockArgument>(slice.getInput()) || slice.getAxes().size() != 1 ||
+      slice.getSteps()[0] != 1)
+    return std::nullopt;
+  auto in = cast<RankedTensorType>(slice.getInput().getType());
+  auto out = cast<RankedTensorType>(slice.getType());
+  int64_t rank = in.getRank(), axis = slice.getAxes()[0];
+  axis = axis < 0 ? axis + rank : axis;
+  if (axis < 0 || axis >= rank || !in.hasStaticShape() || !out.hasStaticShape())
+    return std::nullopt;
+  int64_t start = slice.getStarts()[0];
+  start = start < 0 ? start + in.getDimSize(axis) : start;
+  int64_t inner = (in.getElementTypeBitWidth() + 7) / 8;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (d < axis && in.getDimSize(d) != 1)
+      return std::nullopt;
+    if (d > axis) {
+      if (in.getDimSize(d) != out.getDimSize(d))
+        return std::nullopt;
+      inner *= in.getDimSize(d);
+    }
+  }
+  if (start < 0 || start + out.getDimSize(axis) > in.getDimSize(axis) ||
+      (start * inner) % kAlignment != 0)
+    return std::nullopt;
+  return start * inner;
 }
 
 struct PlanMemoryPass : public tilec::impl::PlanMemoryPassBase<PlanMemoryPass> {
@@ -158,6 +198,27 @@ struct PlanMemoryPass : public tilec::impl::PlanMemoryPassBase<PlanMemoryPass> {
       placement[result] = *base;
       for (auto &[v, p] : wanted)
         placement[v] = p;
+      d->setAttr("in_place", UnitAttr::get(&getContext()));
+    }
+    // 2b. Contiguous slices in place, first to last (a slice of a slice
+    // lands inside the first one's operand).
+    for (DispatchOp d : dispatches) {
+      std::optional<int64_t> at = contiguousSliceOffset(d);
+      Value result = d.getResult(0);
+      if (!at || placement.count(result))
+        continue;
+      Value operand = d.getInputs()[0];
+      while (Operation *view = operand.getDefiningOp())
+        if (isa<ReshapeOp, FlattenOp>(view))
+          operand = view->getOperand(0);
+        else
+          break;
+      if (!isDispatchResult(operand))
+        continue;
+      if (!placement.count(operand))
+        placement[operand] = Placement{operand, 0};
+      Placement base = placement[operand];
+      placement[result] = Placement{base.root, base.offset + *at};
       d->setAttr("in_place", UnitAttr::get(&getContext()));
     }
     for (DispatchOp d : dispatches)

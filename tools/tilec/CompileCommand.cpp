@@ -169,7 +169,7 @@ int tilec::cli::compileCommand(const std::vector<std::string> &args) {
               report.kernels.size(), dispatches, vectorized, multi);
   printLayout(module->get());
   if (report.inPlaceDispatches > 0)
-    std::printf("in place   %lld concats written by their producers (no kernel)\n",
+    std::printf("in place   %lld concats and slices placed in their operands' bytes (no kernel)\n",
                 (long long)report.inPlaceDispatches);
   if (db)
     std::printf("tuned      %d of %d kernels from %s (the rest: default schedules)\n", tuned,

@@ -138,3 +138,28 @@ func.func @concats_that_copy(%x: tensor<2x4x4x4xf32>, %y: tensor<1x4x4x4xf32>)
   %c2 = tilec.concat %b, %a {axis = 1 : i64} : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x8x4x4xf32>
   return %batch2, %input, %twice, %c1, %c2 : tensor<2x8x4x4xf32>, tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>
 }
+
+// Slices taking one contiguous run of a dispatch's result (the first axis,
+// or an axis after dims of 1, through a view too) are placed inside its
+// bytes and run no kernel (`in_place`); a strided slice (the second axis of
+// [2, 8, 16]) and a run not 64-byte aligned (80 bytes in) are copies.
+// FUSED-LABEL: func.func @slices_in_place
+// FUSED: %[[T:.*]] = tilec.dispatch "tanh"(%arg0) {arena_offsets = array<i64: [[#OFF:]]>,
+// FUSED: tilec.dispatch "slice"(%[[T]]) {arena_offsets = array<i64: [[#OFF]]>, in_place,
+// FUSED: tilec.dispatch "slice"(%[[T]]) {arena_offsets = array<i64: [[#OFF+512]]>, in_place,
+// FUSED: tilec.dispatch "slice"(%[[T]]) {arena_offsets = array<i64: {{[0-9]+}}>, signature = "slice(2x8x16xf32){axes = array<i64: 1>
+// FUSED: %[[R:.*]] = tilec.reshape %[[T]]
+// FUSED: tilec.dispatch "slice"(%[[R]]) {arena_offsets = array<i64: [[#OFF+192]]>, in_place,
+// FUSED: %[[S:.*]] = tilec.reshape %[[T]]
+// FUSED: tilec.dispatch "slice"(%[[S]]) {arena_offsets = array<i64: {{[0-9]+}}>, signature =
+func.func @slices_in_place(%x: tensor<2x8x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<2x4x16xf32>, tensor<1x1x16xf32>, tensor<1x1x4xf32>) {
+  %t = tilec.tanh %x : tensor<2x8x16xf32>
+  %a = tilec.slice %t {axes = array<i64: 0>, ends = array<i64: 1>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<2x8x16xf32>) -> tensor<1x8x16xf32>
+  %b = tilec.slice %t {axes = array<i64: 0>, ends = array<i64: 2>, starts = array<i64: 1>, steps = array<i64: 1>} : (tensor<2x8x16xf32>) -> tensor<1x8x16xf32>
+  %c = tilec.slice %t {axes = array<i64: 1>, ends = array<i64: 4>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<2x8x16xf32>) -> tensor<2x4x16xf32>
+  %r = tilec.reshape %t {shape = array<i64: 16, 1, 16>} : (tensor<2x8x16xf32>) -> tensor<16x1x16xf32>
+  %d = tilec.slice %r {axes = array<i64: 0>, ends = array<i64: 4>, starts = array<i64: 3>, steps = array<i64: 1>} : (tensor<16x1x16xf32>) -> tensor<1x1x16xf32>
+  %s = tilec.reshape %t {shape = array<i64: 64, 1, 4>} : (tensor<2x8x16xf32>) -> tensor<64x1x4xf32>
+  %e = tilec.slice %s {axes = array<i64: 0>, ends = array<i64: 6>, starts = array<i64: 5>, steps = array<i64: 1>} : (tensor<64x1x4xf32>) -> tensor<1x1x4xf32>
+  return %a, %b, %c, %d, %e : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<2x4x16xf32>, tensor<1x1x16xf32>, tensor<1x1x4xf32>
+}
