@@ -19,9 +19,10 @@
 // convolutions use the tensor cores, at the price of writing the windows out
 // once (9x the input for 3x3; 1x1 convolutions, most of ResNet-50's, need no
 // copy). Stems (7x7 or 3x3 over 3 channels: K = 147 or 27) and 1x1
-// convolutions over 24 or 40 channels (MobileNet, EfficientNet) ran as SIMT
-// multiply-adds before their K was padded. The epilogue (bias) stays in the GEMM's kernel; ops after the final
-// reshape (a view) get kernels of their own.
+// convolutions over 24 or 40 channels (MobileNet, EfficientNet) reach the
+// tensor cores through the padding of K. The epilogue (bias) stays in the
+// GEMM's kernel; ops after the final reshape (a view) get kernels of their
+// own.
 //
 //===----------------------------------------------------------------------===//
 

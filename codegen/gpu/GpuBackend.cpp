@@ -529,6 +529,31 @@ struct ExtendHalvesSafely : OpRewritePattern<arith::ExtFOp> {
   }
 };
 
+/// Lets the GPU backends fuse a float multiply and the add or subtract
+/// reading it into one fused multiply-add (`contract` on each arith.mulf,
+/// addf and subf), as nvcc (--fmad=true) and clang's CUDA do by default and
+/// as the CPU target machine does (FPOpFusion::Fast); MLIR's serialization
+/// builds its NVPTX and AMDGPU target machines without that option. Without
+/// it every scalar a * b + c was a mul.rn.f32 and an add.rn.f32, which
+/// ptxas may not fuse: the per-thread attention's dot products and
+/// epilogues ran twice the floating-point instructions. (Vector
+/// contractions already lower to vector.fma.)
+void allowFusedMultiplyAdd(ModuleOp kernels) {
+  auto contract = arith::FastMathFlagsAttr::get(kernels.getContext(),
+                                                arith::FastMathFlags::contract);
+  kernels.walk([&](Operation *op) {
+    if (!isa<arith::AddFOp, arith::SubFOp, arith::MulFOp>(op))
+      return;
+    auto math = cast<arith::ArithFastMathInterface>(op);
+    auto flags = math.getFastMathFlagsAttr();
+    op->setAttr(math.getFastMathAttrName(),
+                flags ? arith::FastMathFlagsAttr::get(kernels.getContext(),
+                                                      flags.getValue() |
+                                                          arith::FastMathFlags::contract)
+                      : contract);
+  });
+}
+
 } // namespace
 
 bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
@@ -634,6 +659,7 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
     if (failed(applyPatternsAndFoldGreedily(kernels, std::move(halves))))
       return error = "internal error: lowering the GPU kernels' extensions failed", false;
   }
+  allowFusedMultiplyAdd(kernels);
   dumpStage(dump, "3-gpu.mlir", [&] { return printModule(kernels); });
   // 4. Lower and serialize.
   std::string toolkit = cuda ? "/usr/local/cuda" : rocmToolkit(error);
