@@ -39,6 +39,30 @@ table() {
   echo "| GPU | $(cat "$out/gpu.txt" 2>/dev/null) | ${SECONDS}s in all |"
   echo "| conformance (CUDA cases) | $conf_pass passed, $conf_fail failed, $conf_skip skipped | |"
   for r in "${rows[@]}"; do echo "| $r |"; done
+  echo
+  ab_table
+}
+# Each variant row (a default row's name plus suffixes: _wgmma, _rowmajor,
+# _mma208, _mma_attention, _ln_before, _nograph, ...) against that default
+# row, by median: what to make the default (the next session's first read).
+ab_table() {
+  printf '%s\n' "${rows[@]}" | awk -F' [|] ' '
+    match($0, /median [0-9.]+ ms/) { med[$1] = substr($0, RSTART + 7, RLENGTH - 10); order[++n] = $1 }
+    END {
+      print "| variant | its default | variant median (ms) | default median (ms) | variant speed vs default |"
+      print "|---|---|---|---|---|"
+      for (i = 1; i <= n; ++i) {
+        v = order[i]; base = v
+        while (match(base, /_[^_]+$/)) {
+          cut = substr(base, RSTART + 1); base = substr(base, 1, RSTART - 1)
+          if (cut ~ /^(fp32|tf32|bf16|fp16)$/) break # another precision: not a variant
+          if ((base in med) && med[v] > 0) {
+            printf "| %s | %s | %s | %s | %.2fx |\n", v, base, med[v], med[base], med[base] / med[v]
+            break
+          }
+        }
+      }
+    }'
 }
 pack() { # also when the script is stopped part way: the table so far
   [ -f "$out/table.md" ] || table > "$out/table.md"
