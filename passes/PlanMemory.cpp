@@ -202,17 +202,21 @@ struct PlanMemoryPass : public tilec::impl::PlanMemoryPassBase<PlanMemoryPass> {
     }
     // 2b. Contiguous slices in place, first to last (a slice of a slice
     // lands inside the first one's operand).
+    // The value a view (reshape, flatten) shows, through every view.
+    auto throughViews = [](Value v) {
+      while (Operation *view = v.getDefiningOp()) {
+        if (!isa<ReshapeOp, FlattenOp>(view))
+          break;
+        v = view->getOperand(0);
+      }
+      return v;
+    };
     for (DispatchOp d : dispatches) {
       std::optional<int64_t> at = contiguousSliceOffset(d);
-      Value result = d.getResult(0);
-      if (!at || placement.count(result))
+      if (!at || placement.count(d.getResult(0)))
         continue;
-      Value operand = d.getInputs()[0];
-      while (Operation *view = operand.getDefiningOp())
-        if (isa<ReshapeOp, FlattenOp>(view))
-          operand = view->getOperand(0);
-        else
-          break;
+      Value result = d.getResult(0);
+      Value operand = throughViews(d.getInputs()[0]);
       if (!isDispatchResult(operand))
         continue;
       if (!placement.count(operand))
@@ -263,6 +267,14 @@ struct PlanMemoryPass : public tilec::impl::PlanMemoryPassBase<PlanMemoryPass> {
         Group &g = groups[p.root];
         // The operand must cover its whole buffer and the buffer must die here.
         if (p.offset != 0 || alignedBytes(operand) != g.bytes || g.last != index[d])
+          continue;
+        // No other input may share those bytes (a slice or concat member of
+        // the operand's buffer): writing element i could change what a
+        // later element reads.
+        if (llvm::any_of(d.getInputs(), [&](Value other) {
+              Value v = throughViews(other);
+              return v != operand && placement.count(v) && placement[v].root == p.root;
+            }))
           continue;
         placement[result] = p;
         g.last = std::max(g.last, last[result]);

@@ -163,3 +163,18 @@ func.func @slices_in_place(%x: tensor<2x8x16xf32>) -> (tensor<1x8x16xf32>, tenso
   %e = tilec.slice %s {axes = array<i64: 0>, ends = array<i64: 6>, starts = array<i64: 5>, steps = array<i64: 1>} : (tensor<64x1x4xf32>) -> tensor<1x1x4xf32>
   return %a, %b, %c, %d, %e : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<2x4x16xf32>, tensor<1x1x16xf32>, tensor<1x1x4xf32>
 }
+
+// An elementwise kernel reading a buffer and a slice placed in it does not
+// write over that buffer (an output element would overwrite what a later
+// one reads through the slice).
+// FUSED-LABEL: func.func @no_reuse_under_a_slice
+// FUSED: tilec.dispatch "slice"({{.*}}) {arena_offsets = array<i64: {{[0-9]+}}>, in_place,
+// FUSED: tilec.dispatch "add"
+// FUSED-NOT: in_place_operand
+// FUSED-SAME: signature
+func.func @no_reuse_under_a_slice(%x: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
+  %t = tilec.tanh %x : tensor<2x8x16xf32>
+  %q = tilec.slice %t {axes = array<i64: 0>, ends = array<i64: 1>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<2x8x16xf32>) -> tensor<1x8x16xf32>
+  %y = tilec.add %t, %q : (tensor<2x8x16xf32>, tensor<1x8x16xf32>) -> tensor<2x8x16xf32>
+  return %y : tensor<2x8x16xf32>
+}
