@@ -12,6 +12,8 @@
 //   capture begin | capture end <n> launches | instantiate | graph launch <n> kernels
 // FAKE_GPU_FAIL=capture|instantiate makes that call fail (error 900,
 // CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED) so the fallback can be tested.
+// Every call also answers to its HIP spelling (the runtime's table for ROCm
+// artifacts, GpuDriver.h), so the ROCm path is checked the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -184,5 +186,43 @@ Result cuGraphExecDestroy(void *exec) {
   delete static_cast<Graph *>(exec);
   return 0;
 }
+
+// The HIP spellings (same signatures as far as the runtime is concerned).
+#define TILEC_HIP_ALIAS(hip, cuda) __typeof__(cuda) hip __attribute__((alias(#cuda)));
+TILEC_HIP_ALIAS(hipInit, cuInit)
+TILEC_HIP_ALIAS(hipDeviceGet, cuDeviceGet)
+TILEC_HIP_ALIAS(hipGetDeviceCount, cuDeviceGetCount)
+TILEC_HIP_ALIAS(hipDeviceGetName, cuDeviceGetName)
+TILEC_HIP_ALIAS(hipDeviceGetAttribute, cuDeviceGetAttribute)
+TILEC_HIP_ALIAS(hipDevicePrimaryCtxRetain, cuDevicePrimaryCtxRetain)
+TILEC_HIP_ALIAS(hipDevicePrimaryCtxRelease, cuDevicePrimaryCtxRelease_v2)
+TILEC_HIP_ALIAS(hipCtxSetCurrent, cuCtxSetCurrent)
+TILEC_HIP_ALIAS(hipModuleLoadData, cuModuleLoadData)
+TILEC_HIP_ALIAS(hipModuleUnload, cuModuleUnload)
+TILEC_HIP_ALIAS(hipModuleGetFunction, cuModuleGetFunction)
+TILEC_HIP_ALIAS(hipFuncSetAttribute, cuFuncSetAttribute)
+TILEC_HIP_ALIAS(hipMalloc, cuMemAlloc_v2)
+TILEC_HIP_ALIAS(hipFree, cuMemFree_v2)
+TILEC_HIP_ALIAS(hipMemcpyHtoD, cuMemcpyHtoD_v2)
+TILEC_HIP_ALIAS(hipMemcpyDtoH, cuMemcpyDtoH_v2)
+TILEC_HIP_ALIAS(hipMemcpyHtoDAsync, cuMemcpyHtoDAsync_v2)
+TILEC_HIP_ALIAS(hipMemcpyDtoHAsync, cuMemcpyDtoHAsync_v2)
+TILEC_HIP_ALIAS(hipModuleLaunchKernel, cuLaunchKernel)
+TILEC_HIP_ALIAS(hipDeviceSynchronize, cuCtxSynchronize)
+TILEC_HIP_ALIAS(hipEventCreateWithFlags, cuEventCreate)
+TILEC_HIP_ALIAS(hipEventRecord, cuEventRecord)
+TILEC_HIP_ALIAS(hipEventSynchronize, cuEventSynchronize)
+TILEC_HIP_ALIAS(hipEventElapsedTime, cuEventElapsedTime)
+TILEC_HIP_ALIAS(hipEventDestroy, cuEventDestroy_v2)
+TILEC_HIP_ALIAS(hipDrvGetErrorString, cuGetErrorString)
+TILEC_HIP_ALIAS(hipStreamCreateWithFlags, cuStreamCreate)
+TILEC_HIP_ALIAS(hipStreamDestroy, cuStreamDestroy_v2)
+TILEC_HIP_ALIAS(hipStreamBeginCapture, cuStreamBeginCapture_v2)
+TILEC_HIP_ALIAS(hipStreamEndCapture, cuStreamEndCapture)
+TILEC_HIP_ALIAS(hipGraphInstantiateWithFlags, cuGraphInstantiateWithFlags)
+TILEC_HIP_ALIAS(hipGraphLaunch, cuGraphLaunch)
+TILEC_HIP_ALIAS(hipGraphDestroy, cuGraphDestroy)
+TILEC_HIP_ALIAS(hipGraphExecDestroy, cuGraphExecDestroy)
+#undef TILEC_HIP_ALIAS
 
 } // extern "C"
