@@ -121,6 +121,28 @@ std::optional<double> tilec::scalarConstantValue(Value v) {
   return data[0];
 }
 
+/// A new constant next to `constant`, named after it plus `suffix`, of
+/// `type` (f32, bf16 or f16 elements) holding `values` (one per element,
+/// rounded to nearest even for 16 bits; exact for values read from 16 bits).
+static Value weightLike(OpBuilder &b, ConstantOp constant, RankedTensorType type,
+                        ArrayRef<float> values, StringRef suffix) {
+  Type element = type.getElementType();
+  size_t width = element.isF32() ? 4 : 2;
+  AsmResourceBlob blob = allocateBlob(values.size() * width, /*zeroed=*/false);
+  char *out = blob.getMutableData().data();
+  if (width == 4)
+    std::memcpy(out, values.data(), values.size() * 4);
+  else
+    for (size_t i = 0; i < values.size(); ++i) {
+      uint16_t h = half::narrow(values[i], element.isBF16());
+      std::memcpy(out + 2 * i, &h, 2);
+    }
+  std::string name = (constant.getName() ? constant.getName()->str() : "weight") + suffix.str();
+  return b.create<ConstantOp>(constant.getLoc(), type,
+                              DenseResourceElementsAttr::get(type, name, std::move(blob)),
+                              b.getStringAttr(name));
+}
+
 Value tilec::permutedWeight(OpBuilder &b, ConstantOp constant, ArrayRef<int64_t> shape,
                             ArrayRef<int64_t> perm, StringRef suffix,
                             ArrayRef<int64_t> resultShape) {
@@ -135,8 +157,7 @@ Value tilec::permutedWeight(OpBuilder &b, ConstantOp constant, ArrayRef<int64_t>
     outShape.push_back(shape[p]);
   std::vector<int64_t> inStrides =
       rowMajorStrides(std::vector<int64_t>(shape.begin(), shape.end()));
-  AsmResourceBlob blob = allocateF32Blob(data.size(), /*zeroed=*/false);
-  float *out = reinterpret_cast<float *>(blob.getMutableData().data());
+  std::vector<float> out(data.size());
   // Walk the output in row-major order with an index counter.
   SmallVector<int64_t> index(outShape.size(), 0);
   for (size_t flat = 0; flat < data.size(); ++flat) {
@@ -152,9 +173,7 @@ Value tilec::permutedWeight(OpBuilder &b, ConstantOp constant, ArrayRef<int64_t>
   }
   auto type = RankedTensorType::get(resultShape.empty() ? ArrayRef<int64_t>(outShape) : resultShape,
                                     b.getF32Type());
-  std::string name = (constant.getName() ? constant.getName()->str() : "weight") + suffix.str();
-  return b.create<ConstantOp>(constant.getLoc(), type, makeF32Weight(type, name, std::move(blob)),
-                              b.getStringAttr(name));
+  return weightLike(b, constant, type, out, suffix);
 }
 
 Value tilec::zeroPaddedRows(OpBuilder &b, ConstantOp constant, int64_t rows,
@@ -170,23 +189,9 @@ Value tilec::zeroPaddedRows(OpBuilder &b, ConstantOp constant, int64_t rows,
   if (failed(readAsFloats(constant.getValue(), data, error)))
     return nullptr;
   int64_t columns = count / rows;
-  size_t width = element.isF32() ? 4 : 2;
-  AsmResourceBlob blob = allocateBlob(size_t(paddedRows * columns) * width, /*zeroed=*/true);
-  char *out = blob.getMutableData().data();
-  // 16-bit values were read widened: narrowing them again is exact.
-  for (size_t i = 0; i < data.size(); ++i) {
-    if (width == 4) {
-      std::memcpy(out + 4 * i, &data[i], 4);
-      continue;
-    }
-    uint16_t h = half::narrow(data[i], element.isBF16());
-    std::memcpy(out + 2 * i, &h, 2);
-  }
-  auto newType = RankedTensorType::get({paddedRows, columns}, element);
-  std::string name = (constant.getName() ? constant.getName()->str() : "weight") + ".padded";
-  return b.create<ConstantOp>(constant.getLoc(), newType,
-                              DenseResourceElementsAttr::get(newType, name, std::move(blob)),
-                              b.getStringAttr(name));
+  data.resize(size_t(paddedRows * columns), 0.f); // the zero rows after the others
+  return weightLike(b, constant, RankedTensorType::get({paddedRows, columns}, element), data,
+                    ".padded");
 }
 
 Value tilec::convertedWeight(OpBuilder &b, ConstantOp constant, Type element) {
@@ -197,17 +202,6 @@ Value tilec::convertedWeight(OpBuilder &b, ConstantOp constant, Type element) {
   std::string error;
   if (failed(readAsFloats(constant.getValue(), data, error)))
     return nullptr;
-  AsmResourceBlob blob = allocateBlob(data.size() * 2, /*zeroed=*/false);
-  char *out = blob.getMutableData().data();
-  bool bf16 = element.isBF16();
-  for (size_t i = 0; i < data.size(); ++i) {
-    uint16_t h = half::narrow(data[i], bf16);
-    std::memcpy(out + 2 * i, &h, 2);
-  }
-  auto newType = RankedTensorType::get(type.getShape(), element);
-  std::string name = (constant.getName() ? constant.getName()->str() : "weight") +
-                     (bf16 ? ".bf16" : ".f16");
-  return b.create<ConstantOp>(constant.getLoc(), newType,
-                              DenseResourceElementsAttr::get(newType, name, std::move(blob)),
-                              b.getStringAttr(name));
+  return weightLike(b, constant, RankedTensorType::get(type.getShape(), element), data,
+                    element.isBF16() ? ".bf16" : ".f16");
 }
