@@ -124,11 +124,8 @@ SmallVector<SplitPart> headSplit(Value x) {
   return parts;
 }
 
-/// Rewrites a heads' split (file comment); returns whether it did.
-bool mergeHeadSplit(Value x) {
-  SmallVector<SplitPart> parts = headSplit(x);
-  if (parts.empty())
-    return false;
+/// Rewrites the heads' split of `x` into `parts` (headSplit's, file comment).
+void mergeHeadSplit(Value x, MutableArrayRef<SplitPart> parts) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t k = parts.size();
   ArrayRef<int64_t> heads = cast<RankedTensorType>(parts.front().reshape.getType()).getShape();
@@ -167,7 +164,6 @@ bool mergeHeadSplit(Value x) {
     p.reshape.erase();
     p.slice.erase();
   }
-  return true;
 }
 
 struct FuseAttentionPass : public tilec::impl::FuseAttentionPassBase<FuseAttentionPass> {
@@ -176,18 +172,22 @@ struct FuseAttentionPass : public tilec::impl::FuseAttentionPassBase<FuseAttenti
     getOperation().walk([&](SoftmaxOp op) { softmaxes.push_back(op); });
     for (SoftmaxOp softmax : softmaxes)
       (void)fuse(softmax);
-    // The heads' splits (their slices first found, then rewritten).
-    SmallVector<Value> split;
+    // The heads' splits, found in program order and rewritten last to
+    // first: a rewrite erases only ops after the value it splits, so the
+    // parts found for earlier values stay valid.
+    SmallVector<std::pair<Value, SmallVector<SplitPart>>> splits;
+    auto find = [&](Value v) {
+      if (SmallVector<SplitPart> parts = headSplit(v); !parts.empty())
+        splits.push_back({v, std::move(parts)});
+    };
     for (Value arg : getOperation().getArguments())
-      if (!headSplit(arg).empty())
-        split.push_back(arg);
+      find(arg);
     getOperation().walk([&](Operation *op) {
       for (Value r : op->getResults())
-        if (!headSplit(r).empty())
-          split.push_back(r);
+        find(r);
     });
-    for (Value x : split)
-      mergeHeadSplit(x);
+    for (auto &[x, parts] : llvm::reverse(splits))
+      mergeHeadSplit(x, parts);
   }
 
   LogicalResult fuse(SoftmaxOp softmax) {

@@ -213,9 +213,11 @@ struct PlanMemoryPass : public tilec::impl::PlanMemoryPassBase<PlanMemoryPass> {
     };
     for (DispatchOp d : dispatches) {
       std::optional<int64_t> at = contiguousSliceOffset(d);
-      if (!at || placement.count(d.getResult(0)))
+      if (!at)
         continue;
       Value result = d.getResult(0);
+      if (placement.count(result))
+        continue;
       Value operand = throughViews(d.getInputs()[0]);
       if (!isDispatchResult(operand))
         continue;
