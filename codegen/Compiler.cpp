@@ -366,6 +366,7 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
           k.block = l.block;
           k.grid = l.grid;
           k.sharedBytes = l.sharedBytes;
+          k.tensorMaps = l.tensorMaps;
         }
     for (KernelReport &k : report.kernels)
       for (const GpuLaunch &l : launches)
@@ -373,7 +374,7 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
           k.notes += (l.sharedBytes > 0
                           ? std::to_string(l.sharedBytes) + " bytes of dynamic shared memory; "
                           : "") +
-                     l.assembler;
+                     l.notes + l.assembler;
     code = art::serializeGpuCode(gpuCode);
   }
   // Staging pipelines that could not be built (Pipeline.h) say so.

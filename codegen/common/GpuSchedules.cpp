@@ -562,6 +562,9 @@ std::string tilec::codegen::detail::verifyGpuTiles(const Schedule &s, const Disp
   if (s.inFlight != 0 && !isWarpgroupMma(s.mmaShape))
     return "inflight=" + std::to_string(s.inFlight) +
            " keeps wgmma groups in flight; it needs warpgroup tiles (mma=64xNx16)";
+  if (s.tma && !isWarpgroupMma(s.mmaShape))
+    return "tma=1 loads wgmma's staged tiles with the Tensor Memory Accelerator; it needs "
+           "warpgroup tiles (mma=64xNx16)";
   if (!s.mmaShape.empty())
     return verifyWarpTiles(s, shape, target);
   if (s.registerTile.empty() && s.cacheTile.empty())

@@ -77,6 +77,7 @@ std::string Schedule::str() const {
          (stages == 1 ? "" : " stages=" + std::to_string(stages)) +
          (inFlight == 0 ? "" : " inflight=" + std::to_string(inFlight)) +
          (blockGroup == 1 ? "" : " group=" + std::to_string(blockGroup)) +
+         (tma ? " tma=1" : "") +
          (loopOrder.empty() ? "" : " order=" + joinSizes(loopOrder)) +
          (panelCopy == PanelCopy::Auto ? "" : panelCopy == PanelCopy::On ? " pack=on" : " pack=off");
 }
@@ -105,6 +106,8 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
       ok = !value.getAsInteger(10, s.stages) && s.stages > 0;
     else if (key == "inflight")
       ok = !value.getAsInteger(10, s.inFlight) && s.inFlight >= 0;
+    else if (key == "tma" && (value == "0" || value == "1"))
+      s.tma = value == "1";
     else if (key == "group")
       ok = !value.getAsInteger(10, s.blockGroup) && s.blockGroup > 0;
     else if (key == "conv" && (value == "direct" || value == "gemm"))
@@ -116,7 +119,7 @@ std::optional<Schedule> tilec::codegen::parseSchedule(const std::string &text,
     if (!ok) {
       error = "bad schedule field '" + field.str() +
               "'; expected wg=AxB.. reg=AxB.. vec=N conv=direct|gemm [cache=AxB..] [order=AxB..] "
-              "[pack=auto|on|off] [mma=16x8x16] [stages=N] [inflight=N] [group=N]";
+              "[pack=auto|on|off] [mma=16x8x16] [stages=N] [inflight=N] [group=N] [tma=0|1]";
       return std::nullopt;
     }
   }
@@ -374,6 +377,8 @@ std::string tilec::codegen::verifySchedule(const Schedule &s, const DispatchShap
   } else if (s.inFlight != 0) {
     return "inflight=" + std::to_string(s.inFlight) +
            " is a GPU knob (wgmma groups in flight across K blocks); CPU kernels take 0";
+  } else if (s.tma) {
+    return "tma=1 is a GPU knob (TMA loads of wgmma's staged tiles); CPU kernels take 0";
   } else if (s.blockGroup != 1) {
     return "group=" + std::to_string(s.blockGroup) +
            " is a GPU knob (the order thread blocks run in); CPU kernels take 1";

@@ -107,6 +107,14 @@ struct Schedule {
   /// steps after its own, so the copies run S - 1 - N blocks ahead (needs
   /// stages >= N + 2). 0 or 1; omitted from the text when 0.
   int64_t inFlight = 0;
+  /// Warpgroup tiles (wgmma) on CUDA sm_90: each K block's operand tiles are
+  /// loaded by the Tensor Memory Accelerator (`cp.async.bulk.tensor`, one
+  /// thread issuing a copy per 128-byte-wide panel, completion counted by an
+  /// mbarrier per stage) instead of every thread's 16-byte `cp.async`
+  /// copies. Applies where each staged operand is a plain tile of a 16-bit
+  /// kernel argument (docs/design/codegen.md, "TMA loads"); elsewhere the
+  /// kernel keeps cp.async and says why. Omitted from the text when off.
+  bool tma = false;
   /// GPU targets: the order the blocks run in. With G > 1 and a block grid of
   /// more than G rows of blocks (the result's second-to-last dim) by several
   /// columns, consecutive blocks walk G rows down a column of blocks before

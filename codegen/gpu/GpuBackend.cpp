@@ -26,6 +26,7 @@
 #include "codegen/gpu/GpuThreads.h"
 #include "codegen/gpu/GpuToolchain.h"
 #include "codegen/gpu/Pipeline.h"
+#include "codegen/gpu/Tma.h"
 #include "codegen/gpu/TensorCores.h"
 #include "codegen/gpu/WarpAttention.h"
 #include "codegen/gpu/WorkgroupMemory.h"
@@ -112,6 +113,7 @@ bool collectThreadLoops(Block &body, SmallVector<scf::ForallOp> &loops) {
         return false;
     } else if (!isMemoryEffectFree(&op) && !isa<scf::InParallelOp, scf::YieldOp>(op) &&
                !isa<NVVM::CpAsyncCommitGroupOp, NVVM::CpAsyncWaitGroupOp>(op) &&
+               !isa<nvgpu::MBarrierCreateOp, nvgpu::MBarrierTryWaitParityOp>(op) &&
                !(isa<memref::AllocOp, memref::AllocaOp>(op) &&
                  isWorkgroup(op.getResult(0).getType())) &&
                !(isa<memref::DeallocOp>(op) && isWorkgroup(op.getOperand(0).getType()))) {
@@ -583,10 +585,26 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
           failed(retypeBF16Operands(func)))
         return error = "internal error: staging bf16 tensor-core operands failed", false;
   }
-  // Pipelines' copies as cp.async where the GPU has it (sm_80+).
+  // Pipelines' copies as TMA loads (`tma=1` warpgroup tiles on sm_90,
+  // Tma.h), else as cp.async where the GPU has it (sm_80+).
+  std::map<std::string, std::vector<art::TensorMap>> tensorMaps;
+  std::map<std::string, std::string> tmaNotes;
   if (pipelined && target.asyncCopies())
-    for (auto func : kernels.getOps<func::FuncOp>())
+    for (auto func : kernels.getOps<func::FuncOp>()) {
+      if (func->hasAttr(kTmaAttr) && cuda && target.warpgroupMma()) {
+        std::vector<art::TensorMap> maps;
+        std::string why;
+        std::string symbol = func.getName().str();
+        if (tmaStageCopies(func, maps, why)) {
+          tmaNotes[symbol] = "staged tiles loaded by TMA (" + std::to_string(maps.size()) +
+                             " tensor map" + (maps.size() == 1 ? "" : "s") + "); ";
+          tensorMaps[symbol] = std::move(maps);
+          continue;
+        }
+        tmaNotes[symbol] = "tma=1 not applied (" + why + "): cp.async copies; ";
+      }
       asyncStageCopies(func);
+    }
   // 3. gpu.module per kernel.
   std::set<std::string> aligned, warpgroups;
   for (auto func : kernels.getOps<func::FuncOp>()) {
@@ -603,6 +621,8 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
       return error = "internal error: kernel " + func.getName().str() +
                      " has an unexpected loop structure for GPU mapping",
              false;
+    launch->tensorMaps = tensorMaps[launch->symbol];
+    launch->notes = tmaNotes[launch->symbol];
     launches.push_back(*launch);
   }
   // Thread-tile accumulators leave the K loop: with views folded into the

@@ -32,6 +32,10 @@ struct GpuLaunch {
   /// What the assembler said about the kernel (CUDA: registers, spills,
   /// ptxas's advisories), for its report; empty when it said nothing.
   std::string assembler;
+  /// Tensor maps the kernel takes after its buffers (TMA loads, Tma.h).
+  std::vector<artifact::TensorMap> tensorMaps;
+  /// What the GPU lowering decided that the schedule's report should say.
+  std::string notes;
 };
 
 /// Compiles every kernel of `kernels` (as left by applySchedule) for a CUDA or

@@ -9,6 +9,7 @@
 
 #include "codegen/gpu/GpuThreads.h"
 #include "codegen/gpu/Pipeline.h"
+#include "codegen/gpu/Tma.h"
 #include "codegen/gpu/TensorCores.h"
 #include "codegen/gpu/ThreadTiling.h"
 
@@ -406,6 +407,8 @@ LogicalResult tilec::codegen::detail::stageContraction(func::FuncOp kernel, cons
                failure();
       kernel->setAttr(kWarpgroupMmaAttr,
                       IntegerAttr::get(IntegerType::get(kernel.getContext(), 64), s.mmaShape[1]));
+      if (s.tma)
+        kernel->setAttr(kTmaAttr, UnitAttr::get(kernel.getContext()));
     }
   }
   if (threads > kMaxThreads)

@@ -166,6 +166,12 @@ LogicalResult swizzleWrites(RewriterBase &rw, Value buffer, const SwizzledLayout
     }
     if (isa<memref::DeallocOp>(user))
       continue;
+    // A panel a TMA load writes (Tma.h): the tensor map's 128-byte swizzle
+    // puts each chunk where this layout does.
+    if (auto panel = dyn_cast<memref::ReinterpretCastOp>(user);
+        panel && llvm::all_of(panel->getUsers(),
+                              [](Operation *u) { return isa<nvgpu::TmaAsyncLoadOp>(u); }))
+      continue;
     return user->emitError("wgmma staging: an unexpected use of a staged operand buffer");
   }
   return success();

@@ -5,8 +5,9 @@
 // becomes a status naming the call and the driver's message.
 //
 // Kernel ABI on GPUs: one device pointer per kernel argument (bare-pointer
-// memrefs), launched with grid = (workgroups, 1, 1) and the block size the
-// compiler chose.
+// memrefs), then the device address of each of its tensor maps (TMA loads,
+// encoded at load: artifact_format.h TensorMap), launched with grid =
+// (workgroups, 1, 1) and the block size the compiler chose.
 //
 // Launches: every buffer a kernel reads or writes is allocated once, at load
 // (arena, weights, inputs), so a run's launches are the same each time. The
@@ -50,7 +51,7 @@ public:
     for (GpuEvent e : runEvents)
       if (e)
         driver.eventDestroy(e);
-    for (GpuPtr p : {arena, weights})
+    for (GpuPtr p : {arena, weights, maps})
       if (p)
         driver.memFree(p);
     for (GpuPtr p : inputs)
@@ -92,6 +93,9 @@ public:
     graphsOff = std::string("the driver lacks ") + (cuda ? cudaName : hipName);
     TILEC_GPU_GRAPH_SYMBOLS(TILEC_RESOLVE_OPTIONAL)
 #undef TILEC_RESOLVE_OPTIONAL
+    if (cuda)
+      driver.tensorMapEncodeTiled = reinterpret_cast<std::add_pointer_t<TensorMapEncodeTiled>>(
+          dlsym(library, "cuTensorMapEncodeTiled"));
     int count = 0;
     if (tilec_status *s = check(driver.init(0), "init"))
       return s;
@@ -167,6 +171,8 @@ public:
       if (tilec_status *s = check(driver.memAlloc(&inputs.back(), in.buffer.bytes), "input"))
         return s;
     }
+    if (tilec_status *s = encodeTensorMaps())
+      return s;
     // The model's stream, where its copies and kernels go in order (a
     // non-blocking one: captures are made on such streams), once the weights'
     // upload (on the default stream) is complete. Without the optional calls
@@ -275,6 +281,76 @@ public:
   }
 
 private:
+  /// The tensor maps of kernels that load tiles with TMA, encoded once
+  /// (every buffer's address is fixed at load) into one device allocation;
+  /// each kernel gets their device addresses after its buffers.
+  tilec_status *encodeTensorMaps() {
+    size_t count = 0;
+    for (const art::Kernel &k : plan.kernels)
+      count += k.tensorMaps.size();
+    mapArgs.assign(plan.kernels.size(), {});
+    if (count == 0)
+      return nullptr;
+    if (!cuda)
+      return makeStatus(TILEC_BAD_ARTIFACT, "a ROCm artifact with CUDA tensor maps");
+    if (!driver.tensorMapEncodeTiled)
+      return makeStatus(TILEC_UNAVAILABLE,
+                        "this artifact loads tiles with TMA, but the CUDA driver lacks "
+                        "cuTensorMapEncodeTiled (CUDA 12 or later); update the driver, or "
+                        "compile without tma=1");
+    // The driver writes each map into host memory aligned to 64 bytes.
+    struct alignas(128) Encoded {
+      uint64_t words[kTensorMapBytes / sizeof(uint64_t)] = {};
+    };
+    static_assert(sizeof(Encoded) == kTensorMapBytes, "a CUtensorMap is 128 bytes");
+    std::vector<Encoded> host(count);
+    size_t next = 0;
+    for (size_t i = 0; i < plan.kernels.size(); ++i) {
+      const art::Kernel &k = plan.kernels[i];
+      for (size_t j = 0; j < k.tensorMaps.size(); ++j, ++next) {
+        const art::TensorMap &m = k.tensorMaps[j];
+        std::string where = "tensor map " + std::to_string(j) + " of " + k.symbol;
+        const art::BufferRef &b = k.args[m.arg];
+        GpuPtr base = address(b);
+        uint64_t rowBytes = m.columns * m.elementBytes;
+        bool swizzleKnown = m.swizzleBytes == 0 || m.swizzleBytes == 32 ||
+                            m.swizzleBytes == 64 || m.swizzleBytes == 128;
+        if (m.elementBytes != 2 || m.rows == 0 || m.columns == 0 || rowBytes % 16 != 0 ||
+            m.rows * rowBytes > b.bytes || base % 16 != 0 || m.boxRows == 0 ||
+            m.boxRows > 256 || m.boxColumns == 0 || m.boxColumns > 256 ||
+            (m.boxColumns * m.elementBytes) % 16 != 0 || !swizzleKnown ||
+            (m.swizzleBytes && m.boxColumns * m.elementBytes > m.swizzleBytes))
+          return makeStatus(TILEC_BAD_ARTIFACT,
+                            where + " does not describe a valid tile copy of its argument (" +
+                                std::to_string(m.rows) + "x" + std::to_string(m.columns) +
+                                " elements of " + std::to_string(m.elementBytes) + " bytes, box " +
+                                std::to_string(m.boxRows) + "x" + std::to_string(m.boxColumns) +
+                                ", " + std::to_string(m.swizzleBytes) + "-byte swizzle)");
+        uint64_t dims[2] = {m.columns, m.rows}, strides[1] = {rowBytes};
+        unsigned box[2] = {m.boxColumns, m.boxRows}, elementStrides[2] = {1, 1};
+        int swizzle = m.swizzleBytes == 0 ? 0 : m.swizzleBytes == 32 ? 1 : m.swizzleBytes == 64 ? 2 : 3;
+        if (tilec_status *s = check(
+                driver.tensorMapEncodeTiled(&host[next],
+                                            kTensorMapUint16, 2,
+                                            reinterpret_cast<void *>(uintptr_t(base)), dims,
+                                            strides, box, elementStrides, /*interleave=*/0,
+                                            swizzle, kTensorMapL2Promotion256B, /*oobFill=*/0),
+                "encoding " + where))
+          return s;
+      }
+    }
+    if (tilec_status *s = check(driver.memAlloc(&maps, count * kTensorMapBytes), "tensor maps"))
+      return s;
+    if (tilec_status *s =
+            check(driver.memcpyHtoD(maps, host.data(), count * kTensorMapBytes), "tensor maps"))
+      return s;
+    next = 0;
+    for (size_t i = 0; i < plan.kernels.size(); ++i)
+      for (size_t j = 0; j < plan.kernels[i].tensorMaps.size(); ++j, ++next)
+        mapArgs[i].push_back(maps + next * kTensorMapBytes);
+    return nullptr;
+  }
+
   /// One run's kernels, not profiled: the graph (captured now if this is the
   /// first such run) or, without one, each kernel in turn.
   tilec_status *launchRun() {
@@ -330,6 +406,7 @@ private:
       args.clear();
       for (const art::BufferRef &b : kernel.args)
         args.push_back(address(b));
+      args.insert(args.end(), mapArgs[k].begin(), mapArgs[k].end());
       params.clear();
       for (GpuPtr &a : args)
         params.push_back(&a);
@@ -384,6 +461,8 @@ private:
   std::vector<GpuFunction> functions;
   GpuPtr arena = 0, weights = 0;
   std::vector<GpuPtr> inputs;
+  GpuPtr maps = 0;                          ///< every kernel's tensor maps
+  std::vector<std::vector<GpuPtr>> mapArgs; ///< per kernel: its maps' addresses
   std::vector<GpuEvent> events; ///< start/end per kernel, made when profiling starts
   GpuEvent runEvents[2] = {nullptr, nullptr}; ///< start/end of a timed run
   bool uploaded = false;                      ///< a run has put inputs on the device

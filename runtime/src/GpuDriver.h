@@ -99,11 +99,27 @@ inline constexpr unsigned kStreamNonBlocking = 1;
   X(graphDestroy, "cuGraphDestroy", "hipGraphDestroy", GpuResult(GpuGraph))                     \
   X(graphExecDestroy, "cuGraphExecDestroy", "hipGraphExecDestroy", GpuResult(GpuGraphExec))
 
+/// cuTensorMapEncodeTiled (CUDA 12+; no HIP counterpart): the tensor maps of
+/// kernels that load tiles with TMA (artifact_format.h TensorMap). Optional:
+/// only such artifacts need it. The enums are passed as their int values.
+using TensorMapEncodeTiled = GpuResult(void *map, int dataType, unsigned rank, void *address,
+                                       const uint64_t *dims, const uint64_t *strides,
+                                       const unsigned *box, const unsigned *elementStrides,
+                                       int interleave, int swizzle, int l2Promotion,
+                                       int oobFill);
+/// CUtensorMap: 128 bytes, aligned to 64 (128 in CUDA 13's header).
+inline constexpr size_t kTensorMapBytes = 128;
+/// CU_TENSOR_MAP_DATA_TYPE_UINT16 (16-bit elements copied as bits).
+inline constexpr int kTensorMapUint16 = 1;
+/// CU_TENSOR_MAP_L2_PROMOTION_L2_256B.
+inline constexpr int kTensorMapL2Promotion256B = 3;
+
 struct GpuDriver {
 #define TILEC_FIELD(field, cudaName, hipName, type) std::add_pointer_t<type> field = nullptr;
   TILEC_GPU_DRIVER_SYMBOLS(TILEC_FIELD)
   TILEC_GPU_GRAPH_SYMBOLS(TILEC_FIELD)
 #undef TILEC_FIELD
+  std::add_pointer_t<TensorMapEncodeTiled> tensorMapEncodeTiled = nullptr;
 };
 
 } // namespace tilec::runtime

@@ -10,6 +10,8 @@
 // The log (FAKE_GPU_LOG=path, appended one line per call that matters):
 //   launch <kernel> grid <g> block <x>x<y>x<z> shared <bytes> stream|default
 //   capture begin | capture end <n> launches | instantiate | graph launch <n> kernels
+//   tensormap <rows>x<columns> u16 stride <bytes> box <rows>x<columns> swizzle <n>
+//             l2 <n> at allocation <i> + <offset>
 // FAKE_GPU_FAIL=capture|instantiate makes that call fail (error 900,
 // CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED) so the fallback can be tested.
 // Every call also answers to its HIP spelling (the runtime's table for ROCm
@@ -41,6 +43,9 @@ struct Graph {
 };
 
 int streamTag; // the one stream this driver hands out
+/// Every allocation (start, bytes) in order, so that a tensor map's address
+/// is logged as "allocation i + offset" (the same on every run).
+std::vector<std::pair<Ptr, size_t>> allocations;
 bool capturing = false;
 Graph *capture = nullptr;
 
@@ -92,8 +97,14 @@ Result cuModuleGetFunction(void **fn, void *, const char *name) {
 }
 Result cuFuncSetAttribute(void *, int, int) { return 0; }
 Result cuMemAlloc_v2(Ptr *p, size_t bytes) {
-  *p = Ptr(reinterpret_cast<uintptr_t>(std::calloc(bytes ? bytes : 1, 1)));
-  return *p ? 0 : 2; // CUDA_ERROR_OUT_OF_MEMORY
+  // 256-byte aligned, as the driver's allocations are.
+  size_t rounded = (bytes + 255) / 256 * 256;
+  *p = Ptr(reinterpret_cast<uintptr_t>(std::aligned_alloc(256, rounded ? rounded : 256)));
+  if (!*p)
+    return 2; // CUDA_ERROR_OUT_OF_MEMORY
+  std::memset(reinterpret_cast<void *>(uintptr_t(*p)), 0, rounded ? rounded : 256);
+  allocations.emplace_back(*p, bytes);
+  return 0;
 }
 Result cuMemFree_v2(Ptr p) {
   std::free(reinterpret_cast<void *>(uintptr_t(p)));
@@ -140,6 +151,32 @@ Result cuEventDestroy_v2(void *e) {
   delete static_cast<int *>(e);
   return 0;
 }
+// The CUDA 12 tensor-map call, checked against its documented limits (a
+// violation is CUDA_ERROR_INVALID_VALUE, as the driver answers).
+Result cuTensorMapEncodeTiled(void *map, int dataType, unsigned rank, void *address,
+                              const uint64_t *dims, const uint64_t *strides, const unsigned *box,
+                              const unsigned *elementStrides, int interleave, int swizzle,
+                              int l2Promotion, int oobFill) {
+  uintptr_t at = reinterpret_cast<uintptr_t>(address);
+  if (!map || reinterpret_cast<uintptr_t>(map) % 64 != 0 || dataType != 1 || rank != 2 ||
+      at % 16 != 0 || strides[0] % 16 != 0 || box[0] == 0 || box[0] > 256 || box[1] == 0 ||
+      box[1] > 256 || (box[0] * 2) % 16 != 0 || elementStrides[0] != 1 ||
+      elementStrides[1] != 1 || interleave != 0 || swizzle < 0 || swizzle > 3 ||
+      (swizzle == 3 && box[0] * 2 > 128) || oobFill != 0)
+    return 1;
+  std::string where = "unknown memory";
+  for (size_t i = 0; i < allocations.size(); ++i)
+    if (at >= allocations[i].first && at < allocations[i].first + allocations[i].second)
+      where = "allocation " + std::to_string(i) + " + " +
+              std::to_string(at - allocations[i].first);
+  std::memcpy(map, dims, 2 * sizeof(uint64_t)); // something of the map's, never read
+  log("tensormap " + std::to_string(dims[1]) + "x" + std::to_string(dims[0]) + " u16 stride " +
+      std::to_string(strides[0]) + " box " + std::to_string(box[1]) + "x" +
+      std::to_string(box[0]) + " swizzle " + std::to_string(swizzle) + " l2 " +
+      std::to_string(l2Promotion) + " at " + where);
+  return 0;
+}
+
 Result cuGetErrorString(Result rc, const char **message) {
   *message = rc == kCaptureUnsupported ? "operation not permitted when stream is capturing "
                                          "(fake driver)"

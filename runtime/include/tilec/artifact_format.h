@@ -29,7 +29,8 @@ namespace tilec::artifact {
 inline constexpr char kMagic[8] = {'T', 'I', 'L', 'E', 'C', 'A', 'R', '\0'};
 /// Bumped on any change to the layout below; the runtime refuses other versions.
 /// 2: inputs and outputs carry their element type (16-bit models, --precision).
-inline constexpr uint32_t kFormatVersion = 2;
+/// 3: kernels carry the tensor maps (TMA descriptors) the runtime encodes.
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr uint64_t kHeaderBytes = 256;
 inline constexpr uint64_t kAlignment = 64;
 
@@ -76,6 +77,21 @@ struct TensorInfo {
   BufferRef buffer;  ///< outputs: where the result is before it is copied out
 };
 
+/// A CUDA tensor map (TMA descriptor, sm_90) the runtime encodes at load for
+/// a kernel (cuTensorMapEncodeTiled): kernel argument `arg` seen as a
+/// row-major [rows, columns] matrix of `elementBytes`-byte elements, copied
+/// in boxes of boxRows x boxColumns into shared memory with a
+/// `swizzleBytes`-byte swizzle (0: none); out-of-bounds elements read as
+/// zeros. The kernel takes the device address of each encoded map after its
+/// buffer arguments, in this order.
+struct TensorMap {
+  uint32_t arg = 0;
+  uint32_t elementBytes = 2;
+  uint64_t rows = 0, columns = 0;
+  uint32_t boxRows = 0, boxColumns = 0;
+  uint32_t swizzleBytes = 128;
+};
+
 struct Kernel {
   std::string symbol;     ///< entry point in the code section
   std::string signature;  ///< the dispatch signature (tuning database key)
@@ -84,6 +100,7 @@ struct Kernel {
   std::vector<int64_t> block;  ///< GPU threads per workgroup (empty on CPU)
   int64_t sharedBytes = 0;     ///< GPU shared memory per workgroup
   std::vector<BufferRef> args;  ///< operands, then results
+  std::vector<TensorMap> tensorMaps;  ///< passed after args (CUDA, TMA loads)
 };
 
 struct Plan {
@@ -234,6 +251,16 @@ inline std::vector<uint8_t> serializePlan(const Plan &plan) {
     w.put<uint64_t>(k.args.size());
     for (const BufferRef &b : k.args)
       w.putBuffer(b);
+    w.put<uint64_t>(k.tensorMaps.size());
+    for (const TensorMap &m : k.tensorMaps) {
+      w.put<uint32_t>(m.arg);
+      w.put<uint32_t>(m.elementBytes);
+      w.put<uint64_t>(m.rows);
+      w.put<uint64_t>(m.columns);
+      w.put<uint32_t>(m.boxRows);
+      w.put<uint32_t>(m.boxColumns);
+      w.put<uint32_t>(m.swizzleBytes);
+    }
   }
   return w.bytes;
 }
@@ -262,6 +289,20 @@ inline bool deserializePlan(const uint8_t *data, uint64_t size, Plan &plan) {
     uint64_t args = r.count(1 << 12);
     for (uint64_t a = 0; a < args && r.ok; ++a)
       k.args.push_back(r.getBuffer());
+    uint64_t maps = r.count(1 << 8);
+    for (uint64_t m = 0; m < maps && r.ok; ++m) {
+      TensorMap t;
+      t.arg = r.get<uint32_t>();
+      t.elementBytes = r.get<uint32_t>();
+      t.rows = r.get<uint64_t>();
+      t.columns = r.get<uint64_t>();
+      t.boxRows = r.get<uint32_t>();
+      t.boxColumns = r.get<uint32_t>();
+      t.swizzleBytes = r.get<uint32_t>();
+      if (t.arg >= k.args.size())
+        r.ok = false;
+      k.tensorMaps.push_back(t);
+    }
     if (k.grid < 1)
       r.ok = false;
     plan.kernels.push_back(std::move(k));

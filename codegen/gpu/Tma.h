@@ -1,0 +1,58 @@
+//===- Tma.h - wgmma's staged tiles loaded by the Tensor Memory Accelerator ===//
+//
+// A warpgroup kernel (Wgmma.cpp) with `tma=1` on CUDA sm_90: the pipeline's
+// copies of each K block's operand tiles (Pipeline.h: every thread copying
+// 16-byte pieces, `cp.async`) become bulk tensor copies issued by one thread,
+//
+//   mbarrier.arrive.expect_tx  bar[slot], bytes of the tile
+//   cp.async.bulk.tensor.2d    [panel p of buffer slot], [map, {c0 + 64 p, r0}], [bar[slot]]
+//
+// one per 128-byte-wide panel of the staged buffer (wgmma's swizzled layout,
+// Wgmma.cpp: the hardware writes the same 128-byte swizzle the tensor map
+// names), and each step waits for its block on the slot's mbarrier
+// (`mbarrier.try_wait.parity`, parity = which use of the slot this is)
+// instead of `cp.async.wait_group`. One mbarrier per stage, initialized once
+// per block by one thread to the number of tiles a block stages (each tile's
+// issue is one arrival); its phase completes when every byte has landed.
+//
+// The kernel takes each tensor map (a CUtensorMap the runtime encodes at
+// load, artifact_format.h TensorMap) as one more argument after its buffers:
+// the map's device address.
+//
+// A copy qualifies when it is provably a plain tile copy: its source a
+// kernel argument of 16-bit elements with an identity layout (seen as a
+// matrix [product of the leading dims, last dim], rows 16-byte aligned), and
+// every element it writes at (slot, r, c) of the staged buffer read from
+// (r0 + r, c0 + c) of that matrix, with (r0, c0) independent of the thread
+// (checked on the affine index expressions). Otherwise the kernel keeps its
+// cp.async copies and the reason is reported.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILEC_CODEGEN_GPU_TMA_H
+#define TILEC_CODEGEN_GPU_TMA_H
+
+#include "tilec/artifact_format.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <string>
+#include <vector>
+
+namespace tilec::codegen {
+
+/// On a kernel function (set by StagedContraction for `tma=1` warpgroup
+/// tiles): load the staged tiles with TMA where the target has it.
+inline constexpr llvm::StringLiteral kTmaAttr = "tilec.tma";
+
+/// CUDA sm_90, a bufferized kernel marked kTmaAttr whose pipeline
+/// (Pipeline.h) has not been made asynchronous yet, views folded into the
+/// accesses: its stage copies as TMA loads (above). Returns true with
+/// `maps` (the arguments appended to the kernel, in order) when every stage
+/// copy became one; false with `why` (kernel unchanged) otherwise.
+bool tmaStageCopies(mlir::func::FuncOp kernel, std::vector<artifact::TensorMap> &maps,
+                    std::string &why);
+
+} // namespace tilec::codegen
+
+#endif // TILEC_CODEGEN_GPU_TMA_H
