@@ -199,6 +199,7 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
   s.cacheTile.clear();
   s.mmaShape.clear();
   s.inFlight = 0;
+  s.tma = false;
   std::uniform_int_distribution<int> die(0, 9);
   // The order blocks run in (groups of rows sharing panels in L2): drawn
   // with the tiles, whose rows of blocks it counts.
@@ -217,6 +218,9 @@ void SearchSpace::drawGpuTiles(Schedule &s, std::mt19937 &rng) const {
     // stays being copied.
     if (s.stages >= 3)
       s.inFlight = pick(std::vector<int64_t>{0, 1}, rng);
+    // The tiles loaded by TMA or by every thread's cp.async (CUDA sm_90;
+    // the simt target runs the same tiles either way).
+    s.tma = pick(std::vector<int64_t>{0, 1}, rng) == 1;
     return;
   }
   if (!attentionRows.empty() && die(rng) < 5) {
@@ -397,14 +401,14 @@ std::optional<Schedule> SearchSpace::crossover(const Schedule &a, const Schedule
     s.registerTile = b.registerTile;
     s.mmaShape = b.mmaShape;
     if (!b.mmaShape.empty() || !a.mmaShape.empty())
-      s.cacheTile = b.cacheTile, s.stages = b.stages, s.inFlight = b.inFlight;
+      s.cacheTile = b.cacheTile, s.stages = b.stages, s.inFlight = b.inFlight, s.tma = b.tma;
   }
   if (coin(rng))
     s.conv = b.conv;
   if (coin(rng))
     s.blockGroup = b.blockGroup;
   if (coin(rng))
-    s.cacheTile = b.cacheTile, s.stages = b.stages, s.inFlight = b.inFlight;
+    s.cacheTile = b.cacheTile, s.stages = b.stages, s.inFlight = b.inFlight, s.tma = b.tma;
   if (coin(rng))
     s.loopOrder = b.loopOrder;
   if (coin(rng))

@@ -589,22 +589,22 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // Tma.h), else as cp.async where the GPU has it (sm_80+).
   std::map<std::string, std::vector<art::TensorMap>> tensorMaps;
   std::map<std::string, std::string> tmaNotes;
-  if (pipelined && target.asyncCopies())
-    for (auto func : kernels.getOps<func::FuncOp>()) {
-      if (func->hasAttr(kTmaAttr) && cuda && target.warpgroupMma()) {
-        std::vector<art::TensorMap> maps;
-        std::string why;
-        std::string symbol = func.getName().str();
-        if (tmaStageCopies(func, maps, why)) {
-          tmaNotes[symbol] = "staged tiles loaded by TMA (" + std::to_string(maps.size()) +
-                             " tensor map" + (maps.size() == 1 ? "" : "s") + "); ";
-          tensorMaps[symbol] = std::move(maps);
-          continue;
-        }
-        tmaNotes[symbol] = "tma=1 not applied (" + why + "): cp.async copies; ";
+  for (auto func : kernels.getOps<func::FuncOp>()) {
+    if (func->hasAttr(kTmaAttr) && cuda && target.warpgroupMma()) {
+      std::vector<art::TensorMap> maps;
+      std::string why;
+      std::string symbol = func.getName().str();
+      if (tmaStageCopies(func, maps, why)) {
+        tmaNotes[symbol] = "staged tiles loaded by TMA (" + std::to_string(maps.size()) +
+                           " tensor map" + (maps.size() == 1 ? "" : "s") + "); ";
+        tensorMaps[symbol] = std::move(maps);
+        continue;
       }
-      asyncStageCopies(func);
+      tmaNotes[symbol] = "tma=1 not applied (" + why + "); ";
     }
+    if (pipelined && target.asyncCopies())
+      asyncStageCopies(func);
+  }
   // 3. gpu.module per kernel.
   std::set<std::string> aligned, warpgroups;
   for (auto func : kernels.getOps<func::FuncOp>()) {

@@ -254,7 +254,7 @@ bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::Tensor
       pipeline = f;
   });
   if (!pipeline)
-    return why = "no pipelined K loop", false;
+    return why = "no pipelined K loop: one K block, or stages=1", false;
   if (!kernel->hasAttr(kArgsAlignedAttr))
     return why = "the kernel's buffers are not known to start on 16 bytes", false;
   // One pass of the K loop per block: the mbarriers' phases count its steps.

@@ -30,7 +30,8 @@ enum class MmaVariant {
   FourStages,
   LargeTiles,
   Warpgroups,
-  WarpgroupsInFlight
+  WarpgroupsInFlight,
+  WarpgroupsTma
 };
 
 std::string mmaVariantName(MmaVariant v) {
@@ -53,6 +54,8 @@ std::string mmaVariantName(MmaVariant v) {
     return "warpgroups";
   case MmaVariant::WarpgroupsInFlight:
     return "warpgroups_in_flight";
+  case MmaVariant::WarpgroupsTma:
+    return "warpgroups_tma";
   }
   return "?";
 }
@@ -71,7 +74,8 @@ std::string mmaVariantName(MmaVariant v) {
 /// K blocks of 64, up to three in flight (the default elsewhere); the same
 /// with up to 4 stages and each step's wgmma group left in flight into the
 /// next (`inflight=1`: the copies one block less ahead) where K has the 3
-/// blocks that needs.
+/// blocks that needs; the latter with its tiles loaded by TMA (`tma=1`:
+/// CUDA sm_90 only, the simt target runs the same tiles with its copies).
 codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
                           const codegen::DispatchShape &shape) {
   codegen::Schedule s = d;
@@ -105,7 +109,8 @@ codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
     s.stages = k / bk >= 2 ? 4 : 1;
     return s;
   }
-  if (v == MmaVariant::Warpgroups || v == MmaVariant::WarpgroupsInFlight) {
+  if (v == MmaVariant::Warpgroups || v == MmaVariant::WarpgroupsInFlight ||
+      v == MmaVariant::WarpgroupsTma) {
     int64_t m = shape.resultShape[rank - 2], n = shape.resultShape[rank - 1];
     int64_t k = shape.rootLoops.back();
     int64_t wn = 0;
@@ -116,10 +121,11 @@ codegen::Schedule editMma(const codegen::Schedule &d, MmaVariant v,
       return s;
     codegen::setWarpgroupTiles(s, rank, m % 128 == 0 ? 128 : 64, wn);
     s.stages = std::min<int64_t>(3, k / 64);
-    if (v == MmaVariant::WarpgroupsInFlight && k / 64 >= 3) {
+    if (v != MmaVariant::Warpgroups && k / 64 >= 3) {
       s.stages = std::min<int64_t>(4, k / 64);
       s.inFlight = 1;
     }
+    s.tma = v == MmaVariant::WarpgroupsTma;
     return s;
   }
   if (v == MmaVariant::FourStages) {
@@ -173,7 +179,8 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   bool rocm = targetText.rfind("rocm:", 0) == 0;
   if ((variant == MmaVariant::AmdTiles && targetText.rfind("cuda:", 0) == 0) ||
       (rocm && variant != MmaVariant::Default && variant != MmaVariant::AmdTiles) ||
-      ((variant == MmaVariant::Warpgroups || variant == MmaVariant::WarpgroupsInFlight) &&
+      ((variant == MmaVariant::Warpgroups || variant == MmaVariant::WarpgroupsInFlight ||
+        variant == MmaVariant::WarpgroupsTma) &&
        precision == "tf32") ||
       (rocm && precision == "tf32"))
     GTEST_SKIP() << "not this target's instruction";
@@ -209,10 +216,27 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   int wgmmaKernels = 0;
   for (const codegen::KernelReport &k : report.kernels)
     wgmmaKernels += k.notes.find("warpgroups (wgmma 64x") != std::string::npos;
-  bool warpgroups =
-      variant == MmaVariant::Warpgroups || variant == MmaVariant::WarpgroupsInFlight;
+  bool warpgroups = variant == MmaVariant::Warpgroups ||
+                    variant == MmaVariant::WarpgroupsInFlight ||
+                    variant == MmaVariant::WarpgroupsTma;
   if (warpgroups && name.find("warpgroups") != std::string::npos)
     EXPECT_GE(wgmmaKernels, 1);
+  // On CUDA a GEMM's pipelined warpgroup tiles were loaded by TMA (its
+  // operands are tiles of kernel arguments); the others say why not (one K
+  // block: no pipeline; an implicit GEMM's windows).
+  bool tma = variant == MmaVariant::WarpgroupsTma && targetText.rfind("cuda:", 0) == 0;
+  if (tma) {
+    int loaded = 0, pipelined = 0, refused = 0;
+    for (const codegen::KernelReport &k : report.kernels) {
+      bool wgmma = k.notes.find("warpgroups (wgmma 64x") != std::string::npos;
+      loaded += k.notes.find("staged tiles loaded by TMA") != std::string::npos;
+      pipelined += wgmma && k.notes.find("-stage pipeline") != std::string::npos;
+      refused += k.notes.find("tma=1 not applied (") != std::string::npos;
+    }
+    EXPECT_EQ(loaded + refused, wgmmaKernels);
+    if (name.rfind("matmul_tensor_core", 0) == 0)
+      EXPECT_EQ(loaded, pipelined);
+  }
   // The 128x128 product's 8x8 small blocks ran 3 rows at a time.
   if (variant == MmaVariant::SmallWarpTiles && !rocm && name == "matmul_tensor_core_warpgroups") {
     bool grouped = false;
@@ -232,7 +256,8 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
       EXPECT_NE(k.schedule.find("mma=16x8x8"), std::string::npos) << k.schedule;
     if (k.schedule.find("mma=16x16x16") != std::string::npos)
       EXPECT_NE(k.notes.find("warps (MFMA 16x16x16)"), std::string::npos) << k.notes;
-    EXPECT_EQ(k.notes.find("not applied"), std::string::npos) << k.notes;
+    if (!tma || k.notes.find("tma=1 not applied (") == std::string::npos)
+      EXPECT_EQ(k.notes.find("not applied"), std::string::npos) << k.notes;
   }
   if (status) {
     std::string message;
@@ -250,7 +275,8 @@ INSTANTIATE_TEST_SUITE_P(
                                          MmaVariant::ManyWarps, MmaVariant::AmdTiles,
                                          MmaVariant::SingleBuffer, MmaVariant::FourStages,
                                          MmaVariant::LargeTiles, MmaVariant::Warpgroups,
-                                         MmaVariant::WarpgroupsInFlight),
+                                         MmaVariant::WarpgroupsInFlight,
+                                         MmaVariant::WarpgroupsTma),
                        ::testing::Values("simt", "cuda:sm_90", "rocm:gfx90a")),
     [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, MmaVariant, const char *>>
            &info) {

@@ -15,7 +15,8 @@
 # included, copies not; the per-kernel profile in each bench log): GEMMs (fp32 SIMT beside
 # cuBLAS sgemm; bf16/fp16/TF32 tensor-core GEMMs beside cuBLAS's of the same
 # type, ViT-B/16's shapes among them; the large 16-bit ones again on wgmma
-# warpgroup tiles, `_wgmma`/`_wgmma_if`/`_wgmma256` rows, and in the
+# warpgroup tiles, `_wgmma`/`_wgmma_if`/`_wgmma256` rows (and `_tma`: their
+# tiles loaded by the Tensor Memory Accelerator), and in the
 # run-2 block order, `_rowmajor`), ViT-B/16's attention (SIMT, and on tensor
 # cores: `_mma` rows), ResNet-50,
 # MobileNet v2, EfficientNet-B0 and ViT-B/16 (fp32 and bf16; batch 1 checked
@@ -149,7 +150,9 @@ done
 # left running into the next (inflight=1, 4 stages: 2 K blocks copied ahead)
 # and the blocks run 8 rows at a time (group=8) (`_wgmma_if`); and blocks of
 # two 64x256 tiles the same way where the rows are 128s (`_wgmma256`, 192 KB
-# of shared memory).
+# of shared memory). Each of those again with its tiles loaded by TMA
+# (`_tma`: one thread's bulk tensor copies and an mbarrier per stage instead
+# of every thread's cp.async; the 1024^3 row is checked against the reference).
 wg2="matmul=wg=128x128~reg=64x128x0~vec=1~conv=direct~cache=0x0x64~mma=64x128x16~stages=3"
 wg1="matmul=wg=64x256~reg=64x256x0~vec=1~conv=direct~cache=0x0x64~mma=64x256x16~stages=3"
 wg2f="matmul=wg=128x128~reg=64x128x0~vec=1~conv=direct~cache=0x0x64~mma=64x128x16~stages=4~inflight=1~group=8"
@@ -160,7 +163,10 @@ wgmmas=("1024 1024 1024 bf16 wgmma $wg2" "4096 4096 4096 bf16 wgmma $wg2" "8192 
         "4096 4096 4096 bf16 wgmma_if $wg2f" "8192 8192 8192 bf16 wgmma_if $wg2f"
         "4096 4096 4096 bf16 wgmma256 $wg256f" "8192 8192 8192 bf16 wgmma256 $wg256f"
         "4096 4096 4096 fp16 wgmma256 $wg256f"
-        "12608 3072 768 bf16 wgmma_if $wg1f" "12608 768 3072 bf16 wgmma_if $wg1f")
+        "12608 3072 768 bf16 wgmma_if $wg1f" "12608 768 3072 bf16 wgmma_if $wg1f"
+        "1024 1024 1024 bf16 wgmma_tma $wg2~tma=1" "4096 4096 4096 bf16 wgmma_tma $wg2~tma=1"
+        "8192 8192 8192 bf16 wgmma_if_tma $wg2f~tma=1" "4096 4096 4096 bf16 wgmma256_tma $wg256f~tma=1"
+        "12608 3072 768 bf16 wgmma_if_tma $wg1f~tma=1" "12608 768 3072 bf16 wgmma_if_tma $wg1f~tma=1")
 # The mma.sync defaults of the large products now run their blocks 8 rows at
 # a time (group=8); the same schedules in row-major order (`_rowmajor`).
 rm4k="matmul=wg=128x128~reg=64x64x0~vec=1~conv=direct~cache=0x0x32~mma=16x8x16~stages=4"

@@ -13,7 +13,8 @@
 //   tensormap <rows>x<columns> u16 stride <bytes> box <rows>x<columns> swizzle <n>
 //             l2 <n> at allocation <i> + <offset>
 // FAKE_GPU_FAIL=capture|instantiate makes that call fail (error 900,
-// CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED) so the fallback can be tested.
+// CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED) so the fallback can be tested;
+// FAKE_GPU_FAIL=tensormap fails every tensor map's encoding (error 1).
 // Every call also answers to its HIP spelling (the runtime's table for ROCm
 // artifacts, GpuDriver.h), so the ROCm path is checked the same way.
 //
@@ -162,7 +163,7 @@ Result cuTensorMapEncodeTiled(void *map, int dataType, unsigned rank, void *addr
       at % 16 != 0 || strides[0] % 16 != 0 || box[0] == 0 || box[0] > 256 || box[1] == 0 ||
       box[1] > 256 || (box[0] * 2) % 16 != 0 || elementStrides[0] != 1 ||
       elementStrides[1] != 1 || interleave != 0 || swizzle < 0 || swizzle > 3 ||
-      (swizzle == 3 && box[0] * 2 > 128) || oobFill != 0)
+      (swizzle == 3 && box[0] * 2 > 128) || oobFill != 0 || failing("tensormap"))
     return 1;
   std::string where = "unknown memory";
   for (size_t i = 0; i < allocations.size(); ++i)

@@ -478,6 +478,25 @@ TEST(ScheduleTest, WarpgroupTilesOnlyWhereTheyFit) {
   Target cpu = *parseTarget("cpu", error);
   Schedule plain = *parseSchedule("wg=64x64 reg=8x16x1 vec=16 conv=direct inflight=1", error);
   EXPECT_NE(verifySchedule(plain, gemm, cpu).find("CPU kernels take 0"), std::string::npos);
+  // tma=1 (TMA loads of the staged tiles): the text form round-trips; it
+  // needs warpgroup tiles and a GPU; tma=0 is the default, omitted.
+  t.inFlight = 1;
+  t.tma = true;
+  EXPECT_EQ(t.str(), "wg=128x256 reg=64x256x0 vec=1 conv=direct cache=0x0x64 mma=64x256x16 "
+                     "stages=4 inflight=1 tma=1");
+  back = parseSchedule(t.str(), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(*back, t);
+  EXPECT_EQ(verifySchedule(t, bare, sm90), "");
+  EXPECT_FALSE(parseSchedule(s->str() + " tma=0", error)->tma);
+  EXPECT_FALSE(parseSchedule(s->str() + " tma=2", error));
+  EXPECT_NE(error.find("[tma=0|1]"), std::string::npos);
+  warps.inFlight = 0;
+  warps.tma = true;
+  EXPECT_NE(verifySchedule(warps, gemm, sm90).find("tma=1 loads wgmma's staged tiles"),
+            std::string::npos);
+  plain = *parseSchedule("wg=64x64 reg=8x16x1 vec=16 conv=direct tma=1", error);
+  EXPECT_NE(verifySchedule(plain, gemm, cpu).find("tma=1 is a GPU knob"), std::string::npos);
   // group=G (blocks run G rows at a time): GPU targets, 1 to 64; the text
   // form round-trips; the default takes 8 for grids of many blocks.
   Schedule grouped = *s;
