@@ -152,7 +152,9 @@ FailureOr<TileCopy> matchTileCopy(scf::ForallOp loop, func::FuncOp kernel, std::
   SmallVector<vector::TransferWriteOp> writes;
   loop.getBody()->walk([&](vector::TransferWriteOp w) { writes.push_back(w); });
   if (!loopsKnown || writes.size() != 1)
-    return why = "a copy is not one vector write in constant loops", failure();
+    return why = "a staged operand is gathered, not copied as one tile (an implicit GEMM's "
+                 "windows, padded rows)",
+           failure();
   vector::TransferWriteOp write = writes.front();
   Value value = write.getVector();
   if (auto bitcast = value.getDefiningOp<arith::BitcastOp>())
