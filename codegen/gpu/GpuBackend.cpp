@@ -662,6 +662,16 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
     return error = std::string("internal error: tensor-core tiles could not become ") +
                    (cuda ? "mma.sync" : "MFMA") + " instructions (see the diagnostics above)",
            false;
+  // TMA kernels: each stage released by its readers instead of a barrier
+  // per K step (Tma.h).
+  kernels.walk([&](gpu::GPUFuncOp f) {
+    if (auto it = tensorMaps.find(f.getName().str()); it != tensorMaps.end() && !it->second.empty())
+      converted &= succeeded(tmaReleaseStages(f));
+  });
+  if (!converted)
+    return error = "internal error: a TMA kernel's stages could not be released by mbarriers "
+                   "(see the diagnostics above)",
+           false;
   // wgmma steps are warpgroup-wide asynchronous groups (Wgmma.cpp), warp
   // attention's loops are its own.
   kernels.walk([](gpu::GPUFuncOp f) {

@@ -126,7 +126,7 @@ struct TileCopy {
 
 FailureOr<TileCopy> matchTileCopy(scf::ForallOp loop, func::FuncOp kernel, std::string &why) {
   MLIRContext *ctx = kernel.getContext();
-  IndexExprs exprs{loop, ctx, {}, {}};
+  IndexExprs exprs{loop, ctx, DenseMap<Value, unsigned>(), {}};
   int64_t trips = 1;
   auto lbs = loop.getStaticLowerBound(), ubs = loop.getStaticUpperBound(),
        steps = loop.getStaticStep();
@@ -373,4 +373,96 @@ bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::Tensor
   Value odd = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, parity, index(0));
   rw.create<nvgpu::MBarrierTryWaitParityOp>(loc, barriers, odd, index(kWaitTicks), slot);
   return true;
+}
+
+LogicalResult tilec::codegen::tmaReleaseStages(gpu::GPUFuncOp func) {
+  scf::ForOp loop;
+  func.walk([&](scf::ForOp f) {
+    if (f->hasAttr(kPipelinedLoopAttr))
+      loop = f;
+  });
+  SmallVector<nvgpu::MBarrierCreateOp> creates;
+  func.walk([&](nvgpu::MBarrierCreateOp c) { creates.push_back(c); });
+  std::optional<ArrayRef<int32_t>> block = func.getKnownBlockSize();
+  if (!loop || creates.size() != 1 || !block)
+    return func.emitError("TMA stages: no pipelined loop with one mbarrier group");
+  nvgpu::MBarrierCreateOp full = creates.front();
+  int64_t stages = loop->getAttrOfType<IntegerAttr>(kPipelinedLoopAttr).getInt();
+  auto inFlight = loop->getAttrOfType<IntegerAttr>(kPipelineInFlightAttr);
+  // Blocks copied ahead (Pipeline.h): step i reloads the stage of block
+  // i - 1 - N with block i + S - 1 - N.
+  int64_t ahead = stages - 1 - (inFlight ? inFlight.getInt() : 0);
+  int64_t threads = 1;
+  for (int32_t d : *block)
+    threads *= d;
+  int64_t warps = threads / 32;
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  // The step's barrier (and the proxy fence before it), the step's last
+  // wgmma wait, the first tile issue inside the loop, the barriers' inits.
+  Block *body = loop.getBody();
+  gpu::BarrierOp top;
+  NVVM::WgmmaWaitGroupSyncOp wait;
+  for (Operation &op : *body) {
+    if (auto b = dyn_cast<gpu::BarrierOp>(op); b && !top)
+      top = b;
+    if (auto w = dyn_cast<NVVM::WgmmaWaitGroupSyncOp>(op))
+      wait = w;
+  }
+  nvgpu::MBarrierArriveExpectTxOp issue;
+  loop.walk([&](nvgpu::MBarrierArriveExpectTxOp a) {
+    if (!issue)
+      issue = a;
+  });
+  nvgpu::MBarrierInitOp lastInit;
+  func.walk([&](nvgpu::MBarrierInitOp i) { lastInit = i; });
+  if (!top || !wait || !issue || !lastInit || !lb || !step || *step <= 0 || warps < 1 ||
+      wait->isBeforeInBlock(top))
+    return func.emitError("TMA stages: the K loop does not have the expected form");
+  MLIRContext *ctx = func.getContext();
+  IRRewriter rw(ctx);
+  Location loc = loop.getLoc();
+  auto index = [&](int64_t v) { return rw.create<arith::ConstantIndexOp>(loc, v); };
+  rw.setInsertionPointAfter(full);
+  Value empty = rw.create<nvgpu::MBarrierCreateOp>(loc, full.getType());
+  rw.setInsertionPointAfter(lastInit);
+  for (int64_t s = 0; s < stages; ++s)
+    rw.create<nvgpu::MBarrierInitOp>(loc, empty, index(warps), index(s), Value());
+  // No block-wide barrier in the loop: each stage's barriers order it.
+  if (auto fence = dyn_cast_or_null<NVVM::FenceProxyOp>(top->getPrevNode()))
+    rw.eraseOp(fence);
+  rw.eraseOp(top);
+  AffineExpr d0 = getAffineDimExpr(0, ctx);
+  AffineExpr trip = (d0 - *lb).floorDiv(*step);
+  Value iv = loop.getInductionVar();
+  // After the step's wait every group older than the newest `wait.getGroup()`
+  // is complete: lane 0 of each warp releases that block's stage.
+  rw.setInsertionPointAfter(wait);
+  int64_t lag = wait.getGroup();
+  Value tid = rw.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
+  Value lane = rw.create<arith::RemUIOp>(loc, tid, index(32));
+  Value first = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lane, index(0));
+  Value done = rw.create<affine::AffineApplyOp>(loc, AffineMap::get(1, 0, trip - lag), iv);
+  Value some = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, done, index(0));
+  Value release = rw.create<arith::AndIOp>(loc, first, some);
+  auto arrive = rw.create<scf::IfOp>(loc, release, /*withElseRegion=*/false);
+  rw.setInsertionPointToStart(arrive.thenBlock());
+  Value doneSlot = rw.create<affine::AffineApplyOp>(
+      loc, AffineMap::get(1, 0, (trip - lag) % stages), iv);
+  rw.create<nvgpu::MBarrierArriveOp>(loc, nvgpu::MBarrierTokenType::get(ctx), empty, doneSlot);
+  // Before reloading a stage, its previous block's readers have released it
+  // (the (b / S)-th completion of barrier b % S for block b).
+  rw.setInsertionPoint(issue);
+  AffineExpr old = trip + (ahead - stages);
+  Value oldBlock = rw.create<affine::AffineApplyOp>(loc, AffineMap::get(1, 0, old), iv);
+  Value reused = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, oldBlock, index(0));
+  auto guard = rw.create<scf::IfOp>(loc, reused, /*withElseRegion=*/false);
+  rw.setInsertionPointToStart(guard.thenBlock());
+  Value oldSlot =
+      rw.create<affine::AffineApplyOp>(loc, AffineMap::get(1, 0, old % stages), iv);
+  Value parity = rw.create<affine::AffineApplyOp>(
+      loc, AffineMap::get(1, 0, old.floorDiv(stages) % 2), iv);
+  Value odd = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, parity, index(0));
+  rw.create<nvgpu::MBarrierTryWaitParityOp>(loc, empty, odd, index(kWaitTicks), oldSlot);
+  return success();
 }

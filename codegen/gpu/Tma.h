@@ -13,7 +13,9 @@
 // (`mbarrier.try_wait.parity`, parity = which use of the slot this is)
 // instead of `cp.async.wait_group`. One mbarrier per stage, initialized once
 // per block by one thread to the number of tiles a block stages (each tile's
-// issue is one arrival); its phase completes when every byte has landed.
+// issue is one arrival); its phase completes when every byte has landed. A
+// second mbarrier per stage says when every warp is done reading it
+// (tmaReleaseStages), so no block-wide barrier remains in the K loop.
 //
 // The kernel takes each tensor map (a CUtensorMap the runtime encodes at
 // load, artifact_format.h TensorMap) as one more argument after its buffers:
@@ -35,6 +37,7 @@
 #include "tilec/artifact_format.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
 #include <string>
 #include <vector>
@@ -52,6 +55,17 @@ inline constexpr llvm::StringLiteral kTmaAttr = "tilec.tma";
 /// copy became one; false with `why` (kernel unchanged) otherwise.
 bool tmaStageCopies(mlir::func::FuncOp kernel, std::vector<artifact::TensorMap> &maps,
                     std::string &why);
+
+/// After the wgmma conversion (Wgmma.cpp), on a kernel tmaStageCopies
+/// changed: the barrier at the top of each K step (which kept the copies
+/// from overwriting a stage some warp still read) becomes a second mbarrier
+/// per stage, "empty": each warp's lane 0 arrives on it once the warp's
+/// wgmma groups reading the stage are complete (after the step's
+/// `wgmma.wait_group`), and the issuing thread waits for it before it
+/// reloads the stage. Warps then meet only at the stages' barriers, never
+/// all at once inside the K loop. Fails (kernel unchanged) on IR it does
+/// not expect.
+mlir::LogicalResult tmaReleaseStages(mlir::gpu::GPUFuncOp func);
 
 } // namespace tilec::codegen
 
