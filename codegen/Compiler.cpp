@@ -377,11 +377,14 @@ bool tilec::codegen::compileModel(ModuleOp module, const CompileOptions &options
                      l.notes + l.assembler;
     code = art::serializeGpuCode(gpuCode);
   }
-  // Staging pipelines that could not be built (Pipeline.h) say so.
+  // Staging pipelines that could not be built (Pipeline.h) say so, and the
+  // simt target's TMA emulation (Tma.h). The CPU backend names a kernel's
+  // body `<symbol>.impl` (its entry point wraps it).
   if (auto notes = (*kernels)->getAttrOfType<DictionaryAttr>(kPipelineNotesAttr))
     for (KernelReport &k : report.kernels)
-      if (auto note = notes.getAs<StringAttr>(k.symbol))
-        k.notes += note.str() + "; ";
+      for (const std::string &name : {k.symbol, k.symbol + ".impl"})
+        if (auto note = notes.getAs<StringAttr>(name))
+          k.notes += note.str() + "; ";
   // 4. The file.
   std::string model = "model";
   if (auto name = module->getAttrOfType<StringAttr>("tilec.model"))

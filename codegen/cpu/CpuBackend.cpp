@@ -23,6 +23,7 @@
 
 #include "codegen/cpu/CpuBackend.h"
 #include "codegen/gpu/Pipeline.h"
+#include "codegen/gpu/Tma.h"
 
 #include "codegen/common/ApplySchedule.h"
 
@@ -34,6 +35,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
@@ -58,6 +60,7 @@
 #include "llvm/TargetParser/Host.h"
 
 #include <fstream>
+#include <map>
 
 using namespace mlir;
 using namespace tilec::codegen;
@@ -322,6 +325,44 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const Target &target,
 
 } // namespace
 
+namespace {
+
+/// Kernels marked for TMA loads (simt: their copies as the loads' boxes,
+/// tmaStageCopies(emulate)); each says which it took in the module's
+/// pipeline notes. True when any changed.
+bool emulateTmaLoads(ModuleOp kernels) {
+  bool changed = false;
+  std::map<std::string, std::string> notes;
+  if (auto old = kernels->getAttrOfType<DictionaryAttr>(kPipelineNotesAttr))
+    for (NamedAttribute n : old)
+      notes[n.getName().str()] = cast<StringAttr>(n.getValue()).str();
+  for (auto func : kernels.getOps<func::FuncOp>()) {
+    if (!func->hasAttr(kTmaAttr))
+      continue;
+    RewritePatternSet folds(func.getContext());
+    memref::populateFoldMemRefAliasOpPatterns(folds);
+    (void)applyPatternsAndFoldGreedily(func, std::move(folds));
+    std::vector<tilec::artifact::TensorMap> maps;
+    std::string why;
+    bool done = tmaStageCopies(func, maps, why, /*emulate=*/true);
+    changed |= done;
+    std::string note = done ? "staged tiles copied as TMA boxes (simt emulation)"
+                            : "tma=1 not applied (" + why + ")";
+    std::string &entry = notes[func.getName().str()];
+    entry = entry.empty() ? note : entry + "; " + note;
+  }
+  if (notes.empty())
+    return changed;
+  SmallVector<NamedAttribute> attrs;
+  Builder b(kernels.getContext());
+  for (auto &[name, note] : notes)
+    attrs.emplace_back(b.getStringAttr(name), b.getStringAttr(note));
+  kernels->setAttr(kPipelineNotesAttr, b.getDictionaryAttr(attrs));
+  return changed;
+}
+
+} // namespace
+
 LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptions &dump,
                                               std::map<std::string, int64_t> &grids,
                                               bool outline, int64_t stackBytes) {
@@ -348,6 +389,11 @@ LogicalResult tilec::codegen::bufferizeKernels(ModuleOp kernels, const DumpOptio
   // blocks as a software pipeline, while thread loops are still loops.
   pipelineStagedLoops(kernels);
   if (outline) // CPU; GPU kernels copy one element per thread
+    vectorizeCopies(kernels);
+  // The simt target: `tma=1` warpgroup tiles copy their stages as the TMA
+  // loads would (the same boxes, plain copies; Tma.h), so that the CPU
+  // checks what a card's loads read.
+  if (outline && emulateTmaLoads(kernels))
     vectorizeCopies(kernels);
   for (auto func : kernels.getOps<func::FuncOp>()) {
     if (!outline)

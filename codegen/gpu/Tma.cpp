@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -246,10 +247,80 @@ scf::ForallOp oneThread(RewriterBase &rw, Operation *before) {
   return loop;
 }
 
+/// The slot, row and column origin of a tile copy, as index values before
+/// the current insertion point.
+struct Origin {
+  Value slot, row0, col0;
+};
+Origin originOf(RewriterBase &rw, TileCopy &t) {
+  Location at = t.loop.getLoc();
+  auto apply = [&](AffineExpr e) -> Value {
+    return rw.create<affine::AffineApplyOp>(at, AffineMap::get(0, t.symbols.size(), e),
+                                            t.symbols);
+  };
+  return {apply(t.slot), apply(t.row0), apply(t.col0)};
+}
+
+/// The column where panel p's box starts (the TMA load's first coordinate).
+Value panelColumn(RewriterBase &rw, Location at, Value col0, int64_t p) {
+  AffineExpr d0 = getAffineDimExpr(0, rw.getContext());
+  return rw.create<affine::AffineApplyOp>(at, AffineMap::get(1, 0, d0 + p * kPanel), col0);
+}
+
+/// tmaStageCopies(emulate): each copy one thread's plain copies of its
+/// boxes, [R, 64] of the source matrix at (row0, col0 + 64 p), into columns
+/// [64 p, 64 p + 64) of its (unswizzled) slot.
+void emulateTileLoads(RewriterBase &rw, func::FuncOp kernel, MutableArrayRef<TileCopy> tiles) {
+  Block &entry = kernel.getBody().front();
+  DenseMap<Value, Value> matrices;
+  for (TileCopy &t : tiles) {
+    Value &matrix = matrices[t.source];
+    if (matrix)
+      continue;
+    matrix = t.source;
+    auto type = cast<MemRefType>(t.source.getType());
+    if (type.getRank() > 2) {
+      rw.setInsertionPointToStart(&entry);
+      ReassociationIndices rows;
+      for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+        rows.push_back(i);
+      matrix = rw.create<memref::CollapseShapeOp>(
+          t.source.getLoc(), t.source,
+          ArrayRef<ReassociationIndices>{rows, ReassociationIndices{type.getRank() - 1}});
+    }
+  }
+  for (TileCopy &t : tiles) {
+    scf::ForallOp issue = oneThread(rw, t.loop);
+    issue->setAttr(kStageCopyAttr, t.loop->getAttr(kStageCopyAttr));
+    Location at = t.loop.getLoc();
+    Origin o = originOf(rw, t);
+    auto bufferType = cast<MemRefType>(t.buffer.getType());
+    for (int64_t p = 0; p < t.cols / kPanel; ++p) {
+      Value col = panelColumn(rw, at, o.col0, p);
+      Value box = rw.create<memref::SubViewOp>(
+          at, matrices[t.source], ArrayRef<OpFoldResult>{o.row0, col},
+          ArrayRef<OpFoldResult>{rw.getIndexAttr(t.rows), rw.getIndexAttr(kPanel)},
+          ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(1)});
+      SmallVector<OpFoldResult> offsets = {o.slot, rw.getIndexAttr(0), rw.getIndexAttr(p * kPanel)};
+      SmallVector<OpFoldResult> sizes = {rw.getIndexAttr(1), rw.getIndexAttr(t.rows),
+                                         rw.getIndexAttr(kPanel)};
+      SmallVector<OpFoldResult> strides(3, rw.getIndexAttr(1));
+      auto panelType = cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+          {t.rows, kPanel}, bufferType, offsets, sizes, strides));
+      Value panel =
+          rw.create<memref::SubViewOp>(at, panelType, t.buffer, offsets, sizes, strides);
+      // bf16 sources, f16-typed buffers (retyped for the tensor cores): the
+      // same bits.
+      rw.create<linalg::CopyOp>(at, box, panel);
+    }
+    rw.eraseOp(t.loop);
+  }
+}
+
 } // namespace
 
 bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::TensorMap> &maps,
-                                    std::string &why) {
+                                    std::string &why, bool emulate) {
   scf::ForOp pipeline;
   kernel.walk([&](scf::ForOp f) {
     if (f->hasAttr(kPipelinedLoopAttr))
@@ -257,7 +328,7 @@ bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::Tensor
   });
   if (!pipeline)
     return why = "no pipelined K loop: one K block, or stages=1", false;
-  if (!kernel->hasAttr(kArgsAlignedAttr))
+  if (!emulate && !kernel->hasAttr(kArgsAlignedAttr))
     return why = "the kernel's buffers are not known to start on 16 bytes", false;
   // One pass of the K loop per block: the mbarriers' phases count its steps.
   if (!isa<scf::ForallOp, func::FuncOp>(pipeline->getParentOp()))
@@ -294,6 +365,8 @@ bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::Tensor
   // address), seen as the descriptor the TMA ops take.
   std::map<std::pair<unsigned, int64_t>, Value> descriptors;
   auto ptr = LLVM::LLVMPointerType::get(ctx);
+  if (emulate)
+    return emulateTileLoads(rw, kernel, tiles), true;
   for (const TileCopy &t : tiles) {
     auto key = std::make_pair(t.source.getArgNumber(), t.rows);
     if (descriptors.count(key))
@@ -336,11 +409,8 @@ bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::Tensor
     scf::ForallOp issue = oneThread(rw, t.loop);
     issue->setAttr(kStageCopyAttr, t.loop->getAttr(kStageCopyAttr));
     Location at = t.loop.getLoc();
-    auto apply = [&](AffineExpr e) {
-      return rw.create<affine::AffineApplyOp>(at, AffineMap::get(0, t.symbols.size(), e),
-                                              t.symbols);
-    };
-    Value slot = apply(t.slot), row0 = apply(t.row0), col0 = apply(t.col0);
+    Origin o = originOf(rw, t);
+    Value slot = o.slot, row0 = o.row0, col0 = o.col0;
     int64_t bytes = t.rows * t.cols * 2;
     rw.create<nvgpu::MBarrierArriveExpectTxOp>(at, barriers, index(bytes), slot, Value());
     Value desc = descriptors[{t.source.getArgNumber(), t.rows}];
@@ -357,7 +427,7 @@ bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::Tensor
           at, panelType, t.buffer, OpFoldResult(offset),
           ArrayRef<OpFoldResult>{rw.getIndexAttr(t.rows), rw.getIndexAttr(kPanel)},
           ArrayRef<OpFoldResult>{rw.getIndexAttr(kPanel), rw.getIndexAttr(1)});
-      Value col = rw.create<affine::AffineApplyOp>(at, AffineMap::get(1, 0, d0 + p * kPanel), col0);
+      Value col = panelColumn(rw, at, col0, p);
       rw.create<nvgpu::TmaAsyncLoadOp>(at, panel, barriers, desc, ValueRange{col, row0}, slot,
                                        Value(), Value());
     }

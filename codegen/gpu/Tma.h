@@ -53,8 +53,15 @@ inline constexpr llvm::StringLiteral kTmaAttr = "tilec.tma";
 /// accesses: its stage copies as TMA loads (above). Returns true with
 /// `maps` (the arguments appended to the kernel, in order) when every stage
 /// copy became one; false with `why` (kernel unchanged) otherwise.
+///
+/// `emulate` (the simt target, whose thread loops run one after another on
+/// the CPU): the same matching, tile origins and box coordinates, but each
+/// box is copied by a plain copy of the source matrix's [R, 64] box at
+/// (row, column) into the panel's columns of the (unswizzled) staged
+/// buffer, and no mbarrier or tensor map: the conformance suite then checks
+/// on the CPU what the TMA loads would read.
 bool tmaStageCopies(mlir::func::FuncOp kernel, std::vector<artifact::TensorMap> &maps,
-                    std::string &why);
+                    std::string &why, bool emulate = false);
 
 /// After the wgmma conversion (Wgmma.cpp), on a kernel tmaStageCopies
 /// changed: the barrier at the top of each K step (which kept the copies
