@@ -343,10 +343,11 @@ bool emulateTmaLoads(ModuleOp kernels) {
     memref::populateFoldMemRefAliasOpPatterns(folds);
     (void)applyPatternsAndFoldGreedily(func, std::move(folds));
     std::vector<tilec::artifact::TensorMap> maps;
-    std::string why;
-    bool done = tmaStageCopies(func, maps, why, /*emulate=*/true);
+    std::string why, others;
+    bool done = tmaStageCopies(func, maps, why, others, /*emulate=*/true);
     changed |= done;
-    std::string note = done ? "staged tiles copied as TMA boxes (simt emulation)"
+    std::string note = done ? "staged tiles copied as TMA boxes (simt emulation" +
+                                  (others.empty() ? "" : "; the other operand: " + others) + ")"
                             : "tma=1 not applied (" + why + ")";
     std::string &entry = notes[func.getName().str()];
     entry = entry.empty() ? note : entry + "; " + note;

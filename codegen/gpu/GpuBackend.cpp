@@ -589,18 +589,24 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // Tma.h), else as cp.async where the GPU has it (sm_80+).
   std::map<std::string, std::vector<art::TensorMap>> tensorMaps;
   std::map<std::string, std::string> tmaNotes;
+  std::set<std::string> mixedTma; // TMA and cp.async copies: the K loop keeps its barrier
   for (auto func : kernels.getOps<func::FuncOp>()) {
     if (func->hasAttr(kTmaAttr) && cuda && target.warpgroupMma()) {
       std::vector<art::TensorMap> maps;
-      std::string why;
+      std::string why, others;
       std::string symbol = func.getName().str();
-      if (tmaStageCopies(func, maps, why)) {
+      if (tmaStageCopies(func, maps, why, others)) {
         tmaNotes[symbol] = "staged tiles loaded by TMA (" + std::to_string(maps.size()) +
-                           " tensor map" + (maps.size() == 1 ? "" : "s") + "); ";
+                           " tensor map" + (maps.size() == 1 ? "" : "s") +
+                           (others.empty() ? "" : "; the other operand by cp.async: " + others) +
+                           "); ";
         tensorMaps[symbol] = std::move(maps);
-        continue;
+        if (others.empty())
+          continue;
+        mixedTma.insert(symbol);
+      } else {
+        tmaNotes[symbol] = "tma=1 not applied (" + why + "); ";
       }
-      tmaNotes[symbol] = "tma=1 not applied (" + why + "); ";
     }
     if (pipelined && target.asyncCopies())
       asyncStageCopies(func);
@@ -665,7 +671,8 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // TMA kernels: each stage released by its readers instead of a barrier
   // per K step (Tma.h).
   kernels.walk([&](gpu::GPUFuncOp f) {
-    if (auto it = tensorMaps.find(f.getName().str()); it != tensorMaps.end() && !it->second.empty())
+    if (auto it = tensorMaps.find(f.getName().str());
+        it != tensorMaps.end() && !it->second.empty() && !mixedTma.count(it->first))
       converted &= succeeded(tmaReleaseStages(f));
   });
   if (!converted)

@@ -320,7 +320,7 @@ void emulateTileLoads(RewriterBase &rw, func::FuncOp kernel, MutableArrayRef<Til
 } // namespace
 
 bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::TensorMap> &maps,
-                                    std::string &why, bool emulate) {
+                                    std::string &why, std::string &others, bool emulate) {
   scf::ForOp pipeline;
   kernel.walk([&](scf::ForOp f) {
     if (f->hasAttr(kPipelinedLoopAttr))
@@ -345,13 +345,22 @@ bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::Tensor
   });
   SmallVector<TileCopy> tiles;
   int64_t perBlock = 0;
+  // Copies that are no plain tile (an implicit GEMM's windows) stay the
+  // threads' copies (cp.async), the tiles of the other operand take TMA.
+  others.clear();
   for (scf::ForallOp copy : copies) {
-    FailureOr<TileCopy> t = matchTileCopy(copy, kernel, why);
-    if (failed(t))
-      return false;
+    std::string reason;
+    FailureOr<TileCopy> t = matchTileCopy(copy, kernel, reason);
+    if (failed(t)) {
+      if (others.empty())
+        others = reason;
+      continue;
+    }
     tiles.push_back(*t);
     perBlock += copy->getAttrOfType<IntegerAttr>(kStageCopyAttr).getInt() < 0;
   }
+  if (tiles.empty())
+    return why = others, false;
   if (perBlock == 0 || tiles.size() % perBlock != 0)
     return why = "the pipeline's copies are not the same per block", false;
 

@@ -26,8 +26,11 @@
 // matrix [product of the leading dims, last dim], rows 16-byte aligned), and
 // every element it writes at (slot, r, c) of the staged buffer read from
 // (r0 + r, c0 + c) of that matrix, with (r0, c0) independent of the thread
-// (checked on the affine index expressions). Otherwise the kernel keeps its
-// cp.async copies and the reason is reported.
+// (checked on the affine index expressions). A copy that is not (an
+// implicit GEMM's windows) stays every thread's cp.async copies while the
+// other operand's tiles take TMA (each step then waits for both, and keeps
+// its barrier); with no tile copy at all the kernel keeps cp.async and the
+// reason is reported.
 //
 //===----------------------------------------------------------------------===//
 
@@ -50,9 +53,12 @@ inline constexpr llvm::StringLiteral kTmaAttr = "tilec.tma";
 
 /// CUDA sm_90, a bufferized kernel marked kTmaAttr whose pipeline
 /// (Pipeline.h) has not been made asynchronous yet, views folded into the
-/// accesses: its stage copies as TMA loads (above). Returns true with
-/// `maps` (the arguments appended to the kernel, in order) when every stage
-/// copy became one; false with `why` (kernel unchanged) otherwise.
+/// accesses: its stage copies that are plain tiles as TMA loads (above).
+/// Returns true with `maps` (the arguments appended to the kernel, in
+/// order) when some became TMA loads; `others` then says why the remaining
+/// copies did not (empty: none remain; they stay the threads' copies, to
+/// become cp.async, and the K loop keeps its barrier). False with `why`
+/// (kernel unchanged) when none did.
 ///
 /// `emulate` (the simt target, whose thread loops run one after another on
 /// the CPU): the same matching, tile origins and box coordinates, but each
@@ -61,7 +67,7 @@ inline constexpr llvm::StringLiteral kTmaAttr = "tilec.tma";
 /// buffer, and no mbarrier or tensor map: the conformance suite then checks
 /// on the CPU what the TMA loads would read.
 bool tmaStageCopies(mlir::func::FuncOp kernel, std::vector<artifact::TensorMap> &maps,
-                    std::string &why, bool emulate = false);
+                    std::string &why, std::string &others, bool emulate = false);
 
 /// After the wgmma conversion (Wgmma.cpp), on a kernel tmaStageCopies
 /// changed: the barrier at the top of each K step (which kept the copies
