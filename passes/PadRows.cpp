@@ -9,7 +9,9 @@
 // (a zero row of A gives a zero row of A*B + bias, which the slice drops).
 // An attention's query rows are padded the same way (each query row is
 // independent; keys and values are unchanged): GPU blocks then take 16 query
-// rows each instead of a whole head (197 rows do not divide).
+// rows each instead of a whole head (197 rows do not divide). With
+// attention=true every attention's are, whatever its precision (GPU targets:
+// the per-thread attention blocks its rows the same way in f32).
 // Everything else is unchanged.
 // Before that, a linear or a matmul whose weight is shared by its leading
 // dims (rhs of rank 2; lhs [B, T, K]: ViT's token batches) computes on its
@@ -50,11 +52,11 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
                                std::to_string(int64_t(multiple)));
       return signalPassFailure();
     }
-    if (multiple == 0)
+    if (multiple == 0 && !attentionRows)
       return;
     SmallVector<Operation *> products;
     getOperation().walk([&](Operation *op) {
-      if (isa<MatmulOp, LinearOp, AttentionOp>(op))
+      if ((multiple > 0 && isa<MatmulOp, LinearOp>(op)) || isa<AttentionOp>(op))
         products.push_back(op);
     });
     for (Operation *op : products)
@@ -113,12 +115,15 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
     // Attention: the query's rows (its keys and values stay: padded query
     // rows only add output rows, which the slice drops).
     Type element = lhsType.getElementType();
-    if (!hasTensorCoreOperands(op, element) || rhsType.getElementType() != element)
+    bool anyAttention = attentionRows && isa<AttentionOp>(op);
+    if ((!anyAttention && (multiple == 0 || !hasTensorCoreOperands(op, element))) ||
+        rhsType.getElementType() != element)
       return;
+    int64_t m = multiple > 0 ? int64_t(multiple) : 16;
     int64_t rank = lhsType.getRank(), rows = lhsType.getDimSize(rank - 2);
-    if (rows < 2 * multiple || rows % multiple == 0)
+    if (rows < 2 * m || rows % m == 0)
       return;
-    int64_t padded = (rows + multiple - 1) / multiple * multiple;
+    int64_t padded = (rows + m - 1) / m * m;
     OpBuilder b(op);
     Location loc = op->getLoc();
     SmallVector<int64_t> pads(2 * rank, 0);

@@ -57,7 +57,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   fn.addPass(createSetPrecisionPass(SetPrecisionPassOptions{options.precision}));
   fn.addPass(
       createConvsAsGemmsPass(ConvsAsGemmsPassOptions{options.convsAsGemms, options.padRows}));
-  fn.addPass(createPadRowsPass(PadRowsPassOptions{options.padRows}));
+  fn.addPass(createPadRowsPass(PadRowsPassOptions{options.padRows, options.padAttention}));
   fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
   fn.addPass(createPlanMemoryPass());
 }
@@ -79,7 +79,9 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
          "     tilec-convs-as-gemms    enabled=" + std::string(options.convsAsGemms ? "true" : "false") +
          "; 16-bit NHWC convolutions as GEMMs (tensor-core targets; after set-precision)\n"
          "     tilec-pad-rows          multiple=" + std::to_string(options.padRows) +
-         "; 16-bit products' rows to whole tensor-core tiles (0: off; after set-precision)\n"
+         " attention=" + std::string(options.padAttention ? "true" : "false") +
+         "; 16-bit products' rows to whole tensor-core tiles (0: off), attention's query "
+         "rows to 16-row GPU blocks (after set-precision)\n"
          "  9. tilec-form-dispatches   fusion=" + options.fusion +
          "; after all graph rewrites (regions are opaque to them)\n"
          " 10. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";

@@ -305,8 +305,9 @@ Schedule tilec::codegen::detail::defaultGpuSchedule(const DispatchShape &shape,
   if (vec > 1 && tile.back() % vec == 0)
     s.vectorWidth = vec;
   // Attention (a thread per query row, each over every key): blocks of 16
-  // rows where they divide (tilec-pad-rows pads 16-bit queries so), so that
-  // a head's rows spread over many multiprocessors instead of one.
+  // rows where they divide (tilec-pad-rows pads the queries so on GPU
+  // targets, f32 ones too), so that a head's rows spread over many
+  // multiprocessors instead of one.
   if (shape.rootKind == "attention" && dims.size() >= 2 && dims[dims.size() - 2] % 16 == 0 &&
       dims[dims.size() - 2] > 16) {
     size_t rows = dims.size() - 2;

@@ -287,7 +287,7 @@ TEST_P(SimtConformance, MatchesReference) {
   DialectRegistry registry;
   codegen::registerCodegenDialects(registry);
   Prepared p(registry);
-  ASSERT_TRUE(prepare(c, p));
+  ASSERT_TRUE(prepare(c, p, GraphPipelineOptions().layout, "fp32", false, /*gpu=*/true));
   codegen::CompileOptions options;
   options.target = codegen::hostTarget();
   options.target.simt = true;
@@ -469,7 +469,7 @@ TEST_P(GpuConformance, CompilesAndMatchesWhereRunnable) {
   DialectRegistry registry;
   codegen::registerCodegenDialects(registry);
   Prepared p(registry);
-  ASSERT_TRUE(prepare(c, p));
+  ASSERT_TRUE(prepare(c, p, GraphPipelineOptions().layout, "fp32", false, /*gpu=*/true));
   std::string error;
   codegen::CompileOptions options;
   options.target = *codegen::parseTarget(targetText, error);

@@ -66,7 +66,7 @@ struct Prepared {
 inline ::testing::AssertionResult prepare(const Case &c, Prepared &p,
                                    const std::string &layout = GraphPipelineOptions().layout,
                                    const std::string &precision = "fp32",
-                                   bool tensorCores = false) {
+                                   bool tensorCores = false, bool gpu = false) {
   p.module = parseSourceString<ModuleOp>(std::string("module {") + c.mlir + "}", &p.context);
   if (!p.module)
     return ::testing::AssertionFailure() << "case does not parse";
@@ -79,12 +79,13 @@ inline ::testing::AssertionResult prepare(const Case &c, Prepared &p,
     return ::testing::AssertionFailure() << error;
   p.expected = std::move(*expected);
   PassManager pm(&p.context);
-  // Tensor-core targets: rows padded, convolutions as GEMMs, as the
-  // compiler does for them.
+  // Tensor-core targets: rows padded, convolutions as GEMMs; GPU targets:
+  // attention's query rows padded to 16-row blocks; as the compiler does.
   buildGraphPipeline(pm, {.fusion = "default",
                           .layout = layout,
                           .precision = precision,
                           .padRows = tensorCores ? 16 : 0,
+                          .padAttention = tensorCores || gpu,
                           .convsAsGemms = tensorCores});
   if (failed(pm.run(*p.module)))
     return ::testing::AssertionFailure() << "graph pipeline failed";
