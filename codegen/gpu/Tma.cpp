@@ -91,17 +91,16 @@ struct IndexExprs {
   AffineExpr simplified(AffineExpr e) const {
     return simplifyAffineExpr(e, dims.size(), symbols.size());
   }
-  bool freeOfDims(AffineExpr e) const {
-    e = simplified(e);
-    for (unsigned i = 0; i < dims.size(); ++i)
-      if (e.isFunctionOfDim(i))
-        return false;
-    return true;
-  }
+  /// Whether `e` (simplified) reads none of the nest's loop variables, or
+  /// none of the values from outside it.
+  bool freeOfDims(AffineExpr e) const { return freeOf(e, dims.size(), &AffineExpr::isFunctionOfDim); }
   bool freeOfSymbols(AffineExpr e) const {
+    return freeOf(e, symbols.size(), &AffineExpr::isFunctionOfSymbol);
+  }
+  bool freeOf(AffineExpr e, size_t n, bool (AffineExpr::*uses)(unsigned) const) const {
     e = simplified(e);
-    for (unsigned i = 0; i < symbols.size(); ++i)
-      if (e.isFunctionOfSymbol(i))
+    for (unsigned i = 0; i < n; ++i)
+      if ((e.*uses)(i))
         return false;
     return true;
   }
