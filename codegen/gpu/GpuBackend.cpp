@@ -627,8 +627,10 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
       return error = "internal error: kernel " + func.getName().str() +
                      " has an unexpected loop structure for GPU mapping",
              false;
-    launch->tensorMaps = tensorMaps[launch->symbol];
-    launch->notes = tmaNotes[launch->symbol];
+    if (auto maps = tensorMaps.find(launch->symbol); maps != tensorMaps.end())
+      launch->tensorMaps = maps->second;
+    if (auto note = tmaNotes.find(launch->symbol); note != tmaNotes.end())
+      launch->notes = note->second;
     launches.push_back(*launch);
   }
   // Thread-tile accumulators leave the K loop: with views folded into the
@@ -671,8 +673,8 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   // TMA kernels: each stage released by its readers instead of a barrier
   // per K step (Tma.h).
   kernels.walk([&](gpu::GPUFuncOp f) {
-    if (auto it = tensorMaps.find(f.getName().str());
-        it != tensorMaps.end() && !it->second.empty() && !mixedTma.count(it->first))
+    std::string symbol = f.getName().str();
+    if (tensorMaps.count(symbol) && !mixedTma.count(symbol))
       converted &= succeeded(tmaReleaseStages(f));
   });
   if (!converted)
