@@ -484,16 +484,23 @@ void tilec::codegen::pipelineStagedLoops(ModuleOp kernels) {
     kernels->setAttr(kPipelineNotesAttr, DictionaryAttr::get(kernels.getContext(), notes));
 }
 
-int64_t tilec::codegen::asyncStageCopies(func::FuncOp kernel) {
+scf::ForOp tilec::codegen::pipelinedLoop(Operation *scope, int64_t *stages) {
   scf::ForOp loop;
-  kernel.walk([&](scf::ForOp f) {
+  scope->walk([&](scf::ForOp f) {
     if (f->hasAttr(kPipelinedLoopAttr))
       loop = f;
   });
+  if (loop && stages)
+    *stages = loop->getAttrOfType<IntegerAttr>(kPipelinedLoopAttr).getInt();
+  return loop;
+}
+
+int64_t tilec::codegen::asyncStageCopies(func::FuncOp kernel) {
+  int64_t stages = 0;
+  scf::ForOp loop = pipelinedLoop(kernel, &stages);
   // cp.async needs aligned addresses: the kernel's buffers start on 16 bytes.
   if (!loop || !kernel->hasAttr(kArgsAlignedAttr))
     return 0;
-  int64_t stages = loop->getAttrOfType<IntegerAttr>(kPipelinedLoopAttr).getInt();
   auto inFlight = loop->getAttrOfType<IntegerAttr>(kPipelineInFlightAttr);
   // Blocks copied ahead of the one computed (Pipeline.h).
   int64_t ahead = stages - 1 - (inFlight ? inFlight.getInt() : 0);

@@ -43,6 +43,7 @@
 #define TILEC_CODEGEN_GPU_PIPELINE_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace tilec::codegen {
@@ -59,6 +60,10 @@ inline constexpr llvm::StringLiteral kPipelineInFlightAttr = "tilec.pipeline_in_
 
 /// On the kernels' module: kernel name -> why its stages were not applied.
 inline constexpr llvm::StringLiteral kPipelineNotesAttr = "tilec.pipeline_notes";
+
+/// The loop pipelineStagedLoops marked in `scope` (kPipelinedLoopAttr), or
+/// null; `stages` (optional) gets its buffers per staged operand.
+mlir::scf::ForOp pipelinedLoop(mlir::Operation *scope, int64_t *stages = nullptr);
 
 /// Bufferized kernels marked with kPipelineStagesAttr: their staged loop as
 /// above (at most one buffer per block). A kernel whose loop does not have

@@ -38,6 +38,17 @@ constexpr int64_t kMaxBoxRows = 256;
 /// mbarrier.try_wait's suspend-time hint (ns) before it retries.
 constexpr int64_t kWaitTicks = 10000000;
 
+/// The trip number of `loop`'s iteration as an expression of its induction
+/// variable (d0): (d0 - lb) floordiv step; none where the bounds are not
+/// constant.
+std::optional<AffineExpr> tripOf(scf::ForOp loop) {
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  if (!lb || !step || *step <= 0)
+    return std::nullopt;
+  return (getAffineDimExpr(0, loop.getContext()) - *lb).floorDiv(*step);
+}
+
 /// Affine expressions of the index values of a copy nest: the nest's loop
 /// induction variables are dims, values defined outside it symbols.
 struct IndexExprs {
@@ -320,11 +331,8 @@ void emulateTileLoads(RewriterBase &rw, func::FuncOp kernel, MutableArrayRef<Til
 
 bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::TensorMap> &maps,
                                     std::string &why, std::string &others, bool emulate) {
-  scf::ForOp pipeline;
-  kernel.walk([&](scf::ForOp f) {
-    if (f->hasAttr(kPipelinedLoopAttr))
-      pipeline = f;
-  });
+  int64_t stages = 0;
+  scf::ForOp pipeline = pipelinedLoop(kernel, &stages);
   if (!pipeline)
     return why = "no pipelined K loop: one K block, or stages=1", false;
   if (!emulate && !kernel->hasAttr(kArgsAlignedAttr))
@@ -332,11 +340,9 @@ bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::Tensor
   // One pass of the K loop per block: the mbarriers' phases count its steps.
   if (!isa<scf::ForallOp, func::FuncOp>(pipeline->getParentOp()))
     return why = "the K loop runs more than once per block", false;
-  std::optional<int64_t> lb = getConstantIntValue(pipeline.getLowerBound());
-  std::optional<int64_t> step = getConstantIntValue(pipeline.getStep());
-  if (!lb || !step || *step <= 0)
+  std::optional<AffineExpr> trip = tripOf(pipeline);
+  if (!trip)
     return why = "the K loop's bounds are not constant", false;
-  int64_t stages = pipeline->getAttrOfType<IntegerAttr>(kPipelinedLoopAttr).getInt();
   SmallVector<scf::ForallOp> copies;
   kernel.walk([&](scf::ForallOp f) {
     if (f->hasAttr(kStageCopyAttr))
@@ -371,10 +377,10 @@ bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::Tensor
   Type f16 = Float16Type::get(ctx);
   // A tensor map per source and box: a kernel argument (the map's device
   // address), seen as the descriptor the TMA ops take.
-  std::map<std::pair<unsigned, int64_t>, Value> descriptors;
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
   if (emulate)
     return emulateTileLoads(rw, kernel, tiles), true;
+  std::map<std::pair<unsigned, int64_t>, Value> descriptors;
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
   for (const TileCopy &t : tiles) {
     auto key = std::make_pair(t.source.getArgNumber(), t.rows);
     if (descriptors.count(key))
@@ -443,29 +449,24 @@ bool tilec::codegen::tmaStageCopies(func::FuncOp kernel, std::vector<art::Tensor
   }
   // Step i waits for its block: the (i / S)-th completion of barrier i % S.
   rw.setInsertionPointToStart(pipeline.getBody());
-  AffineExpr trip = (getAffineDimExpr(0, ctx) - *lb).floorDiv(*step);
   Value iv = pipeline.getInductionVar();
-  Value slot = rw.create<affine::AffineApplyOp>(loc, AffineMap::get(1, 0, trip % stages), iv);
+  Value slot = rw.create<affine::AffineApplyOp>(loc, AffineMap::get(1, 0, *trip % stages), iv);
   Value parity = rw.create<affine::AffineApplyOp>(
-      loc, AffineMap::get(1, 0, trip.floorDiv(stages) % 2), iv);
+      loc, AffineMap::get(1, 0, trip->floorDiv(stages) % 2), iv);
   Value odd = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, parity, index(0));
   rw.create<nvgpu::MBarrierTryWaitParityOp>(loc, barriers, odd, index(kWaitTicks), slot);
   return true;
 }
 
 LogicalResult tilec::codegen::tmaReleaseStages(gpu::GPUFuncOp func) {
-  scf::ForOp loop;
-  func.walk([&](scf::ForOp f) {
-    if (f->hasAttr(kPipelinedLoopAttr))
-      loop = f;
-  });
+  int64_t stages = 0;
+  scf::ForOp loop = pipelinedLoop(func, &stages);
   SmallVector<nvgpu::MBarrierCreateOp> creates;
   func.walk([&](nvgpu::MBarrierCreateOp c) { creates.push_back(c); });
   std::optional<ArrayRef<int32_t>> block = func.getKnownBlockSize();
   if (!loop || creates.size() != 1 || !block)
     return func.emitError("TMA stages: no pipelined loop with one mbarrier group");
   nvgpu::MBarrierCreateOp full = creates.front();
-  int64_t stages = loop->getAttrOfType<IntegerAttr>(kPipelinedLoopAttr).getInt();
   auto inFlight = loop->getAttrOfType<IntegerAttr>(kPipelineInFlightAttr);
   // Blocks copied ahead (Pipeline.h): step i reloads the stage of block
   // i - 1 - N with block i + S - 1 - N.
@@ -474,8 +475,7 @@ LogicalResult tilec::codegen::tmaReleaseStages(gpu::GPUFuncOp func) {
   for (int32_t d : *block)
     threads *= d;
   int64_t warps = threads / 32;
-  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
-  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  std::optional<AffineExpr> tripExpr = tripOf(loop);
   // The step's barrier (and the proxy fence before it), the step's last
   // wgmma wait, the first tile issue inside the loop, the barriers' inits.
   Block *body = loop.getBody();
@@ -494,7 +494,7 @@ LogicalResult tilec::codegen::tmaReleaseStages(gpu::GPUFuncOp func) {
   });
   nvgpu::MBarrierInitOp lastInit;
   func.walk([&](nvgpu::MBarrierInitOp i) { lastInit = i; });
-  if (!top || !wait || !issue || !lastInit || !lb || !step || *step <= 0 || warps < 1 ||
+  if (!top || !wait || !issue || !lastInit || !tripExpr || warps < 1 ||
       wait->isBeforeInBlock(top))
     return func.emitError("TMA stages: the K loop does not have the expected form");
   MLIRContext *ctx = func.getContext();
@@ -510,8 +510,7 @@ LogicalResult tilec::codegen::tmaReleaseStages(gpu::GPUFuncOp func) {
   if (auto fence = dyn_cast_or_null<NVVM::FenceProxyOp>(top->getPrevNode()))
     rw.eraseOp(fence);
   rw.eraseOp(top);
-  AffineExpr d0 = getAffineDimExpr(0, ctx);
-  AffineExpr trip = (d0 - *lb).floorDiv(*step);
+  AffineExpr trip = *tripExpr;
   Value iv = loop.getInductionVar();
   // After the step's wait every group older than the newest `wait.getGroup()`
   // is complete: lane 0 of each warp releases that block's stage.

@@ -313,12 +313,16 @@ private:
         const art::BufferRef &b = k.args[m.arg];
         GpuPtr base = address(b);
         uint64_t rowBytes = m.columns * m.elementBytes;
-        bool swizzleKnown = m.swizzleBytes == 0 || m.swizzleBytes == 32 ||
-                            m.swizzleBytes == 64 || m.swizzleBytes == 128;
+        // CU_TENSOR_MAP_SWIZZLE_NONE, _32B, _64B, _128B: 0 to 3.
+        int swizzle = m.swizzleBytes == 0    ? 0
+                      : m.swizzleBytes == 32 ? 1
+                      : m.swizzleBytes == 64 ? 2
+                      : m.swizzleBytes == 128 ? 3
+                                              : -1;
         if (m.elementBytes != 2 || m.rows == 0 || m.columns == 0 || rowBytes % 16 != 0 ||
             m.rows * rowBytes > b.bytes || base % 16 != 0 || m.boxRows == 0 ||
             m.boxRows > 256 || m.boxColumns == 0 || m.boxColumns > 256 ||
-            (m.boxColumns * m.elementBytes) % 16 != 0 || !swizzleKnown ||
+            (m.boxColumns * m.elementBytes) % 16 != 0 || swizzle < 0 ||
             (m.swizzleBytes && m.boxColumns * m.elementBytes > m.swizzleBytes))
           return makeStatus(TILEC_BAD_ARTIFACT,
                             where + " does not describe a valid tile copy of its argument (" +
@@ -328,7 +332,6 @@ private:
                                 ", " + std::to_string(m.swizzleBytes) + "-byte swizzle)");
         uint64_t dims[2] = {m.columns, m.rows}, strides[1] = {rowBytes};
         unsigned box[2] = {m.boxColumns, m.boxRows}, elementStrides[2] = {1, 1};
-        int swizzle = m.swizzleBytes == 0 ? 0 : m.swizzleBytes == 32 ? 1 : m.swizzleBytes == 64 ? 2 : 3;
         if (tilec_status *s = check(
                 driver.tensorMapEncodeTiled(&host[next],
                                             kTensorMapUint16, 2,
