@@ -10,8 +10,9 @@
 // An attention's query rows are padded the same way (each query row is
 // independent; keys and values are unchanged): GPU blocks then take 16 query
 // rows each instead of a whole head (197 rows do not divide). With
-// attention=true every attention's are, whatever its precision (GPU targets:
-// the per-thread attention blocks its rows the same way in f32).
+// any-precision=true every product and attention is, whatever the precision
+// of its operands (GPU targets: SIMT GEMMs and the per-thread attention split
+// their rows into blocks that divide them too; 197 rows were one-row blocks).
 // Everything else is unchanged.
 // Before that, a linear or a matmul whose weight is shared by its leading
 // dims (rhs of rank 2; lhs [B, T, K]: ViT's token batches) computes on its
@@ -52,11 +53,11 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
                                std::to_string(int64_t(multiple)));
       return signalPassFailure();
     }
-    if (multiple == 0 && !attentionRows)
+    if (multiple == 0 && !anyPrecision)
       return;
     SmallVector<Operation *> products;
     getOperation().walk([&](Operation *op) {
-      if ((multiple > 0 && isa<MatmulOp, LinearOp>(op)) || isa<AttentionOp>(op))
+      if (((multiple > 0 || anyPrecision) && isa<MatmulOp, LinearOp>(op)) || isa<AttentionOp>(op))
         products.push_back(op);
     });
     for (Operation *op : products)
@@ -76,7 +77,7 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
     auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
     if (!lhsType || !rhsType || !resultType || lhsType.getRank() < 3 || rhsType.getRank() != 2 ||
         resultType.getRank() != lhsType.getRank() || !lhsType.hasStaticShape() ||
-        !resultType.hasStaticShape() || !hasTensorCoreOperands(op, lhsType.getElementType()))
+        !resultType.hasStaticShape() || !padded(op, lhsType.getElementType()))
       return nullptr;
     int64_t rows = lhsType.getNumElements() / lhsType.getShape().back();
     OpBuilder b(op);
@@ -103,6 +104,15 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
     sinkReshapeBelowElementwise(back);
   }
 
+  /// Whether `op`'s rows are padded: every product and attention with
+  /// any-precision, else those with tensor-core operands when a multiple is
+  /// set (attention: whenever its operands are 16-bit).
+  bool padded(Operation *op, Type element) {
+    if (anyPrecision)
+      return true;
+    return multiple > 0 && hasTensorCoreOperands(op, element);
+  }
+
   void padRows(Operation *op) {
     Value lhs = op->getOperand(0);
     auto lhsType = dyn_cast<RankedTensorType>(lhs.getType());
@@ -115,9 +125,7 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
     // Attention: the query's rows (its keys and values stay: padded query
     // rows only add output rows, which the slice drops).
     Type element = lhsType.getElementType();
-    bool anyAttention = attentionRows && isa<AttentionOp>(op);
-    if ((!anyAttention && (multiple == 0 || !hasTensorCoreOperands(op, element))) ||
-        rhsType.getElementType() != element)
+    if (!padded(op, element) || rhsType.getElementType() != element)
       return;
     int64_t m = multiple > 0 ? int64_t(multiple) : 16;
     int64_t rank = lhsType.getRank(), rows = lhsType.getDimSize(rank - 2);

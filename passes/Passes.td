@@ -234,9 +234,13 @@ def PadRowsPass : Pass<"tilec-pad-rows", "mlir::func::FuncOp"> {
     more work instead of one-row SIMT blocks). Zero rows of A give zero rows
     of the product, which the slice drops. An `attention` with 16-bit
     operands gets its query rows padded the same way (keys and values
-    unchanged), so GPU blocks take 16 query rows each; with `attention=true`
-    (the compiler sets it for GPU targets) every attention does, f32 ones too
-    (to 16, or `multiple` when set): ViT-B/16 in f32 at batch 1 then runs 156
+    unchanged), so GPU blocks take 16 query rows each. With
+    `any-precision=true` (the compiler sets it for GPU targets) every product
+    and attention does, f32 ones too (to 16, or `multiple` when set): a GPU
+    kernel's blocks divide its rows, and 197 rows only divide into one-row
+    blocks. ViT-B/16 in f32 at batch 1 then runs its SIMT GEMMs as 52x64
+    blocks of 208 rows (they were 1x64 blocks of 16 threads, each re-reading
+    its 64 columns of the weight for one row) and its attention as 156
     blocks of 16 query rows instead of 12 blocks of a whole head's 197.
     `multiple=0` (without `attention`) changes nothing. First, a `linear` or `matmul` whose weight is shared by its
     leading dims (rhs of rank 2) computes on its lhs flattened to
@@ -261,9 +265,10 @@ def PadRowsPass : Pass<"tilec-pad-rows", "mlir::func::FuncOp"> {
   let options = [
     Option<"multiple", "multiple", "int64_t", /*default=*/"0",
            "row multiple (0: off)">,
-    Option<"attentionRows", "attention", "bool", /*default=*/"false",
-           "pad every attention's query rows to a multiple of 16 (or `multiple`), "
-           "whatever its precision (GPU targets: a block takes 16 query rows)">
+    Option<"anyPrecision", "any-precision", "bool", /*default=*/"false",
+           "pad every product's and attention's rows to a multiple of 16 (or "
+           "`multiple`), whatever the precision of its operands (GPU targets: "
+           "blocks of whole rows)">
   ];
   let dependentDialects = ["tilec::TilecDialect"];
 }

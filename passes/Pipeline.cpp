@@ -25,9 +25,10 @@
 //    convs-as-gemms     after set-precision (16-bit convolutions only) and
 //                       assign-layouts (channels last, HWIO), before pad-rows
 //                       (whose products it makes).
-//    pad-rows           after set-precision (it pads only 16-bit products,
-//                       and pads the converted operand), before fusion (the
-//                       pad and the slice fuse into neighbouring kernels).
+//    pad-rows           after set-precision (it pads 16-bit products, every
+//                       one on GPU targets, on the converted operand), before
+//                       fusion (the pad and the slice fuse into neighbouring
+//                       kernels).
 // 9. form-dispatches    after every graph rewrite: dispatch regions are opaque
 //                       to the patterns above.
 // 10. plan-memory       last: needs the final dispatch order and results.
@@ -57,7 +58,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   fn.addPass(createSetPrecisionPass(SetPrecisionPassOptions{options.precision}));
   fn.addPass(
       createConvsAsGemmsPass(ConvsAsGemmsPassOptions{options.convsAsGemms, options.padRows}));
-  fn.addPass(createPadRowsPass(PadRowsPassOptions{options.padRows, options.padAttention}));
+  fn.addPass(createPadRowsPass(PadRowsPassOptions{options.padRows, options.padAnyPrecision}));
   fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
   fn.addPass(createPlanMemoryPass());
 }
@@ -79,9 +80,9 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
          "     tilec-convs-as-gemms    enabled=" + std::string(options.convsAsGemms ? "true" : "false") +
          "; 16-bit NHWC convolutions as GEMMs (tensor-core targets; after set-precision)\n"
          "     tilec-pad-rows          multiple=" + std::to_string(options.padRows) +
-         " attention=" + std::string(options.padAttention ? "true" : "false") +
-         "; 16-bit products' rows to whole tensor-core tiles (0: off), attention's query "
-         "rows to 16-row GPU blocks (after set-precision)\n"
+         " any-precision=" + std::string(options.padAnyPrecision ? "true" : "false") +
+         "; 16-bit products' rows to whole tensor-core tiles (0: off), every product's and "
+         "attention's rows to 16-row GPU blocks (after set-precision)\n"
          "  9. tilec-form-dispatches   fusion=" + options.fusion +
          "; after all graph rewrites (regions are opaque to them)\n"
          " 10. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";

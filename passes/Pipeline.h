@@ -30,10 +30,11 @@ struct GraphPipelineOptions {
   /// Rows of 16-bit matrix products padded to this multiple (tilec-pad-rows;
   /// 0: off). The compiler sets 16 for targets with tensor cores.
   int64_t padRows = 0;
-  /// Every attention's query rows padded to 16 (or padRows), whatever its
-  /// precision (tilec-pad-rows attention=true); the compiler sets it for GPU
-  /// targets, whose per-thread attention takes 16-row blocks of a head.
-  bool padAttention = false;
+  /// Every product's and attention's rows padded to 16 (or padRows), whatever
+  /// the precision (tilec-pad-rows any-precision=true); the compiler sets it
+  /// for GPU targets, whose blocks must divide the rows (SIMT GEMMs, the
+  /// per-thread attention's 16-row blocks of a head).
+  bool padAnyPrecision = false;
   /// Channels-last 16-bit convolutions as matrix products
   /// (tilec-convs-as-gemms); the compiler sets it for targets with tensor cores.
   bool convsAsGemms = false;

@@ -202,7 +202,12 @@ std::optional<Schedule> defaultMmaSchedule(const DispatchShape &shape, const Tar
 /// of up to 16: per K block the block's threads copy a [64, 16] slice of A
 /// and a [16, 64] slice of B into workgroup memory (vector loads along the
 /// contiguous dim), then each thread multiplies its 4 rows by its 4 columns
-/// out of workgroup memory into 16 accumulators in registers.
+/// out of workgroup memory into 16 accumulators in registers. Grids of fewer
+/// blocks than a big GPU has multiprocessors (ViT-B/16's 208x768 products at
+/// batch 1: 48 blocks of 52x64) take smaller blocks of the same thread tiles,
+/// rows first (down to 16), then columns (down to 32), while blocks keep 2
+/// warps: the same threads spread over more multiprocessors (16x64: 156
+/// blocks).
 std::optional<Schedule> defaultGpuGemmSchedule(const DispatchShape &shape, const Target &target) {
   if (!isGemmLike(shape))
     return std::nullopt;
@@ -222,6 +227,34 @@ std::optional<Schedule> defaultGpuGemmSchedule(const DispatchShape &shape, const
   while ((bm / tm) * (bn / tn) > 256) {
     bm = divisorAtMost(m, bm - 1);
     tm = divisorAtMost(bm, 4);
+  }
+  int64_t batch = 1;
+  for (size_t i = 0; i + 2 < rank; ++i)
+    batch *= shape.resultShape[i];
+  auto blocks = [&] { return batch * (m / bm) * (n / bn); };
+  // A smaller divisor of `size` below `tile` that is a multiple of the
+  // thread tile (4) and at least `least`, or 0.
+  auto smaller = [](int64_t size, int64_t tile, int64_t least) -> int64_t {
+    for (int64_t d = tile - 1; d >= least; --d)
+      if (size % d == 0 && d % 4 == 0)
+        return d;
+    return 0;
+  };
+  // Blocks keep at least 2 warps (a multiprocessor holds at most 32 blocks;
+  // a one-wavefront block on AMD would lose its barriers' meaning to LLVM).
+  int64_t least = 2 * (target.simt ? 32 : target.warpSize());
+  auto threads = [&](int64_t rows, int64_t cols) { return (rows / tm) * (cols / tn); };
+  while (blocks() < kBusyGpuBlocks / 4 && tm == 4) {
+    int64_t next = smaller(m, bm, 16);
+    if (next == 0 || threads(next, bn) < least)
+      break;
+    bm = next;
+  }
+  while (blocks() < kBusyGpuBlocks / 4 && tn == 4) {
+    int64_t next = smaller(n, bn, 32);
+    if (next == 0 || threads(bm, next) < least)
+      break;
+    bn = next;
   }
   s.workgroupTile[rank - 2] = bm;
   s.workgroupTile[rank - 1] = bn;

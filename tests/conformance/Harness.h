@@ -80,12 +80,13 @@ inline ::testing::AssertionResult prepare(const Case &c, Prepared &p,
   p.expected = std::move(*expected);
   PassManager pm(&p.context);
   // Tensor-core targets: rows padded, convolutions as GEMMs; GPU targets:
-  // attention's query rows padded to 16-row blocks; as the compiler does.
+  // every product's and attention's rows padded to 16-row blocks; as the
+  // compiler does.
   buildGraphPipeline(pm, {.fusion = "default",
                           .layout = layout,
                           .precision = precision,
                           .padRows = tensorCores ? 16 : 0,
-                          .padAttention = tensorCores || gpu,
+                          .padAnyPrecision = tensorCores || gpu,
                           .convsAsGemms = tensorCores});
   if (failed(pm.run(*p.module)))
     return ::testing::AssertionFailure() << "graph pipeline failed";

@@ -69,9 +69,9 @@ std::optional<GraphPipelineOptions> tilec::cli::pipelineOptions(const ArgParser 
     options.padRows = 16;
     options.convsAsGemms = true;
   }
-  // GPU targets run attention as blocks of 16 query rows of a head (any
-  // precision): the queries padded to whole blocks.
-  options.padAttention = target && target->threaded();
+  // GPU targets split products and attention into blocks that divide their
+  // rows (any precision): rows padded to whole 16-row blocks.
+  options.padAnyPrecision = target && target->threaded();
   return options;
 }
 

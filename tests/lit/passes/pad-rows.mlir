@@ -1,7 +1,7 @@
 // RUN: tilec-opt %s -split-input-file --tilec-pad-rows=multiple=16 | FileCheck %s
 // RUN: tilec-opt %s -split-input-file --tilec-pad-rows | FileCheck %s --check-prefix=OFF
 // RUN: not tilec-opt %s -split-input-file --tilec-pad-rows=multiple=-4 2>&1 | FileCheck %s --check-prefix=BAD
-// RUN: tilec-opt %s -split-input-file --tilec-pad-rows=attention=true | FileCheck %s --check-prefix=ATT
+// RUN: tilec-opt %s -split-input-file --tilec-pad-rows=any-precision=true | FileCheck %s --check-prefix=ATT
 
 // ViT's 197 tokens: the bf16 input of a linear layer is flattened to its
 // rows (a view), zero-padded to 208 rows, the product computed on 208 rows
@@ -85,21 +85,27 @@ func.func @token_batch(%x: tensor<64x197x64xbf16>, %w: tensor<32x64xbf16>, %b: t
 
 // -----
 
-// attention=true (GPU targets): every attention's query rows, f32 ones too,
-// padded to 16-row blocks (without `multiple`: to 16); products are not
-// padded (no multiple), a 16-bit attention is padded as with multiple=16.
-// ATT-LABEL: func.func @attention_f32
+// any-precision=true (GPU targets): every attention's query rows and every
+// product's rows, f32 ones too, padded to 16-row blocks (without `multiple`:
+// to 16); a token batch's f32 linear is flattened first, as a 16-bit one is.
+// ATT-LABEL: func.func @any_precision
 // ATT: %[[Q:.*]] = tilec.pad %arg0 {pads = array<i64: 0, 0, 0, 0, 11, 0>} : (tensor<12x197x64xf32>) -> tensor<12x208x64xf32>
 // ATT: %[[A:.*]] = tilec.attention %[[Q]], %arg1, %arg2 {{.*}} -> tensor<12x208x64xf32>
 // ATT: tilec.slice %[[A]] {axes = array<i64: 1>, ends = array<i64: 197>
-// ATT-NOT: tilec.pad
-// ATT: tilec.matmul %arg3, %arg4 : (tensor<197x64xbf16>, tensor<64x32xbf16>)
-// CHECK-LABEL: func.func @attention_f32
+// ATT: %[[P:.*]] = tilec.pad %arg3 {pads = array<i64: 0, 0, 11, 0>} : (tensor<197x64xf32>) -> tensor<208x64xf32>
+// ATT: %[[M:.*]] = tilec.matmul %[[P]], %arg4 : (tensor<208x64xf32>, tensor<64x32xf32>) -> tensor<208x32xf32>
+// ATT: tilec.slice %[[M]] {axes = array<i64: 0>, ends = array<i64: 197>
+// ATT: %[[F:.*]] = tilec.reshape %arg5 {shape = array<i64: 197, 64>}
+// ATT: %[[FP:.*]] = tilec.pad %[[F]] {pads = array<i64: 0, 0, 11, 0>} : (tensor<197x64xf32>) -> tensor<208x64xf32>
+// ATT: tilec.linear %[[FP]], %arg6, %arg7 : (tensor<208x64xf32>, tensor<32x64xf32>, tensor<32xf32>) -> tensor<208x32xf32>
+// CHECK-LABEL: func.func @any_precision
 // CHECK: tilec.attention %arg0, %arg1, %arg2 {{.*}} -> tensor<12x197x64xf32>
-// OFF-LABEL: func.func @attention_f32
+// CHECK-NOT: tilec.pad
+// OFF-LABEL: func.func @any_precision
 // OFF-NOT: tilec.pad
-func.func @attention_f32(%q: tensor<12x197x64xf32>, %k: tensor<12x197x64xf32>, %v: tensor<12x197x64xf32>, %a: tensor<197x64xbf16>, %b: tensor<64x32xbf16>) -> (tensor<12x197x64xf32>, tensor<197x32xf32>) {
+func.func @any_precision(%q: tensor<12x197x64xf32>, %k: tensor<12x197x64xf32>, %v: tensor<12x197x64xf32>, %a: tensor<197x64xf32>, %b: tensor<64x32xf32>, %x: tensor<1x197x64xf32>, %w: tensor<32x64xf32>, %bias: tensor<32xf32>) -> (tensor<12x197x64xf32>, tensor<197x32xf32>, tensor<1x197x32xf32>) {
   %o = tilec.attention %q, %k, %v {scale = 0.125 : f64} : (tensor<12x197x64xf32>, tensor<12x197x64xf32>, tensor<12x197x64xf32>) -> tensor<12x197x64xf32>
-  %m = tilec.matmul %a, %b : (tensor<197x64xbf16>, tensor<64x32xbf16>) -> tensor<197x32xf32>
-  return %o, %m : tensor<12x197x64xf32>, tensor<197x32xf32>
+  %m = tilec.matmul %a, %b : (tensor<197x64xf32>, tensor<64x32xf32>) -> tensor<197x32xf32>
+  %y = tilec.linear %x, %w, %bias : (tensor<1x197x64xf32>, tensor<32x64xf32>, tensor<32xf32>) -> tensor<1x197x32xf32>
+  return %o, %m, %y : tensor<12x197x64xf32>, tensor<197x32xf32>, tensor<1x197x32xf32>
 }
