@@ -29,6 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/OpClasses.h"
 #include "passes/Passes.h"
 #include "passes/Reshapes.h"
 
@@ -63,8 +64,8 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
     for (Operation *op : products)
       if (Operation *flat = flattenRows(op))
         padRowsAndSink(flat);
-      else
-        padRows(op);
+      else if (SliceOp slice = padRows(op); slice && !isa<AttentionOp>(op))
+        hoistSliceAboveElementwise(slice);
   }
 
   /// A product with a shared weight as one GEMM over all its rows (file
@@ -100,8 +101,10 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
   /// reshape back.
   void padRowsAndSink(Operation *product) {
     auto back = cast<ReshapeOp>(*product->getResult(0).getUsers().begin());
-    padRows(product);
+    SliceOp slice = padRows(product);
     sinkReshapeBelowElementwise(back);
+    if (slice)
+      hoistSliceAboveElementwise(slice);
   }
 
   /// Whether `op`'s rows are padded: every product and attention with
@@ -113,7 +116,7 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
     return multiple > 0 && hasTensorCoreOperands(op, element);
   }
 
-  void padRows(Operation *op) {
+  SliceOp padRows(Operation *op) {
     Value lhs = op->getOperand(0);
     auto lhsType = dyn_cast<RankedTensorType>(lhs.getType());
     auto rhsType = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
@@ -121,16 +124,16 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
     if (!lhsType || !rhsType || !resultType || lhsType.getRank() < 2 ||
         resultType.getRank() != lhsType.getRank() || !lhsType.hasStaticShape() ||
         !resultType.hasStaticShape())
-      return;
+      return nullptr;
     // Attention: the query's rows (its keys and values stay: padded query
     // rows only add output rows, which the slice drops).
     Type element = lhsType.getElementType();
     if (!padded(op, element) || rhsType.getElementType() != element)
-      return;
+      return nullptr;
     int64_t m = multiple > 0 ? int64_t(multiple) : 16;
     int64_t rank = lhsType.getRank(), rows = lhsType.getDimSize(rank - 2);
     if (rows < 2 * m || rows % m == 0)
-      return;
+      return nullptr;
     int64_t padded = (rows + m - 1) / m * m;
     OpBuilder b(op);
     Location loc = op->getLoc();
@@ -150,6 +153,54 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
         b.getDenseI64ArrayAttr({0}), b.getDenseI64ArrayAttr({rows}), b.getDenseI64ArrayAttr({1}));
     op->getResult(0).replaceAllUsesWith(slice.getResult());
     op->erase();
+    return slice;
+  }
+
+  /// `slice` takes a padded product's first rows. Elementwise ops that only
+  /// it feeds, whose other operands do not vary along those rows (a bias
+  /// [C], a scalar), compute on the padded rows instead, the slice after
+  /// them: they join the product's kernel as its epilogue, and the slice of
+  /// a matrix's leading rows is a view (plan-memory places it in the
+  /// product's bytes; ViT-B/16 at batch 1: the QKV projection's bias and
+  /// convert, the MLP's bias, GELU and convert, each a kernel of their own
+  /// before). The padded rows' values (the bias, GELU of it) are never read.
+  /// Stops at any other consumer (a residual add reads the sliced rows).
+  void hoistSliceAboveElementwise(SliceOp slice) {
+    int64_t axis = slice.getAxes()[0];
+    while (slice->hasOneUse()) {
+      Operation *user = *slice->getUsers().begin();
+      auto sliced = cast<RankedTensorType>(slice.getType());
+      auto result = user->getNumResults() == 1
+                        ? dyn_cast<RankedTensorType>(user->getResult(0).getType())
+                        : RankedTensorType();
+      if (!isElementwise(user) || !result || result.getShape() != sliced.getShape())
+        return;
+      SmallVector<Value> operands;
+      for (Value o : user->getOperands()) {
+        auto t = dyn_cast<RankedTensorType>(o.getType());
+        int64_t offset = sliced.getRank() - (t ? t.getRank() : 0);
+        if (o == slice.getResult())
+          operands.push_back(slice.getInput());
+        else if (t && (axis < offset || t.getDimSize(axis - offset) == 1))
+          operands.push_back(o);
+        else
+          return;
+      }
+      auto full = cast<RankedTensorType>(slice.getInput().getType());
+      OpBuilder b(user);
+      OperationState state(user->getLoc(), user->getName());
+      state.addOperands(operands);
+      state.addTypes(RankedTensorType::get(full.getShape(), result.getElementType()));
+      state.addAttributes(user->getAttrs());
+      Operation *moved = b.create(state);
+      auto next = b.create<SliceOp>(slice.getLoc(), result, moved->getResult(0),
+                                    slice.getAxesAttr(), slice.getStartsAttr(),
+                                    slice.getEndsAttr(), slice.getStepsAttr());
+      user->getResult(0).replaceAllUsesWith(next.getResult());
+      user->erase();
+      slice.erase();
+      slice = next;
+    }
   }
 };
 

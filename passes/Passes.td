@@ -222,6 +222,40 @@ def ConvsAsGemmsPass : Pass<"tilec-convs-as-gemms", "mlir::func::FuncOp"> {
   let dependentDialects = ["tilec::TilecDialect"];
 }
 
+def SplitPoolsPass : Pass<"tilec-split-pools", "mlir::func::FuncOp"> {
+  let summary = "GPU global pools over many positions as row means, then their mean";
+  let description = [{
+    With `min-positions=P` (P > 0; the compiler sets 256 for GPU targets and
+    simt), a channels-last `global_avg_pool` over `[N, H, W, C]` with H > 1,
+    W > 1 and H * W >= P pools instead the means of its rows (`reduce_mean`
+    over W, keepdims): the mean of equal-sized row means is the mean. GPU
+    kernels compute a reduction's outputs a thread each, each thread walking
+    its whole reduction: a pool's N * C threads each added H * W values
+    (EfficientNet-B0's first squeeze-excite pool at batch 64: 8 blocks of
+    256 threads adding 12544 values each; at batch 1, 32 threads on one
+    multiprocessor). Split, N * H * C threads add W values, then N * C add H.
+    A squeeze-excite block whose pool is split no longer fuses its gating
+    product into the pool's one-block kernel (tilec-form-dispatches fuses it
+    only when the pool reads the gated tensor), so that product runs on the
+    whole GPU. `min-positions=0` changes nothing.
+
+    Before (`min-positions=256`):
+    ```mlir
+    %p = tilec.global_avg_pool %x {layout = "nhwc"} : (tensor<1x112x112x32xf32>) -> tensor<1x1x1x32xf32>
+    ```
+    After:
+    ```mlir
+    %r = tilec.reduce_mean %x {axes = array<i64: 2>, keepdims = true} : (tensor<1x112x112x32xf32>) -> tensor<1x112x1x32xf32>
+    %p = tilec.global_avg_pool %r {layout = "nhwc"} : (tensor<1x112x1x32xf32>) -> tensor<1x1x1x32xf32>
+    ```
+  }];
+  let options = [
+    Option<"minPositions", "min-positions", "int64_t", /*default=*/"0",
+           "split pools over at least this many positions (H x W; 0: none)">
+  ];
+  let dependentDialects = ["tilec::TilecDialect"];
+}
+
 def PadRowsPass : Pass<"tilec-pad-rows", "mlir::func::FuncOp"> {
   let summary = "Pad the rows of 16-bit matrix products to a multiple of a tensor-core tile";
   let description = [{

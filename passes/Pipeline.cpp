@@ -29,6 +29,9 @@
 //                       one on GPU targets, on the converted operand), before
 //                       fusion (the pad and the slice fuse into neighbouring
 //                       kernels).
+//    split-pools        after assign-layouts (channels-last pools only),
+//                       before fusion (a split squeeze-excite pool no longer
+//                       takes its gating product into its dispatch).
 // 9. form-dispatches    after every graph rewrite: dispatch regions are opaque
 //                       to the patterns above.
 // 10. plan-memory       last: needs the final dispatch order and results.
@@ -59,6 +62,7 @@ void tilec::buildGraphPipeline(OpPassManager &pm, const GraphPipelineOptions &op
   fn.addPass(
       createConvsAsGemmsPass(ConvsAsGemmsPassOptions{options.convsAsGemms, options.padRows}));
   fn.addPass(createPadRowsPass(PadRowsPassOptions{options.padRows, options.padAnyPrecision}));
+  fn.addPass(createSplitPoolsPass(SplitPoolsPassOptions{options.splitPools}));
   fn.addPass(createFormDispatchesPass(FormDispatchesPassOptions{options.fusion}));
   fn.addPass(createPlanMemoryPass());
 }
@@ -83,6 +87,9 @@ std::string tilec::describeGraphPipeline(const GraphPipelineOptions &options) {
          " any-precision=" + std::string(options.padAnyPrecision ? "true" : "false") +
          "; 16-bit products' rows to whole tensor-core tiles (0: off), every product's and "
          "attention's rows to 16-row GPU blocks (after set-precision)\n"
+         "     tilec-split-pools       min-positions=" + std::to_string(options.splitPools) +
+         "; channels-last global pools as row means, then their mean (GPU targets; after "
+         "assign-layouts, before fusion)\n"
          "  9. tilec-form-dispatches   fusion=" + options.fusion +
          "; after all graph rewrites (regions are opaque to them)\n"
          " 10. tilec-plan-memory       arena offsets by liveness; needs the final dispatches\n";

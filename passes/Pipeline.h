@@ -35,6 +35,10 @@ struct GraphPipelineOptions {
   /// for GPU targets, whose blocks must divide the rows (SIMT GEMMs, the
   /// per-thread attention's 16-row blocks of a head).
   bool padAnyPrecision = false;
+  /// Channels-last global pools over at least this many positions as row
+  /// means, then their mean (tilec-split-pools; 0: off); the compiler sets
+  /// 256 for GPU targets, whose kernels give each pool output one thread.
+  int64_t splitPools = 0;
   /// Channels-last 16-bit convolutions as matrix products
   /// (tilec-convs-as-gemms); the compiler sets it for targets with tensor cores.
   bool convsAsGemms = false;

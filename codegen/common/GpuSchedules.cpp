@@ -318,6 +318,16 @@ Schedule tilec::codegen::detail::defaultGpuSchedule(const DispatchShape &shape,
     if (dims.back() >= 128 && dims.back() % 32 == 0)
       budget = 1;
   }
+  // Reductions over outer dims (pools, reduce ops: an output per thread, each
+  // walking its reduction) with fewer blocks than a big GPU's
+  // multiprocessors take smaller blocks, down to a warp: a squeeze-excite
+  // pool's row means at batch 1 (tilec-split-pools: 112 x 32 outputs of 112
+  // values each) were 14 blocks of 256 threads, now 112 of 32.
+  if (shape.rootKind == "reduce" && !keepInner) {
+    int64_t outputs = product(dims);
+    while (budget > 32 && outputs / budget < kBusyGpuBlocks / 4)
+      budget /= 2;
+  }
   // Elementwise and data-movement kernels: 16 bytes of the innermost dim per
   // thread (`vec`, GpuThreads), blocks of as many threads as before.
   int64_t vec = 1;

@@ -325,6 +325,17 @@ inline const Case kCases[] = {
      %s = tilec.sigmoid %c2 : tensor<1x16x1x1xf32>
      %y = tilec.mul %x, %s : (tensor<1x16x6x6xf32>, tensor<1x16x1x1xf32>) -> tensor<1x16x6x6xf32>
      return %y : tensor<1x16x6x6xf32> })"},
+  // Over 24x20 positions (at least 256): GPU targets pool channels-last
+  // inputs as row means, then their mean (tilec-split-pools), H != W, two
+  // images; the gating product is then a kernel of its own.
+  {"squeeze_excite_large", R"(func.func @main(%x: tensor<2x16x24x20xf32>, %w1: tensor<4x16x1x1xf32>, %b1: tensor<4xf32>, %w2: tensor<16x4x1x1xf32>, %b2: tensor<16xf32>) -> tensor<2x16x24x20xf32> {
+     %p = tilec.global_avg_pool %x : (tensor<2x16x24x20xf32>) -> tensor<2x16x1x1xf32>
+     %c1 = tilec.conv2d %p, %w1, %b1 : (tensor<2x16x1x1xf32>, tensor<4x16x1x1xf32>, tensor<4xf32>) -> tensor<2x4x1x1xf32>
+     %r = tilec.relu %c1 : tensor<2x4x1x1xf32>
+     %c2 = tilec.conv2d %r, %w2, %b2 : (tensor<2x4x1x1xf32>, tensor<16x4x1x1xf32>, tensor<16xf32>) -> tensor<2x16x1x1xf32>
+     %s = tilec.sigmoid %c2 : tensor<2x16x1x1xf32>
+     %y = tilec.mul %x, %s : (tensor<2x16x24x20xf32>, tensor<2x16x1x1xf32>) -> tensor<2x16x24x20xf32>
+     return %y : tensor<2x16x24x20xf32> })"},
   {"pad_reduce_mean", R"(func.func @main(%x: tensor<2x3x5xf32>) -> tensor<2x1x7xf32> {
      %p = tilec.pad %x {pads = array<i64: 0, 1, 1, 0, 2, 1>, value = 0.5 : f64} : (tensor<2x3x5xf32>) -> tensor<2x6x7xf32>
      %m = tilec.reduce_mean %p {axes = array<i64: 1>} : (tensor<2x6x7xf32>) -> tensor<2x1x7xf32>

@@ -388,8 +388,11 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
   // Rows padded for tensor cores as the compiler does for these targets.
   bool tensorCores = where == PrecisionTarget::Simt || where == PrecisionTarget::SimtNchw ||
                      where == PrecisionTarget::Cuda;
+  // GPU targets' graph rewrites (pools split, every product's rows padded).
+  bool gpu = where != PrecisionTarget::Cpu && where != PrecisionTarget::CpuNchw &&
+             where != PrecisionTarget::CpuSmallOddTiles;
   ASSERT_TRUE(prepare(c, p, nchw ? "nchw" : GraphPipelineOptions().layout, precision,
-                      tensorCores));
+                      tensorCores, gpu));
   // The pipeline really narrowed the operands.
   bool narrowed = false;
   p.module->walk([&](ConvertOp) { narrowed = true; });

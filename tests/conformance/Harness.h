@@ -87,6 +87,7 @@ inline ::testing::AssertionResult prepare(const Case &c, Prepared &p,
                           .precision = precision,
                           .padRows = tensorCores ? 16 : 0,
                           .padAnyPrecision = tensorCores || gpu,
+                          .splitPools = gpu ? 256 : 0,
                           .convsAsGemms = tensorCores});
   if (failed(pm.run(*p.module)))
     return ::testing::AssertionFailure() << "graph pipeline failed";

@@ -72,6 +72,8 @@ std::optional<GraphPipelineOptions> tilec::cli::pipelineOptions(const ArgParser 
   // GPU targets split products and attention into blocks that divide their
   // rows (any precision): rows padded to whole 16-row blocks.
   options.padAnyPrecision = target && target->threaded();
+  // GPU kernels give each pool output a thread: large pools in two stages.
+  options.splitPools = target && target->threaded() ? 256 : 0;
   return options;
 }
 

@@ -6,14 +6,15 @@
 // ViT's 197 tokens: the bf16 input of a linear layer is flattened to its
 // rows (a view), zero-padded to 208 rows, the product computed on 208 rows
 // and sliced back to 197; the relu runs on the matrix, before the reshape
-// back (so that it fuses into the product's kernels).
+// back, and on the padded rows, before the slice (so that it fuses into the
+// product's kernel and the slice of leading rows is a view).
 // CHECK-LABEL: func.func @tokens
 // CHECK: %[[F:.*]] = tilec.reshape %arg0 {shape = array<i64: 197, 64>} : (tensor<1x197x64xbf16>) -> tensor<197x64xbf16>
 // CHECK: %[[P:.*]] = tilec.pad %[[F]] {pads = array<i64: 0, 0, 11, 0>} : (tensor<197x64xbf16>) -> tensor<208x64xbf16>
 // CHECK: %[[Y:.*]] = tilec.linear %[[P]], %arg1, %arg2 : (tensor<208x64xbf16>, tensor<32x64xbf16>, tensor<32xf32>) -> tensor<208x32xf32>
-// CHECK: %[[S:.*]] = tilec.slice %[[Y]] {axes = array<i64: 0>, ends = array<i64: 197>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<208x32xf32>) -> tensor<197x32xf32>
-// CHECK: %[[R:.*]] = tilec.relu %[[S]] : tensor<197x32xf32>
-// CHECK: tilec.reshape %[[R]] {shape = array<i64: 1, 197, 32>}
+// CHECK: %[[R:.*]] = tilec.relu %[[Y]] : tensor<208x32xf32>
+// CHECK: %[[S:.*]] = tilec.slice %[[R]] {axes = array<i64: 0>, ends = array<i64: 197>, starts = array<i64: 0>, steps = array<i64: 1>} : (tensor<208x32xf32>) -> tensor<197x32xf32>
+// CHECK: tilec.reshape %[[S]] {shape = array<i64: 1, 197, 32>}
 // OFF-LABEL: func.func @tokens
 // OFF-NOT: tilec.pad
 // BAD: error: tilec-pad-rows: multiple must be >= 0, got -4
@@ -21,6 +22,27 @@ func.func @tokens(%x: tensor<1x197x64xbf16>, %w: tensor<32x64xbf16>, %b: tensor<
   %y = tilec.linear %x, %w, %b : (tensor<1x197x64xbf16>, tensor<32x64xbf16>, tensor<32xf32>) -> tensor<1x197x32xf32>
   %r = tilec.relu %y : tensor<1x197x32xf32>
   return %r : tensor<1x197x32xf32>
+}
+
+// -----
+
+// An epilogue on the padded rows: the bias add (a [C] operand), GELU and
+// convert move above the slice; the residual add reads the sliced rows
+// (a [197, C] operand) and stays after it.
+// CHECK-LABEL: func.func @epilogue
+// CHECK: %[[M:.*]] = tilec.matmul {{.*}} -> tensor<208x32xf32>
+// CHECK: %[[B:.*]] = tilec.add %[[M]], %arg2 : (tensor<208x32xf32>, tensor<32xf32>) -> tensor<208x32xf32>
+// CHECK: %[[G:.*]] = tilec.gelu %[[B]] {{.*}}tensor<208x32xf32>
+// CHECK: %[[C:.*]] = tilec.convert %[[G]] {{.*}}-> tensor<208x32xbf16>
+// CHECK: %[[S:.*]] = tilec.slice %[[C]] {{.*}}-> tensor<197x32xbf16>
+// CHECK: tilec.add %[[S]], %arg3 : (tensor<197x32xbf16>, tensor<197x32xbf16>) -> tensor<197x32xbf16>
+func.func @epilogue(%a: tensor<197x64xbf16>, %w: tensor<64x32xbf16>, %b: tensor<32xf32>, %res: tensor<197x32xbf16>) -> tensor<197x32xbf16> {
+  %m = tilec.matmul %a, %w : (tensor<197x64xbf16>, tensor<64x32xbf16>) -> tensor<197x32xf32>
+  %y = tilec.add %m, %b : (tensor<197x32xf32>, tensor<32xf32>) -> tensor<197x32xf32>
+  %g = tilec.gelu %y : tensor<197x32xf32>
+  %c = tilec.convert %g : tensor<197x32xf32> -> tensor<197x32xbf16>
+  %r = tilec.add %c, %res : (tensor<197x32xbf16>, tensor<197x32xbf16>) -> tensor<197x32xbf16>
+  return %r : tensor<197x32xbf16>
 }
 
 // -----
