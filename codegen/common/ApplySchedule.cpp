@@ -685,7 +685,7 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
     }
   // GPU targets: a thread per query row streaming the keys (the thread
   // loops are built here; mapToThreads leaves them).
-  int64_t keyBlock = target.threaded() ? kGpuAttentionKeyBlock : kAttentionKeyBlock;
+  int64_t keyBlock = kAttentionKeyBlock; // the CPU's; GPU threads stream keys in registers
   Attribute workgroup; // workgroup memory; the stack on the simt target
   if (target.threaded() && !target.simt)
     workgroup = gpu::AddressSpaceAttr::get(kernel.getContext(), gpu::AddressSpace::Workgroup);
@@ -699,8 +699,9 @@ KernelPlan tilec::codegen::applySchedule(func::FuncOp kernel, const Schedule &s,
     std::string perRow = splits > 1 ? std::to_string(splits) + " threads per query row (its keys "
                                                                 "split, the states merged), "
                                     : "a thread per query row, ";
-    plan.notes += std::string(target.threaded() ? perRow : "") +
-                  "online softmax over blocks of " + std::to_string(keyBlock) + " keys; ";
+    plan.notes += target.threaded()
+                      ? perRow + "online softmax in registers; "
+                      : "online softmax over blocks of " + std::to_string(keyBlock) + " keys; ";
   } else {
     plan.grid = tileWorkgroups(kernel, s, plan.notes);
     if (target.threaded() && s.blockGroup > 1 && plan.grid > 1)

@@ -66,10 +66,13 @@ void movePadsIntoTiles(mlir::func::FuncOp kernel);
 /// reads rewritten (PaddedReads.cpp).
 int64_t readPadsInPlace(mlir::func::FuncOp kernel);
 
-/// Key blocks of a streamed (online-softmax) attention kernel: the CPU's
-/// (vectorized score tiles), and a GPU thread's (its scores in registers).
+/// Key blocks of a streamed (online-softmax) attention kernel on the CPU
+/// (vectorized score tiles).
 inline constexpr int64_t kAttentionKeyBlock = 64;
-inline constexpr int64_t kGpuAttentionKeyBlock = 32;
+/// 16-bit keys a GPU thread's attention stream takes per step (its output
+/// row rescaled once per step; OnlineAttention.cpp, streamKeysInRegisters;
+/// f32 keys one at a time).
+inline constexpr int64_t kThreadKeyGroup = 2;
 
 /// Rebuilds a lone attention kernel as workgroups of the schedule's query
 /// tiles that stream blocks of `keyBlock` keys with an online softmax

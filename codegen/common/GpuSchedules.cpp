@@ -73,7 +73,8 @@ int64_t stagedBytes(const DispatchShape &shape, const std::vector<int64_t> &bloc
 /// GPU convolutions (channels last): blocks of up to 64 filters over about
 /// 64 output pixels (whole rows where they fit), 4 filters x up to 4 output
 /// columns per thread, input channels staged in workgroup memory in blocks
-/// of up to 16 (fewer where the filter block would not fit).
+/// of up to 16 (fewer where the filter block would not fit); small grids
+/// take smaller blocks (below).
 std::optional<Schedule> defaultGpuConvSchedule(const DispatchShape &shape, const Target &target) {
   if (!isConvNhwc(shape))
     return std::nullopt;
@@ -86,6 +87,27 @@ std::optional<Schedule> defaultGpuConvSchedule(const DispatchShape &shape, const
   int64_t tw = divisorAtMost(ow, 4), tf = divisorAtMost(f, 4);
   while (oh > 1 && (oh * ow / tw) * (f / tf) > 512)
     oh = divisorAtMost(dims[1], oh - 1);
+  // Grids of fewer blocks than a big GPU's multiprocessors (batch 1 from
+  // 14x14 on: ResNet-50's 14x14x1024 -> 256 layer was 28 blocks) take
+  // smaller blocks of the same thread tiles, rows first, then filters (in
+  // 4s, down to 16), while a block keeps 2 warps.
+  int64_t least = 2 * (target.simt ? 32 : target.warpSize());
+  auto threads = [&](int64_t rows, int64_t filters) { return (rows * ow / tw) * (filters / tf); };
+  auto blocks = [&] { return dims[0] * (dims[1] / oh) * (dims[2] / ow) * (dims[3] / f); };
+  while (blocks() < kBusyGpuBlocks / 4) {
+    if (int64_t rows = oh > 1 ? divisorAtMost(dims[1], oh - 1) : 0;
+        rows >= 1 && threads(rows, f) >= least) {
+      oh = rows;
+      continue;
+    }
+    int64_t filters = 0;
+    for (int64_t d = f - 1; d >= 16 && filters == 0; --d)
+      if (dims[3] % d == 0 && d % tf == 0)
+        filters = d;
+    if (filters == 0 || threads(oh, filters) < least)
+      break;
+    f = filters;
+  }
   s.workgroupTile = {1, oh, ow, f};
   s.registerTile = {1, 1, tw, tf, 0, 0, 0};
   int64_t c = shape.rootLoops[6];

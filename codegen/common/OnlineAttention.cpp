@@ -25,9 +25,11 @@
 // GPU targets (and simt) get the same stream per thread, FlashAttention's
 // online softmax without tensor cores: each workgroup's tile of query rows
 // is a thread loop, one thread per row, and each thread walks all keys of
-// its head in blocks of kGpuAttentionKeyBlock with its own m, l and output
-// row (private memory); keys and values are read in place (the rows of a
-// block share them through the cache). Before, each GPU thread computed its
+// its head, two 16-bit keys (one f32 key) at a time, with its m, l, scaled query and
+// output row as values in registers (streamKeysInRegisters: vectors carried
+// by the key loop, each key's rows of k and v one vector read); keys and
+// values are read in place (the rows of a block share them through the
+// cache). Before, each GPU thread computed its
 // whole row of scores (and the q k^T product once per softmax pass). Where
 // the grid is small (ViT at batch 1) each row's keys are split among up to
 // 8 threads whose states a thread per row merges (splitKeys).
@@ -42,6 +44,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
 #include <cmath>
@@ -213,6 +216,108 @@ SmallVector<Value> streamKeys(TileBuilder &tb, const Streams &st, SmallVector<in
   return {carried[0], carried[1], carried[2]};
 }
 
+/// One query row's online softmax over all its keys as values in registers
+/// (a GPU thread's stream; `st` holds the row's q [1.., D] and its head's
+/// k [1.., n, D] and v [1.., n, Dv]): q (scaled once) and the output row
+/// acc are vectors carried by an scf.for over groups of kThreadKeyGroup
+/// 16-bit keys (f32 ones one at a time) with the row max m and the sum l; each key's row of k and of v is
+/// one vector read (16-byte loads), its score a dot product with q. The
+/// tensor stream (streamKeys) kept the scores, m, l and the output row in
+/// private buffers indexed by loop counters, which on GPUs are local memory
+/// (about 100 local loads and stores per key block). Returns m, l (f32)
+/// and acc (vector<Dv x f32>).
+SmallVector<Value> streamKeysInRegisters(OpBuilder &b, Location loc, const Streams &st,
+                                         int64_t keys) {
+  auto qType = cast<RankedTensorType>(st.q.getType());
+  auto vType = cast<RankedTensorType>(st.v.getType());
+  int64_t depth = qType.getShape().back(), valueDim = vType.getShape().back();
+  Type f32 = b.getF32Type();
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  // Row `row` (the second-to-last index; null for q's only row) of `x`.
+  auto readRow = [&](Value x, Value row, int64_t width) -> Value {
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t rank = type.getRank();
+    SmallVector<Value> indices(rank, zero);
+    if (row)
+      indices[rank - 2] = row;
+    Type element = type.getElementType();
+    Value pad = b.create<arith::ConstantOp>(loc, b.getZeroAttr(element));
+    Value v = b.create<vector::TransferReadOp>(loc, VectorType::get({width}, element), x, indices,
+                                               pad, ArrayRef<bool>{true});
+    if (!element.isF32())
+      v = b.create<arith::ExtFOp>(loc, VectorType::get({width}, f32), v);
+    return v;
+  };
+  auto scalar = [&](double x) { return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(x))); };
+  auto fast = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::reassoc |
+                                                               arith::FastMathFlags::contract);
+  // 16-bit rows of k and v are half the registers of f32 ones: two keys per
+  // step (one rescale of acc for both) fit 255 registers; f32 ones spilled.
+  int64_t perStep = cast<RankedTensorType>(st.k.getType()).getElementType().isF32()
+                        ? 1
+                        : kThreadKeyGroup;
+  Value q = b.create<arith::MulFOp>(
+      loc, readRow(st.q, nullptr, depth),
+      b.create<vector::SplatOp>(loc, VectorType::get({depth}, f32), scalar(st.scale)));
+  // Keys [t0, t0 + count): the carried (m, l, acc) updated.
+  auto group = [&](OpBuilder &nb, Value t0, int64_t count, Value m, Value l, Value acc) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+    SmallVector<Value> scores, rowsOfV;
+    Value top = m;
+    for (int64_t i = 0; i < count; ++i) {
+      Value t = i == 0 ? t0
+                       : b.create<arith::AddIOp>(loc, t0, b.create<arith::ConstantIndexOp>(loc, i));
+      Value product = b.create<arith::MulFOp>(loc, q, readRow(st.k, t, depth));
+      Value score = b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, product,
+                                                  Value(), fast.getValue());
+      scores.push_back(score);
+      rowsOfV.push_back(readRow(st.v, t, valueDim));
+      top = b.create<arith::MaximumFOp>(loc, top, score);
+    }
+    Value alpha = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, m, top));
+    auto accType = VectorType::get({valueDim}, f32);
+    Value sum = b.create<arith::MulFOp>(loc, l, alpha);
+    Value out = b.create<arith::MulFOp>(loc, acc, b.create<vector::SplatOp>(loc, accType, alpha));
+    for (int64_t i = 0; i < count; ++i) {
+      Value p = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, scores[i], top));
+      sum = b.create<arith::AddFOp>(loc, sum, p);
+      out = b.create<vector::FMAOp>(loc, b.create<vector::SplatOp>(loc, accType, p), rowsOfV[i],
+                                    out);
+    }
+    return SmallVector<Value>{top, sum, out};
+  };
+  SmallVector<Value> state = {
+      scalar(-INFINITY), scalar(0.0),
+      b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(VectorType::get({valueDim}, f32),
+                                                              b.getF32FloatAttr(0.0f)))};
+  int64_t whole = keys / perStep * perStep;
+  if (whole > 0) {
+    auto loop = b.create<scf::ForOp>(
+        loc, zero, b.create<arith::ConstantIndexOp>(loc, whole),
+        b.create<arith::ConstantIndexOp>(loc, perStep), state,
+        [&](OpBuilder &nb, Location l2, Value t0, ValueRange args) {
+          nb.create<scf::YieldOp>(l2, group(nb, t0, perStep, args[0], args[1], args[2]));
+        });
+    loop->setAttr(kRootAttr, b.getStringAttr("attention"));
+    state = loop.getResults();
+  }
+  if (keys > whole)
+    state = group(b, b.create<arith::ConstantIndexOp>(loc, whole), keys - whole, state[0],
+                  state[1], state[2]);
+  return state;
+}
+
+/// A [1.., n] tensor holding the f32 `x` (a scalar, or a vector of n).
+Value rowTensor(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> shape) {
+  Value empty = b.create<tensor::EmptyOp>(loc, shape, b.getF32Type());
+  if (!isa<VectorType>(x.getType()))
+    return b.create<linalg::FillOp>(loc, ValueRange{x}, ValueRange{empty}).getResult(0);
+  SmallVector<Value> indices(shape.size(), b.create<arith::ConstantIndexOp>(loc, 0));
+  return b.create<vector::TransferWriteOp>(loc, x, empty, indices, ArrayRef<bool>{true})
+      .getResult();
+}
+
 /// streamKeys, then out = acc / l written into `outTile`.
 Value streamRows(TileBuilder &tb, const Streams &st, SmallVector<int64_t> rowShape,
                  int64_t valueDim, int64_t keys, int64_t bc, Value outTile) {
@@ -286,8 +391,7 @@ void insertAt(OpBuilder &b, Location loc, scf::ForallOp loop, Value value, Value
 /// per row merges them: M = max m_g, w_g = exp(m_g - M),
 /// out = sum acc_g w_g / sum l_g w_g. Returns the workgroup's output tile.
 Value splitKeys(TileBuilder &tb, const Streams &st, ArrayRef<int64_t> tile, int64_t valueDim,
-                int64_t keys, int64_t bc, int64_t splits, Attribute workgroupSpace,
-                Value outTile) {
+                int64_t keys, int64_t splits, Attribute workgroupSpace, Value outTile) {
   OpBuilder &b = tb.b;
   Location loc = tb.loc;
   MLIRContext *ctx = b.getContext();
@@ -342,8 +446,12 @@ Value splitKeys(TileBuilder &tb, const Streams &st, ArrayRef<int64_t> tile, int6
       b.setInsertionPointToStart(&region->front());
       Streams part{q, keysOf(st.k, kType, start, n), keysOf(st.v, vType, start, n), st.scale,
                    false};
-      SmallVector<Value> state = streamKeys(tb, part, ones, valueDim, n, std::min(bc, n));
-      b.create<scf::YieldOp>(loc, state);
+      SmallVector<Value> state = streamKeysInRegisters(b, loc, part, n);
+      SmallVector<int64_t> accRow(ones);
+      accRow.push_back(valueDim);
+      b.create<scf::YieldOp>(loc, ValueRange{rowTensor(b, loc, state[0], ones),
+                                             rowTensor(b, loc, state[1], ones),
+                                             rowTensor(b, loc, state[2], accRow)});
     }
     SmallVector<OpFoldResult> at = getAsOpFoldResult(ivs);
     SmallVector<int64_t> unit(rows + 1, 1), accUnit(rows + 1, 1);
@@ -518,7 +626,7 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
                         bc, outTile);
   } else if (int64_t splits = keySplits(grid, tileSize, keys, valueDim, workgroupBytes);
              splits > 1) {
-    result = splitKeys(tb, st, tile, valueDim, keys, bc, splits, workgroupSpace, outTile);
+    result = splitKeys(tb, st, tile, valueDim, keys, splits, workgroupSpace, outTile);
     if (splitsOut)
       *splitsOut = splits;
   } else {
@@ -546,8 +654,14 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
     Streams mine{slicePart(st.q, true), slicePart(st.k, false), slicePart(st.v, false), st.scale,
                  false};
     Value rowOut = slicePart(threads.getRegionOutArgs()[0], true);
-    Value rowResult = streamRows(tb, mine, SmallVector<int64_t>(rank - 1, 1), valueDim, keys, bc,
-                                 rowOut);
+    SmallVector<Value> state = streamKeysInRegisters(b, loc, mine, keys);
+    auto accType = cast<VectorType>(state[2].getType());
+    Value row = b.create<arith::DivFOp>(loc, state[2],
+                                        b.create<vector::SplatOp>(loc, accType, state[1]));
+    SmallVector<Value> indices(rank, b.create<arith::ConstantIndexOp>(loc, 0));
+    Value rowResult =
+        b.create<vector::TransferWriteOp>(loc, row, rowOut, indices, ArrayRef<bool>{true})
+            .getResult();
     rowResult.getDefiningOp()->setAttr(kConsumerAttr, b.getUnitAttr());
     b.setInsertionPointToStart(threads.getTerminator().getBody());
     auto [rowOffsets, rowSizes] = part(threads.getRegionOutArgs()[0], true);
