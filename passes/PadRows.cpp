@@ -29,7 +29,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/OpClasses.h"
 #include "passes/Passes.h"
 #include "passes/Reshapes.h"
 
@@ -167,14 +166,9 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
   /// Stops at any other consumer (a residual add reads the sliced rows).
   void hoistSliceAboveElementwise(SliceOp slice) {
     int64_t axis = slice.getAxes()[0];
-    while (slice->hasOneUse()) {
-      Operation *user = *slice->getUsers().begin();
+    while (Operation *user = soleElementwiseUser(slice.getResult())) {
       auto sliced = cast<RankedTensorType>(slice.getType());
-      auto result = user->getNumResults() == 1
-                        ? dyn_cast<RankedTensorType>(user->getResult(0).getType())
-                        : RankedTensorType();
-      if (!isElementwise(user) || !result || result.getShape() != sliced.getShape())
-        return;
+      auto result = cast<RankedTensorType>(user->getResult(0).getType());
       SmallVector<Value> operands;
       for (Value o : user->getOperands()) {
         auto t = dyn_cast<RankedTensorType>(o.getType());
@@ -187,12 +181,8 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
           return;
       }
       auto full = cast<RankedTensorType>(slice.getInput().getType());
+      Operation *moved = rebuildElementwise(user, operands, full.getShape());
       OpBuilder b(user);
-      OperationState state(user->getLoc(), user->getName());
-      state.addOperands(operands);
-      state.addTypes(RankedTensorType::get(full.getShape(), result.getElementType()));
-      state.addAttributes(user->getAttrs());
-      Operation *moved = b.create(state);
       auto next = b.create<SliceOp>(slice.getLoc(), result, moved->getResult(0),
                                     slice.getAxesAttr(), slice.getStartsAttr(),
                                     slice.getEndsAttr(), slice.getStepsAttr());

@@ -13,6 +13,29 @@
 using namespace mlir;
 using namespace tilec;
 
+Operation *tilec::soleElementwiseUser(Value v) {
+  if (!v.hasOneUse())
+    return nullptr;
+  Operation *user = *v.getUsers().begin();
+  auto result = user->getNumResults() == 1
+                    ? dyn_cast<RankedTensorType>(user->getResult(0).getType())
+                    : RankedTensorType();
+  if (!isElementwise(user) || !result ||
+      result.getShape() != cast<RankedTensorType>(v.getType()).getShape())
+    return nullptr;
+  return user;
+}
+
+Operation *tilec::rebuildElementwise(Operation *op, ValueRange operands, ArrayRef<int64_t> shape) {
+  OpBuilder b(op);
+  OperationState state(op->getLoc(), op->getName());
+  state.addOperands(operands);
+  auto result = cast<RankedTensorType>(op->getResult(0).getType());
+  state.addTypes(RankedTensorType::get(shape, result.getElementType()));
+  state.addAttributes(op->getAttrs());
+  return b.create(state);
+}
+
 void tilec::sinkReshapeBelowElementwise(ReshapeOp reshape) {
   auto type = cast<RankedTensorType>(reshape.getType());
   int64_t rows = cast<RankedTensorType>(reshape.getInput().getType()).getDimSize(0);
@@ -41,15 +64,11 @@ void tilec::sinkReshapeBelowElementwise(ReshapeOp reshape) {
       reshape.erase();
       return;
     }
-    if (!reshape.getResult().hasOneUse())
-      return;
     Value nhwc = reshape.getResult();
-    Operation *user = *nhwc.getUsers().begin();
-    auto result = user->getNumResults() == 1
-                      ? dyn_cast<RankedTensorType>(user->getResult(0).getType())
-                      : RankedTensorType();
-    if (!isElementwise(user) || !result || result.getShape() != type.getShape())
+    Operation *user = soleElementwiseUser(nhwc);
+    if (!user)
       return;
+    auto result = cast<RankedTensorType>(user->getResult(0).getType());
     SmallVector<Value> operands;
     for (Value o : user->getOperands()) {
       auto t = dyn_cast<RankedTensorType>(o.getType());
@@ -65,12 +84,8 @@ void tilec::sinkReshapeBelowElementwise(ReshapeOp reshape) {
         return;
       }
     }
+    Operation *moved = rebuildElementwise(user, operands, {rows, channels});
     b.setInsertionPoint(user);
-    OperationState state(user->getLoc(), user->getName());
-    state.addOperands(operands);
-    state.addTypes(RankedTensorType::get({rows, channels}, result.getElementType()));
-    state.addAttributes(user->getAttrs());
-    Operation *moved = b.create(state);
     auto next = b.create<ReshapeOp>(user->getLoc(), result, moved->getResult(0),
                                     b.getDenseI64ArrayAttr(result.getShape()));
     user->getResult(0).replaceAllUsesWith(next.getResult());

@@ -26,6 +26,16 @@ namespace tilec {
 /// first consumer that is not such an op or at a value with several uses.
 void sinkReshapeBelowElementwise(ReshapeOp reshape);
 
+/// The one user of `v` when it is an elementwise op with one result of
+/// `v`'s shape (an epilogue op that can move across a view or slice of
+/// `v`); null otherwise.
+mlir::Operation *soleElementwiseUser(mlir::Value v);
+
+/// `op` (elementwise) rebuilt before it on `operands`, its result of
+/// `shape` with `op`'s element type; `op` is left in place.
+mlir::Operation *rebuildElementwise(mlir::Operation *op, mlir::ValueRange operands,
+                                   llvm::ArrayRef<int64_t> shape);
+
 } // namespace tilec
 
 #endif // TILEC_PASSES_RESHAPES_H
