@@ -239,9 +239,49 @@ struct ExtendBeforeBroadcast : OpRewritePattern<arith::ExtFOp> {
   }
 };
 
+/// populateWidenBF16InPairsPatterns (CpuBackend.h). Little-endian targets:
+/// element 2i is the low half of word i.
+struct WidenBF16InPairs : OpRewritePattern<arith::ExtFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::ExtFOp op, PatternRewriter &rewriter) const override {
+    auto narrow = dyn_cast<VectorType>(op.getIn().getType());
+    auto wide = dyn_cast<VectorType>(op.getType());
+    if (!narrow || !wide || narrow.isScalable() || !narrow.getElementType().isBF16() ||
+        !wide.getElementType().isF32() || narrow.getNumElements() % 2 != 0)
+      return failure();
+    Location loc = op.getLoc();
+    int64_t count = narrow.getNumElements();
+    Value in = rewriter.create<vector::ShapeCastOp>(
+        loc, VectorType::get({count}, narrow.getElementType()), op.getIn());
+    auto words = VectorType::get({count / 2}, rewriter.getI32Type());
+    Value bits = rewriter.create<vector::BitCastOp>(loc, words, in);
+    auto splat = [&](uint32_t v) {
+      return rewriter.create<arith::ConstantOp>(
+          loc, DenseElementsAttr::get(words, rewriter.getI32IntegerAttr(int32_t(v)).getValue()));
+    };
+    auto halves = VectorType::get({count / 2}, rewriter.getF32Type());
+    Value even = rewriter.create<arith::BitcastOp>(
+        loc, halves, rewriter.create<arith::ShLIOp>(loc, bits, splat(16)));
+    Value odd = rewriter.create<arith::BitcastOp>(
+        loc, halves, rewriter.create<arith::AndIOp>(loc, bits, splat(0xFFFF0000u)));
+    SmallVector<int64_t> order;
+    for (int64_t i = 0; i < count / 2; ++i)
+      order.append({i, count / 2 + i});
+    Value out = rewriter.create<vector::ShuffleOp>(loc, even, odd, order);
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, wide, out);
+    return success();
+  }
+};
+
 } // namespace
 
-LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module, bool expandBF16) {
+void tilec::codegen::populateWidenBF16InPairsPatterns(RewritePatternSet &patterns,
+                                                     PatternBenefit benefit) {
+  patterns.add<WidenBF16InPairs>(patterns.getContext(), benefit);
+}
+
+LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module, bool expandBF16,
+                                                  bool bf16Pairs) {
   MLIRContext *ctx = module.getContext();
   // Masked transfers (partial register tiles) first become transfers with a
   // mask operand, so the lowerings below see one op instead of a mask region.
@@ -270,6 +310,8 @@ LogicalResult tilec::codegen::lowerVectorsAndMath(ModuleOp module, bool expandBF
   vector::populateVectorBroadcastLoweringPatterns(patterns);
   vector::populateVectorMaskOpLoweringPatterns(patterns);
   populateMathPolynomialApproximationPatterns(patterns);
+  if (bf16Pairs)
+    populateWidenBF16InPairsPatterns(patterns);
   if (expandBF16) {
     // Ours first (benefit 2): MLIR's truncf expansion would select on bf16.
     patterns.add<TruncToBF16AsIntegers>(ctx, /*benefit=*/2);
@@ -472,7 +514,7 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
   // 1-3. Bufferize, lower vectors and math, convert to the LLVM dialect.
   std::map<std::string, int64_t> implGrids;
   if (failed(bufferizeKernels(kernels, dump, implGrids)) ||
-      failed(lowerVectorsAndMath(kernels, /*expandBF16=*/true)) ||
+      failed(lowerVectorsAndMath(kernels, /*expandBF16=*/true, /*bf16Pairs=*/target.simt)) ||
       failed(runPassPipeline(kernels, "convert-linalg-to-loops,"
                                   "convert-vector-to-scf{full-unroll=true},lower-affine,"
                                   "convert-scf-to-cf,arith-expand,expand-strided-metadata,lower-affine,"

@@ -21,6 +21,7 @@
 #include "codegen/common/Target.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
 
 #include <functional>
 #include <initializer_list>
@@ -60,8 +61,19 @@ void vectorizeCopies(mlir::ModuleOp kernels, int64_t maxChunkBytes = 256);
 /// (FMAs), n-D transfers and masks to simpler forms, math functions to
 /// polynomials. With `expandBF16`, conversions to and from bf16 become integer
 /// arithmetic (round to nearest even), for targets whose LLVM backend would
-/// call a runtime helper (`__truncsfbf2`) an artifact cannot link.
-mlir::LogicalResult lowerVectorsAndMath(mlir::ModuleOp module, bool expandBF16);
+/// call a runtime helper (`__truncsfbf2`) an artifact cannot link. With
+/// `bf16Pairs`, vectors of an even number of bf16 values widen to f32 two
+/// per 32-bit word (populateWidenBF16InPairsPatterns): GPU targets, and the
+/// simt target, which runs the GPUs' code on this CPU.
+mlir::LogicalResult lowerVectorsAndMath(mlir::ModuleOp module, bool expandBF16,
+                                        bool bf16Pairs = false);
+
+/// arith.extf of a vector of 2n bf16 values to f32 as n 32-bit words: the
+/// word's low element shifted up 16 bits, its high element masked (one
+/// integer instruction each; extending each 16-bit half to 32 bits first
+/// took two or three on NVPTX), the two halves interleaved back.
+void populateWidenBF16InPairsPatterns(mlir::RewritePatternSet &patterns,
+                                      mlir::PatternBenefit benefit = 3);
 
 /// Writes `text` to `<dump.directory>/<name>` when dumping is on.
 /// (`text` is only evaluated when dumping: printing a large module is slow.)

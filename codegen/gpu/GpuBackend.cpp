@@ -496,8 +496,9 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
 /// vector of 16-bit floats is extended whole on CUDA: bf16 widens exactly
 /// as integers (its bits become the f32's upper half: what MLIR's
 /// populateExpandBFloat16Patterns does, but that also expands truncf, which
-/// NVPTX has natively), f16 one element at a time (each a scalar load and
-/// cvt.f32.f16).
+/// NVPTX has natively; vectors of an even count two per 32-bit word before
+/// this, WidenBF16InPairs), f16 one element at a time (each a scalar load
+/// and cvt.f32.f16).
 struct ExtendHalvesSafely : OpRewritePattern<arith::ExtFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::ExtFOp op, PatternRewriter &rewriter) const override {
@@ -689,7 +690,7 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   });
   // NVPTX converts bf16 natively (cvt.rn.bf16.f32, sm_80+); AMDGPU gets the
   // integer expansion.
-  if (failed(lowerVectorsAndMath(kernels, /*expandBF16=*/!cuda)))
+  if (failed(lowerVectorsAndMath(kernels, /*expandBF16=*/!cuda, /*bf16Pairs=*/true)))
     return error = "internal error: lowering the GPU kernels' vector ops failed", false;
   if (cuda) {
     RewritePatternSet halves(kernels.getContext());
