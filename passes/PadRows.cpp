@@ -3,16 +3,19 @@
 // Assumes: set-precision ran (16-bit operands are what tensor cores take),
 // no dispatches yet.
 // Guarantees: with multiple=N > 0, every linear and matmul with bf16/f16
-// operands (or f32 ones marked tilec.tf32) whose row count M (lhs dim -2) is >= 2N and not a multiple of N
-// computes on its lhs zero-padded to the next multiple of N, followed by a
-// slice of the first M rows; the values the graph computes are unchanged
-// (a zero row of A gives a zero row of A*B + bias, which the slice drops).
-// An attention's query rows are padded the same way (each query row is
-// independent; keys and values are unchanged): GPU blocks then take 16 query
-// rows each instead of a whole head (197 rows do not divide). With
-// any-precision=true every product and attention is, whatever the precision
-// of its operands (GPU targets: SIMT GEMMs and the per-thread attention split
-// their rows into blocks that divide them too; 197 rows were one-row blocks).
+// operands (or f32 ones marked tilec.tf32) whose row count M (lhs dim -2)
+// is >= 2N and not a multiple of N computes on its lhs zero-padded to the
+// next multiple of N, followed by a slice of the first M rows; the values
+// the graph computes are unchanged (a zero row of A gives a zero row of
+// A*B + bias, which the slice drops). An attention's query rows are padded
+// the same way (each query row is independent; keys and values are
+// unchanged): GPU blocks then take 16 query rows each instead of a whole
+// head (197 rows do not divide). With any-precision=true every product and
+// attention is, whatever the precision of its operands (GPU targets: SIMT
+// GEMMs and the per-thread attention split their rows into blocks that
+// divide them too; 197 rows were one-row blocks). Elementwise ops that only
+// a padded product's slice feeds and whose other operands do not vary along
+// its rows then compute on the padded rows, before the slice.
 // Everything else is unchanged.
 // Before that, a linear or a matmul whose weight is shared by its leading
 // dims (rhs of rank 2; lhs [B, T, K]: ViT's token batches) computes on its
@@ -183,9 +186,9 @@ struct PadRowsPass : public tilec::impl::PadRowsPassBase<PadRowsPass> {
       auto full = cast<RankedTensorType>(slice.getInput().getType());
       Operation *moved = rebuildElementwise(user, operands, full.getShape());
       OpBuilder b(user);
-      auto next = b.create<SliceOp>(slice.getLoc(), result, moved->getResult(0),
-                                    slice.getAxesAttr(), slice.getStartsAttr(),
-                                    slice.getEndsAttr(), slice.getStepsAttr());
+      auto next =
+          b.create<SliceOp>(slice.getLoc(), result, moved->getResult(0), slice.getAxesAttr(),
+                            slice.getStartsAttr(), slice.getEndsAttr(), slice.getStepsAttr());
       user->getResult(0).replaceAllUsesWith(next.getResult());
       user->erase();
       slice.erase();

@@ -34,7 +34,7 @@ mlir::Operation *soleElementwiseUser(mlir::Value v);
 /// `op` (elementwise) rebuilt before it on `operands`, its result of
 /// `shape` with `op`'s element type; `op` is left in place.
 mlir::Operation *rebuildElementwise(mlir::Operation *op, mlir::ValueRange operands,
-                                   llvm::ArrayRef<int64_t> shape);
+                                    llvm::ArrayRef<int64_t> shape);
 
 } // namespace tilec
 

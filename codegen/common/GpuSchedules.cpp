@@ -39,6 +39,26 @@ bool isConvNhwc(const DispatchShape &shape) {
   return true;
 }
 
+/// Multiprocessors of a big GPU (an H100/H200 has 132): default grids below
+/// that take smaller blocks.
+constexpr int64_t kBigGpuMultiprocessors = kBusyGpuBlocks / 4;
+
+/// The fewest threads a GEMM's or convolution's block is shrunk to: 2 warps
+/// (a multiprocessor holds at most 32 blocks; a one-wavefront block on AMD
+/// would also lose its barriers to LLVM).
+int64_t leastBlockThreads(const Target &target) {
+  return 2 * (target.simt ? 32 : target.warpSize());
+}
+
+/// The largest divisor of `size` below `tile`, a multiple of `multiple`
+/// and at least `least`; 0 if none.
+int64_t smallerDivisor(int64_t size, int64_t tile, int64_t least, int64_t multiple) {
+  for (int64_t d = tile - 1; d >= least; --d)
+    if (size % d == 0 && d % multiple == 0)
+      return d;
+  return 0;
+}
+
 /// Bytes of workgroup memory a staged GPU schedule needs: one block of each
 /// operand per reduction step and, where an epilogue reads them, the block's
 /// accumulators. Convolutions' input halos are bounded for strides up to 2.
@@ -91,19 +111,15 @@ std::optional<Schedule> defaultGpuConvSchedule(const DispatchShape &shape, const
   // 14x14 on: ResNet-50's 14x14x1024 -> 256 layer was 28 blocks) take
   // smaller blocks of the same thread tiles, rows first, then filters (in
   // 4s, down to 16), while a block keeps 2 warps.
-  int64_t least = 2 * (target.simt ? 32 : target.warpSize());
+  int64_t least = leastBlockThreads(target);
   auto threads = [&](int64_t rows, int64_t filters) { return (rows * ow / tw) * (filters / tf); };
   auto blocks = [&] { return dims[0] * (dims[1] / oh) * (dims[2] / ow) * (dims[3] / f); };
-  while (blocks() < kBusyGpuBlocks / 4) {
-    if (int64_t rows = oh > 1 ? divisorAtMost(dims[1], oh - 1) : 0;
-        rows >= 1 && threads(rows, f) >= least) {
+  while (blocks() < kBigGpuMultiprocessors) {
+    if (int64_t rows = smallerDivisor(dims[1], oh, 1, 1); rows > 0 && threads(rows, f) >= least) {
       oh = rows;
       continue;
     }
-    int64_t filters = 0;
-    for (int64_t d = f - 1; d >= 16 && filters == 0; --d)
-      if (dims[3] % d == 0 && d % tf == 0)
-        filters = d;
+    int64_t filters = smallerDivisor(dims[3], f, 16, tf);
     if (filters == 0 || threads(oh, filters) < least)
       break;
     f = filters;
@@ -254,26 +270,16 @@ std::optional<Schedule> defaultGpuGemmSchedule(const DispatchShape &shape, const
   for (size_t i = 0; i + 2 < rank; ++i)
     batch *= shape.resultShape[i];
   auto blocks = [&] { return batch * (m / bm) * (n / bn); };
-  // A smaller divisor of `size` below `tile` that is a multiple of the
-  // thread tile (4) and at least `least`, or 0.
-  auto smaller = [](int64_t size, int64_t tile, int64_t least) -> int64_t {
-    for (int64_t d = tile - 1; d >= least; --d)
-      if (size % d == 0 && d % 4 == 0)
-        return d;
-    return 0;
-  };
-  // Blocks keep at least 2 warps (a multiprocessor holds at most 32 blocks;
-  // a one-wavefront block on AMD would lose its barriers' meaning to LLVM).
-  int64_t least = 2 * (target.simt ? 32 : target.warpSize());
+  int64_t least = leastBlockThreads(target);
   auto threads = [&](int64_t rows, int64_t cols) { return (rows / tm) * (cols / tn); };
-  while (blocks() < kBusyGpuBlocks / 4 && tm == 4) {
-    int64_t next = smaller(m, bm, 16);
+  while (blocks() < kBigGpuMultiprocessors && tm == 4) {
+    int64_t next = smallerDivisor(m, bm, 16, tm);
     if (next == 0 || threads(next, bn) < least)
       break;
     bm = next;
   }
-  while (blocks() < kBusyGpuBlocks / 4 && tn == 4) {
-    int64_t next = smaller(n, bn, 32);
+  while (blocks() < kBigGpuMultiprocessors && tn == 4) {
+    int64_t next = smallerDivisor(n, bn, 32, tn);
     if (next == 0 || threads(bm, next) < least)
       break;
     bn = next;
@@ -342,12 +348,12 @@ Schedule tilec::codegen::detail::defaultGpuSchedule(const DispatchShape &shape,
   }
   // Reductions over outer dims (pools, reduce ops: an output per thread, each
   // walking its reduction) with fewer blocks than a big GPU's
-  // multiprocessors take smaller blocks, down to a warp: a squeeze-excite
-  // pool's row means at batch 1 (tilec-split-pools: 112 x 32 outputs of 112
-  // values each) were 14 blocks of 256 threads, now 112 of 32.
+  // multiprocessors take smaller blocks, down to a warp (no barriers): a
+  // squeeze-excite pool's row means at batch 1 (tilec-split-pools: 112 x 32
+  // outputs of 112 values each) were 14 blocks of 256 threads, now 112 of 32.
   if (shape.rootKind == "reduce" && !keepInner) {
     int64_t outputs = product(dims);
-    while (budget > 32 && outputs / budget < kBusyGpuBlocks / 4)
+    while (budget > 32 && outputs / budget < kBigGpuMultiprocessors)
       budget /= 2;
   }
   // Elementwise and data-movement kernels: 16 bytes of the innermost dim per

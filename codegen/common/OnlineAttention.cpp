@@ -25,11 +25,11 @@
 // GPU targets (and simt) get the same stream per thread, FlashAttention's
 // online softmax without tensor cores: each workgroup's tile of query rows
 // is a thread loop, one thread per row, and each thread walks all keys of
-// its head, two 16-bit keys (one f32 key) at a time, with its m, l, scaled query and
-// output row as values in registers (streamKeysInRegisters: vectors carried
-// by the key loop, each key's rows of k and v one vector read); keys and
-// values are read in place (the rows of a block share them through the
-// cache). Before, each GPU thread computed its
+// its head, two 16-bit keys (one f32 key) at a time, with its m, l, scaled
+// query and output row as values in registers (streamKeysInRegisters:
+// vectors carried by the key loop, each key's rows of k and v one vector
+// read); keys and values are read in place (the rows of a block share them
+// through the cache). Before, each GPU thread computed its
 // whole row of scores (and the q k^T product once per softmax pass). Where
 // the grid is small (ViT at batch 1) each row's keys are split among up to
 // 8 threads whose states a thread per row merges (splitKeys).
@@ -220,8 +220,9 @@ SmallVector<Value> streamKeys(TileBuilder &tb, const Streams &st, SmallVector<in
 /// (a GPU thread's stream; `st` holds the row's q [1.., D] and its head's
 /// k [1.., n, D] and v [1.., n, Dv]): q (scaled once) and the output row
 /// acc are vectors carried by an scf.for over groups of kThreadKeyGroup
-/// 16-bit keys (f32 ones one at a time) with the row max m and the sum l; each key's row of k and of v is
-/// one vector read (16-byte loads), its score a dot product with q. The
+/// 16-bit keys (f32 ones one at a time) with the row max m and the sum l;
+/// each key's row of k and of v is one vector read (16-byte loads), its
+/// score a dot product with q. The
 /// tensor stream (streamKeys) kept the scores, m, l and the output row in
 /// private buffers indexed by loop counters, which on GPUs are local memory
 /// (about 100 local loads and stores per key block). Returns m, l (f32)
@@ -248,14 +249,15 @@ SmallVector<Value> streamKeysInRegisters(OpBuilder &b, Location loc, const Strea
       v = b.create<arith::ExtFOp>(loc, VectorType::get({width}, f32), v);
     return v;
   };
-  auto scalar = [&](double x) { return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(x))); };
+  auto scalar = [&](double x) {
+    return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(x)));
+  };
   auto fast = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::reassoc |
-                                                               arith::FastMathFlags::contract);
+                                                                arith::FastMathFlags::contract);
   // 16-bit rows of k and v are half the registers of f32 ones: two keys per
   // step (one rescale of acc for both) fit 255 registers; f32 ones spilled.
-  int64_t perStep = cast<RankedTensorType>(st.k.getType()).getElementType().isF32()
-                        ? 1
-                        : kThreadKeyGroup;
+  int64_t perStep =
+      cast<RankedTensorType>(st.k.getType()).getElementType().isF32() ? 1 : kThreadKeyGroup;
   Value q = b.create<arith::MulFOp>(
       loc, readRow(st.q, nullptr, depth),
       b.create<vector::SplatOp>(loc, VectorType::get({depth}, f32), scalar(st.scale)));
@@ -266,11 +268,11 @@ SmallVector<Value> streamKeysInRegisters(OpBuilder &b, Location loc, const Strea
     SmallVector<Value> scores, rowsOfV;
     Value top = m;
     for (int64_t i = 0; i < count; ++i) {
-      Value t = i == 0 ? t0
-                       : b.create<arith::AddIOp>(loc, t0, b.create<arith::ConstantIndexOp>(loc, i));
+      Value t =
+          i == 0 ? t0 : b.create<arith::AddIOp>(loc, t0, b.create<arith::ConstantIndexOp>(loc, i));
       Value product = b.create<arith::MulFOp>(loc, q, readRow(st.k, t, depth));
-      Value score = b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, product,
-                                                  Value(), fast.getValue());
+      Value score = b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, product, Value(),
+                                                  fast.getValue());
       scores.push_back(score);
       rowsOfV.push_back(readRow(st.v, t, valueDim));
       top = b.create<arith::MaximumFOp>(loc, top, score);
@@ -282,29 +284,29 @@ SmallVector<Value> streamKeysInRegisters(OpBuilder &b, Location loc, const Strea
     for (int64_t i = 0; i < count; ++i) {
       Value p = b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, scores[i], top));
       sum = b.create<arith::AddFOp>(loc, sum, p);
-      out = b.create<vector::FMAOp>(loc, b.create<vector::SplatOp>(loc, accType, p), rowsOfV[i],
-                                    out);
+      out =
+          b.create<vector::FMAOp>(loc, b.create<vector::SplatOp>(loc, accType, p), rowsOfV[i], out);
     }
     return SmallVector<Value>{top, sum, out};
   };
   SmallVector<Value> state = {
       scalar(-INFINITY), scalar(0.0),
-      b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(VectorType::get({valueDim}, f32),
-                                                              b.getF32FloatAttr(0.0f)))};
+      b.create<arith::ConstantOp>(
+          loc, DenseElementsAttr::get(VectorType::get({valueDim}, f32), b.getF32FloatAttr(0.0f)))};
   int64_t whole = keys / perStep * perStep;
   if (whole > 0) {
-    auto loop = b.create<scf::ForOp>(
-        loc, zero, b.create<arith::ConstantIndexOp>(loc, whole),
-        b.create<arith::ConstantIndexOp>(loc, perStep), state,
-        [&](OpBuilder &nb, Location l2, Value t0, ValueRange args) {
-          nb.create<scf::YieldOp>(l2, group(nb, t0, perStep, args[0], args[1], args[2]));
-        });
+    auto loop = b.create<scf::ForOp>(loc, zero, b.create<arith::ConstantIndexOp>(loc, whole),
+                                     b.create<arith::ConstantIndexOp>(loc, perStep), state,
+                                     [&](OpBuilder &nb, Location l2, Value t0, ValueRange args) {
+                                       nb.create<scf::YieldOp>(
+                                           l2, group(nb, t0, perStep, args[0], args[1], args[2]));
+                                     });
     loop->setAttr(kRootAttr, b.getStringAttr("attention"));
     state = loop.getResults();
   }
   if (keys > whole)
-    state = group(b, b.create<arith::ConstantIndexOp>(loc, whole), keys - whole, state[0],
-                  state[1], state[2]);
+    state = group(b, b.create<arith::ConstantIndexOp>(loc, whole), keys - whole, state[0], state[1],
+                  state[2]);
   return state;
 }
 
@@ -656,8 +658,8 @@ int64_t tilec::codegen::streamAttention(func::FuncOp kernel, const Schedule &s,
     Value rowOut = slicePart(threads.getRegionOutArgs()[0], true);
     SmallVector<Value> state = streamKeysInRegisters(b, loc, mine, keys);
     auto accType = cast<VectorType>(state[2].getType());
-    Value row = b.create<arith::DivFOp>(loc, state[2],
-                                        b.create<vector::SplatOp>(loc, accType, state[1]));
+    Value row =
+        b.create<arith::DivFOp>(loc, state[2], b.create<vector::SplatOp>(loc, accType, state[1]));
     SmallVector<Value> indices(rank, b.create<arith::ConstantIndexOp>(loc, 0));
     Value rowResult =
         b.create<vector::TransferWriteOp>(loc, row, rowOut, indices, ArrayRef<bool>{true})

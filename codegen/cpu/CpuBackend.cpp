@@ -276,7 +276,7 @@ struct WidenBF16InPairs : OpRewritePattern<arith::ExtFOp> {
 } // namespace
 
 void tilec::codegen::populateWidenBF16InPairsPatterns(RewritePatternSet &patterns,
-                                                     PatternBenefit benefit) {
+                                                      PatternBenefit benefit) {
   patterns.add<WidenBF16InPairs>(patterns.getContext(), benefit);
 }
 
@@ -515,14 +515,15 @@ bool tilec::codegen::emitCpuSharedObject(ModuleOp kernels, const Target &target,
   std::map<std::string, int64_t> implGrids;
   if (failed(bufferizeKernels(kernels, dump, implGrids)) ||
       failed(lowerVectorsAndMath(kernels, /*expandBF16=*/true, /*bf16Pairs=*/target.simt)) ||
-      failed(runPassPipeline(kernels, "convert-linalg-to-loops,"
-                                  "convert-vector-to-scf{full-unroll=true},lower-affine,"
-                                  "convert-scf-to-cf,arith-expand,expand-strided-metadata,lower-affine,"
-                                  "convert-vector-to-llvm{enable-x86vector=false},"
-                                  "finalize-memref-to-llvm,convert-math-to-llvm,"
-                                  "convert-arith-to-llvm,convert-index-to-llvm,"
-                                  "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
-                                  "convert-cf-to-llvm,reconcile-unrealized-casts")) ||
+      failed(runPassPipeline(kernels,
+                             "convert-linalg-to-loops,"
+                             "convert-vector-to-scf{full-unroll=true},lower-affine,"
+                             "convert-scf-to-cf,arith-expand,expand-strided-metadata,lower-affine,"
+                             "convert-vector-to-llvm{enable-x86vector=false},"
+                             "finalize-memref-to-llvm,convert-math-to-llvm,"
+                             "convert-arith-to-llvm,convert-index-to-llvm,"
+                             "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
+                             "convert-cf-to-llvm,reconcile-unrealized-casts")) ||
       failed(store16BitFloatsAsI16(kernels))) {
     error = "lowering the kernels to LLVM failed (see the diagnostics above)";
     return false;

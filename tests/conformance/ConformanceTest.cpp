@@ -391,8 +391,8 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
   // GPU targets' graph rewrites (pools split, every product's rows padded).
   bool gpu = where != PrecisionTarget::Cpu && where != PrecisionTarget::CpuNchw &&
              where != PrecisionTarget::CpuSmallOddTiles;
-  ASSERT_TRUE(prepare(c, p, nchw ? "nchw" : GraphPipelineOptions().layout, precision,
-                      tensorCores, gpu));
+  ASSERT_TRUE(
+      prepare(c, p, nchw ? "nchw" : GraphPipelineOptions().layout, precision, tensorCores, gpu));
   // The pipeline really narrowed the operands.
   bool narrowed = false;
   p.module->walk([&](ConvertOp) { narrowed = true; });
