@@ -127,6 +127,47 @@ inline ::testing::AssertionResult compileAndLoad(Prepared &p, const codegen::Com
   return ::testing::AssertionSuccess();
 }
 
+/// A target of the form `emulated:sm_NN`: CUDA sm_NN, run on the lane
+/// emulator (tests/emulator) in place of a GPU. Returns the CUDA target text,
+/// or "" for any other target.
+inline std::string emulatedCudaTarget(const std::string &target) {
+  return target.rfind("emulated:", 0) == 0 ? "cuda:" + target.substr(9) : "";
+}
+
+/// compileAndLoad for CUDA with the kernels run by the lane emulator
+/// (tests/emulator/EmulatedGpuDriver.cpp as the CUDA driver): every thread of
+/// a workgroup in lockstep over the kernels' MLIR just before the LLVM
+/// conversion, checking accesses and workgroup-memory races as it goes. The
+/// model (if loaded) runs on the CPU through the runtime's GPU path.
+inline ::testing::AssertionResult compileAndLoadEmulated(Prepared &p,
+                                                         codegen::CompileOptions options,
+                                                         const std::string &tag,
+                                                         tilec_model *&model,
+                                                         codegen::CompileReport *reportOut = nullptr) {
+  std::filesystem::path dump = std::filesystem::temp_directory_path() /
+                               ("tilec-emulated-" + tag + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dump);
+  options.dump.directory = dump.string();
+  ::setenv("TILEC_GPU_DRIVER", TILEC_GPU_EMULATOR_LIBRARY, 1);
+  ::setenv("TILEC_EMULATE_IR", (dump / "3-gpu.mlir").c_str(), 1);
+  std::string sm = options.target.arch.substr(options.target.arch.find('_') + 1);
+  ::setenv("TILEC_EMULATE_SM", sm.c_str(), 1);
+  tilec_status *status = nullptr;
+  ::testing::AssertionResult compiled = compileAndLoad(p, options, tag, model, status, reportOut);
+  ::unsetenv("TILEC_GPU_DRIVER");
+  ::unsetenv("TILEC_EMULATE_IR");
+  ::unsetenv("TILEC_EMULATE_SM");
+  std::filesystem::remove_all(dump);
+  if (!compiled)
+    return compiled;
+  if (status) {
+    std::string message = tilec_status_message(status);
+    tilec_status_free(status);
+    return ::testing::AssertionFailure() << "the lane emulator did not load it: " << message;
+  }
+  return ::testing::AssertionSuccess();
+}
+
 /// compileAndLoad's load `status` (freed here; its message into `message`):
 /// success where a GPU artifact (`gpuTarget`) did not load for want of a GPU
 /// or of its architecture (the caller skips the run: it compiled and

@@ -5,7 +5,9 @@
 // on the attention dispatch), a warp per block and as many warps as the
 // queries allow, run on the simt target (each warp-wide op computed by the
 // CPU: the blocks, staging, masking and online softmax checked against the
-// reference) and compiled for CUDA sm_90 and sm_80 (run where a GPU exists).
+// reference), compiled for CUDA sm_90 and sm_80 (run where a GPU exists), and
+// run on the lane emulator (`emulated_sm_*`: the CUDA kernels' lanes, mma.sync
+// fragments, ldmatrix and shuffles, thread by thread on the CPU).
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,7 +33,8 @@ std::vector<Param> warpAttentionParams() {
       continue;
     for (const char *precision : {"bf16", "fp16"})
       for (bool many : {false, true})
-        for (const char *target : {"simt", "cuda:sm_90", "cuda:sm_80"})
+        for (const char *target :
+             {"simt", "cuda:sm_90", "cuda:sm_80", "emulated:sm_90", "emulated:sm_80"})
           if (std::string(target) != "simt" || std::string(precision) == "bf16")
             params.emplace_back(i, precision, many, target);
   }
@@ -56,7 +59,8 @@ TEST_P(WarpAttentionConformance, MatchesTheRoundedReference) {
   p.tolerance = precision == "bf16" ? 8e-3 : 1e-3;
   std::string error;
   codegen::CompileOptions options;
-  options.target = *codegen::parseTarget(targetText, error);
+  std::string emulated = emulatedCudaTarget(targetText);
+  options.target = *codegen::parseTarget(emulated.empty() ? targetText : emulated, error);
   int attentionKernels = 0;
   options.scheduleFor = [&](const std::string &, const codegen::Schedule &d,
                             const codegen::DispatchShape &shape) {
@@ -81,9 +85,11 @@ TEST_P(WarpAttentionConformance, MatchesTheRoundedReference) {
   tilec_model *model = nullptr;
   tilec_status *status = nullptr;
   codegen::CompileReport report;
-  ASSERT_TRUE(compileAndLoad(
-      p, options, std::string(c.name) + "-" + precision + "-warps" + (manyWarps ? "-many" : "-one"),
-      model, status, &report));
+  std::string tag = std::string(c.name) + "-" + precision + "-warps" + (manyWarps ? "-many" : "-one");
+  if (emulated.empty())
+    ASSERT_TRUE(compileAndLoad(p, options, tag, model, status, &report));
+  else
+    ASSERT_TRUE(compileAndLoadEmulated(p, options, tag, model, &report));
   EXPECT_EQ(attentionKernels, 1);
   int applied = 0;
   for (const codegen::KernelReport &k : report.kernels)
