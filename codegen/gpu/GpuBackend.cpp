@@ -288,6 +288,42 @@ void seedZeroAccumulators(gpu::GPUFuncOp func) {
   }
 }
 
+/// Accumulators a K loop carried in registers are written back after it
+/// (hoisting moved each tile's write out of the loop, past the barrier that
+/// ended each step of a loop that is not pipelined), and an epilogue then
+/// reads other warps' (or threads') tiles: a barrier after the last of the
+/// writes, where none follows already. Only at the kernel's top level, which
+/// every thread runs.
+void barrierAfterWriteBacks(gpu::GPUFuncOp func) {
+  Block &entry = func.getBody().front();
+  IRRewriter rewriter(func.getContext());
+  for (Operation &op : llvm::make_early_inc_range(entry)) {
+    auto loop = dyn_cast<scf::ForOp>(op);
+    if (!loop)
+      continue;
+    Operation *last = nullptr;
+    for (Operation *next = loop->getNextNode(); next; next = next->getNextNode()) {
+      auto write = dyn_cast<vector::TransferWriteOp>(next);
+      if (write && write.getVector().getDefiningOp() == loop &&
+          isWorkgroup(write.getSource().getType())) {
+        last = write;
+        continue;
+      }
+      if (!isMemoryEffectFree(next))
+        break;
+    }
+    if (!last)
+      continue;
+    Operation *after = last->getNextNode();
+    while (after && isMemoryEffectFree(after))
+      after = after->getNextNode();
+    if (after && isa<gpu::BarrierOp>(after))
+      continue;
+    rewriter.setInsertionPointAfter(last);
+    rewriter.create<gpu::BarrierOp>(last->getLoc());
+  }
+}
+
 /// The warp tiles' K steps within one staged block (2 for a K block of 32,
 /// 4 of 64), a loop of their own until here, unrolled once they are
 /// mma.sync / MFMA instructions (chained contractions would not convert):
@@ -655,6 +691,7 @@ bool tilec::codegen::emitGpuKernels(ModuleOp kernels, const Target &target,
   kernels.walk([](gpu::GPUFuncOp f) {
     linalg::hoistRedundantVectorTransfers(f);
     seedZeroAccumulators(f);
+    barrierAfterWriteBacks(f);
   });
   if (tensorCores)
     dumpStage(dump, "3-gpu-warp-tiles.mlir", [&] { return printModule(kernels); });

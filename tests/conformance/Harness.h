@@ -157,7 +157,12 @@ inline ::testing::AssertionResult compileAndLoadEmulated(Prepared &p,
   ::unsetenv("TILEC_GPU_DRIVER");
   ::unsetenv("TILEC_EMULATE_IR");
   ::unsetenv("TILEC_EMULATE_SM");
-  std::filesystem::remove_all(dump);
+  // TILEC_CONFORMANCE_KEEP_DUMPS=1: the kernels' stages stay (to read a
+  // failure's kernel); the path is printed.
+  if (const char *keep = std::getenv("TILEC_CONFORMANCE_KEEP_DUMPS"); keep && *keep == '1')
+    std::fprintf(stderr, "kernel stages kept in %s\n", dump.c_str());
+  else
+    std::filesystem::remove_all(dump);
   if (!compiled)
     return compiled;
   if (status) {

@@ -2,7 +2,9 @@
 //
 // The TensorCore suite: every case whose GEMMs take warp tiles (`mma`), in
 // bf16, fp16 and TF32, under several warp tilings and pipelines, run on the
-// simt target and compiled for CUDA and ROCm (run where a GPU exists).
+// simt target, compiled for CUDA and ROCm (run where a GPU exists), and run
+// on the lane emulator (`emulated`: CUDA sm_90's kernels thread by thread on
+// the CPU, mma.sync fragments and ldmatrix included; wgmma not yet).
 //
 //===----------------------------------------------------------------------===//
 
@@ -173,11 +175,13 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   ASSERT_TRUE(prepare(c, p, GraphPipelineOptions().layout, precision, /*tensorCores=*/true));
   std::string error;
   codegen::CompileOptions options;
-  options.target = *codegen::parseTarget(targetText, error);
+  std::string emulated = emulatedCudaTarget(targetText);
+  options.target = *codegen::parseTarget(emulated.empty() ? targetText : emulated, error);
   // AMD tiles: the simt target checks their tiling; ROCm compiles them by
   // default. CUDA has no 16x16x16 instruction, ROCm no 16x8x16 one.
   bool rocm = targetText.rfind("rocm:", 0) == 0;
-  if ((variant == MmaVariant::AmdTiles && targetText.rfind("cuda:", 0) == 0) ||
+  bool cuda = options.target.kind == codegen::TargetKind::Cuda;
+  if ((variant == MmaVariant::AmdTiles && cuda) ||
       (rocm && variant != MmaVariant::Default && variant != MmaVariant::AmdTiles) ||
       ((variant == MmaVariant::Warpgroups || variant == MmaVariant::WarpgroupsInFlight ||
         variant == MmaVariant::WarpgroupsTma) &&
@@ -202,10 +206,14 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   tilec_model *model = nullptr;
   tilec_status *status = nullptr;
   codegen::CompileReport report;
-  ASSERT_TRUE(compileAndLoad(p, options,
-                             std::string(c.name) + "-" + precision + "-mma-" +
-                                 mmaVariantName(variant),
-                             model, status, &report));
+  std::string tag = std::string(c.name) + "-" + precision + "-mma-" + mmaVariantName(variant);
+  // The lane emulator runs no TMA loads (tensor maps).
+  if (!emulated.empty() && variant == MmaVariant::WarpgroupsTma)
+    GTEST_SKIP() << "TMA loads are not emulated";
+  if (emulated.empty())
+    ASSERT_TRUE(compileAndLoad(p, options, tag, model, status, &report));
+  else
+    ASSERT_TRUE(compileAndLoadEmulated(p, options, tag, model, &report));
   // The GEMM took warp tiles by default, and they were applied.
   // (MFMA needs columns in 16s: on ROCm the 40- and 24-column cases do not
   // take it.)
@@ -279,7 +287,8 @@ INSTANTIATE_TEST_SUITE_P(
                                          MmaVariant::LargeTiles, MmaVariant::Warpgroups,
                                          MmaVariant::WarpgroupsInFlight,
                                          MmaVariant::WarpgroupsTma),
-                       ::testing::Values("simt", "cuda:sm_90", "rocm:gfx90a")),
+                       ::testing::Values("simt", "cuda:sm_90", "rocm:gfx90a",
+                                         "emulated:sm_90")),
     [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, MmaVariant, const char *>>
            &info) {
       std::string target = std::get<3>(info.param);

@@ -1435,32 +1435,40 @@ bool Emulator::retire(Operation *op, int32_t lane, size_t keep) {
 bool Emulator::execLdmatrix(nvgpu::LdMatrixOp op, const Lanes &lanes) {
   if (!warpsWhole(op, lanes))
     return false;
+  // Each of the numTiles 8x8 matrices of 16-bit values is 8 rows of 16
+  // bytes, row r from the address lane 8 m + r gives; a lane receives 32
+  // bits of each: row lane / 4, bytes 4 (lane % 4) .. + 3 (two 16-bit values,
+  // or one 32-bit value, as tf32 operands are loaded), or with .trans the
+  // 16-bit values (2 (lane % 4) + e, lane / 4).
   VectorType vt = op.getRes().getType();
   int64_t tiles = op.getNumTiles();
-  if (bitWidth(vt.getElementType()) != 16 || vt.getNumElements() != 2 * tiles)
-    return fail(op, "an ldmatrix the emulator does not know (16-bit only)");
+  unsigned bitsPer = bitWidth(vt.getElementType());
+  int64_t perLane = 32 / bitsPer, perRow = 128 / bitsPer;
+  if ((bitsPer != 16 && bitsPer != 32) || vt.getNumElements() != perLane * tiles ||
+      (op.getTranspose() && bitsPer != 16))
+    return fail(op, "an ldmatrix the emulator does not know (16-bit values, or 32-bit "
+                    "without .trans)");
   Slot &out = slot(op.getRes());
   DenseSet<int32_t> warps;
   for (int32_t l : lanes)
     warps.insert(l / kWarp);
   for (int32_t w : warps) {
-    // rows[m][r][c]: matrix m's row r, from the address of lane 8 m + r.
     uint64_t rows[4][8][8];
     for (int64_t m = 0; m < tiles; ++m)
       for (int64_t r = 0; r < 8; ++r) {
         int32_t lane = w * kWarp + int32_t(8 * m + r);
         if (lane >= threads)
           return fail(op, "ldmatrix rows from lanes past the workgroup");
-        if (!load(op, mem(op.getSrcMemref(), lane), indices(op.getIndices(), lane), 8, lane,
+        if (!load(op, mem(op.getSrcMemref(), lane), indices(op.getIndices(), lane), perRow, lane,
                   rows[m][r]))
           return false;
       }
     for (int32_t i = 0; i < kWarp && w * kWarp + i < threads; ++i) {
       uint64_t *o = out.at(w * kWarp + i);
       for (int64_t m = 0; m < tiles; ++m)
-        for (int64_t e = 0; e < 2; ++e)
-          o[2 * m + e] = op.getTranspose() ? rows[m][2 * (i % 4) + e][i / 4]
-                                           : rows[m][i / 4][2 * (i % 4) + e];
+        for (int64_t e = 0; e < perLane; ++e)
+          o[perLane * m + e] = op.getTranspose() ? rows[m][2 * (i % 4) + e][i / 4]
+                                                 : rows[m][i / 4][perLane * (i % 4) + e];
     }
   }
   return true;
