@@ -62,6 +62,15 @@ struct Slot {
 struct Shadow {
   uint32_t writeEpoch = 0, readEpoch = 0;
   int32_t writer = -1, reader = -1; ///< warps; -2: several
+  int32_t lastWriter = -1;          ///< the warp that wrote last
+  uint32_t inFlight = 0;            ///< wgmma groups in flight that read it
+  uint64_t seq = 0;                 ///< when it was last written (generic proxy)
+};
+
+/// Bytes of workgroup memory a wgmma group reads while in flight.
+struct Span {
+  int32_t region;
+  int64_t offset, bytes;
 };
 
 /// A cp.async copy waiting for its group's retirement.
@@ -209,6 +218,17 @@ private:
   std::vector<std::unique_ptr<uint8_t[]>> privates;
   std::vector<std::vector<Copy>> open;                   ///< per lane
   std::vector<std::deque<std::vector<Copy>>> committed;  ///< per lane
+  /// Shared-window address of each workgroup buffer (the attributions in
+  /// order, then the dynamic shared memory), as the descriptors of wgmma see.
+  std::vector<int64_t> sharedBase;
+  /// Per warpgroup: the spans of its wgmma instructions since the last
+  /// commit, and its committed groups in flight.
+  std::vector<std::vector<Span>> wgOpen;
+  std::vector<std::deque<std::vector<Span>>> wgCommitted;
+  /// Generic-proxy writes are numbered; a warp's fence.proxy.async makes its
+  /// writes up to then visible to wgmma's reads.
+  uint64_t writes = 0;
+  std::vector<uint64_t> fenced; ///< per warp
   DenseMap<Operation *, std::vector<uint64_t>> constants;
   std::string error;
   bool returned = false;
@@ -280,9 +300,15 @@ private:
     if (m.region < 0)
       return true;
     int32_t warp = lane / kWarp;
+    if (write)
+      ++writes;
     Shadow *s = shadows[m.region].data() + (p - regions[m.region].data());
     for (int64_t b = 0; b < bytes; ++b, ++s) {
       if (write) {
+        if (s->inFlight)
+          return fail(op, "warp " + std::to_string(warp) +
+                              " overwrites workgroup memory a wgmma group in flight reads (its "
+                              "wait.group comes too late)");
         if (s->writeEpoch == epoch && s->writer != warp && p[b] != data[b])
           return fail(op, "race: warp " + std::to_string(warp) +
                               " overwrites workgroup memory warp " + std::to_string(s->writer) +
@@ -293,6 +319,8 @@ private:
                               "barrier");
         s->writer = s->writeEpoch == epoch && s->writer != warp ? -2 : warp;
         s->writeEpoch = epoch;
+        s->lastWriter = warp;
+        s->seq = writes;
       } else {
         if (s->writeEpoch == epoch && s->writer != warp)
           return fail(op, "race: warp " + std::to_string(warp) +
@@ -374,6 +402,9 @@ private:
                const Register &cBits, int64_t k, Type input, Value result);
   bool warpsWhole(Operation *op, const Lanes &lanes);
   bool retire(Operation *op, int32_t lane, size_t keep);
+  bool execWgmma(NVVM::WgmmaMmaAsyncOp op, const Lanes &lanes);
+  bool retireWarpgroup(int32_t group, size_t keep);
+  uint8_t *shared(Operation *op, int64_t address, int64_t bytes, int32_t &region);
   const std::vector<uint64_t> &constant(Operation *op, Attribute value, Type type);
 };
 
@@ -410,6 +441,18 @@ bool Emulator::run(std::string &errorOut) {
   }
   regions.back().resize(launch.dynamicSharedBytes);
   shadows.back().resize(launch.dynamicSharedBytes);
+  // The shared window: static buffers first, each 16-byte aligned (their
+  // llvm.align), then the dynamic shared memory (16-byte aligned, as MLIR
+  // declares it): where the hardware's 128-byte swizzle takes its address
+  // bits from.
+  int64_t window = 0;
+  for (auto &r : regions) {
+    window = (window + 15) / 16 * 16;
+    sharedBase.push_back(window);
+    window += int64_t(r.size());
+  }
+  int32_t groups = (threads + 127) / 128;
+  fenced.assign((threads + kWarp - 1) / kWarp, 0);
   for (int64_t b = 0; b < launch.grid[0] * launch.grid[1] * launch.grid[2]; ++b) {
     blockId[0] = b % launch.grid[0];
     blockId[1] = b / launch.grid[0] % launch.grid[1];
@@ -420,6 +463,8 @@ bool Emulator::run(std::string &errorOut) {
     privates.clear();
     open.assign(threads, {});
     committed.assign(threads, {});
+    wgOpen.assign(groups, {});
+    wgCommitted.assign(groups, {});
     for (int32_t l = 0; l < threads; ++l) {
       for (size_t i = 0; i < args.size(); ++i) {
         auto type = dyn_cast<MemRefType>(func.getArgument(i).getType());
@@ -448,6 +493,12 @@ bool Emulator::run(std::string &errorOut) {
     if (!runBlock(func.getBody().front(), all, nullptr)) {
       errorOut = func.getName().str() + ": " + error;
       return false;
+    }
+    // Groups a block left in flight end with it.
+    for (int32_t g = 0; g < groups; ++g) {
+      wgCommitted[g].push_back(std::move(wgOpen[g]));
+      wgOpen[g].clear();
+      retireWarpgroup(g, 0);
     }
   }
   return true;
@@ -1387,6 +1438,17 @@ bool Emulator::execMemory(Operation &op, const Lanes &lanes, bool &handled) {
   }
   if (isa<memref::AssumeAlignmentOp, memref::DeallocOp>(op))
     return true;
+  if (auto x = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(op)) {
+    // Workgroup memory: its address in the shared window; elsewhere the
+    // host address.
+    for (int32_t l : lanes) {
+      const Mem &m = mem(x.getSource(), l);
+      slot(x.getResult()).at(l)[0] =
+          m.region >= 0 ? uint64_t(sharedBase[m.region] + (m.base - regions[m.region].data()))
+                        : uint64_t(reinterpret_cast<uintptr_t>(m.base));
+    }
+    return true;
+  }
   if (auto x = dyn_cast<memref::AllocaOp>(op)) {
     MemRefType type = x.getType();
     if (!type.hasStaticShape())
@@ -1535,6 +1597,128 @@ bool Emulator::execMma(Operation *op, const Lanes &lanes, const Register &aWord,
   return true;
 }
 
+uint8_t *Emulator::shared(Operation *op, int64_t address, int64_t bytes, int32_t &region) {
+  for (size_t r = 0; r < regions.size(); ++r)
+    if (address >= sharedBase[r] && address + bytes <= sharedBase[r] + int64_t(regions[r].size())) {
+      region = int32_t(r);
+      return regions[r].data() + (address - sharedBase[r]);
+    }
+  fail(op, "a wgmma descriptor addresses bytes outside every workgroup buffer (shared address " +
+               std::to_string(address) + ")");
+  return nullptr;
+}
+
+bool Emulator::retireWarpgroup(int32_t group, size_t keep) {
+  auto &groups = wgCommitted[group];
+  while (groups.size() > keep) {
+    for (const Span &sp : groups.front())
+      for (int64_t b = 0; b < sp.bytes; ++b)
+        --shadows[sp.region][sp.offset + b].inFlight;
+    groups.pop_front();
+  }
+  return true;
+}
+
+/// wgmma.mma_async m64nNk16, 16-bit operands from workgroup memory through
+/// matrix descriptors (PTX ISA "Matrix Descriptor Format": start address,
+/// leading and stride byte offsets in 16 bytes; swizzle mode 1 = 128 bytes),
+/// f32 accumulators in registers: warp w of the warpgroup, lane l, value i
+/// holds row 16 w + l / 4 + 8 ((i / 2) mod 2), column 8 (i / 4) + 2 (l mod 4)
+/// + i mod 2. The canonical 128-byte-swizzled layouts (in bytes, before the
+/// swizzle, which XORs address bits 4-6 with bits 7-9):
+///   K-major   (row r, k):  start + (r mod 8) 128 + (r / 8) SBO + 2 k
+///   MN-major  (mn, k):     start + 2 (mn mod 64) + (mn / 64) LBO
+///                                + (k mod 8) 128 + (k / 8) SBO
+/// A is K-major when its layout is row, B when its layout is col. The
+/// operands are read when the instruction issues and stay in flight (no
+/// writes to them) until a wait.group retires its group; they must have
+/// been written before the last fence.proxy.async of the warp that wrote
+/// them.
+bool Emulator::execWgmma(NVVM::WgmmaMmaAsyncOp op, const Lanes &lanes) {
+  int64_t m = op.getShape().getM(), n = op.getShape().getN(), k = op.getShape().getK();
+  bool bf16 = op.getTypeA() == NVVM::WGMMATypes::bf16;
+  if (m != 64 || k != 16 || op.getTypeA() != op.getTypeB() ||
+      (!bf16 && op.getTypeA() != NVVM::WGMMATypes::f16) || op.getTypeD() != NVVM::WGMMATypes::f32 ||
+      op.getScaleA() != NVVM::WGMMAScaleIn::one || op.getScaleB() != NVVM::WGMMAScaleIn::one)
+    return fail(op, "a wgmma the emulator does not know (m64nNk16, bf16/f16 into f32, scale 1)");
+  // Whole warpgroups only.
+  std::vector<int> count((threads + 127) / 128, 0);
+  for (int32_t l : lanes)
+    ++count[l / 128];
+  for (size_t g = 0; g < count.size(); ++g)
+    if (count[g] != 0 && count[g] != 128)
+      return fail(op, "a wgmma reached by " + std::to_string(count[g]) + " of warpgroup " +
+                          std::to_string(g) + "'s 128 threads");
+  bool aK = op.getLayoutA() == NVVM::MMALayout::row, bK = op.getLayoutB() == NVVM::MMALayout::col;
+  Slot &out = slot(op.getResults());
+  for (size_t g = 0; g < count.size(); ++g) {
+    if (!count[g])
+      continue;
+    int32_t first = int32_t(g * 128);
+    uint64_t descA = bits(op.getDescriptorA(), first), descB = bits(op.getDescriptorB(), first);
+    for (int32_t i = 1; i < 128; ++i)
+      if (bits(op.getDescriptorA(), first + i) != descA ||
+          bits(op.getDescriptorB(), first + i) != descB)
+        return fail(op, "a warpgroup's threads give different wgmma descriptors");
+    // Element (outer, k) of an operand: outer = A's row or B's column.
+    auto read = [&](uint64_t desc, bool kMajor, int64_t outer, int64_t kk, double &v) -> bool {
+      if ((desc >> 62) != 1)
+        return fail(op, "a wgmma descriptor without the 128-byte swizzle");
+      int64_t start = int64_t(desc & 0x3FFF) << 4, lbo = int64_t((desc >> 16) & 0x3FFF) << 4,
+              sbo = int64_t((desc >> 32) & 0x3FFF) << 4;
+      int64_t at = kMajor ? start + (outer % 8) * 128 + (outer / 8) * sbo + 2 * kk
+                          : start + 2 * (outer % 64) + (outer / 64) * lbo + (kk % 8) * 128 +
+                                (kk / 8) * sbo;
+      at ^= ((at >> 7) & 7) << 4;
+      int32_t region;
+      uint8_t *p = shared(op, at, 2, region);
+      if (!p)
+        return false;
+      int64_t offset = p - regions[region].data();
+      for (int64_t b = 0; b < 2; ++b) {
+        Shadow &sh = shadows[region][offset + b];
+        if (sh.writeEpoch == epoch && sh.writer != first / kWarp)
+          return fail(op, "race: a wgmma reads workgroup memory another warp wrote since the "
+                          "last barrier");
+        if (sh.lastWriter >= 0 && sh.seq > fenced[sh.lastWriter])
+          return fail(op, "a wgmma reads workgroup memory warp " + std::to_string(sh.lastWriter) +
+                              " wrote after its last fence.proxy.async (the async proxy may not "
+                              "see it)");
+        ++sh.inFlight;
+      }
+      wgOpen[g].push_back({region, offset, 2});
+      uint16_t h;
+      std::memcpy(&h, p, 2);
+      v = bf16 ? half::fromBF16(h) : half::fromF16(h);
+      return true;
+    };
+    std::vector<double> a(64 * 16), b(16 * n);
+    for (int64_t r = 0; r < 64; ++r)
+      for (int64_t kk = 0; kk < 16; ++kk)
+        if (!read(descA, aK, r, kk, a[r * 16 + kk]))
+          return false;
+    for (int64_t c = 0; c < n; ++c)
+      for (int64_t kk = 0; kk < 16; ++kk)
+        if (!read(descB, bK, c, kk, b[kk * n + c]))
+          return false;
+    bool accumulate = op.getScaleD() == NVVM::WGMMAScaleOut::one;
+    for (int32_t t = 0; t < 128; ++t) {
+      int32_t lane = first + t;
+      int64_t w = t / kWarp, l = t % kWarp;
+      const uint64_t *c = slot(op.getInouts()).at(lane);
+      uint64_t *o = out.at(lane);
+      for (int64_t i = 0; i < n / 2; ++i) {
+        int64_t row = 16 * w + l / 4 + 8 * ((i / 2) % 2), col = 8 * (i / 4) + 2 * (l % 4) + i % 2;
+        double s = accumulate ? half::floatOf(uint32_t(c[i])) : 0;
+        for (int64_t kk = 0; kk < 16; ++kk)
+          s += a[row * 16 + kk] * b[kk * n + col];
+        o[i] = half::bitsOf(float(s));
+      }
+    }
+  }
+  return true;
+}
+
 bool Emulator::execGpu(Operation &op, const Lanes &lanes, bool &handled) {
   handled = true;
   auto dimOf = [](gpu::Dimension d) { return d == gpu::Dimension::x ? 0 : d == gpu::Dimension::y ? 1 : 2; };
@@ -1664,6 +1848,35 @@ bool Emulator::execGpu(Operation &op, const Lanes &lanes, bool &handled) {
     }
     return fail(&op, "an intrinsic the emulator does not know: " + name.str());
   }
+  if (auto x = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op))
+    return execWgmma(x, lanes);
+  if (isa<NVVM::WgmmaFenceAlignedOp>(op))
+    return true; // orders register accesses only: the emulator runs in order
+  if (isa<NVVM::WgmmaGroupSyncAlignedOp>(op)) {
+    DenseSet<int32_t> groups;
+    for (int32_t l : lanes)
+      groups.insert(l / 128);
+    for (int32_t g : groups) {
+      wgCommitted[g].push_back(std::move(wgOpen[g]));
+      wgOpen[g].clear();
+    }
+    return true;
+  }
+  if (auto x = dyn_cast<NVVM::WgmmaWaitGroupSyncOp>(op)) {
+    DenseSet<int32_t> groups;
+    for (int32_t l : lanes)
+      groups.insert(l / 128);
+    for (int32_t g : groups)
+      retireWarpgroup(g, size_t(x.getGroup()));
+    return true;
+  }
+  if (auto x = dyn_cast<NVVM::FenceProxyOp>(op)) {
+    if (x.getKind() != NVVM::ProxyKind::async_shared)
+      return fail(&op, "a proxy fence the emulator does not know");
+    for (int32_t l : lanes)
+      fenced[l / kWarp] = writes;
+    return true;
+  }
   if (auto x = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op)) {
     int64_t n = x.getDstElements().getZExtValue();
     for (int32_t l : lanes) {
@@ -1675,6 +1888,19 @@ bool Emulator::execGpu(Operation &op, const Lanes &lanes, bool &handled) {
       c.to = address(&op, dst, indices(x.getDstIndices(), l), n);
       if (!c.to)
         return false;
+      // The copy may land any time from now until its group retires: its
+      // bytes must not be in use now.
+      if (dst.region >= 0) {
+        Shadow *sh = shadows[dst.region].data() + (c.to - regions[dst.region].data());
+        for (int64_t b = 0; b < n * dst.elementBytes; ++b, ++sh) {
+          if (sh->inFlight)
+            return fail(&op, "a cp.async into workgroup memory a wgmma group in flight reads "
+                             "(its wait.group comes too late)");
+          if (sh->readEpoch == epoch && sh->reader != l / kWarp)
+            return fail(&op, "race: a cp.async into workgroup memory another warp read since "
+                             "the last barrier");
+        }
+      }
       c.data.assign(n * dst.elementBytes, 0);
       if (from > 0) {
         uint8_t *p = address(&op, src, indices(x.getSrcIndices(), l), std::min(from, n));
