@@ -371,7 +371,8 @@ std::vector<size_t> contractionCases() {
 /// Where a reduced-precision case runs: the host CPU under the default and
 /// small odd tiles, the simt target (GPU tiling with 16-bit operands staged
 /// in workgroup memory), and compiled and assembled for both GPU targets.
-enum class PrecisionTarget { Cpu, CpuSmallOddTiles, Simt, Cuda, Rocm, CpuNchw, SimtNchw };
+/// Emulated: CUDA sm_90 on the lane emulator (tests/emulator).
+enum class PrecisionTarget { Cpu, CpuSmallOddTiles, Simt, Cuda, Rocm, CpuNchw, SimtNchw, Emulated };
 
 /// (case, "bf16" | "fp16", target).
 class PrecisionConformance
@@ -387,7 +388,7 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
   bool nchw = where == PrecisionTarget::CpuNchw || where == PrecisionTarget::SimtNchw;
   // Rows padded for tensor cores as the compiler does for these targets.
   bool tensorCores = where == PrecisionTarget::Simt || where == PrecisionTarget::SimtNchw ||
-                     where == PrecisionTarget::Cuda;
+                     where == PrecisionTarget::Cuda || where == PrecisionTarget::Emulated;
   // GPU targets' graph rewrites (pools split, every product's rows padded).
   bool gpu = where != PrecisionTarget::Cpu && where != PrecisionTarget::CpuNchw &&
              where != PrecisionTarget::CpuSmallOddTiles;
@@ -405,9 +406,10 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
   options.target = codegen::hostTarget();
   if (where == PrecisionTarget::Simt || where == PrecisionTarget::SimtNchw)
     options.target.simt = true;
-  if (where == PrecisionTarget::Cuda || where == PrecisionTarget::Rocm)
-    options.target = *codegen::parseTarget(where == PrecisionTarget::Cuda ? "cuda:sm_90"
-                                                                           : "rocm:gfx90a",
+  if (where == PrecisionTarget::Cuda || where == PrecisionTarget::Rocm ||
+      where == PrecisionTarget::Emulated)
+    options.target = *codegen::parseTarget(where == PrecisionTarget::Rocm ? "rocm:gfx90a"
+                                                                           : "cuda:sm_90",
                                             error);
   options.scheduleFor = [&](const std::string &, const codegen::Schedule &d,
                             const codegen::DispatchShape &shape) {
@@ -416,7 +418,10 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
   };
   tilec_model *model = nullptr;
   tilec_status *status = nullptr;
-  ASSERT_TRUE(compileAndLoad(p, options, std::string(c.name) + "-" + precision, model, status));
+  if (where == PrecisionTarget::Emulated)
+    ASSERT_TRUE(compileAndLoadEmulated(p, options, std::string(c.name) + "-" + precision, model));
+  else
+    ASSERT_TRUE(compileAndLoad(p, options, std::string(c.name) + "-" + precision, model, status));
   if (status) {
     std::string message;
     bool gpu = where == PrecisionTarget::Cuda || where == PrecisionTarget::Rocm;
@@ -428,8 +433,8 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
 
 std::string precisionName(
     const ::testing::TestParamInfo<std::tuple<size_t, const char *, PrecisionTarget>> &info) {
-  static const char *const kWhere[] = {"cpu",  "cpu_small_odd_tiles", "simt",     "cuda",
-                                       "rocm", "cpu_nchw",            "simt_nchw"};
+  static const char *const kWhere[] = {"cpu",  "cpu_small_odd_tiles", "simt",      "cuda",
+                                       "rocm", "cpu_nchw",            "simt_nchw", "emulated"};
   return std::string(kCases[std::get<0>(info.param)].name) + "_" + std::get<1>(info.param) +
          "_" + kWhere[int(std::get<2>(info.param))];
 }
@@ -439,7 +444,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::ValuesIn(contractionCases()), ::testing::Values("bf16", "fp16"),
                        ::testing::Values(PrecisionTarget::Cpu, PrecisionTarget::CpuSmallOddTiles,
                                          PrecisionTarget::Simt, PrecisionTarget::Cuda,
-                                         PrecisionTarget::Rocm)),
+                                         PrecisionTarget::Rocm, PrecisionTarget::Emulated)),
     precisionName);
 
 std::vector<size_t> windowedContractionCases() {
@@ -461,7 +466,8 @@ INSTANTIATE_TEST_SUITE_P(
 /// GPU targets: every case compiles and assembles (ptxas / ld.lld) on any
 /// machine; it runs and is compared with the reference only where the driver
 /// and a GPU exist (CUDA), otherwise loading must fail with a clear status and
-/// the test is skipped.
+/// the test is skipped. `emulated:sm_NN` runs the CUDA kernels on the lane
+/// emulator (tests/emulator) and compares, on any machine.
 class GpuConformance
     : public ::testing::TestWithParam<std::tuple<size_t, const char *, SimtVariant>> {};
 
@@ -475,15 +481,22 @@ TEST_P(GpuConformance, CompilesAndMatchesWhereRunnable) {
   ASSERT_TRUE(prepare(c, p, GraphPipelineOptions().layout, "fp32", false, /*gpu=*/true));
   std::string error;
   codegen::CompileOptions options;
-  options.target = *codegen::parseTarget(targetText, error);
+  std::string emulated = emulatedCudaTarget(targetText);
+  options.target = *codegen::parseTarget(emulated.empty() ? targetText : emulated, error);
   options.scheduleFor = [&](const std::string &, const codegen::Schedule &d,
                             const codegen::DispatchShape &shape) {
     return std::optional<codegen::Schedule>(editSimt(d, variant, shape, options.target));
   };
   tilec_model *model = nullptr;
   tilec_status *status = nullptr;
-  ASSERT_TRUE(compileAndLoad(p, options, std::string(c.name) + "-gpu-" + simtVariantName(variant),
-                             model, status));
+  std::string tag = std::string(c.name) + "-gpu-" + simtVariantName(variant);
+  if (!emulated.empty()) {
+    // On the lane emulator: the results; its device timing means nothing.
+    ASSERT_TRUE(compileAndLoadEmulated(p, options, tag, model));
+    EXPECT_TRUE(runAndCompare(model, p)) << c.name << " on " << targetText;
+    return;
+  }
+  ASSERT_TRUE(compileAndLoad(p, options, tag, model, status));
   if (status) {
     std::string message;
     ASSERT_TRUE(unavailableGpu(status, true, message));
@@ -523,7 +536,7 @@ TEST(DeviceTiming, RefusedForCpuArtifacts) {
 INSTANTIATE_TEST_SUITE_P(
     Gpu, GpuConformance,
     ::testing::Combine(::testing::Range<size_t>(0, std::size(kCases)),
-                       ::testing::Values("cuda:sm_90", "rocm:gfx90a"),
+                       ::testing::Values("cuda:sm_90", "rocm:gfx90a", "emulated:sm_90"),
                        ::testing::ValuesIn(kSimtVariants)),
     [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, SimtVariant>> &info) {
       std::string target = std::get<1>(info.param);
@@ -536,7 +549,8 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     GpuPipelined, GpuConformance,
     ::testing::Combine(::testing::ValuesIn(stagedCases()),
-                       ::testing::Values("cuda:sm_90", "cuda:sm_75", "rocm:gfx90a"),
+                       ::testing::Values("cuda:sm_90", "cuda:sm_75", "rocm:gfx90a",
+                                         "emulated:sm_90", "emulated:sm_75"),
                        ::testing::Values(SimtVariant::Pipelined)),
     [](const ::testing::TestParamInfo<std::tuple<size_t, const char *, SimtVariant>> &info) {
       std::string target = std::get<1>(info.param);

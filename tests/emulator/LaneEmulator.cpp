@@ -230,6 +230,8 @@ private:
   uint64_t writes = 0;
   std::vector<uint64_t> fenced; ///< per warp
   DenseMap<Operation *, std::vector<uint64_t>> constants;
+  /// memref.global constants, as bytes (the first get_global reads them).
+  DenseMap<Operation *, std::vector<uint8_t>> globals;
   std::string error;
   bool returned = false;
 
@@ -776,6 +778,7 @@ bool Emulator::execElementwise(Operation &op, const Lanes &lanes, bool &handled)
       {"arith.xori", [](int64_t a, int64_t b, uint64_t, uint64_t, int64_t &r) { return r = a ^ b, true; }},
       {"arith.divui", [](int64_t, int64_t, uint64_t a, uint64_t b, int64_t &r) { return b && (r = int64_t(a / b), true); }},
       {"arith.remui", [](int64_t, int64_t, uint64_t a, uint64_t b, int64_t &r) { return b && (r = int64_t(a % b), true); }},
+      {"arith.ceildivui", [](int64_t, int64_t, uint64_t a, uint64_t b, int64_t &r) { return b && (r = int64_t(a / b + (a % b != 0)), true); }},
       {"arith.divsi", [](int64_t a, int64_t b, uint64_t, uint64_t, int64_t &r) { return b && (r = a / b, true); }},
       {"arith.remsi", [](int64_t a, int64_t b, uint64_t, uint64_t, int64_t &r) { return b && (r = a % b, true); }},
       {"arith.floordivsi", [](int64_t a, int64_t b, uint64_t, uint64_t, int64_t &r) {
@@ -1438,6 +1441,27 @@ bool Emulator::execMemory(Operation &op, const Lanes &lanes, bool &handled) {
   }
   if (isa<memref::AssumeAlignmentOp, memref::DeallocOp>(op))
     return true;
+  if (auto x = dyn_cast<memref::GetGlobalOp>(op)) {
+    auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(&op, x.getNameAttr());
+    auto init = global ? dyn_cast_or_null<DenseElementsAttr>(global.getConstantInitValue())
+                       : DenseElementsAttr();
+    if (!init)
+      return fail(&op, "a memref.global without a constant initial value");
+    MemRefType type = x.getType();
+    int64_t bytes = (bitWidth(type.getElementType()) + 7) / 8;
+    auto [it, fresh] = globals.try_emplace(global);
+    std::vector<uint8_t> &data = it->second;
+    if (fresh) {
+      const std::vector<uint64_t> &values = constant(global, init, VectorType::get({type.getNumElements()}, type.getElementType()));
+      data.resize(values.size() * bytes);
+      for (size_t i = 0; i < values.size(); ++i)
+        std::memcpy(data.data() + i * bytes, &values[i], bytes);
+    }
+    for (int32_t l : lanes)
+      mem(x.getResult(), l) =
+          descriptor(type, data.data(), data.data(), data.data() + data.size(), -1);
+    return true;
+  }
   if (auto x = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(op)) {
     // Workgroup memory: its address in the shared window; elsewhere the
     // host address.
