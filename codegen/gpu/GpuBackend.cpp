@@ -414,6 +414,28 @@ FailureOr<GpuLaunch> outlineToGpu(func::FuncOp kernel, ModuleOp container, int64
   launch.block = {1};
   if (blocks.size() > 1 || (topLevelThreads && !blocks.empty()))
     return failure();
+  // A buffer allocated inside a thread loop is that thread's (a copy
+  // bufferization made of a thread's tile of a workgroup intermediate takes
+  // the intermediate's memory space): private memory, not one workgroup
+  // buffer every thread writes.
+  SmallVector<Operation *> threadAllocs;
+  gpuFunc.walk([&](Operation *a) {
+    auto owner = a->getParentOfType<scf::ForallOp>();
+    if (isa<memref::AllocOp, memref::AllocaOp>(a) && owner && isThreadLoop(owner) &&
+        !isWarpLoop(owner) && isWorkgroup(a->getResult(0).getType()))
+      threadAllocs.push_back(a);
+  });
+  for (Operation *a : threadAllocs) {
+    auto type = cast<MemRefType>(a->getResult(0).getType());
+    rewriter.setInsertionPoint(a);
+    for (Operation *user : llvm::make_early_inc_range(a->getUsers()))
+      if (isa<memref::DeallocOp>(user))
+        rewriter.eraseOp(user);
+    auto local = rewriter.create<memref::AllocaOp>(
+        a->getLoc(), MemRefType::get(type.getShape(), type.getElementType(), type.getLayout()),
+        a->getOperands(), a->getAttrOfType<IntegerAttr>("alignment"));
+    rewriter.replaceOpWithNewOp<memref::MemorySpaceCastOp>(a, type, local);
+  }
   if (topLevelThreads && failed(mapBlock(rewriter, entry, launch, warp, loc)))
     return failure();
   if (blocks.size() == 1) {

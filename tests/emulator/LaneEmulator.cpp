@@ -443,15 +443,19 @@ bool Emulator::run(std::string &errorOut) {
   }
   regions.back().resize(launch.dynamicSharedBytes);
   shadows.back().resize(launch.dynamicSharedBytes);
-  // The shared window: static buffers first, each 16-byte aligned (their
-  // llvm.align), then the dynamic shared memory (16-byte aligned, as MLIR
-  // declares it): where the hardware's 128-byte swizzle takes its address
-  // bits from.
+  // The shared window: static buffers first, each aligned as its llvm.align
+  // says (at least 16 bytes), then the dynamic shared memory (16-byte
+  // aligned, as MLIR declares it): where the hardware's 128-byte swizzle
+  // takes its address bits from.
   int64_t window = 0;
-  for (auto &r : regions) {
-    window = (window + 15) / 16 * 16;
+  for (size_t i = 0; i < regions.size(); ++i) {
+    int64_t align = 16;
+    if (i < workgroup.size())
+      if (auto a = func.getWorkgroupAttributionAttr(i, LLVM::LLVMDialect::getAlignAttrName()))
+        align = std::max<int64_t>(align, cast<IntegerAttr>(a).getInt());
+    window = (window + align - 1) / align * align;
     sharedBase.push_back(window);
-    window += int64_t(r.size());
+    window += int64_t(regions[i].size());
   }
   int32_t groups = (threads + 127) / 128;
   fenced.assign((threads + kWarp - 1) / kWarp, 0);
