@@ -4,7 +4,7 @@
 // bf16, fp16 and TF32, under several warp tilings and pipelines, run on the
 // simt target, compiled for CUDA and ROCm (run where a GPU exists), and run
 // on the lane emulator (`emulated`: CUDA sm_90's kernels thread by thread on
-// the CPU, mma.sync fragments and ldmatrix included; wgmma not yet).
+// the CPU: mma.sync fragments, ldmatrix, wgmma, TMA loads and mbarriers).
 //
 //===----------------------------------------------------------------------===//
 
@@ -207,9 +207,6 @@ TEST_P(TensorCoreConformance, MatchesTheRoundedReference) {
   tilec_status *status = nullptr;
   codegen::CompileReport report;
   std::string tag = std::string(c.name) + "-" + precision + "-mma-" + mmaVariantName(variant);
-  // The lane emulator runs no TMA loads (tensor maps).
-  if (!emulated.empty() && variant == MmaVariant::WarpgroupsTma)
-    GTEST_SKIP() << "TMA loads are not emulated";
   if (emulated.empty())
     ASSERT_TRUE(compileAndLoad(p, options, tag, model, status, &report));
   else

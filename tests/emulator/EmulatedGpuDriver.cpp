@@ -14,8 +14,8 @@
 // the emulator cannot run, or an error it finds (an access outside a buffer,
 // a race on workgroup memory, a divergent barrier), fails the launch with
 // CUDA_ERROR_UNKNOWN (999); cuGetErrorString says what and where. No stream
-// capture (the runtime launches kernel by kernel) and no tensor maps (TMA
-// kernels are not emulated).
+// capture (the runtime launches kernel by kernel). Tensor maps are encoded
+// in the emulator's own form (TMA loads read them back).
 //
 //===----------------------------------------------------------------------===//
 
@@ -201,6 +201,31 @@ Result cuEventRecord(void *, void *) { return 0; }
 Result cuEventSynchronize(void *) { return 0; }
 Result cuEventElapsedTime(float *ms, void *, void *) { return *ms = 0, 0; }
 Result cuEventDestroy_v2(void *) { return 0; }
+// The CUDA 12 tensor-map call: the map's 128 bytes get the emulator's own
+// description of the tile copy (LaneEmulator.h, TensorMap), which its TMA
+// loads read.
+Result cuTensorMapEncodeTiled(void *map, int dataType, unsigned rank, void *address,
+                              const uint64_t *dims, const uint64_t *strides, const unsigned *box,
+                              const unsigned *elementStrides, int interleave, int swizzle, int,
+                              int oobFill) {
+  if (!map || dataType != 1 || rank != 2 || elementStrides[0] != 1 || elementStrides[1] != 1 ||
+      interleave != 0 || swizzle < 0 || swizzle > 3 || oobFill != 0)
+    return failWith(kInvalidValue, "a tensor map the emulator does not know (2-D, 16-bit "
+                                   "elements, unit element strides, zero fill)");
+  tilec::emulator::TensorMap m;
+  m.address = reinterpret_cast<uintptr_t>(address);
+  m.dims[0] = dims[0];
+  m.dims[1] = dims[1];
+  m.rowBytes = strides[0];
+  m.box[0] = box[0];
+  m.box[1] = box[1];
+  m.swizzleBytes = swizzle == 0 ? 0 : 16u << swizzle;
+  m.elementBytes = 2;
+  std::memset(map, 0, 128);
+  std::memcpy(map, &m, sizeof(m));
+  return 0;
+}
+
 Result cuGetErrorString(Result, const char **message) {
   *message = state().lastError.c_str();
   return 0;

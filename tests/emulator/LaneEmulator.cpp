@@ -81,6 +81,16 @@ struct Copy {
   int32_t lane = 0;
 };
 
+/// An mbarrier (nvgpu's groups of them): arrivals still expected in the
+/// current phase, transaction bytes still expected, completed phases, and
+/// the TMA loads that complete its transactions (landed when a wait needs
+/// them).
+struct MBarrier {
+  int64_t count = 0, pending = 0, tx = 0, phase = 0;
+  bool initialized = false;
+  std::vector<Copy> loads;
+};
+
 int64_t product(ArrayRef<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape)
@@ -229,6 +239,7 @@ private:
   /// writes up to then visible to wgmma's reads.
   uint64_t writes = 0;
   std::vector<uint64_t> fenced; ///< per warp
+  std::vector<MBarrier> mbarriers; ///< this block's
   DenseMap<Operation *, std::vector<uint64_t>> constants;
   /// memref.global constants, as bytes (the first get_global reads them).
   DenseMap<Operation *, std::vector<uint8_t>> globals;
@@ -405,6 +416,10 @@ private:
   bool warpsWhole(Operation *op, const Lanes &lanes);
   bool retire(Operation *op, int32_t lane, size_t keep);
   bool execWgmma(NVVM::WgmmaMmaAsyncOp op, const Lanes &lanes);
+  bool execMBarrier(Operation &op, const Lanes &lanes, bool &handled);
+  bool execTmaLoad(nvgpu::TmaAsyncLoadOp op, const Lanes &lanes);
+  MBarrier *barrier(Operation *op, Value group, Value id, int32_t lane);
+  bool complete(Operation *op, MBarrier &b);
   bool retireWarpgroup(int32_t group, size_t keep);
   uint8_t *shared(Operation *op, int64_t address, int64_t bytes, int32_t &region);
   const std::vector<uint64_t> &constant(Operation *op, Attribute value, Type type);
@@ -469,13 +484,18 @@ bool Emulator::run(std::string &errorOut) {
     privates.clear();
     open.assign(threads, {});
     committed.assign(threads, {});
+    mbarriers.clear();
     wgOpen.assign(groups, {});
     wgCommitted.assign(groups, {});
     for (int32_t l = 0; l < threads; ++l) {
       for (size_t i = 0; i < args.size(); ++i) {
+        if (isa<LLVM::LLVMPointerType>(func.getArgument(i).getType())) {
+          slot(func.getArgument(i)).at(l)[0] = uint64_t(reinterpret_cast<uintptr_t>(args[i].data));
+          continue;
+        }
         auto type = dyn_cast<MemRefType>(func.getArgument(i).getType());
         if (!type) {
-          errorOut = "argument " + std::to_string(i) + " is not a memref";
+          errorOut = "argument " + std::to_string(i) + " is neither a memref nor a pointer";
           return false;
         }
         slot(func.getArgument(i)).mems[l] =
@@ -1747,6 +1767,191 @@ bool Emulator::execWgmma(NVVM::WgmmaMmaAsyncOp op, const Lanes &lanes) {
   return true;
 }
 
+MBarrier *Emulator::barrier(Operation *op, Value group, Value id, int32_t lane) {
+  int64_t at = int64_t(bits(group, lane)) + integer(id, lane);
+  if (at < 0 || at >= int64_t(mbarriers.size())) {
+    fail(op, "an mbarrier index outside its group");
+    return nullptr;
+  }
+  return &mbarriers[at];
+}
+
+/// A phase completes when every arrival and every transaction byte it
+/// expects came: the next phase expects as many arrivals again.
+bool Emulator::complete(Operation *op, MBarrier &b) {
+  if (b.tx < 0)
+    return fail(op, "an mbarrier received more transaction bytes than were expected");
+  if (b.pending == 0 && b.tx == 0) {
+    ++b.phase;
+    b.pending = b.count;
+  }
+  return true;
+}
+
+bool Emulator::execMBarrier(Operation &op, const Lanes &lanes, bool &handled) {
+  handled = true;
+  auto predicated = [&](Value predicate, int32_t l) { return !predicate || (bits(predicate, l) & 1); };
+  if (auto x = dyn_cast<nvgpu::MBarrierCreateOp>(op)) {
+    int64_t n = x.getBarriers().getType().getNumBarriers();
+    uint64_t first = mbarriers.size();
+    mbarriers.resize(mbarriers.size() + n);
+    for (int32_t l : lanes)
+      slot(x.getBarriers()).at(l)[0] = first;
+    return true;
+  }
+  if (auto x = dyn_cast<nvgpu::MBarrierInitOp>(op)) {
+    for (int32_t l : lanes) {
+      if (!predicated(x.getPredicate(), l))
+        continue;
+      MBarrier *b = barrier(&op, x.getBarriers(), x.getMbarId(), l);
+      if (!b)
+        return false;
+      b->count = b->pending = integer(x.getCount(), l);
+      b->tx = b->phase = 0;
+      b->initialized = true;
+      b->loads.clear();
+    }
+    return true;
+  }
+  if (isa<NVVM::FenceMbarrierInitOp>(op))
+    return true;
+  if (auto x = dyn_cast<nvgpu::MBarrierArriveExpectTxOp>(op)) {
+    for (int32_t l : lanes) {
+      if (!predicated(x.getPredicate(), l))
+        continue;
+      MBarrier *b = barrier(&op, x.getBarriers(), x.getMbarId(), l);
+      if (!b || !b->initialized)
+        return b ? fail(&op, "an arrival at an mbarrier never initialized") : false;
+      b->tx += integer(x.getTxcount(), l);
+      --b->pending;
+      if (!complete(&op, *b))
+        return false;
+    }
+    return true;
+  }
+  if (auto x = dyn_cast<nvgpu::MBarrierArriveOp>(op)) {
+    for (int32_t l : lanes) {
+      MBarrier *b = barrier(&op, x.getBarriers(), x.getMbarId(), l);
+      if (!b || !b->initialized)
+        return b ? fail(&op, "an arrival at an mbarrier never initialized") : false;
+      if (b->pending <= 0)
+        return fail(&op, "more arrivals at an mbarrier than its phase expects");
+      --b->pending;
+      if (!complete(&op, *b))
+        return false;
+      slot(x.getToken()).at(l)[0] = 0;
+    }
+    return true;
+  }
+  if (auto x = dyn_cast<nvgpu::MBarrierTryWaitParityOp>(op)) {
+    for (int32_t l : lanes) {
+      MBarrier *b = barrier(&op, x.getBarriers(), x.getMbarId(), l);
+      if (!b || !b->initialized)
+        return b ? fail(&op, "a wait on an mbarrier never initialized") : false;
+      int64_t parity = int64_t(bits(x.getPhaseParity(), l) & 1);
+      if ((b->phase & 1) != parity)
+        continue; // the phase of that parity completed
+      // Its TMA loads land now (their transaction bytes arrive).
+      for (Copy &c : b->loads) {
+        Shadow *sh = shadows[c.dst.region].data() + (c.to - regions[c.dst.region].data());
+        for (size_t i = 0; i < c.data.size(); ++i, ++sh) {
+          if (sh->inFlight)
+            return fail(&op, "a TMA load landed on workgroup memory a wgmma group in flight "
+                              "reads");
+          // Written by the async proxy, for the async proxy (wgmma) and, after
+          // this wait, for every thread: no epoch or fence to track.
+          sh->writeEpoch = 0;
+          sh->writer = sh->lastWriter = -1;
+          sh->seq = 0;
+        }
+        std::memcpy(c.to, c.data.data(), c.data.size());
+        b->tx -= int64_t(c.data.size());
+      }
+      b->loads.clear();
+      if (!complete(&op, *b))
+        return false;
+      if ((b->phase & 1) == parity)
+        return fail(&op, "an mbarrier wait nothing earlier in the program completes (" +
+                             std::to_string(b->pending) + " arrivals and " +
+                             std::to_string(b->tx) +
+                             " transaction bytes missing; the emulator runs threads in "
+                             "lockstep and cannot wait for threads behind)");
+    }
+    return true;
+  }
+  handled = false;
+  return true;
+}
+
+/// A 2-D box of a tensor map (TensorMap) into workgroup memory at `dst`,
+/// rows of box[0] elements one after the other, the 16-byte chunks of each
+/// 128-byte row XORed with address bits 7-9 (128-byte swizzle); elements
+/// outside the tensor are zero. Read now, landed when a wait on its
+/// mbarrier's phase needs it.
+bool Emulator::execTmaLoad(nvgpu::TmaAsyncLoadOp op, const Lanes &lanes) {
+  if (op.getMulticastMask())
+    return fail(op, "a multicast TMA load (the emulator runs one block at a time)");
+  auto coords = op.getCoordinates();
+  if (coords.size() != 2)
+    return fail(op, "a TMA load of a rank other than 2");
+  for (int32_t l : lanes) {
+    if (op.getPredicate() && !(bits(op.getPredicate(), l) & 1))
+      continue;
+    auto *map = reinterpret_cast<const TensorMap *>(uintptr_t(bits(op.getTensorMapDescriptor(), l)));
+    if (!map || map->magic != TensorMap::kMagic)
+      return fail(op, "a TMA load whose tensor map the emulating driver did not encode");
+    const Mem &dst = mem(op.getDst(), l);
+    if (dst.region < 0)
+      return fail(op, "a TMA load into memory that is not workgroup memory");
+    MBarrier *b = barrier(op, op.getBarriers(), op.getMbarId(), l);
+    if (!b || !b->initialized)
+      return b ? fail(op, "a TMA load on an mbarrier never initialized") : false;
+    int64_t x0 = integer(coords[0], l), y0 = integer(coords[1], l);
+    int64_t e = map->elementBytes, rowBytes = int64_t(map->box[0]) * e;
+    int64_t boxBytes = rowBytes * map->box[1];
+    uint8_t *start = dst.base + dst.offset * dst.elementBytes;
+    int64_t address = sharedBase[dst.region] + (start - regions[dst.region].data());
+    if (start < dst.lo || start + boxBytes > dst.hi)
+      return fail(op, "a TMA box past the end of its workgroup buffer");
+    if (map->swizzleBytes == 128 && (address % 1024 != 0 || rowBytes > 128))
+      return fail(op, "a 128-byte-swizzled TMA box must start on 1024 bytes and have rows "
+                      "of at most 128 bytes");
+    if (map->swizzleBytes != 0 && map->swizzleBytes != 128)
+      return fail(op, "a TMA swizzle the emulator does not know");
+    // Element by element, each a 2-byte copy into its swizzled place: one
+    // Copy per box row chunk would do, but the box is small.
+    for (int64_t r = 0; r < map->box[1]; ++r)
+      for (int64_t c = 0; c < map->box[0]; ++c) {
+        int64_t at = address + r * rowBytes + c * e;
+        if (map->swizzleBytes == 128)
+          at ^= ((at >> 7) & 7) << 4;
+        Copy copy;
+        copy.dst = dst;
+        copy.lane = l;
+        copy.to = regions[dst.region].data() + (at - sharedBase[dst.region]);
+        copy.data.assign(e, 0);
+        int64_t x = x0 + c, y = y0 + r;
+        if (x >= 0 && y >= 0 && uint64_t(x) < map->dims[0] && uint64_t(y) < map->dims[1])
+          std::memcpy(copy.data.data(),
+                      reinterpret_cast<const uint8_t *>(uintptr_t(map->address)) +
+                          y * map->rowBytes + x * e,
+                      e);
+        // It may land from now on: its bytes must not be in use.
+        Shadow *sh = shadows[dst.region].data() + (copy.to - regions[dst.region].data());
+        for (int64_t i = 0; i < e; ++i, ++sh) {
+          if (sh->inFlight)
+            return fail(op, "a TMA load into workgroup memory a wgmma group in flight reads "
+                            "(no wait on the stage's release?)");
+          if (sh->readEpoch == epoch && sh->reader != l / kWarp && sh->reader != -1)
+            return fail(op, "race: a TMA load into workgroup memory another warp read since "
+                            "the last barrier");
+        }
+        b->loads.push_back(std::move(copy));
+      }
+  }
+  return true;
+}
+
 bool Emulator::execGpu(Operation &op, const Lanes &lanes, bool &handled) {
   handled = true;
   auto dimOf = [](gpu::Dimension d) { return d == gpu::Dimension::x ? 0 : d == gpu::Dimension::y ? 1 : 2; };
@@ -1878,6 +2083,11 @@ bool Emulator::execGpu(Operation &op, const Lanes &lanes, bool &handled) {
   }
   if (auto x = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op))
     return execWgmma(x, lanes);
+  if (auto x = dyn_cast<nvgpu::TmaAsyncLoadOp>(op))
+    return execTmaLoad(x, lanes);
+  if (!execMBarrier(op, lanes, handled) || handled)
+    return handled && error.empty();
+  handled = true;
   if (isa<NVVM::WgmmaFenceAlignedOp>(op))
     return true; // orders register accesses only: the emulator runs in order
   if (isa<NVVM::WgmmaGroupSyncAlignedOp>(op)) {

@@ -21,7 +21,10 @@
 //   - an op the emulator does not know.
 // Workgroup memory starts as 0xFF bytes (NaN as floats), so a read of bytes
 // nothing wrote shows in the results. cp.async copies land when a wait
-// retires their group (cp.async.wait.group N), not before.
+// retires their group (cp.async.wait.group N), not before; TMA loads when a
+// wait on their mbarrier's phase (mbarrier.try_wait.parity) needs them. A
+// wait no arrival earlier in the program completes is an error (lockstep
+// cannot wait for threads behind).
 //
 // Arithmetic is IEEE in the ops' types (f32 in float; bf16/f16 rounded to
 // nearest even); exp2.approx is exp2. The emulator is for correctness only:
@@ -48,8 +51,24 @@ void registerDialects(mlir::DialectRegistry &registry);
 /// not interpret itself (linalg ops as loops). Returns false with `error`.
 bool prepareModule(mlir::ModuleOp module, std::string &error);
 
+/// What the emulating driver's cuTensorMapEncodeTiled writes into a
+/// CUtensorMap's 128 bytes (2-D tiles of 16-bit elements), and what a TMA
+/// load reads back.
+struct TensorMap {
+  static constexpr uint64_t kMagic = 0x414d54434c4954ull; // "TILCTMA"
+  uint64_t magic = kMagic;
+  uint64_t address = 0;
+  uint64_t dims[2] = {0, 0};  ///< innermost first
+  uint64_t rowBytes = 0;      ///< the stride of dim 1
+  uint32_t box[2] = {0, 0};   ///< innermost first
+  uint32_t swizzleBytes = 0;  ///< 0, 32, 64 or 128
+  uint32_t elementBytes = 2;
+};
+static_assert(sizeof(TensorMap) <= 128, "a CUtensorMap is 128 bytes");
+
 /// One argument of a launch: a device pointer and how many bytes of its
-/// allocation lie at and after it (accesses beyond are errors).
+/// allocation lie at and after it (accesses beyond are errors). A pointer
+/// argument (`!llvm.ptr`: a tensor map's address) is passed as is.
 struct Argument {
   uint8_t *data = nullptr;
   uint64_t bytes = 0;
