@@ -401,6 +401,14 @@ TEST_P(PrecisionConformance, MatchesTheRoundedReference) {
     narrowed |= !cast<ShapedType>(k.getType()).getElementType().isF32();
   });
   ASSERT_TRUE(narrowed) << "no 16-bit operand in " << c.name;
+  // GPU targets run 16-bit attention on tensor cores (GpuSchedules'
+  // defaultWarpAttentionSchedule), which round the probabilities to the
+  // operands' type before they multiply the values (as FlashAttention
+  // does; the reference keeps them f32): WarpAttentionTest's limits.
+  if (std::string(c.mlir).find("tilec.attention") != std::string::npos &&
+      (where == PrecisionTarget::Simt || where == PrecisionTarget::Cuda ||
+       where == PrecisionTarget::Emulated))
+    p.tolerance = precision == "bf16" ? 8e-3 : 1e-3;
   std::string error;
   codegen::CompileOptions options;
   options.target = codegen::hostTarget();
