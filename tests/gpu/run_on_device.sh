@@ -17,8 +17,9 @@
 # type, ViT-B/16's shapes among them; the large 16-bit ones again on wgmma
 # warpgroup tiles, `_wgmma`/`_wgmma_if`/`_wgmma256` rows (and `_tma`: their
 # tiles loaded by the Tensor Memory Accelerator), and in the
-# run-2 block order, `_rowmajor`), ViT-B/16's attention (SIMT, and on tensor
-# cores: `_mma` rows), ResNet-50,
+# run-2 block order, `_rowmajor`), ViT-B/16's attention (16-bit on tensor cores
+# by default, `_mma` rows its other block shapes, `_simt` the run-2 thread per
+# query row), ResNet-50,
 # MobileNet v2, EfficientNet-B0 and ViT-B/16 (fp32 and bf16; batch 1 checked
 # against the reference, batch 64 timed), ResNet-50's NHWC bf16 convolutions
 # beside cuDNN (legacy and graph API), PyTorch eager and scaled_dot_product_attention on the same card,
@@ -44,7 +45,7 @@ table() {
   ab_table
 }
 # Each variant row (a default row's name plus suffixes: _wgmma, _rowmajor,
-# _mma208, _mma_attention, _ln_before, _nograph, ...) against that default
+# _mma208, _simt_attention, _ln_before, _nograph, ...) against that default
 # row, by median: what to make the default (the next session's first read).
 ab_table() {
   printf '%s\n' "${rows[@]}" | awk -F' [|] ' '
@@ -184,9 +185,12 @@ for b in 1 64; do
     job "attention_vit_b16_b${b}_$p $out/attention_b$b.mlir --precision $p"
   done
 done
-# The same attention on tensor cores (WarpAttention.h, not yet the default):
-# a warp per 16 query rows, blocks of one warp (`_mma16`) or of a head's 13
-# warps (`_mma208`; the queries are padded to 208).
+# 16-bit attention runs on tensor cores by default (WarpAttention.h: a warp
+# per 16 query rows; one-warp blocks at batch 1, a head's 13 warps with its
+# keys staged two ahead at batch 64). Its block shapes: one warp (`_mma16`)
+# or 13 (`_mma208`; the queries are padded to 208); and the SIMT kernel it
+# replaced (a thread per query row, its keys split among 8 threads at batch
+# 1; the run-2 default), `_simt`.
 for b in 1 64; do
   for rows in 16 208; do
     job "attention_vit_b16_b${b}_bf16_mma$rows $out/attention_b$b.mlir --precision bf16 --schedule attention(=wg=1x${rows}x0~mma=16x8x16"
@@ -194,13 +198,16 @@ for b in 1 64; do
 done
 # ... and with its key blocks pipelined (cp.async, one block in flight).
 job "attention_vit_b16_b64_bf16_mma208s2 $out/attention_b64.mlir --precision bf16 --schedule attention(=wg=1x208x0~mma=16x8x16~stages=2"
+job "attention_vit_b16_b1_bf16_simt $out/attention_b1.mlir --precision bf16 --schedule attention(=wg=1x16x64"
+job "attention_vit_b16_b64_bf16_simt $out/attention_b64.mlir --precision bf16 --schedule attention(=wg=4x16x64"
 for spec in "${models[@]}"; do
   IFS=: read -r m p b <<< "$spec"
   job "${m}_${p:-fp32}_b${b:-1} $m --batch ${b:-1} --precision ${p:-fp32}"
 done
-# ViT-B/16 with that attention (one-warp blocks at batch 1, 13-warp ones at 64).
-job "vit_b_16_bf16_b1_mma_attention vit_b_16 --batch 1 --precision bf16 --schedule attention(=wg=1x1x16x0~mma=16x8x16"
-job "vit_b_16_bf16_b64_mma_attention vit_b_16 --batch 64 --precision bf16 --schedule attention(=wg=1x1x208x0~mma=16x8x16"
+# ViT-B/16 with the SIMT attention it had before (the tensor-core one is the
+# default rows').
+job "vit_b_16_bf16_b1_simt_attention vit_b_16 --batch 1 --precision bf16 --schedule attention(=wg=1x1x16x64"
+job "vit_b_16_bf16_b64_simt_attention vit_b_16 --batch 64 --precision bf16 --schedule attention(=wg=1x4x16x64"
 # ViT-B/16 again with its layer norms on the schedules they had before they
 # took a block per row (split reductions): one block of 197 threads at batch
 # 1, 64-row blocks at batch 64, a thread per row (the `_ln_before` rows).
@@ -299,6 +306,8 @@ for rows in 16 208; do
   measure attention_vit_b16_b64_bf16_mma$rows $((4 * 768 * 197 * 197 * 64)) no
 done
 measure attention_vit_b16_b64_bf16_mma208s2 $((4 * 768 * 197 * 197 * 64)) no
+measure attention_vit_b16_b1_bf16_simt $((4 * 12 * 197 * 197 * 64)) yes
+measure attention_vit_b16_b64_bf16_simt $((4 * 768 * 197 * 197 * 64)) no
 
 log "models (batch 1 checked against the reference)"
 for spec in "${models[@]}"; do
@@ -307,8 +316,8 @@ for spec in "${models[@]}"; do
 done
 measure vit_b_16_bf16_b1_ln_before 0 no
 measure vit_b_16_bf16_b64_ln_before 0 no
-measure vit_b_16_bf16_b1_mma_attention 0 yes
-measure vit_b_16_bf16_b64_mma_attention 0 no
+measure vit_b_16_bf16_b1_simt_attention 0 yes
+measure vit_b_16_bf16_b64_simt_attention 0 no
 # The batch-1 bf16 models again with their kernels launched one by one
 # (TILEC_GPU_GRAPHS=0, run 2's way) beside the rows above, which replay one
 # CUDA graph per run (each bench log's `launches` line says which ran).
