@@ -23,17 +23,12 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 #include <cstring>
@@ -324,6 +319,7 @@ private:
   bool execIf(scf::IfOp op, const Lanes &lanes);
   bool execElementwise(Operation &op, const Lanes &lanes, bool &handled);
   bool execVector(Operation &op, const Lanes &lanes, bool &handled);
+  bool execTransfer(VectorTransferOpInterface x, const Lanes &lanes);
   bool execMemory(Operation &op, const Lanes &lanes, bool &handled);
   bool execGpu(Operation &op, const Lanes &lanes, bool &handled);
   bool execLdmatrix(nvgpu::LdMatrixOp op, const Lanes &lanes);

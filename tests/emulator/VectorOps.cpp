@@ -9,6 +9,59 @@
 namespace tilec::emulator::detail {
 
 
+/// vector.transfer_read / transfer_write: vector element k (row-major) at
+/// the indices plus, for each result of the permutation map that is a
+/// memref dim, the vector index along that result (a constant result
+/// broadcasts). Out-of-bounds elements (allowed only where in_bounds is
+/// false) and masked-off ones read the padding and are not written.
+bool Emulator::execTransfer(VectorTransferOpInterface x, const Lanes &lanes) {
+  Operation *op = x.getOperation();
+  auto read = dyn_cast<vector::TransferReadOp>(op);
+  if (!isa<MemRefType>(x.getSource().getType()))
+    return fail(op, "a transfer of a tensor");
+  ArrayRef<int64_t> vs = x.getVectorType().getShape();
+  AffineMap map = x.getPermutationMap();
+  Value vector = read ? Value(read.getResult()) : cast<vector::TransferWriteOp>(op).getVector();
+  for (int32_t l : lanes) {
+    const Mem &m = mem(x.getSource(), l);
+    SmallVector<int64_t, 4> base = indices(x.getIndices(), l);
+    uint64_t *v = slot(vector).at(l);
+    uint64_t pad = read ? bits(read.getPadding(), l) : 0;
+    int64_t k = 0;
+    bool ok = true;
+    forEachIndex(vs, [&](ArrayRef<int64_t> idx) {
+      if (!ok)
+        return;
+      SmallVector<int64_t, 4> at(base);
+      bool inside = !x.getMask() || (slot(x.getMask()).at(l)[k] & 1);
+      for (unsigned r = 0; r < map.getNumResults(); ++r) {
+        auto d = dyn_cast<AffineDimExpr>(map.getResult(r));
+        if (!d)
+          continue; // broadcast
+        int64_t p = at[d.getPosition()] += idx[r];
+        if (p >= 0 && p < m.sizes[d.getPosition()])
+          continue;
+        if (x.isDimInBounds(r)) {
+          ok = fail(op, std::string("an in_bounds transfer ") + (read ? "read" : "write") +
+                            " outside its memref");
+          return;
+        }
+        inside = false;
+      }
+      if (read) {
+        v[k] = pad;
+        ok = !inside || load(op, m, at, 1, l, &v[k]);
+      } else {
+        ok = !inside || store(op, m, at, 1, l, &v[k]);
+      }
+      ++k;
+    });
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
 bool Emulator::execVector(Operation &op, const Lanes &lanes, bool &handled) {
   handled = true;
   if (op.getNumResults() == 1 && !isa<MemRefType>(op.getResult(0).getType())) {
@@ -238,88 +291,8 @@ bool Emulator::execVector(Operation &op, const Lanes &lanes, bool &handled) {
     }
   }
   // Transfers and vector loads/stores.
-  if (auto x = dyn_cast<vector::TransferReadOp>(op)) {
-    if (!isa<MemRefType>(x.getSource().getType()))
-      return fail(&op, "a transfer from a tensor");
-    Slot &out = slot(x.getResult());
-    ArrayRef<int64_t> vs = x.getVectorType().getShape();
-    AffineMap map = x.getPermutationMap();
-    for (int32_t l : lanes) {
-      const Mem &m = mem(x.getSource(), l);
-      SmallVector<int64_t, 4> base = indices(x.getIndices(), l);
-      uint64_t pad = bits(x.getPadding(), l);
-      int64_t k = 0;
-      bool ok = true;
-      forEachIndex(vs, [&](ArrayRef<int64_t> idx) {
-        if (!ok)
-          return;
-        SmallVector<int64_t, 4> at(base);
-        bool inside = true;
-        for (unsigned rI = 0; rI < map.getNumResults(); ++rI) {
-          auto d = dyn_cast<AffineDimExpr>(map.getResult(rI));
-          if (!d)
-            continue; // broadcast
-          at[d.getPosition()] += idx[rI];
-          int64_t v = at[d.getPosition()];
-          if (v < 0 || v >= m.sizes[d.getPosition()]) {
-            if (x.isDimInBounds(rI)) {
-              ok = fail(&op, "an in_bounds transfer read outside its memref");
-              return;
-            }
-            inside = false;
-          }
-        }
-        if (x.getMask() && !(slot(x.getMask()).at(l)[k] & 1))
-          inside = false;
-        uint64_t v = pad;
-        if (inside && !load(&op, m, at, 1, l, &v))
-          ok = false;
-        out.at(l)[k++] = v;
-      });
-      if (!ok)
-        return false;
-    }
-    return true;
-  }
-  if (auto x = dyn_cast<vector::TransferWriteOp>(op)) {
-    if (!isa<MemRefType>(x.getSource().getType()))
-      return fail(&op, "a transfer to a tensor");
-    ArrayRef<int64_t> vs = x.getVectorType().getShape();
-    AffineMap map = x.getPermutationMap();
-    for (int32_t l : lanes) {
-      const Mem &m = mem(x.getSource(), l);
-      SmallVector<int64_t, 4> base = indices(x.getIndices(), l);
-      const uint64_t *v = slot(x.getVector()).at(l);
-      int64_t k = 0;
-      bool ok = true;
-      forEachIndex(vs, [&](ArrayRef<int64_t> idx) {
-        if (!ok)
-          return;
-        SmallVector<int64_t, 4> at(base);
-        bool inside = true;
-        for (unsigned rI = 0; rI < map.getNumResults(); ++rI) {
-          auto d = cast<AffineDimExpr>(map.getResult(rI));
-          at[d.getPosition()] += idx[rI];
-          int64_t p = at[d.getPosition()];
-          if (p < 0 || p >= m.sizes[d.getPosition()]) {
-            if (x.isDimInBounds(rI)) {
-              ok = fail(&op, "an in_bounds transfer write outside its memref");
-              return;
-            }
-            inside = false;
-          }
-        }
-        if (x.getMask() && !(slot(x.getMask()).at(l)[k] & 1))
-          inside = false;
-        if (inside && !store(&op, m, at, 1, l, &v[k]))
-          ok = false;
-        ++k;
-      });
-      if (!ok)
-        return false;
-    }
-    return true;
-  }
+  if (auto x = dyn_cast<VectorTransferOpInterface>(op))
+    return execTransfer(x, lanes);
   if (isa<vector::LoadOp, vector::StoreOp>(op)) {
     bool isLoad = isa<vector::LoadOp>(op);
     Value base = isLoad ? cast<vector::LoadOp>(op).getBase() : cast<vector::StoreOp>(op).getBase();
