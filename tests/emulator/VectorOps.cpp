@@ -241,27 +241,16 @@ bool Emulator::execVector(Operation &op, const Lanes &lanes, bool &handled) {
       }
       return true;
     }
-    if (auto x = dyn_cast<vector::CreateMaskOp>(op)) {
+    if (isa<vector::CreateMaskOp, vector::ConstantMaskOp>(op)) {
+      // Element set where every index is below its dim's bound.
       ArrayRef<int64_t> rs = shapeOf(r.getType());
+      SmallVector<int64_t> fixed;
+      if (auto c = dyn_cast<vector::ConstantMaskOp>(op))
+        for (Attribute a : c.getMaskDimSizes())
+          fixed.push_back(cast<IntegerAttr>(a).getInt());
       for (int32_t l : lanes) {
         int64_t k = 0;
-        SmallVector<int64_t> bounds = indices(x.getOperands(), l);
-        forEachIndex(rs, [&](ArrayRef<int64_t> idx) {
-          bool in = true;
-          for (size_t d = 0; d < idx.size(); ++d)
-            in &= idx[d] < bounds[d];
-          out.at(l)[k++] = in;
-        });
-      }
-      return true;
-    }
-    if (auto x = dyn_cast<vector::ConstantMaskOp>(op)) {
-      ArrayRef<int64_t> rs = shapeOf(r.getType());
-      SmallVector<int64_t> bounds;
-      for (Attribute a : x.getMaskDimSizes())
-        bounds.push_back(cast<IntegerAttr>(a).getInt());
-      for (int32_t l : lanes) {
-        int64_t k = 0;
+        SmallVector<int64_t> bounds = fixed.empty() ? indices(op.getOperands(), l) : fixed;
         forEachIndex(rs, [&](ArrayRef<int64_t> idx) {
           bool in = true;
           for (size_t d = 0; d < idx.size(); ++d)
