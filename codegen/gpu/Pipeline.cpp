@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/gpu/Pipeline.h"
+#include "codegen/gpu/WorkgroupMemory.h"
 
 #include "codegen/common/LowerToLinalg.h"
 
@@ -349,11 +350,6 @@ void pipeline(StagedLoop &m, int64_t stages, int64_t inFlight) {
     loop->setAttr(kPipelineInFlightAttr, rewriter.getI64IntegerAttr(inFlight));
 }
 
-bool isWorkgroup(MemRefType type) {
-  auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace());
-  return space && space.getValue() == gpu::AddressSpace::Workgroup;
-}
-
 /// Whether a row of `type` (identity layout, static) starts on a multiple
 /// of `bytes` whenever the buffer does.
 bool rowsAligned(MemRefType type, int64_t bytes) {
@@ -390,7 +386,7 @@ bool makeAsync(IRRewriter &rewriter, vector::TransferWriteOp write, func::FuncOp
   auto inBounds = [](VectorTransferOpInterface t) {
     return llvm::all_of(t.getInBoundsValues(), [](bool b) { return b; });
   };
-  if (!read || !isWorkgroup(dst) || !run(vector) || !run(read.getVectorType()) ||
+  if (!read || !isWorkgroupMemRef(dst) || !run(vector) || !run(read.getVectorType()) ||
       write.getMask() || read.getMask() || !write.getPermutationMap().isMinorIdentity() ||
       !read.getPermutationMap().isMinorIdentity() || !inBounds(write) || !inBounds(read) ||
       !read->hasOneUse() || (bitcast && !bitcast->hasOneUse()))

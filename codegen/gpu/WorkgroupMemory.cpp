@@ -13,6 +13,12 @@
 
 using namespace mlir;
 
+bool tilec::codegen::isWorkgroupMemRef(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  auto space = memref ? dyn_cast_or_null<gpu::AddressSpaceAttr>(memref.getMemorySpace()) : nullptr;
+  return space && space.getValue() == gpu::AddressSpace::Workgroup;
+}
+
 int64_t tilec::codegen::placeWorkgroupBuffers(RewriterBase &rewriter, gpu::GPUFuncOp func,
                                               ArrayRef<Operation *> allocs, int64_t align,
                                               SmallVectorImpl<int64_t> &offsets) {

@@ -23,6 +23,9 @@ namespace tilec::codegen {
 /// use unless one is already between: no thread still reads the operands
 /// when another writes the accumulators. Buffers used inside the same
 /// top-level op (a loop), or allocated below the top level, never share.
+/// Whether `type` is a memref in workgroup (shared) memory.
+bool isWorkgroupMemRef(mlir::Type type);
+
 int64_t placeWorkgroupBuffers(mlir::RewriterBase &rewriter, mlir::gpu::GPUFuncOp func,
                               llvm::ArrayRef<mlir::Operation *> allocs, int64_t align,
                               llvm::SmallVectorImpl<int64_t> &offsets);

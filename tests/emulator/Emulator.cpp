@@ -280,12 +280,19 @@ bool Emulator::execFor(scf::ForOp op, const Lanes &lanes) {
       return false;
     if (returned)
       return fail(op, "a return inside a loop");
-    // Through temporaries: a yielded value may be another iter_arg.
-    std::vector<Slot> values;
-    for (Value y : yielded)
-      values.push_back(slot(y));
-    for (auto [arg, value] : llvm::zip(op.getRegionIterArgs(), values)) {
+    // A yielded value that is itself an iter_arg (a swap) goes through a
+    // copy of its slot; the others are copied straight.
+    bool swaps = llvm::any_of(yielded, [&](Value y) {
+      auto arg = dyn_cast<BlockArgument>(y);
+      return arg && arg.getOwner() == &body;
+    });
+    std::vector<Slot> saved;
+    if (swaps)
+      for (Value y : yielded)
+        saved.push_back(slot(y));
+    for (auto [i, arg] : llvm::enumerate(op.getRegionIterArgs())) {
       Slot &d = slot(arg);
+      Slot &value = swaps ? saved[i] : slot(yielded[i]);
       for (int32_t l : active) {
         if (!d.mems.empty())
           d.mems[l] = value.mems[l];

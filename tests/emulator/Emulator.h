@@ -320,6 +320,8 @@ private:
   bool execElementwise(Operation &op, const Lanes &lanes, bool &handled);
   bool execVector(Operation &op, const Lanes &lanes, bool &handled);
   bool execTransfer(VectorTransferOpInterface x, const Lanes &lanes);
+  int64_t position(Operation *op, ArrayRef<int64_t> shape, ArrayRef<int64_t> pos,
+                   ValueRange dynamic, int32_t lane);
   bool execMemory(Operation &op, const Lanes &lanes, bool &handled);
   bool execGpu(Operation &op, const Lanes &lanes, bool &handled);
   bool execLdmatrix(nvgpu::LdMatrixOp op, const Lanes &lanes);

@@ -9,48 +9,30 @@
 namespace tilec::emulator::detail {
 
 
-double applyUnary(StringRef name, double x, bool &known) {
-  known = true;
-  if (name == "arith.negf")
-    return -x;
-  if (name == "math.exp")
-    return std::exp(float(x));
-  if (name == "math.exp2")
-    return std::exp2(float(x));
-  if (name == "math.expm1")
-    return std::expm1(float(x));
-  if (name == "math.log")
-    return std::log(float(x));
-  if (name == "math.log2")
-    return std::log2(float(x));
-  if (name == "math.log1p")
-    return std::log1p(float(x));
-  if (name == "math.sqrt")
-    return std::sqrt(float(x));
-  if (name == "math.rsqrt")
-    return 1.0f / std::sqrt(float(x));
-  if (name == "math.tanh")
-    return std::tanh(float(x));
-  if (name == "math.erf")
-    return std::erf(float(x));
-  if (name == "math.floor")
-    return std::floor(x);
-  if (name == "math.ceil")
-    return std::ceil(x);
-  if (name == "math.absf")
-    return std::fabs(x);
-  if (name == "math.sin")
-    return std::sin(float(x));
-  if (name == "math.cos")
-    return std::cos(float(x));
-  if (name == "math.trunc")
-    return std::trunc(x);
-  if (name == "math.round")
-    return std::round(x);
-  if (name == "math.roundeven")
-    return std::nearbyint(x);
-  known = false;
-  return 0;
+/// Unary float ops by name, computed in float where the GPU computes in f32.
+const llvm::StringMap<double (*)(double)> &unaryOps() {
+  static const llvm::StringMap<double (*)(double)> ops = {
+      {"arith.negf", [](double x) { return -x; }},
+      {"math.exp", [](double x) { return double(std::exp(float(x))); }},
+      {"math.exp2", [](double x) { return double(std::exp2(float(x))); }},
+      {"math.expm1", [](double x) { return double(std::expm1(float(x))); }},
+      {"math.log", [](double x) { return double(std::log(float(x))); }},
+      {"math.log2", [](double x) { return double(std::log2(float(x))); }},
+      {"math.log1p", [](double x) { return double(std::log1p(float(x))); }},
+      {"math.sqrt", [](double x) { return double(std::sqrt(float(x))); }},
+      {"math.rsqrt", [](double x) { return double(1.0f / std::sqrt(float(x))); }},
+      {"math.tanh", [](double x) { return double(std::tanh(float(x))); }},
+      {"math.erf", [](double x) { return double(std::erf(float(x))); }},
+      {"math.floor", [](double x) { return std::floor(x); }},
+      {"math.ceil", [](double x) { return std::ceil(x); }},
+      {"math.absf", [](double x) { return std::fabs(x); }},
+      {"math.sin", [](double x) { return double(std::sin(float(x))); }},
+      {"math.cos", [](double x) { return double(std::cos(float(x))); }},
+      {"math.trunc", [](double x) { return std::trunc(x); }},
+      {"math.round", [](double x) { return std::round(x); }},
+      {"math.roundeven", [](double x) { return std::nearbyint(x); }},
+  };
+  return ops;
 }
 
 bool Emulator::execElementwise(Operation &op, const Lanes &lanes, bool &handled) {
@@ -207,12 +189,11 @@ bool Emulator::execElementwise(Operation &op, const Lanes &lanes, bool &handled)
       }
     return true;
   }
-  bool known = false;
-  applyUnary(name, 0, known);
-  if (known) {
+  if (auto it = unaryOps().find(name); it != unaryOps().end()) {
     for (int32_t l : lanes)
       for (int64_t i = 0; i < n; ++i)
-        out.at(l)[i] = fromDouble(re, applyUnary(name, toDouble(re, operandElement(op.getOperand(0), l, i)), known));
+        out.at(l)[i] =
+            fromDouble(re, it->second(toDouble(re, operandElement(op.getOperand(0), l, i))));
     return true;
   }
   if (auto cmp = dyn_cast<arith::CmpIOp>(op)) {

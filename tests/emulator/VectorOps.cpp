@@ -62,6 +62,23 @@ bool Emulator::execTransfer(VectorTransferOpInterface x, const Lanes &lanes) {
   return true;
 }
 
+/// The flat offset of an extract's or insert's position (static sizes, or
+/// kDynamic taken in turn from `dynamic`) in a vector of `shape`; -1 (with
+/// the error set) when it is out of range.
+int64_t Emulator::position(Operation *op, ArrayRef<int64_t> shape, ArrayRef<int64_t> pos,
+                           ValueRange dynamic, int32_t lane) {
+  SmallVector<int64_t> strides = stridesOf(shape);
+  int64_t offset = 0;
+  unsigned next = 0;
+  for (size_t d = 0; d < pos.size(); ++d) {
+    int64_t p = ShapedType::isDynamic(pos[d]) ? integer(dynamic[next++], lane) : pos[d];
+    if (p < 0 || p >= shape[d])
+      return fail(op, "a vector position out of range"), -1;
+    offset += p * strides[d];
+  }
+  return offset;
+}
+
 bool Emulator::execVector(Operation &op, const Lanes &lanes, bool &handled) {
   handled = true;
   if (op.getNumResults() == 1 && !isa<MemRefType>(op.getResult(0).getType())) {
@@ -70,36 +87,24 @@ bool Emulator::execVector(Operation &op, const Lanes &lanes, bool &handled) {
     int64_t n = out.width;
     if (auto x = dyn_cast<vector::ExtractOp>(op)) {
       ArrayRef<int64_t> shape = shapeOf(x.getVector().getType());
-      SmallVector<int64_t> strides = stridesOf(shape);
       ArrayRef<int64_t> pos = x.getStaticPosition();
       for (int32_t l : lanes) {
-        int64_t offset = 0;
-        unsigned dyn = 0;
-        for (size_t d = 0; d < pos.size(); ++d) {
-          int64_t p = ShapedType::isDynamic(pos[d]) ? integer(x.getDynamicPosition()[dyn++], l) : pos[d];
-          if (p < 0 || p >= shape[d])
-            return fail(&op, "an extract position out of range");
-          offset += p * strides[d];
-        }
+        int64_t offset = position(&op, shape, pos, x.getDynamicPosition(), l);
+        if (offset < 0)
+          return false;
         std::memcpy(out.at(l), slot(x.getVector()).at(l) + offset, sizeof(uint64_t) * n);
       }
       return true;
     }
     if (auto x = dyn_cast<vector::InsertOp>(op)) {
       ArrayRef<int64_t> shape = shapeOf(x.getDest().getType());
-      SmallVector<int64_t> strides = stridesOf(shape);
       ArrayRef<int64_t> pos = x.getStaticPosition();
       int64_t sn = widthOf(x.getSource().getType());
       for (int32_t l : lanes) {
         std::memcpy(out.at(l), slot(x.getDest()).at(l), sizeof(uint64_t) * n);
-        int64_t offset = 0;
-        unsigned dyn = 0;
-        for (size_t d = 0; d < pos.size(); ++d) {
-          int64_t p = ShapedType::isDynamic(pos[d]) ? integer(x.getDynamicPosition()[dyn++], l) : pos[d];
-          if (p < 0 || p >= shape[d])
-            return fail(&op, "an insert position out of range");
-          offset += p * strides[d];
-        }
+        int64_t offset = position(&op, shape, pos, x.getDynamicPosition(), l);
+        if (offset < 0)
+          return false;
         std::memcpy(out.at(l) + offset, slot(x.getSource()).at(l), sizeof(uint64_t) * sn);
       }
       return true;
